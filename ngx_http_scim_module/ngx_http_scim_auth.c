@@ -1,0 +1,317 @@
+
+/*
+ * ngx_http_scim_module: bearer tokens, password hashing, resource ids.
+ *
+ * Tokens are kept only as SHA-256 digests; a presented token is hashed
+ * and compared with every configured digest in constant time, so that
+ * neither the comparison nor the number of tokens leaks timing about
+ * the secret.  No token ever reaches a log line.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "ngx_http_scim_module.h"
+
+
+#define NGX_HTTP_SCIM_PBKDF2_ITER  4096
+
+
+static ngx_int_t ngx_http_scim_hex_digest(u_char *dst, u_char *src,
+    size_t len);
+
+
+ngx_int_t
+ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
+    ngx_array_t **tokens)
+{
+    u_char       *buf, *p, *last, *line, *end, *digest;
+    size_t        size;
+    ssize_t       n;
+    ngx_fd_t      fd;
+    ngx_uint_t    lineno;
+    ngx_file_t    f;
+    ngx_array_t  *a;
+
+    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "scim_bearer_token_file \"%V\": "
+                           ngx_open_file_n " failed", file);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&f, sizeof(ngx_file_t));
+    f.fd = fd;
+    f.name = *file;
+    f.log = cf->log;
+
+    if (ngx_fd_info(fd, &f.info) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "scim_bearer_token_file \"%V\": "
+                           ngx_fd_info_n " failed", file);
+        goto failed;
+    }
+
+    size = (size_t) ngx_file_size(&f.info);
+
+    if (size > 1024 * 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "scim_bearer_token_file \"%V\": too large", file);
+        goto failed;
+    }
+
+    buf = ngx_pnalloc(cf->temp_pool, size + 1);
+    if (buf == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_file(&f, buf, size, 0);
+    if (n == NGX_ERROR) {
+        goto failed;
+    }
+
+    ngx_close_file(fd);
+    fd = NGX_INVALID_FILE;
+
+    a = ngx_array_create(cf->pool, 4, NGX_HTTP_SCIM_TOKEN_LEN);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = buf + n;
+    lineno = 0;
+
+    for (p = buf; p < last; p = end + 1) {
+        lineno++;
+
+        end = ngx_strlchr(p, last, '\n');
+        if (end == NULL) {
+            end = last;
+        }
+
+        line = p;
+
+        while (line < end && (*line == ' ' || *line == '\t')) {
+            line++;
+        }
+
+        p = end;
+
+        while (p > line && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\r'))
+        {
+            p--;
+        }
+
+        if (p == line || *line == '#') {
+            continue;
+        }
+
+        digest = ngx_array_push(a);
+        if (digest == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (p - line > 7 && ngx_strncmp(line, "sha256:", 7) == 0) {
+            if (p - line - 7 != 64
+                || ngx_http_scim_hex_digest(digest, line + 7, 64) != NGX_OK)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "scim_bearer_token_file \"%V\": line %ui: "
+                                   "\"sha256:\" needs 64 hex digits",
+                                   file, lineno);
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (p - line < 16) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "scim_bearer_token_file \"%V\": line %ui: "
+                               "token shorter than 16 characters",
+                               file, lineno);
+            return NGX_ERROR;
+        }
+
+        SHA256(line, p - line, digest);
+    }
+
+    if (a->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "scim_bearer_token_file \"%V\": no token in it",
+                           file);
+        return NGX_ERROR;
+    }
+
+    *tokens = a;
+
+    return NGX_OK;
+
+failed:
+
+    if (fd != NGX_INVALID_FILE) {
+        ngx_close_file(fd);
+    }
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_scim_hex_digest(u_char *dst, u_char *src, size_t len)
+{
+    ngx_int_t  hi, lo;
+
+    while (len >= 2) {
+        hi = ngx_hextoi(src, 1);
+        lo = ngx_hextoi(src + 1, 1);
+
+        if (hi == NGX_ERROR || lo == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        *dst++ = (u_char) (hi * 16 + lo);
+        src += 2;
+        len -= 2;
+    }
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK, or NGX_DECLINED: not authenticated */
+
+ngx_int_t
+ngx_http_scim_authenticate(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf)
+{
+    u_char           *p, *last;
+    u_char            digest[NGX_HTTP_SCIM_TOKEN_LEN], *t;
+    ngx_uint_t        i, match;
+    ngx_table_elt_t  *h;
+
+    if (slcf->auth_off) {
+        return NGX_OK;
+    }
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL || slcf->tokens == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = h->value.data;
+    last = p + h->value.len;
+
+    if (last - p < 7 || ngx_strncasecmp(p, (u_char *) "Bearer ", 7) != 0) {
+        return NGX_DECLINED;
+    }
+
+    p += 7;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    while (last > p && last[-1] == ' ') {
+        last--;
+    }
+
+    if (p == last) {
+        return NGX_DECLINED;
+    }
+
+    SHA256(p, last - p, digest);
+
+    match = 0;
+    t = slcf->tokens->elts;
+
+    for (i = 0; i < slcf->tokens->nelts; i++) {
+        match |= (CRYPTO_memcmp(digest, t + i * NGX_HTTP_SCIM_TOKEN_LEN,
+                                NGX_HTTP_SCIM_TOKEN_LEN) == 0);
+    }
+
+    return match ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * "password" (writeOnly, returned never) is stored only as
+ * $pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>
+ */
+
+ngx_int_t
+ngx_http_scim_hash_password(ngx_http_request_t *r, json_t *doc)
+{
+    u_char       salt[16], hash[32];
+    u_char       buf[sizeof("$pbkdf2-sha256$$$") + NGX_INT_T_LEN + 32 + 64];
+    u_char      *p;
+    json_t      *pw;
+    const char  *clear;
+
+    pw = json_object_get(doc, "password");
+
+    if (pw == NULL || !json_is_string(pw)) {
+        return NGX_OK;
+    }
+
+    clear = json_string_value(pw);
+
+    if (RAND_bytes(salt, sizeof(salt)) != 1) {
+        return NGX_ERROR;
+    }
+
+    if (PKCS5_PBKDF2_HMAC(clear, (int) json_string_length(pw), salt,
+                          sizeof(salt), NGX_HTTP_SCIM_PBKDF2_ITER,
+                          EVP_sha256(), sizeof(hash), hash)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(buf, "$pbkdf2-sha256$%d$", NGX_HTTP_SCIM_PBKDF2_ITER);
+    p = ngx_hex_dump(p, salt, sizeof(salt));
+    *p++ = '$';
+    p = ngx_hex_dump(p, hash, sizeof(hash));
+
+    if (json_object_set_new(doc, "password",
+                            json_stringn((char *) buf, p - buf))
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_scim_random_id(u_char *buf)
+{
+    u_char  rnd[16], hex[32];
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        /* not expected; ngx_random() is still unique enough with time */
+        *(uint32_t *) &rnd[0] = (uint32_t) ngx_random();
+        *(uint32_t *) &rnd[4] = (uint32_t) ngx_random();
+        *(uint32_t *) &rnd[8] = (uint32_t) ngx_time();
+        *(uint32_t *) &rnd[12] = (uint32_t) ngx_random();
+    }
+
+    rnd[6] = (rnd[6] & 0x0f) | 0x40;
+    rnd[8] = (rnd[8] & 0x3f) | 0x80;
+
+    ngx_hex_dump(hex, rnd, sizeof(rnd));
+
+    ngx_sprintf(buf, "%*s-%*s-%*s-%*s-%*s",
+                (size_t) 8, hex, (size_t) 4, hex + 8, (size_t) 4, hex + 12,
+                (size_t) 4, hex + 16, (size_t) 12, hex + 20);
+}

@@ -1,0 +1,652 @@
+
+/*
+ * ngx_http_scim_module: a SCIM 2.0 service provider (RFC 7643, RFC 7644)
+ * inside nginx, storing users, groups and memberships in Redis.
+ *
+ * This file: directives, configuration, worker start and exit.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_scim_module.h"
+
+
+static void *ngx_http_scim_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_scim_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_scim_init_process(ngx_cycle_t *cycle);
+static void ngx_http_scim_exit_process(ngx_cycle_t *cycle);
+
+static char *ngx_http_scim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_scim_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_scim_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_scim_schema_extension(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_scim_parse_redis(ngx_conf_t *cf,
+    ngx_http_scim_loc_conf_t *slcf, ngx_scim_redis_server_t *s);
+static ngx_int_t ngx_http_scim_build_registry(ngx_conf_t *cf,
+    ngx_http_scim_loc_conf_t *slcf);
+static void ngx_http_scim_registry_cleanup(void *data);
+
+
+static ngx_command_t  ngx_http_scim_commands[] = {
+
+    { ngx_string("scim"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_scim,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_redis,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, redis_addr),
+      NULL },
+
+    { ngx_string("scim_redis_password"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, redis_password),
+      NULL },
+
+    { ngx_string("scim_redis_db"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, redis_db),
+      NULL },
+
+    { ngx_string("scim_redis_connections"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, redis_conns),
+      NULL },
+
+    { ngx_string("scim_redis_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, redis_connect_timeout),
+      NULL },
+
+    { ngx_string("scim_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("scim_tenant"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, tenant),
+      NULL },
+
+    { ngx_string("scim_base_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, base_url),
+      NULL },
+
+    { ngx_string("scim_bearer_token_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_token_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_schema_extension"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_schema_extension,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_max_results"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, max_results),
+      NULL },
+
+    { ngx_string("scim_filter_max_scan"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, max_scan),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_scim_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_scim_create_main_conf,        /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_scim_create_loc_conf,         /* create location configuration */
+    ngx_http_scim_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_scim_module = {
+    NGX_MODULE_V1,
+    &ngx_http_scim_module_ctx,             /* module context */
+    ngx_http_scim_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_scim_init_process,            /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_scim_exit_process,            /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_scim_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_scim_main_conf_t  *smcf;
+
+    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_scim_main_conf_t));
+    if (smcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&smcf->servers, cf->pool, 4,
+                       sizeof(ngx_scim_redis_server_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (ngx_http_scim_store_init_scripts(cf, &smcf->scripts, &smcf->nscripts)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return smcf;
+}
+
+
+static void *
+ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_scim_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_scim_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->redis_addr = { 0, NULL };
+     *     conf->redis_password = { 0, NULL };
+     *     conf->registry = NULL;
+     *     conf->redis = NULL;
+     */
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->redis_db = NGX_CONF_UNSET;
+    conf->redis_conns = NGX_CONF_UNSET_UINT;
+    conf->redis_connect_timeout = NGX_CONF_UNSET_MSEC;
+    conf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    conf->tenant = NGX_CONF_UNSET_PTR;
+    conf->base_url = NGX_CONF_UNSET_PTR;
+    conf->tokens = NGX_CONF_UNSET_PTR;
+    conf->auth_off = NGX_CONF_UNSET;
+    conf->extensions = NGX_CONF_UNSET_PTR;
+    conf->max_results = NGX_CONF_UNSET_UINT;
+    conf->max_scan = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_scim_loc_conf_t *prev = parent;
+    ngx_http_scim_loc_conf_t *conf = child;
+
+    ngx_scim_redis_server_t     proto;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_scim_main_conf_t  *smcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_str_value(conf->redis_addr, prev->redis_addr,
+                             "127.0.0.1:6379");
+    ngx_conf_merge_str_value(conf->redis_password, prev->redis_password, "");
+    ngx_conf_merge_value(conf->redis_db, prev->redis_db, 0);
+    ngx_conf_merge_uint_value(conf->redis_conns, prev->redis_conns, 1);
+    ngx_conf_merge_msec_value(conf->redis_connect_timeout,
+                              prev->redis_connect_timeout, 1000);
+    ngx_conf_merge_msec_value(conf->redis_timeout, prev->redis_timeout, 2000);
+    ngx_conf_merge_ptr_value(conf->tenant, prev->tenant, NULL);
+    ngx_conf_merge_ptr_value(conf->base_url, prev->base_url, NULL);
+    ngx_conf_merge_ptr_value(conf->tokens, prev->tokens, NULL);
+    ngx_conf_merge_value(conf->auth_off, prev->auth_off, 0);
+    ngx_conf_merge_ptr_value(conf->extensions, prev->extensions, NULL);
+    ngx_conf_merge_uint_value(conf->max_results, prev->max_results, 200);
+    ngx_conf_merge_uint_value(conf->max_scan, prev->max_scan, 100000);
+
+    if (conf->conf_file.len == 0) {
+        conf->conf_file = prev->conf_file;
+        conf->conf_line = prev->conf_line;
+    }
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->tokens == NULL && !conf->auth_off) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"scim\" in %V:%ui needs \"scim_bearer_token_file\" "
+                      "(or \"scim_bearer_token_file off\" when "
+                      "authentication is done in front of it)",
+                      &conf->conf_file, conf->conf_line);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->redis_conns == 0 || conf->redis_conns > 64) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"scim_redis_connections\" must be 1..64");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->max_results == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"scim_max_results\" must be positive");
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * nginx's own client_max_body_size check would answer 413 with an
+     * HTML page before the handler runs; the module enforces the same
+     * limit itself and answers with a SCIM error.
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    conf->max_body = clcf->client_max_body_size;
+    clcf->client_max_body_size = 0;
+
+    /* the Redis server this location talks to */
+
+    ngx_memzero(&proto, sizeof(ngx_scim_redis_server_t));
+
+    if (ngx_http_scim_parse_redis(cf, conf, &proto) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_scim_module);
+
+    proto.password = conf->redis_password;
+    proto.db = conf->redis_db;
+    proto.nconns = conf->redis_conns;
+    proto.connect_timeout = conf->redis_connect_timeout;
+    proto.timeout = conf->redis_timeout;
+    proto.scripts = smcf->scripts;
+    proto.nscripts = smcf->nscripts;
+
+    conf->redis = ngx_scim_redis_server_add(cf, &smcf->servers, &proto);
+    if (conf->redis == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_scim_build_registry(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_scim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (slcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    slcf->enable = 1;
+    slcf->conf_file = cf->conf_file->file.name;
+    slcf->conf_line = cf->conf_file->line;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_scim_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_scim_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_str_t                *value;
+    ngx_scim_redis_server_t   s;
+
+    if (slcf->redis_addr.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    slcf->redis_addr = value[1];
+
+    /* checked here too, so that "nginx -t" names the line */
+
+    ngx_memzero(&s, sizeof(ngx_scim_redis_server_t));
+
+    if (ngx_http_scim_parse_redis(cf, slcf, &s) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "host:port", "unix:/path"; a host name is resolved here, at
+ * configuration time: hiredis would resolve it with a blocking
+ * getaddrinfo() in the worker
+ */
+
+static ngx_int_t
+ngx_http_scim_parse_redis(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *slcf,
+    ngx_scim_redis_server_t *s)
+{
+    u_char     *p;
+    ngx_url_t   u;
+
+    s->addr = slcf->redis_addr;
+
+    if (s->addr.len > 5 && ngx_strncmp(s->addr.data, "unix:", 5) == 0) {
+        if (s->addr.len == 5) {
+            goto invalid;
+        }
+
+        p = ngx_pnalloc(cf->pool, s->addr.len - 5 + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        s->unix_path.data = p;
+        s->unix_path.len = s->addr.len - 5;
+        ngx_memcpy(p, s->addr.data + 5, s->unix_path.len);
+        p[s->unix_path.len] = '\0';
+
+        return NGX_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = s->addr;
+    u.default_port = 6379;
+    u.no_resolve = 0;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis address \"%V\" in "
+                               "\"scim_redis\": %s", &s->addr, u.err);
+            return NGX_ERROR;
+        }
+
+        goto invalid;
+    }
+
+    if (u.naddrs == 0 || u.uri.len
+        || (u.addrs[0].sockaddr->sa_family != AF_INET
+            && u.addrs[0].sockaddr->sa_family != AF_INET6))
+    {
+        goto invalid;
+    }
+
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->host.data = p;
+    s->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
+                                NGX_SOCKADDR_STRLEN, 0);
+    p[s->host.len] = '\0';
+    s->port = u.port ? u.port : 6379;
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid redis address \"%V\" in \"scim_redis\" "
+                       "(expected host:port or unix:/path)", &s->addr);
+    return NGX_ERROR;
+}
+
+
+static char *
+ngx_http_scim_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_str_t  *value;
+
+    if (slcf->tokens != NGX_CONF_UNSET_PTR || slcf->auth_off != NGX_CONF_UNSET)
+    {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
+        slcf->auth_off = 1;
+        slcf->tokens = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->auth_off = 0;
+
+    if (ngx_http_scim_load_tokens(cf, &value[1], &slcf->tokens) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_scim_schema_extension(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    json_t        *schema;
+    ngx_str_t     *value, *file;
+    json_error_t   jerr;
+
+    value = cf->args->elts;
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* checked here, so that "nginx -t" names the file and the problem */
+
+    schema = json_load_file((char *) value[1].data, JSON_REJECT_DUPLICATES,
+                            &jerr);
+    if (schema == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "scim_schema_extension \"%V\": line %d column %d: "
+                           "%s", &value[1], jerr.line, jerr.column,
+                           jerr.text);
+        return NGX_CONF_ERROR;
+    }
+
+    json_decref(schema);
+
+    if (slcf->extensions == NGX_CONF_UNSET_PTR) {
+        slcf->extensions = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (slcf->extensions == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    file = ngx_array_push(slcf->extensions);
+    if (file == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *file = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_scim_build_registry(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *slcf)
+{
+    json_t              *schema;
+    ngx_str_t           *file;
+    ngx_uint_t           i;
+    json_error_t         jerr;
+    scim_error_t         err;
+    scim_registry_t     *reg;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&err, sizeof(scim_error_t));
+
+    reg = scim_registry_create(&err);
+    if (reg == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "scim: cannot build the schema registry: %s",
+                      err.detail);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_scim_registry_cleanup;
+    cln->data = reg;
+    slcf->registry = reg;
+
+    if (slcf->extensions == NULL) {
+        return NGX_OK;
+    }
+
+    file = slcf->extensions->elts;
+
+    for (i = 0; i < slcf->extensions->nelts; i++) {
+        schema = json_load_file((char *) file[i].data, JSON_REJECT_DUPLICATES,
+                                &jerr);
+        if (schema == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "scim_schema_extension \"%V\": line %d column %d: "
+                          "%s", &file[i], jerr.line, jerr.column, jerr.text);
+            return NGX_ERROR;
+        }
+
+        if (scim_registry_add_user_extension(reg, schema, &err) != 0) {
+            json_decref(schema);
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "scim_schema_extension \"%V\": %s",
+                          &file[i], err.detail);
+            return NGX_ERROR;
+        }
+
+        json_decref(schema);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_scim_registry_cleanup(void *data)
+{
+    scim_registry_free(data);
+}
+
+
+static ngx_int_t
+ngx_http_scim_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                  i;
+    ngx_scim_redis_server_t   **s;
+    ngx_http_scim_main_conf_t  *smcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_scim_module);
+    if (smcf == NULL) {
+        return NGX_OK;
+    }
+
+    s = smcf->servers.elts;
+
+    for (i = 0; i < smcf->servers.nelts; i++) {
+        if (ngx_scim_redis_init_worker(s[i], cycle->log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_scim_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                  i;
+    ngx_scim_redis_server_t   **s;
+    ngx_http_scim_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_scim_module);
+    if (smcf == NULL) {
+        return;
+    }
+
+    s = smcf->servers.elts;
+
+    for (i = 0; i < smcf->servers.nelts; i++) {
+        ngx_scim_redis_exit_worker(s[i]);
+    }
+}

@@ -1,0 +1,142 @@
+
+/*
+ * ngx_http_scim_module: what the nginx glue files share.
+ */
+
+#ifndef _NGX_HTTP_SCIM_MODULE_H_INCLUDED_
+#define _NGX_HTTP_SCIM_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "scim_core.h"
+#include "ngx_scim_redis.h"
+#include "ngx_http_scim_store.h"
+
+
+#define NGX_HTTP_SCIM_TOKEN_LEN  32      /* SHA-256 digest */
+
+
+typedef struct {
+    ngx_array_t                 servers;       /* ngx_scim_redis_server_t * */
+    ngx_scim_redis_script_t    *scripts;
+    ngx_uint_t                  nscripts;
+} ngx_http_scim_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                  enable;
+
+    ngx_str_t                   redis_addr;
+    ngx_str_t                   redis_password;
+    ngx_int_t                   redis_db;
+    ngx_uint_t                  redis_conns;
+    ngx_msec_t                  redis_connect_timeout;
+    ngx_msec_t                  redis_timeout;
+
+    ngx_http_complex_value_t   *tenant;
+    ngx_http_complex_value_t   *base_url;
+
+    ngx_array_t                *tokens;        /* u_char[32] digests;
+                                                  NULL: not set */
+    ngx_flag_t                  auth_off;
+
+    ngx_array_t                *extensions;    /* ngx_str_t file names */
+    scim_registry_t            *registry;
+
+    ngx_uint_t                  max_results;
+    ngx_uint_t                  max_scan;
+    size_t                      max_body;
+
+    ngx_scim_redis_server_t    *redis;
+
+    /* where the directives that matter were given, for messages */
+    ngx_str_t                   conf_file;
+    ngx_uint_t                  conf_line;
+} ngx_http_scim_loc_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_SCIM_R_NONE = 0,
+    NGX_HTTP_SCIM_R_USERS,
+    NGX_HTTP_SCIM_R_GROUPS,
+    NGX_HTTP_SCIM_R_ME,
+    NGX_HTTP_SCIM_R_SCHEMAS,
+    NGX_HTTP_SCIM_R_RESOURCE_TYPES,
+    NGX_HTTP_SCIM_R_SPC,
+    NGX_HTTP_SCIM_R_BULK,
+    NGX_HTTP_SCIM_R_SEARCH           /* root /.search */
+} ngx_http_scim_resource_e;
+
+
+typedef struct ngx_http_scim_ctx_s  ngx_http_scim_ctx_t;
+
+typedef void (*ngx_http_scim_step_pt)(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+
+
+struct ngx_http_scim_ctx_s {
+    ngx_http_request_t         *request;
+    ngx_http_scim_loc_conf_t   *slcf;
+
+    ngx_http_scim_resource_e    resource;
+    const scim_resource_type_t *rt;
+    ngx_str_t                   id;            /* after the resource */
+    unsigned                    search:1;      /* .../.search */
+
+    ngx_http_scim_keys_t        keys;
+    ngx_str_t                   base_url;
+
+    /* query */
+    ngx_str_t                   filter;
+    ngx_str_t                   attributes;
+    ngx_str_t                   excluded;
+    ngx_str_t                   sort_by;
+    ngx_int_t                   start_index;
+    ngx_int_t                   count;
+    unsigned                    descending:1;
+    unsigned                    has_filter:1;
+    unsigned                    has_sort:1;
+
+    json_t                     *body;
+    json_t                     *doc;           /* as stored */
+    json_t                     *newdoc;
+    json_t                     *matches;       /* list/filter results */
+    scim_filter_t              *filter_ast;
+    scim_projection_t          *projection;
+    ngx_int_t                   expect_version; /* If-Match, or -1 */
+
+    ngx_uint_t                  total;         /* ids in the store */
+    ngx_uint_t                  scanned;
+    ngx_uint_t                  retries;
+
+    ngx_scim_redis_cmd_t       *cmd;
+    ngx_http_scim_step_pt       step;          /* on the Redis reply */
+    ngx_http_scim_step_pt       next;          /* after a lookup */
+
+    ngx_str_t                   prefix;        /* serialized new doc,
+                                                  without its version */
+    ngx_str_t                   fold;          /* folded userName */
+};
+
+
+extern ngx_module_t  ngx_http_scim_module;
+
+
+/* ngx_http_scim_auth.c */
+ngx_int_t ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
+    ngx_array_t **tokens);
+ngx_int_t ngx_http_scim_authenticate(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf);
+ngx_int_t ngx_http_scim_hash_password(ngx_http_request_t *r, json_t *doc);
+void ngx_http_scim_random_id(u_char *buf);  /* 36 bytes, UUID v4 */
+
+/* ngx_http_scim_handler.c */
+ngx_int_t ngx_http_scim_handler(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_SCIM_MODULE_H_INCLUDED_ */
