@@ -307,10 +307,11 @@ json_t *scim_resource_present(const scim_resource_type_t *rt, json_t *doc,
 
 /*
  * Sorts an array of stored documents in place by sort_by (any singular
- * attribute or sub-attribute; for multi-valued, the primary or first
- * value), ascending unless descending; stable; documents lacking the
- * attribute sort last in either order.  -1 with 400 invalidValue for an
- * unknown or multi-valued sort_by.
+ * attribute or sub-attribute; for a multi-valued one, RFC 7644 3.4.2.3:
+ * the primary value, else the first), ascending unless descending;
+ * stable; documents lacking the attribute sort last in either order.
+ * -1 with 400 invalidValue for an unknown sort_by or a complex one
+ * without a "value" sub-attribute.
  */
 int scim_sort(const scim_resource_type_t *rt, json_t *docs,
     const char *sort_by, int descending, scim_error_t *err);

@@ -1,0 +1,1370 @@
+
+/*
+ * ngx_http_scim_module: validation and normalization of resources, and
+ * the UTF-8 helpers (case folding, validation, xsd:dateTime).
+ *
+ * scim_resource_normalize() builds the stored document by walking the
+ * schemas, not the input: every attribute of the core schema, then of
+ * each extension, is looked up in the input case-insensitively, checked,
+ * coerced and written under its canonical name.  Whatever the schemas do
+ * not define (misspelled attributes, unknown extension URNs, "display"
+ * on members, ...) is thereby dropped.
+ *
+ * Behaviours beyond the header, decided here:
+ *  - an input key that equals an attribute name exactly wins over one
+ *    that only matches case-insensitively; among the latter the first
+ *    in the document wins;
+ *  - besides extension blocks, top-level URN-qualified keys
+ *    ("urn:...:enterprise:2.0:User:department": "x") are accepted for
+ *    attributes that the block does not give;
+ *  - "schemas" may also be a single string; entries that are not strings
+ *    are ignored;
+ *  - "externalId" comes right after "schemas";
+ *  - a required string attribute given as "" counts as missing; the
+ *    required attributes of an extension are checked only when the
+ *    input has that extension's block;
+ *  - "$ref" sub-attributes are never stored (scim_resource_present()
+ *    rebuilds them); manager is stored as {"value": id};
+ *  - a complex value (or element) that ends up empty is absent; a
+ *    multi-valued attribute keeps an empty array as sent;
+ *  - group members: "value" must be a non-empty string; "type" is
+ *    "User" or "Group" in any case (stored canonical), else taken from a
+ *    "$ref" containing "/Groups/", else "User"; duplicate values are
+ *    kept once (the first);
+ *  - canonicalValues are not enforced (RFC 7643 lets clients send other
+ *    values, and Entra ID does);
+ *  - a string where a complex value is expected is decoded if it is a
+ *    JSON object (or, for a multi-valued attribute, a JSON array).
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "scim_core.h"
+
+
+typedef struct {
+    const scim_resource_type_t  *rt;
+    scim_error_t                *err;
+    unsigned                     group:1;
+} scim_norm_ctx_t;
+
+
+static int scim_norm_block(scim_norm_ctx_t *ctx, const scim_schema_t *s,
+    json_t *src, json_t *top, json_t *out);
+static int scim_norm_value(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    json_t *v, json_t **out);
+static int scim_norm_multi(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    json_t *v, json_t **out);
+static int scim_norm_element(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    json_t *v, json_t **out);
+static int scim_norm_complex(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    json_t *v, json_t **out);
+static int scim_norm_manager(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    json_t *v, json_t **out);
+static int scim_norm_member(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    json_t *v, json_t **out);
+static int scim_norm_simple(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    json_t *v, json_t **out);
+static int scim_norm_required(scim_norm_ctx_t *ctx, const scim_attr_t *attrs,
+    size_t n, json_t *o);
+static int scim_norm_type_error(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    const char *what);
+static int scim_norm_nomem(scim_norm_ctx_t *ctx);
+static const char *scim_norm_path(scim_norm_ctx_t *ctx,
+    const scim_attr_t *a, char *buf, size_t size);
+static int scim_is_manager(const scim_attr_t *a);
+static json_t *scim_json_get_ci(json_t *o, const char *name, size_t len);
+static json_t *scim_json_get_flat(json_t *top, const char *urn,
+    const char *name);
+static json_t *scim_json_decode(json_t *v, int arrays);
+static int scim_ascii_caseeq(const char *a, size_t alen, const char *b,
+    size_t blen);
+static size_t scim_utf8_decode(const unsigned char *p, size_t n,
+    uint32_t *cp);
+static uint32_t scim_fold_cp(uint32_t c);
+
+
+json_t *
+scim_resource_normalize(const scim_resource_type_t *rt, json_t *in,
+    scim_input_mode_t mode, scim_error_t *err)
+{
+    int                  found;
+    size_t               i, len;
+    json_t              *out, *schemas, *v, *r, *block, *dec;
+    scim_attr_ref_t      ref;
+    scim_norm_ctx_t      ctx;
+    const scim_schema_t *ext;
+
+    if (rt == NULL || rt->schema == NULL) {
+        scim_error_set(err, 500, NULL, "no resource type");
+        return NULL;
+    }
+
+    if (!json_is_object(in)) {
+        scim_error_set(err, 400, SCIM_ERR_INVALID_SYNTAX,
+                       "the resource must be a JSON object");
+        return NULL;
+    }
+
+    ctx.rt = rt;
+    ctx.err = err;
+    ctx.group = (strcmp(rt->schema->id, SCIM_SCHEMA_GROUP) == 0);
+
+    len = strlen(rt->schema->id);
+
+    if (mode != SCIM_INPUT_STORED) {
+        found = 0;
+        v = scim_json_get_ci(in, "schemas", 7);
+
+        if (json_is_string(v)) {
+            found = scim_ascii_caseeq(json_string_value(v),
+                                      json_string_length(v),
+                                      rt->schema->id, len);
+
+        } else if (json_is_array(v)) {
+            for (i = 0; !found && i < json_array_size(v); i++) {
+                r = json_array_get(v, i);
+
+                found = json_is_string(r)
+                        && scim_ascii_caseeq(json_string_value(r),
+                                             json_string_length(r),
+                                             rt->schema->id, len);
+            }
+        }
+
+        if (!found) {
+            scim_error_set(err, 400, SCIM_ERR_INVALID_SYNTAX,
+                           "\"schemas\" must list \"%s\"", rt->schema->id);
+            return NULL;
+        }
+    }
+
+    out = json_object();
+    schemas = json_array();
+
+    if (out == NULL || schemas == NULL
+        || json_object_set_new(out, "schemas", schemas) != 0)
+    {
+        json_decref(out);
+        scim_norm_nomem(&ctx);
+        return NULL;
+    }
+
+    if (json_array_append_new(schemas, json_string(rt->schema->id)) != 0) {
+        goto nomem;
+    }
+
+    /* externalId, the only writable common attribute */
+
+    if (scim_attr_resolve(rt, "externalId", 10, &ref) == 0
+        && ref.schema == NULL)
+    {
+        v = scim_json_get_ci(in, "externalId", 10);
+
+        if (scim_norm_value(&ctx, ref.attr, v, &r) != 0) {
+            goto failed;
+        }
+
+        if (r != NULL && json_object_set_new(out, "externalId", r) != 0) {
+            goto nomem;
+        }
+    }
+
+    if (scim_norm_block(&ctx, rt->schema, in, in, out) != 0) {
+        goto failed;
+    }
+
+    if (scim_norm_required(&ctx, rt->schema->attrs, rt->schema->n_attrs, out)
+        != 0)
+    {
+        goto failed;
+    }
+
+    for (i = 0; i < rt->n_extensions; i++) {
+        ext = rt->extensions[i];
+        if (ext == NULL) {
+            continue;
+        }
+
+        v = scim_json_get_ci(in, ext->id, strlen(ext->id));
+        dec = NULL;
+
+        if (json_is_string(v)) {
+            dec = scim_json_decode(v, 0);
+            if (dec != NULL) {
+                v = dec;
+            }
+        }
+
+        if (v != NULL && !json_is_null(v) && !json_is_object(v)) {
+            json_decref(dec);
+            scim_error_set(err, 400, SCIM_ERR_INVALID_VALUE,
+                           "\"%s\" must be a JSON object", ext->id);
+            goto failed;
+        }
+
+        block = json_object();
+        if (block == NULL) {
+            json_decref(dec);
+            goto nomem;
+        }
+
+        if (scim_norm_block(&ctx, ext, json_is_object(v) ? v : NULL, in,
+                            block)
+            != 0)
+        {
+            json_decref(dec);
+            json_decref(block);
+            goto failed;
+        }
+
+        if (json_is_object(v)
+            && scim_norm_required(&ctx, ext->attrs, ext->n_attrs, block)
+               != 0)
+        {
+            json_decref(dec);
+            json_decref(block);
+            goto failed;
+        }
+
+        json_decref(dec);
+
+        if (json_object_size(block) == 0) {
+            json_decref(block);
+            continue;
+        }
+
+        if (json_object_set_new(out, ext->id, block) != 0
+            || json_array_append_new(schemas, json_string(ext->id)) != 0)
+        {
+            goto nomem;
+        }
+    }
+
+    return out;
+
+nomem:
+
+    scim_norm_nomem(&ctx);
+
+failed:
+
+    json_decref(out);
+    return NULL;
+}
+
+
+/*
+ * The attributes of schema s, looked up in src (the input or an extension
+ * block; may be NULL) and as URN-qualified keys of top, into out.
+ */
+
+static int
+scim_norm_block(scim_norm_ctx_t *ctx, const scim_schema_t *s, json_t *src,
+    json_t *top, json_t *out)
+{
+    size_t              i;
+    json_t             *v, *r;
+    const scim_attr_t  *a;
+
+    for (i = 0; i < s->n_attrs; i++) {
+        a = &s->attrs[i];
+
+        if (a->mutability == SCIM_MUT_READONLY) {
+            continue;
+        }
+
+        v = NULL;
+
+        if (src != NULL) {
+            v = scim_json_get_ci(src, a->name, strlen(a->name));
+        }
+
+        if (v == NULL || json_is_null(v)) {
+            v = scim_json_get_flat(top, s->id, a->name);
+        }
+
+        if (scim_norm_value(ctx, a, v, &r) != 0) {
+            return -1;
+        }
+
+        if (r != NULL && json_object_set_new(out, a->name, r) != 0) {
+            return scim_norm_nomem(ctx);
+        }
+    }
+
+    return 0;
+}
+
+
+/* *out: a new reference, or NULL when the value is absent */
+
+static int
+scim_norm_value(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
+    json_t **out)
+{
+    *out = NULL;
+
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+
+    if (a->multi_valued) {
+        return scim_norm_multi(ctx, a, v, out);
+    }
+
+    if (scim_is_manager(a)) {
+        return scim_norm_manager(ctx, a, v, out);
+    }
+
+    if (a->type == SCIM_TYPE_COMPLEX) {
+        return scim_norm_complex(ctx, a, v, out);
+    }
+
+    return scim_norm_simple(ctx, a, v, out);
+}
+
+
+static int
+scim_norm_multi(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
+    json_t **out)
+{
+    size_t   i;
+    json_t  *arr, *dec, *e, *r, *rv, *seen;
+
+    dec = NULL;
+    seen = NULL;
+
+    if (a->type == SCIM_TYPE_COMPLEX && json_is_string(v)) {
+        dec = scim_json_decode(v, 1);
+        if (dec != NULL) {
+            v = dec;
+        }
+    }
+
+    arr = json_array();
+    if (arr == NULL) {
+        json_decref(dec);
+        return scim_norm_nomem(ctx);
+    }
+
+    for (i = 0; i < (json_is_array(v) ? json_array_size(v) : 1); i++) {
+        e = json_is_array(v) ? json_array_get(v, i) : v;
+
+        if (json_is_null(e)) {
+            continue;
+        }
+
+        if (scim_norm_element(ctx, a, e, &r) != 0) {
+            goto failed;
+        }
+
+        if (r == NULL) {
+            continue;
+        }
+
+        /* group members are a set: "seen" holds the values so far */
+
+        if (ctx->group && a->parent == NULL
+            && strcmp(a->name, "members") == 0)
+        {
+            rv = json_object_get(r, "value");
+
+            if (seen == NULL) {
+                seen = json_object();
+                if (seen == NULL) {
+                    json_decref(r);
+                    scim_norm_nomem(ctx);
+                    goto failed;
+                }
+            }
+
+            if (json_object_getn(seen, json_string_value(rv),
+                                 json_string_length(rv))
+                != NULL)
+            {
+                json_decref(r);
+                continue;
+            }
+
+            if (json_object_setn_new(seen, json_string_value(rv),
+                                     json_string_length(rv), json_true())
+                != 0)
+            {
+                json_decref(r);
+                scim_norm_nomem(ctx);
+                goto failed;
+            }
+        }
+
+        if (json_array_append_new(arr, r) != 0) {
+            scim_norm_nomem(ctx);
+            goto failed;
+        }
+    }
+
+    json_decref(seen);
+    json_decref(dec);
+    *out = arr;
+
+    return 0;
+
+failed:
+
+    json_decref(seen);
+    json_decref(dec);
+    json_decref(arr);
+    return -1;
+}
+
+
+static int
+scim_norm_element(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
+    json_t **out)
+{
+    *out = NULL;
+
+    if (json_is_array(v)) {
+        return scim_norm_type_error(ctx, a, "a value, not an array of "
+                                    "arrays");
+    }
+
+    if (a->type != SCIM_TYPE_COMPLEX) {
+        return scim_norm_simple(ctx, a, v, out);
+    }
+
+    if (ctx->group && a->parent == NULL && strcmp(a->name, "members") == 0) {
+        return scim_norm_member(ctx, a, v, out);
+    }
+
+    return scim_norm_complex(ctx, a, v, out);
+}
+
+
+static int
+scim_norm_complex(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
+    json_t **out)
+{
+    size_t              i;
+    json_t             *o, *dec, *sv, *r;
+    const scim_attr_t  *sub;
+
+    *out = NULL;
+    dec = NULL;
+
+    if (json_is_string(v)) {
+        dec = scim_json_decode(v, 0);
+        if (dec != NULL) {
+            v = dec;
+        }
+    }
+
+    if (!json_is_object(v)) {
+        json_decref(dec);
+        return scim_norm_type_error(ctx, a, "a complex value (a JSON "
+                                    "object)");
+    }
+
+    o = json_object();
+    if (o == NULL) {
+        json_decref(dec);
+        return scim_norm_nomem(ctx);
+    }
+
+    for (i = 0; i < a->n_sub_attrs; i++) {
+        sub = &a->sub_attrs[i];
+
+        if (sub->mutability == SCIM_MUT_READONLY
+            || strcmp(sub->name, "$ref") == 0)
+        {
+            continue;
+        }
+
+        sv = scim_json_get_ci(v, sub->name, strlen(sub->name));
+
+        if (scim_norm_value(ctx, sub, sv, &r) != 0) {
+            goto failed;
+        }
+
+        if (r != NULL && json_object_set_new(o, sub->name, r) != 0) {
+            scim_norm_nomem(ctx);
+            goto failed;
+        }
+    }
+
+    json_decref(dec);
+    dec = NULL;
+
+    if (json_object_size(o) == 0) {
+        json_decref(o);
+        return 0;
+    }
+
+    if (scim_norm_required(ctx, a->sub_attrs, a->n_sub_attrs, o) != 0) {
+        goto failed;
+    }
+
+    *out = o;
+
+    return 0;
+
+failed:
+
+    json_decref(dec);
+    json_decref(o);
+    return -1;
+}
+
+
+/*
+ * enterprise manager: "id", {"value": id}, [{"value": id, "$ref": ...}],
+ * ["id"], or any of these JSON-encoded in a string; stored {"value": id}
+ */
+
+static int
+scim_norm_manager(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
+    json_t **out)
+{
+    int      rc;
+    size_t   i;
+    json_t  *dec, *e, *o, *val;
+
+    *out = NULL;
+    dec = NULL;
+
+    if (json_is_string(v)) {
+        dec = scim_json_decode(v, 1);
+        if (dec != NULL) {
+            v = dec;
+        }
+    }
+
+    if (json_is_array(v)) {
+        e = NULL;
+
+        for (i = 0; i < json_array_size(v); i++) {
+            e = json_array_get(v, i);
+            if (!json_is_null(e)) {
+                break;
+            }
+        }
+
+        v = (i < json_array_size(v)) ? e : NULL;
+    }
+
+    if (v == NULL || json_is_null(v)) {
+        json_decref(dec);
+        return 0;
+    }
+
+    if (json_is_string(v)) {
+        if (json_string_length(v) == 0) {
+            json_decref(dec);
+            return 0;
+        }
+
+        o = json_pack("{sO}", "value", v);
+        json_decref(dec);
+
+        if (o == NULL) {
+            return scim_norm_nomem(ctx);
+        }
+
+        *out = o;
+        return 0;
+    }
+
+    rc = scim_norm_complex(ctx, a, v, &o);
+    json_decref(dec);
+
+    if (rc != 0 || o == NULL) {
+        return rc;
+    }
+
+    val = json_object_get(o, "value");
+
+    if (!json_is_string(val) || json_string_length(val) == 0) {
+        /* no manager id: absent (Entra ID "removes" a manager so) */
+        json_decref(o);
+        return 0;
+    }
+
+    *out = o;
+
+    return 0;
+}
+
+
+/* group members: {"value": id, "type": "User"|"Group"} */
+
+static int
+scim_norm_member(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
+    json_t **out)
+{
+    json_t      *dec, *val, *type, *ref, *o;
+    const char  *t, *s;
+    char         buf[64];
+
+    *out = NULL;
+    dec = NULL;
+
+    if (json_is_string(v)) {
+        dec = scim_json_decode(v, 0);
+        if (dec != NULL) {
+            v = dec;
+        }
+    }
+
+    if (!json_is_object(v)) {
+        json_decref(dec);
+        return scim_norm_type_error(ctx, a, "an array of {\"value\": id} "
+                                    "objects");
+    }
+
+    val = scim_json_get_ci(v, "value", 5);
+    type = scim_json_get_ci(v, "type", 4);
+    ref = scim_json_get_ci(v, "$ref", 4);
+
+    if (!json_is_string(val) || json_string_length(val) == 0) {
+        json_decref(dec);
+        scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                       "every element of \"%s\" needs \"value\", "
+                       "a non-empty string",
+                       scim_norm_path(ctx, a, buf, sizeof(buf)));
+        return -1;
+    }
+
+    if (type != NULL && !json_is_null(type)) {
+        s = json_is_string(type) ? json_string_value(type) : "";
+
+        if (json_is_string(type)
+            && scim_ascii_caseeq(s, json_string_length(type), "User", 4))
+        {
+            t = "User";
+
+        } else if (json_is_string(type)
+                   && scim_ascii_caseeq(s, json_string_length(type),
+                                        "Group", 5))
+        {
+            t = "Group";
+
+        } else {
+            json_decref(dec);
+            scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                           "\"%s.type\" must be \"User\" or \"Group\"",
+                           scim_norm_path(ctx, a, buf, sizeof(buf)));
+            return -1;
+        }
+
+    } else if (json_is_string(ref)
+               && strstr(json_string_value(ref), "/Groups/") != NULL)
+    {
+        t = "Group";
+
+    } else {
+        t = "User";
+    }
+
+    o = json_pack("{sOss}", "value", val, "type", t);
+    json_decref(dec);
+
+    if (o == NULL) {
+        return scim_norm_nomem(ctx);
+    }
+
+    *out = o;
+
+    return 0;
+}
+
+
+static int
+scim_norm_simple(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
+    json_t **out)
+{
+    const char  *s;
+    size_t       len;
+
+    *out = NULL;
+
+    switch (a->type) {
+
+    case SCIM_TYPE_BOOLEAN:
+        if (json_is_boolean(v)) {
+            break;
+        }
+
+        if (json_is_string(v)) {
+            s = json_string_value(v);
+            len = json_string_length(v);
+
+            if (scim_ascii_caseeq(s, len, "true", 4)) {
+                *out = json_true();
+                return 0;
+            }
+
+            if (scim_ascii_caseeq(s, len, "false", 5)) {
+                *out = json_false();
+                return 0;
+            }
+        }
+
+        return scim_norm_type_error(ctx, a, "a boolean");
+
+    case SCIM_TYPE_INTEGER:
+        if (json_is_integer(v)) {
+            break;
+        }
+
+        return scim_norm_type_error(ctx, a, "an integer");
+
+    case SCIM_TYPE_DECIMAL:
+        if (json_is_number(v)) {
+            break;
+        }
+
+        return scim_norm_type_error(ctx, a, "a number");
+
+    case SCIM_TYPE_DATETIME:
+        if (json_is_string(v)
+            && scim_datetime_parse(json_string_value(v),
+                                   json_string_length(v), NULL, NULL)
+               == 0)
+        {
+            break;
+        }
+
+        return scim_norm_type_error(ctx, a, "an xsd:dateTime string such "
+                                    "as \"2024-01-31T12:00:00Z\"");
+
+    case SCIM_TYPE_COMPLEX:
+        return scim_norm_complex(ctx, a, v, out);
+
+    default: /* string, reference, binary */
+        if (json_is_string(v)) {
+            break;
+        }
+
+        return scim_norm_type_error(ctx, a, "a string");
+    }
+
+    *out = json_incref(v);
+
+    return 0;
+}
+
+
+static int
+scim_norm_required(scim_norm_ctx_t *ctx, const scim_attr_t *attrs, size_t n,
+    json_t *o)
+{
+    size_t              i;
+    json_t             *v;
+    const scim_attr_t  *a;
+    char                buf[1400];
+
+    for (i = 0; i < n; i++) {
+        a = &attrs[i];
+
+        if (!a->required || a->mutability == SCIM_MUT_READONLY
+            || strcmp(a->name, "$ref") == 0)
+        {
+            continue;
+        }
+
+        v = json_object_get(o, a->name);
+
+        if (v == NULL
+            || (json_is_string(v) && json_string_length(v) == 0))
+        {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                                  "attribute \"%s\" is required",
+                                  scim_norm_path(ctx, a, buf, sizeof(buf)));
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+scim_norm_type_error(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    const char *what)
+{
+    char  buf[1400];
+
+    return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                          "attribute \"%s\" must be %s",
+                          scim_norm_path(ctx, a, buf, sizeof(buf)), what);
+}
+
+
+static int
+scim_norm_nomem(scim_norm_ctx_t *ctx)
+{
+    return scim_error_set(ctx->err, 500, NULL, "out of memory");
+}
+
+
+/* "name.givenName"; extension attributes URN-qualified */
+
+static const char *
+scim_norm_path(scim_norm_ctx_t *ctx, const scim_attr_t *a, char *buf,
+    size_t size)
+{
+    const scim_attr_t    *top;
+    const scim_schema_t  *s;
+
+    top = (a->parent != NULL) ? a->parent : a;
+    s = top->schema;
+
+    snprintf(buf, size, "%.1100s%s%s%s%s",
+             (s != NULL && s != ctx->rt->schema) ? s->id : "",
+             (s != NULL && s != ctx->rt->schema) ? ":" : "",
+             top->name, (a != top) ? "." : "", (a != top) ? a->name : "");
+
+    return buf;
+}
+
+
+static int
+scim_is_manager(const scim_attr_t *a)
+{
+    return a->parent == NULL && a->schema != NULL
+           && strcmp(a->name, "manager") == 0
+           && strcmp(a->schema->id, SCIM_SCHEMA_ENTERPRISE) == 0;
+}
+
+
+/* ------------------------------------------------------------ JSON helpers */
+
+
+/* o's member named name: the exact key first, else the first one that
+   matches ignoring ASCII case */
+
+static json_t *
+scim_json_get_ci(json_t *o, const char *name, size_t len)
+{
+    void        *it;
+    json_t      *v;
+    const char  *key;
+
+    if (!json_is_object(o)) {
+        return NULL;
+    }
+
+    v = json_object_getn(o, name, len);
+    if (v != NULL) {
+        return v;
+    }
+
+    for (it = json_object_iter(o); it != NULL;
+         it = json_object_iter_next(o, it))
+    {
+        key = json_object_iter_key(it);
+
+        if (scim_ascii_caseeq(key, json_object_iter_key_len(it), name, len)) {
+            return json_object_iter_value(it);
+        }
+    }
+
+    return NULL;
+}
+
+
+/* top's member "<urn>:<name>", ignoring ASCII case; NULL if none or null */
+
+static json_t *
+scim_json_get_flat(json_t *top, const char *urn, const char *name)
+{
+    void        *it;
+    size_t       klen, ulen, nlen;
+    json_t      *v;
+    const char  *key;
+
+    if (!json_is_object(top)) {
+        return NULL;
+    }
+
+    ulen = strlen(urn);
+    nlen = strlen(name);
+
+    for (it = json_object_iter(top); it != NULL;
+         it = json_object_iter_next(top, it))
+    {
+        key = json_object_iter_key(it);
+        klen = json_object_iter_key_len(it);
+
+        if (klen == ulen + 1 + nlen && key[ulen] == ':'
+            && scim_ascii_caseeq(key, ulen, urn, ulen)
+            && scim_ascii_caseeq(key + ulen + 1, nlen, name, nlen))
+        {
+            v = json_object_iter_value(it);
+
+            if (!json_is_null(v)) {
+                return v;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a JSON object (or array, if arrays) encoded in the string v, or NULL */
+
+static json_t *
+scim_json_decode(json_t *v, int arrays)
+{
+    size_t       i, len;
+    json_t      *j;
+    const char  *s;
+
+    s = json_string_value(v);
+    len = json_string_length(v);
+
+    for (i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
+            break;
+        }
+    }
+
+    if (i == len || (s[i] != '{' && !(arrays && s[i] == '['))) {
+        return NULL;
+    }
+
+    j = json_loadb(s, len, JSON_REJECT_DUPLICATES, NULL);
+
+    if (j != NULL && !json_is_object(j) && !(arrays && json_is_array(j))) {
+        json_decref(j);
+        return NULL;
+    }
+
+    return j;
+}
+
+
+static int
+scim_ascii_caseeq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t         i;
+    unsigned char  ca, cb;
+
+    if (alen != blen) {
+        return 0;
+    }
+
+    for (i = 0; i < alen; i++) {
+        ca = (unsigned char) a[i];
+        cb = (unsigned char) b[i];
+
+        if (ca >= 'A' && ca <= 'Z') {
+            ca |= 0x20;
+        }
+
+        if (cb >= 'A' && cb <= 'Z') {
+            cb |= 0x20;
+        }
+
+        if (ca != cb) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* ---------------------------------------------------------------- UTF-8 */
+
+
+/* the length of the valid sequence at p and its code point, 0 if invalid */
+
+static size_t
+scim_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    size_t    len, i;
+    uint32_t  c, min;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+
+    if ((p[0] & 0xe0) == 0xc0) {
+        len = 2;
+        c = p[0] & 0x1f;
+        min = 0x80;
+
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        len = 3;
+        c = p[0] & 0x0f;
+        min = 0x800;
+
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        len = 4;
+        c = p[0] & 0x07;
+        min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if (n < len) {
+        return 0;
+    }
+
+    for (i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+        return 0;
+    }
+
+    *cp = c;
+
+    return len;
+}
+
+
+int
+scim_utf8_valid(const char *s, size_t len)
+{
+    size_t    i, n;
+    uint32_t  c;
+
+    if (s == NULL) {
+        return len == 0;
+    }
+
+    for (i = 0; i < len; i += n) {
+        n = scim_utf8_decode((const unsigned char *) s + i, len - i, &c);
+        if (n == 0) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* simple case folding (Unicode CaseFolding.txt, C and S) for ASCII,
+   Latin-1, Latin Extended-A, Greek and Cyrillic */
+
+static uint32_t
+scim_fold_cp(uint32_t c)
+{
+    if (c < 0x80) {
+        return (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
+    }
+
+    if (c == 0xb5) {
+        return 0x3bc;                       /* micro sign */
+    }
+
+    if (c >= 0xc0 && c <= 0xde && c != 0xd7) {
+        return c + 0x20;
+    }
+
+    if (c >= 0x100 && c <= 0x17f) {
+        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149) {
+            return c;                       /* no simple folding */
+        }
+
+        if (c == 0x178) {
+            return 0xff;
+        }
+
+        if (c == 0x17f) {
+            return 's';                     /* long s */
+        }
+
+        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) {
+            return (c & 1) ? c + 1 : c;
+        }
+
+        return (c & 1) ? c : c + 1;
+    }
+
+    if (c >= 0x370 && c <= 0x3ff) {
+        if (c == 0x386) {
+            return 0x3ac;
+        }
+
+        if (c >= 0x388 && c <= 0x38a) {
+            return c + 37;
+        }
+
+        if (c == 0x38c) {
+            return 0x3cc;
+        }
+
+        if (c == 0x38e || c == 0x38f) {
+            return c + 63;
+        }
+
+        if ((c >= 0x391 && c <= 0x3a1) || (c >= 0x3a3 && c <= 0x3ab)) {
+            return c + 32;
+        }
+
+        if (c == 0x3c2) {
+            return 0x3c3;                   /* final sigma */
+        }
+
+        return c;
+    }
+
+    if (c >= 0x400 && c <= 0x52f) {
+        if (c <= 0x40f) {
+            return c + 80;
+        }
+
+        if (c <= 0x42f) {
+            return c + 32;
+        }
+
+        if (c <= 0x45f) {
+            return c;
+        }
+
+        if ((c >= 0x460 && c <= 0x481) || (c >= 0x48a && c <= 0x4bf)
+            || c >= 0x4d0)
+        {
+            return (c & 1) ? c : c + 1;
+        }
+
+        if (c == 0x4c0) {
+            return 0x4cf;
+        }
+
+        if (c >= 0x4c1 && c <= 0x4ce) {
+            return (c & 1) ? c + 1 : c;
+        }
+
+        return c;
+    }
+
+    return c;
+}
+
+
+char *
+scim_casefold(const char *s, size_t len, size_t *out_len)
+{
+    char                 *out;
+    size_t                i, j, n;
+    uint32_t              c;
+    const unsigned char  *p;
+
+    /* folding never makes a character longer in these ranges */
+
+    out = malloc(len + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    p = (const unsigned char *) s;
+
+    for (i = 0, j = 0; i < len; i += n) {
+        n = scim_utf8_decode(p + i, len - i, &c);
+
+        if (n == 0) {
+            out[j++] = (char) p[i];
+            n = 1;
+            continue;
+        }
+
+        if (n == 1) {
+            out[j++] = (char) ((c >= 'A' && c <= 'Z') ? c + 0x20 : c);
+            continue;
+        }
+
+        c = scim_fold_cp(c);
+
+        if (c < 0x80) {
+            out[j++] = (char) c;
+
+        } else if (c < 0x800) {
+            out[j++] = (char) (0xc0 | (c >> 6));
+            out[j++] = (char) (0x80 | (c & 0x3f));
+
+        } else if (c < 0x10000) {
+            out[j++] = (char) (0xe0 | (c >> 12));
+            out[j++] = (char) (0x80 | ((c >> 6) & 0x3f));
+            out[j++] = (char) (0x80 | (c & 0x3f));
+
+        } else {
+            out[j++] = (char) (0xf0 | (c >> 18));
+            out[j++] = (char) (0x80 | ((c >> 12) & 0x3f));
+            out[j++] = (char) (0x80 | ((c >> 6) & 0x3f));
+            out[j++] = (char) (0x80 | (c & 0x3f));
+        }
+    }
+
+    out[j] = '\0';
+
+    if (out_len != NULL) {
+        *out_len = j;
+    }
+
+    return out;
+}
+
+
+/* ------------------------------------------------------------- dateTime */
+
+
+static int
+scim_digits(const char *s, size_t n, int *v)
+{
+    size_t  i;
+
+    *v = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+
+        *v = *v * 10 + (s[i] - '0');
+    }
+
+    return 0;
+}
+
+
+/* days since 1970-01-01 of a proleptic Gregorian date */
+
+static int64_t
+scim_days_from_civil(int64_t y, int m, int d)
+{
+    int64_t  era, yoe, doy, doe;
+
+    y -= (m <= 2);
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+}
+
+
+int
+scim_datetime_parse(const char *s, size_t len, int64_t *sec, long *nsec)
+{
+    int      year, mon, day, hour, min, secs, tzh, tzm, mdays, leap;
+    long     frac;
+    size_t   i, nd;
+    int64_t  t;
+
+    static const int  days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+                                 30, 31 };
+
+    /* YYYY-MM-DDThh:mm:ss */
+
+    if (s == NULL || len < 19
+        || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':'
+        || s[16] != ':'
+        || scim_digits(s, 4, &year) != 0
+        || scim_digits(s + 5, 2, &mon) != 0
+        || scim_digits(s + 8, 2, &day) != 0
+        || scim_digits(s + 11, 2, &hour) != 0
+        || scim_digits(s + 14, 2, &min) != 0
+        || scim_digits(s + 17, 2, &secs) != 0)
+    {
+        return -1;
+    }
+
+    if (year == 0 || mon < 1 || mon > 12 || day < 1 || hour > 24
+        || min > 59 || secs > 59)
+    {
+        return -1;
+    }
+
+    leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    mdays = days[mon - 1] + (mon == 2 && leap);
+
+    if (day > mdays) {
+        return -1;
+    }
+
+    i = 19;
+    frac = 0;
+
+    if (i < len && s[i] == '.') {
+        i++;
+
+        for (nd = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++) {
+            if (nd < 9) {
+                frac = frac * 10 + (s[i] - '0');
+            }
+
+            if (hour == 24 && s[i] != '0') {
+                return -1;
+            }
+        }
+
+        if (nd == 0) {
+            return -1;
+        }
+
+        for ( /* void */ ; nd < 9; nd++) {
+            frac *= 10;
+        }
+    }
+
+    if (hour == 24 && (min != 0 || secs != 0)) {
+        return -1;
+    }
+
+    t = scim_days_from_civil(year, mon, day) * 86400
+        + (int64_t) hour * 3600 + min * 60 + secs;
+
+    if (i < len && s[i] == 'Z') {
+        i++;
+
+    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
+        if (len - i < 6 || s[i + 3] != ':'
+            || scim_digits(s + i + 1, 2, &tzh) != 0
+            || scim_digits(s + i + 4, 2, &tzm) != 0
+            || tzm > 59 || tzh > 14 || (tzh == 14 && tzm != 0))
+        {
+            return -1;
+        }
+
+        if (s[i] == '+') {
+            t -= (int64_t) tzh * 3600 + tzm * 60;
+
+        } else {
+            t += (int64_t) tzh * 3600 + tzm * 60;
+        }
+
+        i += 6;
+    }
+
+    if (i != len) {
+        return -1;
+    }
+
+    if (sec != NULL) {
+        *sec = t;
+    }
+
+    if (nsec != NULL) {
+        *nsec = frac;
+    }
+
+    return 0;
+}
