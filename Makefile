@@ -93,7 +93,7 @@ test: deps
 
 run: deps
 	$(MAKE) build
-	bash bench/../t/run-quickstart
+	bash conf-examples/quickstart.sh
 
 bench: deps
 	$(MAKE) build

@@ -120,7 +120,12 @@ struct ngx_http_scim_ctx_s {
 
     ngx_str_t                   prefix;        /* serialized new doc,
                                                   without its version */
-    ngx_str_t                   fold;          /* folded userName */
+    json_t                     *related;       /* a user's groups as read
+                                                  with the document */
+    scim_members_delta_t        delta;         /* a group's member changes */
+    ngx_uint_t                  final_status;  /* for a read after write */
+    unsigned                    want_members:1;
+    unsigned                    members_only:1;
 };
 
 
@@ -135,8 +140,29 @@ ngx_int_t ngx_http_scim_authenticate(ngx_http_request_t *r,
 ngx_int_t ngx_http_scim_hash_password(ngx_http_request_t *r, json_t *doc);
 void ngx_http_scim_random_id(u_char *buf);  /* 36 bytes, UUID v4 */
 
-/* ngx_http_scim_handler.c */
+/* ngx_http_scim_handler.c: request plumbing */
 ngx_int_t ngx_http_scim_handler(ngx_http_request_t *r);
+void ngx_http_scim_finish(ngx_http_scim_ctx_t *ctx, ngx_int_t rc);
+void ngx_http_scim_reply(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
+    json_t *json, ngx_uint_t resource_headers);
+void ngx_http_scim_fail(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
+    const char *scim_type, const char *fmt, ...);
+void ngx_http_scim_fail_err(ngx_http_scim_ctx_t *ctx, scim_error_t *err);
+void ngx_http_scim_unavailable(ngx_http_scim_ctx_t *ctx);
+ngx_int_t ngx_http_scim_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *json);
+json_t *ngx_http_scim_track(ngx_http_request_t *r, json_t *json);
+void ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx,
+    ngx_http_scim_script_e script, int nkeys, int argc, ngx_str_t *args,
+    ngx_http_scim_step_pt step);
+ngx_int_t ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+
+/* ngx_http_scim_resource.c: Users and Groups */
+void ngx_http_scim_create(ngx_http_scim_ctx_t *ctx);
+void ngx_http_scim_get(ngx_http_scim_ctx_t *ctx);
+void ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx);
+void ngx_http_scim_list(ngx_http_scim_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_SCIM_MODULE_H_INCLUDED_ */

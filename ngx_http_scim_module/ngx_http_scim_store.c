@@ -22,13 +22,106 @@
 
 
 /*
+ * Shared Lua: membership deltas and reads.
+ *
+ * members(p, gid, clear, rem, add): applies a group's member changes to
+ * its member set and to each member's reverse set (User:<id>:groups or
+ * Group:<id>:groups).  check(p, gid, add) returns the first id of add
+ * that is neither a user nor a group (or the group itself), or nil.
+ * expand(p, t, id, want) returns {doc, id, type, display, ...}: a user's
+ * groups, or (want == '1') a group's members; nil if there is no doc.
+ */
+
+#define SCIM_LUA_COMMON                                                      \
+    "local function kind(p, id)\n"                                           \
+    "  if redis.call('HEXISTS', p .. 'User:display', id) == 1 then\n"        \
+    "    return 'User'\n"                                                    \
+    "  end\n"                                                                \
+    "  if redis.call('HEXISTS', p .. 'Group:display', id) == 1 then\n"       \
+    "    return 'Group'\n"                                                   \
+    "  end\n"                                                                \
+    "  return nil\n"                                                         \
+    "end\n"                                                                  \
+    "local function check(p, gid, add)\n"                                    \
+    "  for _, m in ipairs(add) do\n"                                         \
+    "    if m == gid or not kind(p, m) then return m end\n"                  \
+    "  end\n"                                                                \
+    "  return nil\n"                                                         \
+    "end\n"                                                                  \
+    "local function members(p, gid, clear, rem, add)\n"                      \
+    "  local set = p .. 'Group:' .. gid .. ':members'\n"                     \
+    "  if clear then\n"                                                      \
+    "    local all = redis.call('SMEMBERS', set)\n"                          \
+    "    for _, m in ipairs(all) do\n"                                       \
+    "      redis.call('SREM', p .. 'User:' .. m .. ':groups', gid)\n"        \
+    "      redis.call('SREM', p .. 'Group:' .. m .. ':groups', gid)\n"       \
+    "    end\n"                                                              \
+    "    redis.call('DEL', set)\n"                                           \
+    "  end\n"                                                                \
+    "  for _, m in ipairs(rem) do\n"                                         \
+    "    if redis.call('SREM', set, m) == 1 then\n"                          \
+    "      redis.call('SREM', p .. 'User:' .. m .. ':groups', gid)\n"        \
+    "      redis.call('SREM', p .. 'Group:' .. m .. ':groups', gid)\n"       \
+    "    end\n"                                                              \
+    "  end\n"                                                                \
+    "  for _, m in ipairs(add) do\n"                                         \
+    "    if redis.call('SADD', set, m) == 1 then\n"                          \
+    "      redis.call('SADD', p .. kind(p, m) .. ':' .. m .. ':groups', gid)\n"\
+    "    end\n"                                                              \
+    "  end\n"                                                                \
+    "end\n"                                                                  \
+    "local function expand(p, t, id, want)\n"                                \
+    "  local doc = redis.call('GET', p .. t .. ':' .. id)\n"                 \
+    "  if not doc then return false end\n"                                   \
+    "  local r = {doc}\n"                                                    \
+    "  local ids\n"                                                          \
+    "  if t == 'User' then\n"                                                \
+    "    ids = redis.call('SMEMBERS', p .. 'User:' .. id .. ':groups')\n"    \
+    "  elseif want == '1' then\n"                                            \
+    "    ids = redis.call('SMEMBERS', p .. 'Group:' .. id .. ':members')\n"  \
+    "  else\n"                                                               \
+    "    return r\n"                                                         \
+    "  end\n"                                                                \
+    "  for i = 1, #ids, 1000 do\n"                                           \
+    "    local chunk = {unpack(ids, i, math.min(i + 999, #ids))}\n"          \
+    "    local gn = redis.call('HMGET', p .. 'Group:display',\n"             \
+    "                          unpack(chunk))\n"                             \
+    "    local un = {}\n"                                                    \
+    "    if t == 'Group' then\n"                                             \
+    "      un = redis.call('HMGET', p .. 'User:display', unpack(chunk))\n"   \
+    "    end\n"                                                              \
+    "    for j = 1, #chunk do\n"                                             \
+    "      if un[j] then\n"                                                  \
+    "        r[#r + 1] = chunk[j]; r[#r + 1] = 'User'; r[#r + 1] = un[j]\n"  \
+    "      elseif gn[j] then\n"                                              \
+    "        r[#r + 1] = chunk[j]; r[#r + 1] = 'Group'; r[#r + 1] = gn[j]\n" \
+    "      end\n"                                                            \
+    "    end\n"                                                              \
+    "  end\n"                                                                \
+    "  return r\n"                                                           \
+    "end\n"
+
+/* ARGV[n] = count, then count ids: a list and the index after it */
+#define SCIM_LUA_LIST                                                        \
+    "local function list(i)\n"                                               \
+    "  local n = tonumber(ARGV[i])\n"                                        \
+    "  local l = {}\n"                                                       \
+    "  for k = 1, n do l[k] = ARGV[i + k] end\n"                             \
+    "  return l, i + n + 1\n"                                                \
+    "end\n"
+
+
+/*
  * create
- *   KEYS: doc, ids, seq, idx name, idx externalId
- *   ARGV: id, doc prefix, folded name, externalId ('' = none)
- *   -> {1, seq} | {-2, 1|2} | {-3}
+ *   KEYS: doc, ids, seq, idx name, idx externalId, display hash
+ *   ARGV: id, doc prefix, folded name, externalId ('' = none), display,
+ *         tenant prefix, type, nadd, member ids...
+ *   -> {1, seq} | {-2, 1|2} | {-3} | {-4, bad member id}
  */
 
 static const char  ngx_http_scim_lua_create[] =
+    SCIM_LUA_COMMON
+    SCIM_LUA_LIST
     "if redis.call('EXISTS', KEYS[1]) == 1 then return {-3} end\n"
     "if redis.call('HEXISTS', KEYS[4], ARGV[3]) == 1 then\n"
     "  return {-2, 1}\n"
@@ -36,28 +129,43 @@ static const char  ngx_http_scim_lua_create[] =
     "if ARGV[4] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 1 then\n"
     "  return {-2, 2}\n"
     "end\n"
+    "local add = list(8)\n"
+    "local bad = check(ARGV[6], ARGV[1], add)\n"
+    "if bad then return {-4, bad} end\n"
     "local seq = redis.call('INCR', KEYS[3])\n"
     "redis.call('SET', KEYS[1], "
         SCIM_LUA_WITH_VERSION("ARGV[2]", "seq") ")\n"
     "redis.call('ZADD', KEYS[2], seq, ARGV[1])\n"
     "redis.call('HSET', KEYS[4], ARGV[3], ARGV[1])\n"
     "if ARGV[4] ~= '' then redis.call('HSET', KEYS[5], ARGV[4], ARGV[1]) end\n"
+    "redis.call('HSET', KEYS[6], ARGV[1], ARGV[5])\n"
+    "if ARGV[7] == 'Group' then members(ARGV[6], ARGV[1], false, {}, add) end\n"
     "return {1, seq}\n";
 
 
 /*
- * replace: a write of a document read at version ARGV[2]
- *   KEYS: doc, seq, idx name, idx externalId
- *   ARGV: id, expected version, doc prefix, old name, new name,
- *         old externalId, new externalId
- *   -> {1, seq} | {0} | {-1, current} | {-2, 1|2}
+ * replace: a write of a document read at version ARGV[2], and a group's
+ * member changes, atomically.  With ARGV[3] == '' the document is kept
+ * and only its lastModified and version change (a member-only PATCH,
+ * which never reads the document first).
+ *   KEYS: doc, seq, idx name, idx externalId, display hash
+ *   ARGV: id, expected version ('' = any), doc prefix, old name, new name,
+ *         old externalId, new externalId, display, now, tenant prefix,
+ *         type, clear ('1'|'0'), nrem, ids..., nadd, ids...
+ *   -> {1, seq} | {0} | {-1, current} | {-2, 1|2} | {-4, bad member id}
  */
 
 static const char  ngx_http_scim_lua_replace[] =
+    SCIM_LUA_COMMON
+    SCIM_LUA_LIST
     "local cur = redis.call('GET', KEYS[1])\n"
     "if not cur then return {0} end\n"
     "local v = " SCIM_LUA_VERSION_OF("cur") "\n"
-    "if v ~= ARGV[2] then return {-1, v or ''} end\n"
+    "if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end\n"
+    "local rem, i = list(13)\n"
+    "local add = list(i)\n"
+    "local bad = check(ARGV[10], ARGV[1], add)\n"
+    "if bad then return {-4, bad} end\n"
     "if ARGV[5] ~= ARGV[4] then\n"
     "  local o = redis.call('HGET', KEYS[3], ARGV[5])\n"
     "  if o and o ~= ARGV[1] then return {-2, 1} end\n"
@@ -80,86 +188,118 @@ static const char  ngx_http_scim_lua_replace[] =
     "  end\n"
     "  if ARGV[7] ~= '' then redis.call('HSET', KEYS[4], ARGV[7], ARGV[1]) end\n"
     "end\n"
-    "redis.call('SET', KEYS[1], "
+    "if ARGV[8] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[8]) end\n"
+    "if ARGV[11] == 'Group' then\n"
+    "  members(ARGV[10], ARGV[1], ARGV[12] == '1', rem, add)\n"
+    "end\n"
+    "if ARGV[3] ~= '' then\n"
+    "  redis.call('SET', KEYS[1], "
         SCIM_LUA_WITH_VERSION("ARGV[3]", "seq") ")\n"
+    "else\n"
+    "  local head = string.match(cur,\n"
+    "    '^(.*\"lastModified\":\")[^\"]*\",\"version\":\"W/\\\\\"%d+\\\\\"\"}}$')\n"
+    "  if not head then return redis.error_reply('bad stored document') end\n"
+    "  redis.call('SET', KEYS[1], "
+        SCIM_LUA_WITH_VERSION("head .. ARGV[9] .. '\",\"version\":\"'", "seq")
+        ")\n"
+    "end\n"
     "return {1, seq}\n";
 
 
 /*
  * delete a document read at version ARGV[2], with its index entries and
  * its memberships
- *   KEYS: doc, ids, idx name, idx externalId, own set (user: groups,
- *         group: members)
+ *   KEYS: doc, ids, idx name, idx externalId, display hash
  *   ARGV: id, expected version, folded name, externalId, tenant prefix,
  *         "User" or "Group"
  *   -> {1} | {0} | {-1, current}
  */
 
 static const char  ngx_http_scim_lua_delete[] =
+    SCIM_LUA_COMMON
     "local cur = redis.call('GET', KEYS[1])\n"
     "if not cur then return {0} end\n"
     "local v = " SCIM_LUA_VERSION_OF("cur") "\n"
     "if v ~= ARGV[2] then return {-1, v or ''} end\n"
+    "local p, id = ARGV[5], ARGV[1]\n"
     "redis.call('DEL', KEYS[1])\n"
-    "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-    "if redis.call('HGET', KEYS[3], ARGV[3]) == ARGV[1] then\n"
+    "redis.call('ZREM', KEYS[2], id)\n"
+    "if redis.call('HGET', KEYS[3], ARGV[3]) == id then\n"
     "  redis.call('HDEL', KEYS[3], ARGV[3])\n"
     "end\n"
-    "if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], ARGV[4]) == ARGV[1]\n"
-    "then\n"
+    "if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], ARGV[4]) == id then\n"
     "  redis.call('HDEL', KEYS[4], ARGV[4])\n"
     "end\n"
-    "local p = ARGV[5]\n"
-    "if ARGV[6] == 'User' then\n"
-    "  for _, g in ipairs(redis.call('SMEMBERS', KEYS[5])) do\n"
-    "    redis.call('SREM', p .. 'Group:' .. g .. ':members', ARGV[1])\n"
-    "  end\n"
-    "else\n"
-    "  for _, m in ipairs(redis.call('SMEMBERS', KEYS[5])) do\n"
-    "    redis.call('SREM', p .. 'User:' .. m .. ':groups', ARGV[1])\n"
-    "    redis.call('SREM', p .. 'Group:' .. m .. ':groups', ARGV[1])\n"
-    "  end\n"
-    "  for _, g in ipairs(redis.call('SMEMBERS',\n"
-    "                    p .. 'Group:' .. ARGV[1] .. ':groups')) do\n"
-    "    redis.call('SREM', p .. 'Group:' .. g .. ':members', ARGV[1])\n"
-    "  end\n"
-    "  redis.call('DEL', p .. 'Group:' .. ARGV[1] .. ':groups')\n"
+    "redis.call('HDEL', KEYS[5], id)\n"
+    "local own = p .. ARGV[6] .. ':' .. id .. ':groups'\n"
+    "for _, g in ipairs(redis.call('SMEMBERS', own)) do\n"
+    "  redis.call('SREM', p .. 'Group:' .. g .. ':members', id)\n"
     "end\n"
-    "redis.call('DEL', KEYS[5])\n"
+    "redis.call('DEL', own)\n"
+    "if ARGV[6] == 'Group' then members(p, id, true, {}, {}) end\n"
     "return {1}\n";
+
+
+/*
+ * get: a document with its user's groups or its group's members
+ *   ARGV: tenant prefix, type, id, want members ('1'|'0')
+ *   -> {doc, id, type, display, ...} | nil
+ */
+
+static const char  ngx_http_scim_lua_get[] =
+    SCIM_LUA_COMMON
+    "return expand(ARGV[1], ARGV[2], ARGV[3], ARGV[4])\n";
 
 
 /*
  * find: an index lookup and the document, in one round trip
  *   KEYS: idx
- *   ARGV: field, document key prefix
- *   -> document | nil
+ *   ARGV: field, tenant prefix, type, want members
+ *   -> {doc, ...} | nil
  */
 
 static const char  ngx_http_scim_lua_find[] =
+    SCIM_LUA_COMMON
     "local id = redis.call('HGET', KEYS[1], ARGV[1])\n"
     "if not id then return false end\n"
-    "return redis.call('GET', ARGV[2] .. id)\n";
+    "return expand(ARGV[2], ARGV[3], id, ARGV[4])\n";
 
 
 /*
  * page: ids in creation order and their documents
  *   KEYS: ids
- *   ARGV: start (0-based), count, document key prefix
- *   -> {total, doc, doc, ...}   (a document deleted meanwhile: nil)
+ *   ARGV: start (0-based), count, tenant prefix, type, want members
+ *   -> {total, {doc, ...}, {doc, ...}, ...}   (deleted meanwhile: nil)
  */
 
 static const char  ngx_http_scim_lua_page[] =
+    SCIM_LUA_COMMON
     "local r = {redis.call('ZCARD', KEYS[1])}\n"
     "local n = tonumber(ARGV[2])\n"
     "if n > 0 then\n"
     "  local s = tonumber(ARGV[1])\n"
     "  local ids = redis.call('ZRANGE', KEYS[1], s, s + n - 1)\n"
-    "  if #ids > 0 then\n"
-    "    for i = 1, #ids do ids[i] = ARGV[3] .. ids[i] end\n"
-    "    local docs = redis.call('MGET', unpack(ids))\n"
-    "    for i = 1, #docs do r[i + 1] = docs[i] end\n"
+    "  for i = 1, #ids do\n"
+    "    r[i + 1] = expand(ARGV[3], ARGV[4], ids[i], ARGV[5])\n"
     "  end\n"
+    "end\n"
+    "return r\n";
+
+
+/*
+ * related: the documents of a set's ids (a user's groups, a group's
+ * members), for filters on members.value / groups.value
+ *   KEYS: set
+ *   ARGV: tenant prefix, type, want members
+ *   -> {{doc, ...}, ...}
+ */
+
+static const char  ngx_http_scim_lua_related[] =
+    SCIM_LUA_COMMON
+    "local r = {}\n"
+    "for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+    "  local e = expand(ARGV[1], ARGV[2], id, ARGV[3])\n"
+    "  if e then r[#r + 1] = e end\n"
     "end\n"
     "return r\n";
 
@@ -175,10 +315,14 @@ static struct {
       sizeof(ngx_http_scim_lua_replace) - 1 },
     { "delete", ngx_http_scim_lua_delete,
       sizeof(ngx_http_scim_lua_delete) - 1 },
+    { "get", ngx_http_scim_lua_get,
+      sizeof(ngx_http_scim_lua_get) - 1 },
     { "find", ngx_http_scim_lua_find,
       sizeof(ngx_http_scim_lua_find) - 1 },
     { "page", ngx_http_scim_lua_page,
       sizeof(ngx_http_scim_lua_page) - 1 },
+    { "related", ngx_http_scim_lua_related,
+      sizeof(ngx_http_scim_lua_related) - 1 },
 };
 
 

@@ -15,6 +15,12 @@
  *   scim:{T}:Group:idx:displayName     hash    folded displayName -> id
  *   scim:{T}:Group:idx:externalId      hash
  *   scim:{T}:Group:<id>:members        set     member ids
+ *   scim:{T}:Group:<id>:groups         set     ids of a nested group's
+ *                                              parent groups
+ *   scim:{T}:User:display              hash    id -> displayName (else
+ *                                              userName): "display" of
+ *                                              members, type of a member
+ *   scim:{T}:Group:display             hash    id -> displayName
  *   scim:{T}:seq                       string  creation order, versions
  *
  * A stored document always ends with its version, as
@@ -38,8 +44,10 @@ typedef enum {
     NGX_HTTP_SCIM_SCRIPT_CREATE = 0,
     NGX_HTTP_SCIM_SCRIPT_REPLACE,
     NGX_HTTP_SCIM_SCRIPT_DELETE,
+    NGX_HTTP_SCIM_SCRIPT_GET,
     NGX_HTTP_SCIM_SCRIPT_FIND,
     NGX_HTTP_SCIM_SCRIPT_PAGE,
+    NGX_HTTP_SCIM_SCRIPT_RELATED,
     NGX_HTTP_SCIM_SCRIPT_N
 } ngx_http_scim_script_e;
 
@@ -50,6 +58,7 @@ typedef enum {
 #define NGX_HTTP_SCIM_STORE_STALE      -1
 #define NGX_HTTP_SCIM_STORE_CONFLICT   -2
 #define NGX_HTTP_SCIM_STORE_EXISTS     -3
+#define NGX_HTTP_SCIM_STORE_BAD_MEMBER -4
 
 /* which index a CONFLICT is about (second element) */
 #define NGX_HTTP_SCIM_STORE_IDX_NAME    1

@@ -1,0 +1,2061 @@
+
+/*
+ * ngx_http_scim_module: /Users and /Groups.
+ *
+ * Writes are one Lua script each (see ngx_http_scim_store.h); a change
+ * of an existing resource reads it, changes it in C, and writes it only
+ * if it is still at the version read, retrying a bounded number of times.
+ * Group member changes never rewrite a member list: they travel as a
+ * delta (clear, remove, add) applied to Redis sets, and a PATCH that only
+ * touches members does not read the group at all.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_scim_module.h"
+
+
+#define NGX_HTTP_SCIM_MAX_RETRIES   8
+#define NGX_HTTP_SCIM_SCAN_BATCH    500
+
+
+typedef struct {
+    ngx_array_t                 *args;         /* ngx_str_t */
+    ngx_pool_t                  *pool;
+} ngx_http_scim_argv_t;
+
+
+static ngx_int_t ngx_http_scim_arg(ngx_http_scim_argv_t *a, u_char *data,
+    size_t len);
+static ngx_int_t ngx_http_scim_arg_str(ngx_http_scim_argv_t *a,
+    ngx_str_t *s);
+static ngx_int_t ngx_http_scim_arg_key(ngx_http_scim_argv_t *a,
+    ngx_http_scim_ctx_t *ctx, const char *suffix);
+static ngx_int_t ngx_http_scim_arg_int(ngx_http_scim_argv_t *a,
+    ngx_int_t n);
+static ngx_int_t ngx_http_scim_arg_json(ngx_http_scim_argv_t *a,
+    json_t *obj, const char *key, ngx_uint_t fold);
+static ngx_int_t ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a,
+    json_t *list, ngx_uint_t objects);
+static ngx_int_t ngx_http_scim_argv_init(ngx_http_scim_argv_t *a,
+    ngx_http_scim_ctx_t *ctx, ngx_uint_t n);
+static void ngx_http_scim_run(ngx_http_scim_ctx_t *ctx,
+    ngx_http_scim_argv_t *a, ngx_http_scim_script_e script, int nkeys,
+    ngx_http_scim_step_pt step);
+
+static const char *ngx_http_scim_type(ngx_http_scim_ctx_t *ctx);
+static const char *ngx_http_scim_name_attr(ngx_http_scim_ctx_t *ctx);
+static json_t *ngx_http_scim_parse_doc(ngx_http_scim_ctx_t *ctx,
+    const char *s, size_t len);
+static json_t *ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx,
+    redisReply *e, ngx_uint_t members);
+static ngx_int_t ngx_http_scim_doc_version(json_t *doc);
+static json_t *ngx_http_scim_assemble(ngx_http_scim_ctx_t *ctx,
+    json_t *normalized, ngx_str_t *id, json_t *created);
+static ngx_int_t ngx_http_scim_serialize(ngx_http_scim_ctx_t *ctx,
+    json_t *doc);
+static void ngx_http_scim_set_version(json_t *doc, long long seq);
+static ngx_int_t ngx_http_scim_display(ngx_http_scim_ctx_t *ctx,
+    json_t *doc, ngx_http_scim_argv_t *a);
+static json_t *ngx_http_scim_present(ngx_http_scim_ctx_t *ctx,
+    json_t *doc);
+static ngx_int_t ngx_http_scim_projection(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_iso_time(u_char *buf);
+static void ngx_http_scim_normalize_failed(ngx_http_scim_ctx_t *ctx,
+    scim_error_t *err);
+static void ngx_http_scim_conflict(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+
+static void ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx,
+    redisReply *unused);
+static void ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_read(ngx_http_scim_ctx_t *ctx,
+    ngx_uint_t status, ngx_http_scim_step_pt step);
+static void ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static ngx_int_t ngx_http_scim_not_modified(ngx_http_scim_ctx_t *ctx,
+    json_t *doc);
+static void ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx,
+    ngx_int_t version);
+static void ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
+    redisReply *unused);
+static void ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_manager(ngx_http_scim_ctx_t *ctx,
+    ngx_http_scim_step_pt next_write);
+static void ngx_http_scim_manager_done(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_list_many(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx,
+    json_t *docs, ngx_uint_t total, ngx_uint_t paged);
+
+
+/* filter attributes answered by an index, per resource type */
+
+static const char  *ngx_http_scim_user_hints[] = {
+    "id", "userName", "externalId", "groups.value"
+};
+
+static const char  *ngx_http_scim_group_hints[] = {
+    "id", "displayName", "externalId", "members.value"
+};
+
+
+/* script arguments */
+
+static ngx_int_t
+ngx_http_scim_argv_init(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx,
+    ngx_uint_t n)
+{
+    a->pool = ctx->request->pool;
+    a->args = ngx_array_create(a->pool, n, sizeof(ngx_str_t));
+
+    return a->args ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_scim_arg(ngx_http_scim_argv_t *a, u_char *data, size_t len)
+{
+    ngx_str_t  *s;
+
+    s = ngx_array_push(a->args);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->data = data;
+    s->len = len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_scim_arg_str(ngx_http_scim_argv_t *a, ngx_str_t *s)
+{
+    return ngx_http_scim_arg(a, s->data, s->len);
+}
+
+
+/* "scim:{T}:<Type>:" + suffix; "^" + suffix: "scim:{T}:" + suffix */
+
+static ngx_int_t
+ngx_http_scim_arg_key(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx,
+    const char *suffix)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t  *base;
+
+    base = &ctx->keys.type;
+
+    if (*suffix == '^') {
+        base = &ctx->keys.tenant;
+        suffix++;
+    }
+
+    len = ngx_strlen(suffix);
+
+    p = ngx_pnalloc(a->pool, base->len + len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, base->data, base->len);
+    ngx_memcpy(p + base->len, suffix, len);
+
+    return ngx_http_scim_arg(a, p, base->len + len);
+}
+
+
+static ngx_int_t
+ngx_http_scim_arg_int(ngx_http_scim_argv_t *a, ngx_int_t n)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(a->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_scim_arg(a, p, ngx_sprintf(p, "%i", n) - p);
+}
+
+
+/* a string member (empty if absent), optionally case-folded */
+
+static ngx_int_t
+ngx_http_scim_arg_json(ngx_http_scim_argv_t *a, json_t *obj,
+    const char *key, ngx_uint_t fold)
+{
+    char        *f;
+    u_char      *p;
+    size_t       len;
+    json_t      *v;
+
+    v = json_object_get(obj, key);
+
+    if (!json_is_string(v)) {
+        return ngx_http_scim_arg(a, (u_char *) "", 0);
+    }
+
+    if (!fold) {
+        return ngx_http_scim_arg(a, (u_char *) json_string_value(v),
+                                 json_string_length(v));
+    }
+
+    f = scim_casefold(json_string_value(v), json_string_length(v), &len);
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(a->pool, len);
+    if (p == NULL) {
+        free(f);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, f, len);
+    free(f);
+
+    return ngx_http_scim_arg(a, p, len);
+}
+
+
+/* count, then ids: from strings or from {"value": id} objects */
+
+static ngx_int_t
+ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a, json_t *list,
+    ngx_uint_t objects)
+{
+    size_t       i, n;
+    json_t      *v;
+    ngx_str_t   *count;
+
+    if (ngx_http_scim_arg_int(a, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    count = (ngx_str_t *) a->args->elts + a->args->nelts - 1;
+    n = 0;
+
+    for (i = 0; i < json_array_size(list); i++) {
+        v = json_array_get(list, i);
+
+        if (objects) {
+            v = json_object_get(v, "value");
+        }
+
+        if (!json_is_string(v)) {
+            continue;
+        }
+
+        if (ngx_http_scim_arg(a, (u_char *) json_string_value(v),
+                              json_string_length(v))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        n++;
+    }
+
+    count->len = ngx_sprintf(count->data, "%uz", n) - count->data;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_scim_run(ngx_http_scim_ctx_t *ctx, ngx_http_scim_argv_t *a,
+    ngx_http_scim_script_e script, int nkeys, ngx_http_scim_step_pt step)
+{
+    ngx_http_scim_exec(ctx, script, nkeys, (int) a->args->nelts,
+                       a->args->elts, step);
+}
+
+
+/* documents */
+
+static const char *
+ngx_http_scim_type(ngx_http_scim_ctx_t *ctx)
+{
+    return ctx->resource == NGX_HTTP_SCIM_R_USERS ? "User" : "Group";
+}
+
+
+/* the name index: userName for users, displayName for groups */
+
+static const char *
+ngx_http_scim_name_attr(ngx_http_scim_ctx_t *ctx)
+{
+    return ctx->resource == NGX_HTTP_SCIM_R_USERS ? "userName"
+                                                  : "displayName";
+}
+
+
+static json_t *
+ngx_http_scim_parse_doc(ngx_http_scim_ctx_t *ctx, const char *s, size_t len)
+{
+    json_t  *doc;
+
+    doc = json_loadb(s, len, 0, NULL);
+
+    if (doc == NULL || !json_is_object(doc)) {
+        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                      "scim: a stored document is not a JSON object");
+        json_decref(doc);
+        return NULL;
+    }
+
+    return ngx_http_scim_track(ctx->request, doc);
+}
+
+
+/*
+ * A read script's entry {doc, id, type, display, ...} as a document:
+ * a user gets "groups" [{value, display, type: "direct"}], a group
+ * (members != 0) gets "members" [{value, display, type}].
+ */
+
+static json_t *
+ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
+    ngx_uint_t members)
+{
+    size_t       i;
+    json_t      *doc, *list, *item;
+    redisReply  *id, *type, *display;
+
+    if (e->type == REDIS_REPLY_STRING) {
+        return ngx_http_scim_parse_doc(ctx, e->str, e->len);
+    }
+
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 1
+        || e->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return NULL;
+    }
+
+    doc = ngx_http_scim_parse_doc(ctx, e->element[0]->str,
+                                  e->element[0]->len);
+    if (doc == NULL) {
+        return NULL;
+    }
+
+    if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS && !members) {
+        return doc;
+    }
+
+    if (ctx->resource == NGX_HTTP_SCIM_R_USERS && e->elements < 4) {
+        return doc;
+    }
+
+    list = json_array();
+    if (list == NULL) {
+        return NULL;
+    }
+
+    for (i = 1; i + 2 < e->elements; i += 3) {
+        id = e->element[i];
+        type = e->element[i + 1];
+        display = e->element[i + 2];
+
+        if (id->type != REDIS_REPLY_STRING
+            || type->type != REDIS_REPLY_STRING
+            || display->type != REDIS_REPLY_STRING)
+        {
+            continue;
+        }
+
+        if (ctx->resource == NGX_HTTP_SCIM_R_USERS) {
+            item = json_pack("{s:s%,s:s%,s:s}",
+                             "value", id->str, (size_t) id->len,
+                             "display", display->str, (size_t) display->len,
+                             "type", "direct");
+
+        } else {
+            item = json_pack("{s:s%,s:s%,s:s%}",
+                             "value", id->str, (size_t) id->len,
+                             "display", display->str, (size_t) display->len,
+                             "type", type->str, (size_t) type->len);
+        }
+
+        if (item == NULL || json_array_append_new(list, item) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+
+    if (json_object_set_new(doc,
+                            ctx->resource == NGX_HTTP_SCIM_R_USERS
+                            ? "groups" : "members", list)
+        != 0)
+    {
+        return NULL;
+    }
+
+    return doc;
+}
+
+
+static ngx_int_t
+ngx_http_scim_doc_version(json_t *doc)
+{
+    size_t       len;
+    const char  *v;
+
+    v = json_string_value(json_object_get(json_object_get(doc, "meta"),
+                                          "version"));
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(v);
+
+    if (len < 5 || v[0] != 'W' || v[1] != '/' || v[2] != '"'
+        || v[len - 1] != '"')
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_atoi((u_char *) v + 3, len - 4);
+}
+
+
+static void
+ngx_http_scim_iso_time(u_char *buf)
+{
+    ngx_tm_t     tm;
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+    ngx_gmtime(tp->sec, &tm);
+
+    ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ%Z",
+                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                tp->msec);
+}
+
+
+/*
+ * The stored form: schemas, id, the attributes, meta last with version
+ * last (see ngx_http_scim_store.h).  Groups keep no members in it.
+ */
+
+static json_t *
+ngx_http_scim_assemble(ngx_http_scim_ctx_t *ctx, json_t *normalized,
+    ngx_str_t *id, json_t *created)
+{
+    u_char       now[sizeof("2026-01-01T00:00:00.000Z")];
+    json_t      *doc, *meta, *value;
+    const char  *key;
+
+    doc = json_object();
+    meta = json_object();
+
+    if (doc == NULL || meta == NULL) {
+        goto failed;
+    }
+
+    value = json_object_get(normalized, "schemas");
+
+    if (value && json_object_set(doc, "schemas", value) != 0) {
+        goto failed;
+    }
+
+    if (json_object_set_new(doc, "id",
+                            json_stringn((char *) id->data, id->len))
+        != 0)
+    {
+        goto failed;
+    }
+
+    json_object_foreach(normalized, key, value) {
+        if (ngx_strcmp(key, "schemas") == 0 || ngx_strcmp(key, "id") == 0
+            || ngx_strcmp(key, "meta") == 0 || ngx_strcmp(key, "groups") == 0
+            || (ctx->resource == NGX_HTTP_SCIM_R_GROUPS
+                && ngx_strcmp(key, "members") == 0))
+        {
+            continue;
+        }
+
+        if (json_object_set(doc, key, value) != 0) {
+            goto failed;
+        }
+    }
+
+    ngx_http_scim_iso_time(now);
+
+    if (json_object_set_new(meta, "resourceType",
+                            json_string(ctx->rt->name)) != 0
+        || json_object_set_new(meta, "created",
+                               created ? json_incref(created)
+                                       : json_string((char *) now)) != 0
+        || json_object_set_new(meta, "lastModified",
+                               json_string((char *) now)) != 0
+        || json_object_set_new(meta, "version", json_string("")) != 0)
+    {
+        goto failed;
+    }
+
+    if (json_object_set_new(doc, "meta", meta) != 0) {
+        meta = NULL;
+        goto failed;
+    }
+
+    return ngx_http_scim_track(ctx->request, doc);
+
+failed:
+
+    json_decref(meta);
+    json_decref(doc);
+
+    return NULL;
+}
+
+
+/* ctx->prefix = the stored form of doc without its version */
+
+static ngx_int_t
+ngx_http_scim_serialize(ngx_http_scim_ctx_t *ctx, json_t *doc)
+{
+    u_char  *p;
+    size_t   size;
+
+    static const char  tail[] = "\"version\":\"\"}}";
+
+    size = json_dumpb(doc, NULL, 0, JSON_COMPACT);
+    if (size == 0) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(ctx->request->pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    size = json_dumpb(doc, (char *) p, size, JSON_COMPACT);
+
+    if (size < sizeof(tail) - 1
+        || ngx_memcmp(p + size - (sizeof(tail) - 1), tail, sizeof(tail) - 1)
+           != 0)
+    {
+        ngx_log_error(NGX_LOG_ALERT, ctx->request->connection->log, 0,
+                      "scim: document does not end with its version");
+        return NGX_ERROR;
+    }
+
+    /* keep ..."version":" */
+    ctx->prefix.data = p;
+    ctx->prefix.len = size - 3;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_scim_set_version(json_t *doc, long long seq)
+{
+    char  buf[32];
+
+    snprintf(buf, sizeof(buf), "W/\"%lld\"", seq);
+
+    json_object_set_new(json_object_get(doc, "meta"), "version",
+                        json_string(buf));
+}
+
+
+/* what members and groups show as "display": displayName, else userName */
+
+static ngx_int_t
+ngx_http_scim_display(ngx_http_scim_ctx_t *ctx, json_t *doc,
+    ngx_http_scim_argv_t *a)
+{
+    if (json_is_string(json_object_get(doc, "displayName"))) {
+        return ngx_http_scim_arg_json(a, doc, "displayName", 0);
+    }
+
+    return ngx_http_scim_arg_json(a, doc, ngx_http_scim_name_attr(ctx), 0);
+}
+
+
+static json_t *
+ngx_http_scim_present(ngx_http_scim_ctx_t *ctx, json_t *doc)
+{
+    return ngx_http_scim_track(ctx->request,
+                               scim_resource_present(ctx->rt, doc,
+                                   (const char *) ctx->base_url.data,
+                                   ctx->projection));
+}
+
+
+static ngx_int_t
+ngx_http_scim_projection(ngx_http_scim_ctx_t *ctx)
+{
+    u_char        *a, *e;
+    scim_error_t   err;
+
+    ctx->want_members = 1;
+
+    if (ctx->attributes.len == 0 && ctx->excluded.len == 0) {
+        return NGX_OK;
+    }
+
+    a = ngx_pnalloc(ctx->request->pool,
+                    ctx->attributes.len + ctx->excluded.len + 2);
+    if (a == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    e = ngx_cpymem(a, ctx->attributes.data, ctx->attributes.len);
+    *e++ = '\0';
+    ngx_memcpy(e, ctx->excluded.data, ctx->excluded.len);
+    e[ctx->excluded.len] = '\0';
+
+    ngx_memzero(&err, sizeof(scim_error_t));
+
+    ctx->projection = scim_projection_create(ctx->rt,
+                                             ctx->attributes.len
+                                             ? (char *) a : NULL,
+                                             ctx->excluded.len
+                                             ? (char *) e : NULL,
+                                             &err);
+    if (ctx->projection == NULL) {
+        ngx_http_scim_fail_err(ctx, &err);
+        return NGX_ERROR;
+    }
+
+    ctx->want_members = scim_projection_wants(ctx->projection, "members")
+                        ? 1 : 0;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_scim_normalize_failed(ngx_http_scim_ctx_t *ctx, scim_error_t *err)
+{
+    if (err->status) {
+        ngx_http_scim_fail_err(ctx, err);
+        return;
+    }
+
+    ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+}
+
+
+static void
+ngx_http_scim_conflict(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    if (reply->element[0]->integer == NGX_HTTP_SCIM_STORE_BAD_MEMBER) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_VALUE,
+                           "member \"%*s\" is neither a user nor a group "
+                           "of this tenant (or is the group itself)",
+                           reply->elements > 1
+                           ? (size_t) reply->element[1]->len : 0,
+                           reply->elements > 1
+                           ? reply->element[1]->str : "");
+        return;
+    }
+
+    ngx_http_scim_fail(ctx, NGX_HTTP_CONFLICT, SCIM_ERR_UNIQUENESS,
+                       "%s is already taken",
+                       reply->elements > 1
+                       && reply->element[1]->integer
+                          == NGX_HTTP_SCIM_STORE_IDX_EXT
+                       ? "externalId" : ngx_http_scim_name_attr(ctx));
+}
+
+
+/* POST /Users, POST /Groups */
+
+void
+ngx_http_scim_create(ngx_http_scim_ctx_t *ctx)
+{
+    u_char        *idbuf;
+    json_t        *normalized;
+    scim_error_t   err;
+
+    if (ngx_http_scim_projection(ctx) != NGX_OK) {
+        return;
+    }
+
+    ngx_memzero(&err, sizeof(scim_error_t));
+
+    normalized = ngx_http_scim_track(ctx->request,
+                                     scim_resource_normalize(ctx->rt,
+                                                     ctx->body,
+                                                     SCIM_INPUT_CREATE,
+                                                     &err));
+    if (normalized == NULL) {
+        ngx_http_scim_normalize_failed(ctx, &err);
+        return;
+    }
+
+    if (ngx_http_scim_hash_password(ctx->request, normalized) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    idbuf = ngx_pnalloc(ctx->request->pool, 36);
+    if (idbuf == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_random_id(idbuf);
+    ctx->id.data = idbuf;
+    ctx->id.len = 36;
+
+    if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS) {
+        ctx->delta.add = json_object_get(normalized, "members");
+    }
+
+    ctx->newdoc = ngx_http_scim_assemble(ctx, normalized, &ctx->id, NULL);
+    if (ctx->newdoc == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_manager(ctx, ngx_http_scim_create_write);
+}
+
+
+static void
+ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
+{
+    u_char                *key;
+    ngx_http_scim_argv_t   a;
+
+    if (ngx_http_scim_serialize(ctx, ctx->newdoc) != NGX_OK
+        || ngx_http_scim_argv_init(&a, ctx, 16) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    key = ngx_pnalloc(a.pool, ctx->keys.type.len + ctx->id.len);
+    if (key == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(ngx_cpymem(key, ctx->keys.type.data, ctx->keys.type.len),
+               ctx->id.data, ctx->id.len);
+
+    if (ngx_http_scim_arg(&a, key, ctx->keys.type.len + ctx->id.len)
+        != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx,
+                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                 ? "idx:userName" : "idx:displayName")
+           != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->prefix) != NGX_OK
+        || ngx_http_scim_arg_json(&a, ctx->newdoc,
+                                  ngx_http_scim_name_attr(ctx), 1) != NGX_OK
+        || ngx_http_scim_arg_json(&a, ctx->newdoc, "externalId", 0) != NGX_OK
+        || ngx_http_scim_display(ctx, ctx->newdoc, &a) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
+                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_CREATE, 6,
+                      ngx_http_scim_create_done);
+}
+
+
+static void
+ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    json_t  *out;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    switch (reply->element[0]->integer) {
+
+    case NGX_HTTP_SCIM_STORE_OK:
+
+        if (json_array_size(ctx->delta.add) > 0) {
+            /* the members' display names are in the store */
+            ngx_http_scim_read(ctx, NGX_HTTP_CREATED, ngx_http_scim_get_done);
+            return;
+        }
+
+        ngx_http_scim_set_version(ctx->newdoc, reply->element[1]->integer);
+
+        if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS
+            && json_object_set_new(ctx->newdoc, "members", json_array())
+               != 0)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        out = ngx_http_scim_present(ctx, ctx->newdoc);
+        if (out == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_http_scim_reply(ctx, NGX_HTTP_CREATED, out, 2);
+        return;
+
+    case NGX_HTTP_SCIM_STORE_CONFLICT:
+    case NGX_HTTP_SCIM_STORE_BAD_MEMBER:
+        ngx_http_scim_conflict(ctx, reply);
+        return;
+
+    default:
+        /* an id collision: not expected with 122 random bits */
+        ngx_http_scim_fail(ctx, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                           "id collision, retry");
+        return;
+    }
+}
+
+
+/* GET /Users/{id}, GET /Groups/{id} */
+
+void
+ngx_http_scim_get(ngx_http_scim_ctx_t *ctx)
+{
+    if (ngx_http_scim_projection(ctx) != NGX_OK) {
+        return;
+    }
+
+    ngx_http_scim_read(ctx, NGX_HTTP_OK, ngx_http_scim_get_done);
+}
+
+
+/* reads ctx->id and answers status with it (200, or 201 after a create) */
+
+static void
+ngx_http_scim_read(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
+    ngx_http_scim_step_pt step)
+{
+    ngx_http_scim_argv_t  a;
+
+    ctx->final_status = status;
+
+    if (ngx_http_scim_argv_init(&a, ctx, 4) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
+                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) (ctx->want_members ? "1" : "0"),
+                             1) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_GET, 0, step);
+}
+
+
+static void
+ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    json_t  *doc, *out;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
+                           "%s \"%V\" not found", ctx->rt->name, &ctx->id);
+        return;
+    }
+
+    doc = ngx_http_scim_expand(ctx, reply, ctx->want_members);
+    if (doc == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ctx->final_status == NGX_HTTP_OK
+        && ngx_http_scim_not_modified(ctx, doc) == NGX_OK)
+    {
+        return;
+    }
+
+    out = ngx_http_scim_present(ctx, doc);
+    if (out == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_reply(ctx, ctx->final_status, out,
+                        ctx->final_status == NGX_HTTP_CREATED ? 2 : 1);
+}
+
+
+/* If-None-Match with the current version: 304 */
+
+static ngx_int_t
+ngx_http_scim_not_modified(ngx_http_scim_ctx_t *ctx, json_t *doc)
+{
+    u_char              *p, buf[NGX_INT_T_LEN + 2];
+    ngx_int_t            version;
+    ngx_table_elt_t     *inm;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+    inm = r->headers_in.if_none_match;
+
+    if (inm == NULL) {
+        return NGX_DECLINED;
+    }
+
+    version = ngx_http_scim_doc_version(doc);
+    if (version == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_sprintf(buf, "\"%i\"", version);
+
+    if (!(inm->value.len == 1 && inm->value.data[0] == '*')
+        && ngx_strlcasestrn(inm->value.data, inm->value.data + inm->value.len,
+                            buf, p - buf - 1) == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_scim_reply(ctx, NGX_HTTP_NOT_MODIFIED,
+                        ngx_http_scim_present(ctx, doc), 1);
+
+    return NGX_OK;
+}
+
+
+/*
+ * PUT, PATCH, DELETE of one resource.  A group PATCH that touches only
+ * members goes straight to the store; everything else reads first.
+ */
+
+void
+ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
+{
+    json_t                *dummy;
+    scim_error_t           err;
+    ngx_http_scim_argv_t   a;
+    ngx_http_request_t    *r;
+
+    r = ctx->request;
+
+    if (ctx->retries == 0 && r->method != NGX_HTTP_DELETE
+        && ngx_http_scim_projection(ctx) != NGX_OK)
+    {
+        return;
+    }
+
+    if (ctx->retries == 0 && r->method == NGX_HTTP_PATCH
+        && ctx->resource == NGX_HTTP_SCIM_R_GROUPS)
+    {
+        dummy = ngx_http_scim_track(r, json_object());
+        if (dummy == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_memzero(&err, sizeof(scim_error_t));
+        ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
+
+        if (scim_patch_apply(ctx->rt, dummy, ctx->body, &ctx->delta, &err)
+            == 0
+            && json_object_size(dummy) == 0)
+        {
+            ngx_http_scim_track(r, ctx->delta.add);
+            ngx_http_scim_track(r, ctx->delta.remove);
+            ngx_http_scim_members_patch(ctx);
+            return;
+        }
+
+        json_decref(ctx->delta.add);
+        json_decref(ctx->delta.remove);
+        ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
+    }
+
+    if (ngx_http_scim_argv_init(&a, ctx, 4) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
+                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) "0", 1) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_GET, 0,
+                      ngx_http_scim_modify_read);
+}
+
+
+static void
+ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
+{
+    u_char                now[sizeof("2026-01-01T00:00:00.000Z")];
+    u_char               *p;
+    ngx_http_scim_argv_t  a;
+
+    ctx->members_only = 1;
+
+    ngx_http_scim_iso_time(now);
+
+    p = ngx_pnalloc(ctx->request->pool, sizeof(now));
+    if (p == NULL || ngx_http_scim_argv_init(&a, ctx, 24) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(p, now, sizeof(now));
+
+    if (ngx_http_scim_arg(&a, NULL, 0) != NGX_OK     /* doc key, below */
+        || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "idx:displayName") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
+        || (ctx->expect_version >= 0
+            ? ngx_http_scim_arg_int(&a, ctx->expect_version)
+            : ngx_http_scim_arg(&a, (u_char *) "", 0)) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK   /* keep doc */
+        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK   /* display */
+        || ngx_http_scim_arg(&a, p, ngx_strlen(p)) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) "Group", 5) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) (ctx->delta.clear ? "1" : "0"),
+                             1) != NGX_OK
+        || ngx_http_scim_arg_ids(&a, ctx->delta.remove, 0) != NGX_OK
+        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    {
+        ngx_str_t  *doc_key = a.args->elts;
+
+        doc_key->data = ngx_pnalloc(a.pool, ctx->keys.type.len + ctx->id.len);
+        if (doc_key->data == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        doc_key->len = ngx_sprintf(doc_key->data, "%V%V", &ctx->keys.type,
+                                   &ctx->id) - doc_key->data;
+    }
+
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_REPLACE, 5,
+                      ngx_http_scim_modify_done);
+}
+
+
+static void
+ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    json_t              *work, *normalized, *pw, *oldpw;
+    ngx_int_t            version;
+    scim_error_t         err;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
+                           "%s \"%V\" not found", ctx->rt->name, &ctx->id);
+        return;
+    }
+
+    ctx->doc = ngx_http_scim_expand(ctx, reply, 0);
+    if (ctx->doc == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* a user's groups: shown in the answer, never written */
+    ctx->related = json_object_get(ctx->doc, "groups");
+
+    if (ctx->related) {
+        json_incref(ctx->related);
+        ngx_http_scim_track(r, ctx->related);
+        json_object_del(ctx->doc, "groups");
+    }
+
+    version = ngx_http_scim_doc_version(ctx->doc);
+
+    if (ctx->expect_version >= 0 && version != ctx->expect_version) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_PRECONDITION_FAILED, NULL,
+                           "the resource changed: its version is W/\"%i\"",
+                           version);
+        return;
+    }
+
+    if (r->method == NGX_HTTP_DELETE) {
+        ngx_http_scim_delete(ctx, version);
+        return;
+    }
+
+    ngx_memzero(&err, sizeof(scim_error_t));
+
+    json_decref(ctx->delta.add);
+    json_decref(ctx->delta.remove);
+    ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
+
+    if (r->method == NGX_HTTP_PUT) {
+        normalized = ngx_http_scim_track(r,
+                                 scim_resource_normalize(ctx->rt, ctx->body,
+                                                         SCIM_INPUT_REPLACE,
+                                                         &err));
+        if (normalized && ctx->resource == NGX_HTTP_SCIM_R_GROUPS) {
+            /* PUT replaces the members too */
+            ctx->delta.clear = 1;
+            ctx->delta.add = json_incref(json_object_get(normalized,
+                                                         "members"));
+        }
+
+    } else {
+        work = ngx_http_scim_track(r, json_deep_copy(ctx->doc));
+        if (work == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        if (scim_patch_apply(ctx->rt, work, ctx->body,
+                             ctx->resource == NGX_HTTP_SCIM_R_GROUPS
+                             ? &ctx->delta : NULL, &err)
+            != 0)
+        {
+            ngx_http_scim_fail_err(ctx, &err);
+            return;
+        }
+
+        normalized = ngx_http_scim_track(r,
+                                 scim_resource_normalize(ctx->rt, work,
+                                                         SCIM_INPUT_STORED,
+                                                         &err));
+    }
+
+    ngx_http_scim_track(r, ctx->delta.add);
+    ngx_http_scim_track(r, ctx->delta.remove);
+
+    if (normalized == NULL) {
+        ngx_http_scim_normalize_failed(ctx, &err);
+        return;
+    }
+
+    pw = json_object_get(normalized, "password");
+    oldpw = json_object_get(ctx->doc, "password");
+
+    /* a password that the request did not change stays as hashed */
+    if (pw && !(oldpw && json_equal(pw, oldpw))
+        && ngx_http_scim_hash_password(r, normalized) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->newdoc = ngx_http_scim_assemble(ctx, normalized, &ctx->id,
+                                         json_object_get(
+                                             json_object_get(ctx->doc, "meta"),
+                                             "created"));
+    if (ctx->newdoc == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_manager(ctx, ngx_http_scim_modify_write);
+}
+
+
+static void
+ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
+{
+    u_char                *key;
+    ngx_http_scim_argv_t   a;
+
+    if (ngx_http_scim_argv_init(&a, ctx, 12) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    key = ngx_pnalloc(a.pool, ctx->keys.type.len + ctx->id.len);
+    if (key == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(ngx_cpymem(key, ctx->keys.type.data, ctx->keys.type.len),
+               ctx->id.data, ctx->id.len);
+
+    if (ngx_http_scim_arg(&a, key, ctx->keys.type.len + ctx->id.len)
+        != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx,
+                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                 ? "idx:userName" : "idx:displayName")
+           != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
+        || ngx_http_scim_arg_int(&a, version) != NGX_OK
+        || ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
+                                  1) != NGX_OK
+        || ngx_http_scim_arg_json(&a, ctx->doc, "externalId", 0) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
+                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_DELETE, 5,
+                      ngx_http_scim_delete_done);
+}
+
+
+static void
+ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
+{
+    u_char                *key;
+    json_t                *meta;
+    ngx_http_scim_argv_t   a;
+
+    if (ngx_http_scim_serialize(ctx, ctx->newdoc) != NGX_OK
+        || ngx_http_scim_argv_init(&a, ctx, 24) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    key = ngx_pnalloc(a.pool, ctx->keys.type.len + ctx->id.len);
+    if (key == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(ngx_cpymem(key, ctx->keys.type.data, ctx->keys.type.len),
+               ctx->id.data, ctx->id.len);
+
+    meta = json_object_get(ctx->newdoc, "meta");
+
+    if (ngx_http_scim_arg(&a, key, ctx->keys.type.len + ctx->id.len)
+        != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx,
+                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                 ? "idx:userName" : "idx:displayName")
+           != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
+        || ngx_http_scim_arg_int(&a, ngx_http_scim_doc_version(ctx->doc))
+           != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->prefix) != NGX_OK
+        || ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
+                                  1) != NGX_OK
+        || ngx_http_scim_arg_json(&a, ctx->newdoc,
+                                  ngx_http_scim_name_attr(ctx), 1) != NGX_OK
+        || ngx_http_scim_arg_json(&a, ctx->doc, "externalId", 0) != NGX_OK
+        || ngx_http_scim_arg_json(&a, ctx->newdoc, "externalId", 0) != NGX_OK
+        || ngx_http_scim_display(ctx, ctx->newdoc, &a) != NGX_OK
+        || ngx_http_scim_arg_json(&a, meta, "lastModified", 0) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
+                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) (ctx->delta.clear ? "1" : "0"),
+                             1) != NGX_OK
+        || ngx_http_scim_arg_ids(&a, ctx->delta.remove, 0) != NGX_OK
+        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_REPLACE, 5,
+                      ngx_http_scim_modify_done);
+}
+
+
+static void
+ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    json_t              *out;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    switch (reply->element[0]->integer) {
+
+    case NGX_HTTP_SCIM_STORE_OK:
+
+        if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS) {
+            /*
+             * Group PATCH: 204 (Entra expects it, and never loads the
+             * member list); the group only when the request names
+             * attributes or excludedAttributes.  PUT: the group.
+             */
+
+            if (r->method == NGX_HTTP_PATCH && ctx->projection == NULL) {
+                ngx_http_scim_finish(ctx,
+                                     ngx_http_scim_send_json(r,
+                                                       NGX_HTTP_NO_CONTENT,
+                                                       NULL));
+                return;
+            }
+
+            ngx_http_scim_read(ctx, NGX_HTTP_OK, ngx_http_scim_get_done);
+            return;
+        }
+
+        ngx_http_scim_set_version(ctx->newdoc, reply->element[1]->integer);
+
+        if (ctx->related
+            && json_object_set(ctx->newdoc, "groups", ctx->related) != 0)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        out = ngx_http_scim_present(ctx, ctx->newdoc);
+        if (out == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_http_scim_reply(ctx, NGX_HTTP_OK, out, 1);
+        return;
+
+    case NGX_HTTP_SCIM_STORE_NOT_FOUND:
+        ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
+                           "%s \"%V\" not found", ctx->rt->name, &ctx->id);
+        return;
+
+    case NGX_HTTP_SCIM_STORE_CONFLICT:
+    case NGX_HTTP_SCIM_STORE_BAD_MEMBER:
+        ngx_http_scim_conflict(ctx, reply);
+        return;
+
+    default:
+        ngx_http_scim_retry(ctx);
+        return;
+    }
+}
+
+
+/* the resource was written by someone else between our read and write */
+
+static void
+ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx)
+{
+    if (ctx->expect_version >= 0) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_PRECONDITION_FAILED, NULL,
+                           "the resource changed meanwhile");
+        return;
+    }
+
+    if (++ctx->retries > NGX_HTTP_SCIM_MAX_RETRIES) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_CONFLICT, NULL,
+                           "the resource keeps changing; retry later");
+        return;
+    }
+
+    ngx_http_scim_modify(ctx);
+}
+
+
+static void
+ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    switch (reply->element[0]->integer) {
+
+    case NGX_HTTP_SCIM_STORE_OK:
+        ngx_http_scim_finish(ctx,
+                             ngx_http_scim_send_json(ctx->request,
+                                                     NGX_HTTP_NO_CONTENT,
+                                                     NULL));
+        return;
+
+    case NGX_HTTP_SCIM_STORE_NOT_FOUND:
+        ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
+                           "%s \"%V\" not found", ctx->rt->name, &ctx->id);
+        return;
+
+    default:
+        ngx_http_scim_retry(ctx);
+        return;
+    }
+}
+
+
+/*
+ * The enterprise manager is returned as {value, $ref, displayName}: the
+ * displayName is copied from the manager's document when the manager is
+ * set or changed.
+ */
+
+static void
+ngx_http_scim_manager(ngx_http_scim_ctx_t *ctx,
+    ngx_http_scim_step_pt next_write)
+{
+    json_t                *mgr, *old, *value;
+    ngx_str_t              id;
+    const char            *v, *ov;
+    ngx_http_scim_argv_t   a;
+
+    ctx->next = next_write;
+
+    mgr = json_object_get(json_object_get(ctx->newdoc,
+                                          SCIM_SCHEMA_ENTERPRISE),
+                          "manager");
+    value = json_object_get(mgr, "value");
+
+    if (!json_is_string(value)) {
+        next_write(ctx, NULL);
+        return;
+    }
+
+    v = json_string_value(value);
+
+    old = json_object_get(json_object_get(ctx->doc, SCIM_SCHEMA_ENTERPRISE),
+                          "manager");
+    ov = json_string_value(json_object_get(old, "value"));
+
+    if (ov && ngx_strcmp(ov, v) == 0
+        && json_object_get(old, "displayName"))
+    {
+        json_object_set(mgr, "displayName",
+                        json_object_get(old, "displayName"));
+        next_write(ctx, NULL);
+        return;
+    }
+
+    id.data = (u_char *) v;
+    id.len = json_string_length(value);
+
+    if (!ngx_http_scim_store_valid_id(id.data, id.len)) {
+        next_write(ctx, NULL);
+        return;
+    }
+
+    if (ngx_http_scim_argv_init(&a, ctx, 2) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) "GET", 3) != NGX_OK
+        || ngx_http_scim_arg(&a, NULL, 0) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_scim_store_id_key(a.pool, &ctx->keys, &id, NULL,
+                                   (ngx_str_t *) a.args->elts + 1)
+        != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_N, 0,
+                      ngx_http_scim_manager_done);
+}
+
+
+static void
+ngx_http_scim_manager_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    json_t  *doc, *name, *mgr;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_STRING) {
+        doc = ngx_http_scim_parse_doc(ctx, reply->str, reply->len);
+        name = json_object_get(doc, "displayName");
+        mgr = json_object_get(json_object_get(ctx->newdoc,
+                                              SCIM_SCHEMA_ENTERPRISE),
+                              "manager");
+
+        if (json_is_string(name) && mgr) {
+            json_object_set(mgr, "displayName", name);
+        }
+    }
+
+    ctx->next(ctx, NULL);
+}
+
+
+/* GET /Users, GET /Groups: filter, sort, page */
+
+void
+ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
+{
+    int                    hint;
+    u_char                *f;
+    char                  *fold;
+    size_t                 len;
+    ngx_str_t              v;
+    const char            *value;
+    scim_error_t           err;
+    ngx_http_scim_argv_t   a;
+    ngx_http_request_t    *r;
+
+    r = ctx->request;
+
+    if (ngx_http_scim_projection(ctx) != NGX_OK) {
+        return;
+    }
+
+    ctx->matches = ngx_http_scim_track(r, json_array());
+
+    if (ctx->matches == NULL || ngx_http_scim_argv_init(&a, ctx, 8) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (!ctx->has_filter) {
+
+        if (ctx->has_sort) {
+            ngx_http_scim_scan_next(ctx);
+            return;
+        }
+
+        /* plain paging in creation order, one round trip */
+
+        if (ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
+            || ngx_http_scim_arg_int(&a, ctx->start_index - 1) != NGX_OK
+            || ngx_http_scim_arg_int(&a, ctx->count) != NGX_OK
+            || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+            || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
+                                 ngx_strlen(ngx_http_scim_type(ctx)))
+               != NGX_OK
+            || ngx_http_scim_arg(&a, (u_char *)
+                                     (ctx->want_members ? "1" : "0"), 1)
+               != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_PAGE, 1,
+                          ngx_http_scim_list_page);
+        return;
+    }
+
+    f = ngx_pnalloc(r->pool, ctx->filter.len + 1);
+    if (f == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(f, ctx->filter.data, ctx->filter.len);
+    f[ctx->filter.len] = '\0';
+
+    ngx_memzero(&err, sizeof(scim_error_t));
+
+    ctx->filter_ast = scim_filter_parse(ctx->rt, (char *) f, ctx->filter.len,
+                                        &err);
+    if (ctx->filter_ast == NULL) {
+        if (err.status == 0) {
+            scim_error_set(&err, 400, SCIM_ERR_INVALID_FILTER,
+                           "invalid filter");
+        }
+
+        ngx_http_scim_fail_err(ctx, &err);
+        return;
+    }
+
+    hint = scim_filter_eq_hint(ctx->filter_ast,
+                               ctx->resource == NGX_HTTP_SCIM_R_USERS
+                               ? ngx_http_scim_user_hints
+                               : ngx_http_scim_group_hints,
+                               4, &value);
+
+    /* filters on members evaluate against the member lists */
+    if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS
+        && ngx_strlcasestrn(ctx->filter.data,
+                            ctx->filter.data + ctx->filter.len,
+                            (u_char *) "members", 7 - 1) != NULL)
+    {
+        ctx->want_members = 1;
+    }
+
+    if (hint < 0) {
+        /* no index answers this filter: scan */
+        ngx_http_scim_scan_next(ctx);
+        return;
+    }
+
+    v.data = (u_char *) value;
+    v.len = ngx_strlen(value);
+
+    switch (hint) {
+
+    case 0:     /* id eq */
+    case 3:     /* groups.value eq, members.value eq */
+
+        if (!ngx_http_scim_store_valid_id(v.data, v.len)) {
+            ngx_http_scim_list_finish(ctx);
+            return;
+        }
+
+        if (hint == 0) {
+            ctx->id = v;
+            ngx_http_scim_read(ctx, NGX_HTTP_OK, ngx_http_scim_list_one);
+            return;
+        }
+
+        /*
+         * the users in group v (the set holds groups too: they have no
+         * User document and drop out), or the groups holding member v
+         */
+
+        {
+            u_char  *p;
+
+            p = ngx_pnalloc(a.pool, 2 * (ctx->keys.tenant.len
+                                         + sizeof("Group::members"))
+                                    + 2 * ngx_strlen(value));
+            if (p == NULL) {
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            if (ctx->resource == NGX_HTTP_SCIM_R_USERS) {
+                v.data = p;
+                v.len = ngx_sprintf(p, "%VGroup:%s:members",
+                                    &ctx->keys.tenant, value) - p;
+
+                if (ngx_http_scim_arg_str(&a, &v) != NGX_OK) {
+                    ngx_http_scim_finish(ctx,
+                                         NGX_HTTP_INTERNAL_SERVER_ERROR);
+                    return;
+                }
+
+            } else {
+                v.data = p;
+                v.len = ngx_sprintf(p, "%VUser:%s:groups",
+                                    &ctx->keys.tenant, value) - p;
+                p += v.len;
+
+                if (ngx_http_scim_arg_str(&a, &v) != NGX_OK) {
+                    ngx_http_scim_finish(ctx,
+                                         NGX_HTTP_INTERNAL_SERVER_ERROR);
+                    return;
+                }
+
+                v.data = p;
+                v.len = ngx_sprintf(p, "%VGroup:%s:groups",
+                                    &ctx->keys.tenant, value) - p;
+
+                if (ngx_http_scim_arg_str(&a, &v) != NGX_OK) {
+                    ngx_http_scim_finish(ctx,
+                                         NGX_HTTP_INTERNAL_SERVER_ERROR);
+                    return;
+                }
+            }
+        }
+
+        if (ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+            || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
+                                 ngx_strlen(ngx_http_scim_type(ctx)))
+               != NGX_OK
+            || ngx_http_scim_arg(&a, (u_char *)
+                                     (ctx->want_members ? "1" : "0"), 1)
+               != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_RELATED,
+                          ctx->resource == NGX_HTTP_SCIM_R_USERS ? 1 : 2,
+                          ngx_http_scim_list_many);
+        return;
+
+    default:    /* userName / displayName eq (folded), externalId eq */
+
+        if (ngx_http_scim_arg_key(&a, ctx,
+                                  hint == 2 ? "idx:externalId"
+                                  : ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                  ? "idx:userName" : "idx:displayName")
+            != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        if (hint == 1) {
+            fold = scim_casefold(value, v.len, &len);
+            if (fold == NULL) {
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            v.data = ngx_pnalloc(a.pool, len);
+            if (v.data == NULL) {
+                free(fold);
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            ngx_memcpy(v.data, fold, len);
+            v.len = len;
+            free(fold);
+        }
+
+        if (ngx_http_scim_arg_str(&a, &v) != NGX_OK
+            || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+            || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
+                                 ngx_strlen(ngx_http_scim_type(ctx)))
+               != NGX_OK
+            || ngx_http_scim_arg(&a, (u_char *)
+                                     (ctx->want_members ? "1" : "0"), 1)
+               != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FIND, 1,
+                          ngx_http_scim_list_one);
+        return;
+    }
+}
+
+
+/* at most one candidate: evaluate the whole filter on it */
+
+static void
+ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    json_t  *doc;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY) {
+        doc = ngx_http_scim_expand(ctx, reply, ctx->want_members);
+        if (doc == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        if (scim_filter_match(ctx->filter_ast, ctx->rt, doc)) {
+            json_array_append(ctx->matches, doc);
+        }
+    }
+
+    ngx_http_scim_list_finish(ctx);
+}
+
+
+/* candidates from a membership set */
+
+static void
+ngx_http_scim_list_many(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    size_t   i;
+    json_t  *doc;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        doc = ngx_http_scim_expand(ctx, reply->element[i], ctx->want_members);
+
+        if (doc && scim_filter_match(ctx->filter_ast, ctx->rt, doc)) {
+            json_array_append(ctx->matches, doc);
+        }
+    }
+
+    ngx_http_scim_list_finish(ctx);
+}
+
+
+static void
+ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    size_t   i;
+    json_t  *doc;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    for (i = 1; i < reply->elements; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_ARRAY) {
+            continue;
+        }
+
+        doc = ngx_http_scim_expand(ctx, reply->element[i], ctx->want_members);
+        if (doc == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        json_array_append(ctx->matches, doc);
+    }
+
+    ngx_http_scim_list_respond(ctx, ctx->matches,
+                               (ngx_uint_t) reply->element[0]->integer, 1);
+}
+
+
+/* a filter no index answers: walk the ids in batches, evaluate in C */
+
+static void
+ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
+{
+    ngx_http_scim_argv_t  a;
+
+    if (ngx_http_scim_argv_init(&a, ctx, 6) != NGX_OK
+        || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
+        || ngx_http_scim_arg_int(&a, (ngx_int_t) ctx->scanned) != NGX_OK
+        || ngx_http_scim_arg_int(&a, NGX_HTTP_SCIM_SCAN_BATCH) != NGX_OK
+        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
+                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) (ctx->want_members ? "1" : "0"),
+                             1) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_PAGE, 1,
+                      ngx_http_scim_list_scan);
+}
+
+
+static void
+ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    size_t   i;
+    json_t  *doc;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->total = (ngx_uint_t) reply->element[0]->integer;
+
+    if (ctx->total > ctx->slcf->max_scan) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_TOO_MANY,
+                           "this filter or sort needs a scan of %ui "
+                           "resources; the limit is %ui "
+                           "(scim_filter_max_scan)",
+                           ctx->total, ctx->slcf->max_scan);
+        return;
+    }
+
+    for (i = 1; i < reply->elements; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_ARRAY) {
+            continue;
+        }
+
+        doc = ngx_http_scim_expand(ctx, reply->element[i], ctx->want_members);
+        if (doc == NULL) {
+            continue;
+        }
+
+        if (ctx->filter_ast == NULL
+            || scim_filter_match(ctx->filter_ast, ctx->rt, doc))
+        {
+            json_array_append(ctx->matches, doc);
+        }
+    }
+
+    ctx->scanned += reply->elements - 1;
+
+    if (reply->elements - 1 == NGX_HTTP_SCIM_SCAN_BATCH
+        && ctx->scanned < ctx->total)
+    {
+        ngx_http_scim_scan_next(ctx);
+        return;
+    }
+
+    ngx_http_scim_list_finish(ctx);
+}
+
+
+/* all matches collected: sort, cut the page, answer */
+
+static void
+ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx)
+{
+    u_char        *s;
+    scim_error_t   err;
+
+    if (ctx->has_sort) {
+        s = ngx_pnalloc(ctx->request->pool, ctx->sort_by.len + 1);
+        if (s == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_memcpy(s, ctx->sort_by.data, ctx->sort_by.len);
+        s[ctx->sort_by.len] = '\0';
+
+        ngx_memzero(&err, sizeof(scim_error_t));
+
+        if (scim_sort(ctx->rt, ctx->matches, (char *) s, ctx->descending,
+                      &err)
+            != 0)
+        {
+            ngx_http_scim_fail_err(ctx, &err);
+            return;
+        }
+    }
+
+    ngx_http_scim_list_respond(ctx, ctx->matches,
+                               json_array_size(ctx->matches), 0);
+}
+
+
+/*
+ * docs: all matches (paged == 0: the page is cut here) or the page
+ * itself (paged == 1: total counts the whole collection)
+ */
+
+static void
+ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx, json_t *docs,
+    ngx_uint_t total, ngx_uint_t paged)
+{
+    size_t   i, from, to;
+    json_t  *list, *resources, *out;
+
+    list = ngx_http_scim_track(ctx->request, json_object());
+    resources = json_array();
+
+    if (list == NULL || resources == NULL) {
+        json_decref(resources);
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (paged) {
+        from = 0;
+        to = json_array_size(docs);
+
+    } else {
+        from = (size_t) ctx->start_index - 1;
+        to = from + (size_t) ctx->count;
+
+        if (to > json_array_size(docs)) {
+            to = json_array_size(docs);
+        }
+    }
+
+    for (i = from; i < to; i++) {
+        out = scim_resource_present(ctx->rt, json_array_get(docs, i),
+                                    (const char *) ctx->base_url.data,
+                                    ctx->projection);
+        if (out == NULL || json_array_append_new(resources, out) != 0) {
+            json_decref(resources);
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    if (json_object_set_new(list, "schemas",
+                            json_pack("[s]", SCIM_SCHEMA_LIST)) != 0
+        || json_object_set_new(list, "totalResults",
+                               json_integer((json_int_t) total)) != 0
+        || json_object_set_new(list, "itemsPerPage",
+                               json_integer((json_int_t)
+                                            json_array_size(resources))) != 0
+        || json_object_set_new(list, "startIndex",
+                               json_integer(ctx->start_index)) != 0
+        || json_object_set_new(list, "Resources", resources) != 0)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_reply(ctx, NGX_HTTP_OK, list, 0);
+}
