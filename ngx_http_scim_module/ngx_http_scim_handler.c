@@ -829,6 +829,30 @@ ngx_http_scim_finish(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
     r = ctx->request;
     c = r->connection;
 
+    /*
+     * An error status that no response was sent for yet (an internal
+     * failure) gets a SCIM error body too, never nginx's HTML page.
+     */
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && !r->header_sent && !ctx->failing
+        && rc != NGX_HTTP_CLOSE && rc != NGX_HTTP_REQUEST_TIME_OUT
+        && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST)
+    {
+        if (rc == NGX_HTTP_INTERNAL_SERVER_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                          "scim: internal error answering the request");
+        }
+
+        ctx->failing = 1;
+
+        ngx_http_scim_fail(ctx, (ngx_uint_t) rc, NULL,
+                           rc == NGX_HTTP_INTERNAL_SERVER_ERROR
+                           ? "internal error: the server could not complete "
+                             "the request"
+                           : "the request failed");
+        return;
+    }
+
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
 }

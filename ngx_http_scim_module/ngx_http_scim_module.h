@@ -116,7 +116,6 @@ struct ngx_http_scim_ctx_s {
 
     ngx_scim_redis_cmd_t       *cmd;
     ngx_http_scim_step_pt       step;          /* on the Redis reply */
-    ngx_http_scim_step_pt       next;          /* after a lookup */
 
     ngx_str_t                   prefix;        /* serialized new doc,
                                                   without its version */
@@ -126,6 +125,7 @@ struct ngx_http_scim_ctx_s {
     ngx_uint_t                  final_status;  /* for a read after write */
     unsigned                    want_members:1;
     unsigned                    members_only:1;
+    unsigned                    failing:1;
 };
 
 

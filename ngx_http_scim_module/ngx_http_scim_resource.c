@@ -52,7 +52,11 @@ static json_t *ngx_http_scim_parse_doc(ngx_http_scim_ctx_t *ctx,
     const char *s, size_t len);
 static json_t *ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx,
     redisReply *e, ngx_uint_t members);
+static ngx_int_t ngx_http_scim_manager_display(json_t *doc,
+    redisReply *display);
 static ngx_int_t ngx_http_scim_doc_version(json_t *doc);
+static ngx_int_t ngx_http_scim_arg_manager(ngx_http_scim_argv_t *a,
+    json_t *doc);
 static json_t *ngx_http_scim_assemble(ngx_http_scim_ctx_t *ctx,
     json_t *normalized, ngx_str_t *id, json_t *created);
 static ngx_int_t ngx_http_scim_serialize(ngx_http_scim_ctx_t *ctx,
@@ -89,10 +93,6 @@ static void ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
 static void ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static void ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx);
-static void ngx_http_scim_manager(ngx_http_scim_ctx_t *ctx,
-    ngx_http_scim_step_pt next_write);
-static void ngx_http_scim_manager_done(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
 static void ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static void ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx,
@@ -242,6 +242,19 @@ ngx_http_scim_arg_json(ngx_http_scim_argv_t *a, json_t *obj,
 }
 
 
+/* the enterprise manager's id, '' if none */
+
+static ngx_int_t
+ngx_http_scim_arg_manager(ngx_http_scim_argv_t *a, json_t *doc)
+{
+    return ngx_http_scim_arg_json(a,
+                                  json_object_get(json_object_get(doc,
+                                                  SCIM_SCHEMA_ENTERPRISE),
+                                                  "manager"),
+                                  "value", 0);
+}
+
+
 /* count, then ids: from strings or from {"value": id} objects */
 
 static ngx_int_t
@@ -333,9 +346,10 @@ ngx_http_scim_parse_doc(ngx_http_scim_ctx_t *ctx, const char *s, size_t len)
 
 
 /*
- * A read script's entry {doc, id, type, display, ...} as a document:
- * a user gets "groups" [{value, display, type: "direct"}], a group
- * (members != 0) gets "members" [{value, display, type}].
+ * A read script's entry {doc, manager display, id, type, display, ...}
+ * as a document: a user gets its manager's current displayName and
+ * "groups" [{value, display, type: "direct"}], a group (members != 0)
+ * gets "members" [{value, display, type}].
  */
 
 static json_t *
@@ -362,11 +376,19 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
         return NULL;
     }
 
+    if (ctx->resource == NGX_HTTP_SCIM_R_USERS
+        && ngx_http_scim_manager_display(doc, e->elements > 1
+                                              ? e->element[1] : NULL)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
     if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS && !members) {
         return doc;
     }
 
-    if (ctx->resource == NGX_HTTP_SCIM_R_USERS && e->elements < 4) {
+    if (ctx->resource == NGX_HTTP_SCIM_R_USERS && e->elements < 5) {
         return doc;
     }
 
@@ -375,7 +397,7 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
         return NULL;
     }
 
-    for (i = 1; i + 2 < e->elements; i += 3) {
+    for (i = 2; i + 2 < e->elements; i += 3) {
         id = e->element[i];
         type = e->element[i + 1];
         display = e->element[i + 2];
@@ -415,6 +437,35 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
     }
 
     return doc;
+}
+
+
+/*
+ * The enterprise manager is returned as {value, $ref, displayName}; the
+ * displayName is the manager's current one, which the store reads with
+ * the document (User:manager), so a manager's rename shows at once.
+ */
+
+static ngx_int_t
+ngx_http_scim_manager_display(json_t *doc, redisReply *display)
+{
+    json_t  *mgr;
+
+    mgr = json_object_get(json_object_get(doc, SCIM_SCHEMA_ENTERPRISE),
+                          "manager");
+
+    if (!json_is_object(mgr)) {
+        return NGX_OK;
+    }
+
+    if (display == NULL || display->type != REDIS_REPLY_STRING) {
+        json_object_del(mgr, "displayName");
+        return NGX_OK;
+    }
+
+    return json_object_set_new(mgr, "displayName",
+                               json_stringn(display->str, display->len))
+           == 0 ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -739,7 +790,7 @@ ngx_http_scim_create(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
-    ngx_http_scim_manager(ctx, ngx_http_scim_create_write);
+    ngx_http_scim_create_write(ctx, NULL);
 }
 
 
@@ -784,6 +835,7 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
                              ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_manager(&a, ctx->newdoc) != NGX_OK
         || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -820,6 +872,15 @@ ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         }
 
         ngx_http_scim_set_version(ctx->newdoc, reply->element[1]->integer);
+
+        if (ngx_http_scim_manager_display(ctx->newdoc,
+                                          reply->elements > 2
+                                          ? reply->element[2] : NULL)
+            != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
 
         if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS
             && json_object_set_new(ctx->newdoc, "members", json_array())
@@ -1068,6 +1129,7 @@ ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
         || ngx_http_scim_arg(&a, p, ngx_strlen(p)) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) "Group", 5) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK   /* manager */
         || ngx_http_scim_arg(&a, (u_char *) (ctx->delta.clear ? "1" : "0"),
                              1) != NGX_OK
         || ngx_http_scim_arg_ids(&a, ctx->delta.remove, 0) != NGX_OK
@@ -1212,7 +1274,7 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         return;
     }
 
-    ngx_http_scim_manager(ctx, ngx_http_scim_modify_write);
+    ngx_http_scim_modify_write(ctx, NULL);
 }
 
 
@@ -1312,6 +1374,7 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
                              ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_manager(&a, ctx->newdoc) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) (ctx->delta.clear ? "1" : "0"),
                              1) != NGX_OK
         || ngx_http_scim_arg_ids(&a, ctx->delta.remove, 0) != NGX_OK
@@ -1367,6 +1430,15 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         }
 
         ngx_http_scim_set_version(ctx->newdoc, reply->element[1]->integer);
+
+        if (ngx_http_scim_manager_display(ctx->newdoc,
+                                          reply->elements > 2
+                                          ? reply->element[2] : NULL)
+            != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
 
         if (ctx->related
             && json_object_set(ctx->newdoc, "groups", ctx->related) != 0)
@@ -1452,102 +1524,6 @@ ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         ngx_http_scim_retry(ctx);
         return;
     }
-}
-
-
-/*
- * The enterprise manager is returned as {value, $ref, displayName}: the
- * displayName is copied from the manager's document when the manager is
- * set or changed.
- */
-
-static void
-ngx_http_scim_manager(ngx_http_scim_ctx_t *ctx,
-    ngx_http_scim_step_pt next_write)
-{
-    json_t                *mgr, *old, *value;
-    ngx_str_t              id;
-    const char            *v, *ov;
-    ngx_http_scim_argv_t   a;
-
-    ctx->next = next_write;
-
-    mgr = json_object_get(json_object_get(ctx->newdoc,
-                                          SCIM_SCHEMA_ENTERPRISE),
-                          "manager");
-    value = json_object_get(mgr, "value");
-
-    if (!json_is_string(value)) {
-        next_write(ctx, NULL);
-        return;
-    }
-
-    v = json_string_value(value);
-
-    old = json_object_get(json_object_get(ctx->doc, SCIM_SCHEMA_ENTERPRISE),
-                          "manager");
-    ov = json_string_value(json_object_get(old, "value"));
-
-    if (ov && ngx_strcmp(ov, v) == 0
-        && json_object_get(old, "displayName"))
-    {
-        json_object_set(mgr, "displayName",
-                        json_object_get(old, "displayName"));
-        next_write(ctx, NULL);
-        return;
-    }
-
-    id.data = (u_char *) v;
-    id.len = json_string_length(value);
-
-    if (!ngx_http_scim_store_valid_id(id.data, id.len)) {
-        next_write(ctx, NULL);
-        return;
-    }
-
-    if (ngx_http_scim_argv_init(&a, ctx, 2) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) "GET", 3) != NGX_OK
-        || ngx_http_scim_arg(&a, NULL, 0) != NGX_OK)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (ngx_http_scim_store_id_key(a.pool, &ctx->keys, &id, NULL,
-                                   (ngx_str_t *) a.args->elts + 1)
-        != NGX_OK)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_N, 0,
-                      ngx_http_scim_manager_done);
-}
-
-
-static void
-ngx_http_scim_manager_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
-{
-    json_t  *doc, *name, *mgr;
-
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_STRING) {
-        doc = ngx_http_scim_parse_doc(ctx, reply->str, reply->len);
-        name = json_object_get(doc, "displayName");
-        mgr = json_object_get(json_object_get(ctx->newdoc,
-                                              SCIM_SCHEMA_ENTERPRISE),
-                              "manager");
-
-        if (json_is_string(name) && mgr) {
-            json_object_set(mgr, "displayName", name);
-        }
-    }
-
-    ctx->next(ctx, NULL);
 }
 
 

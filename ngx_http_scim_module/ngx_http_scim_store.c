@@ -28,8 +28,10 @@
  * its member set and to each member's reverse set (User:<id>:groups or
  * Group:<id>:groups).  check(p, gid, add) returns the first id of add
  * that is neither a user nor a group (or the group itself), or nil.
- * expand(p, t, id, want) returns {doc, id, type, display, ...}: a user's
- * groups, or (want == '1') a group's members; nil if there is no doc.
+ * expand(p, t, id, want) returns {doc, manager display, id, type,
+ * display, ...}: a user's manager's current display name and groups, or
+ * (want == '1') a group's members; nil if there is no doc.  manager()
+ * keeps User:manager (id -> manager id) in step with the documents.
  */
 
 #define SCIM_LUA_COMMON                                                      \
@@ -70,10 +72,21 @@
     "    end\n"                                                              \
     "  end\n"                                                                \
     "end\n"                                                                  \
+    "local function mdisplay(p, t, id)\n"                                   \
+    "  if t ~= 'User' then return false end\n"                              \
+    "  local m = redis.call('HGET', p .. 'User:manager', id)\n"             \
+    "  if not m then return false end\n"                                    \
+    "  return redis.call('HGET', p .. 'User:display', m)\n"                 \
+    "end\n"                                                                  \
+    "local function manager(p, t, id, m)\n"                                 \
+    "  if t ~= 'User' then return end\n"                                    \
+    "  if m == '' then redis.call('HDEL', p .. 'User:manager', id)\n"       \
+    "  else redis.call('HSET', p .. 'User:manager', id, m) end\n"           \
+    "end\n"                                                                  \
     "local function expand(p, t, id, want)\n"                                \
     "  local doc = redis.call('GET', p .. t .. ':' .. id)\n"                 \
     "  if not doc then return false end\n"                                   \
-    "  local r = {doc}\n"                                                    \
+    "  local r = {doc, mdisplay(p, t, id)}\n"                                \
     "  local ids\n"                                                          \
     "  if t == 'User' then\n"                                                \
     "    ids = redis.call('SMEMBERS', p .. 'User:' .. id .. ':groups')\n"    \
@@ -115,8 +128,8 @@
  * create
  *   KEYS: doc, ids, seq, idx name, idx externalId, display hash
  *   ARGV: id, doc prefix, folded name, externalId ('' = none), display,
- *         tenant prefix, type, nadd, member ids...
- *   -> {1, seq} | {-2, 1|2} | {-3} | {-4, bad member id}
+ *         tenant prefix, type, manager id ('' = none), nadd, member ids...
+ *   -> {1, seq, manager display} | {-2, 1|2} | {-3} | {-4, bad member id}
  */
 
 static const char  ngx_http_scim_lua_create[] =
@@ -129,7 +142,7 @@ static const char  ngx_http_scim_lua_create[] =
     "if ARGV[4] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 1 then\n"
     "  return {-2, 2}\n"
     "end\n"
-    "local add = list(8)\n"
+    "local add = list(9)\n"
     "local bad = check(ARGV[6], ARGV[1], add)\n"
     "if bad then return {-4, bad} end\n"
     "local seq = redis.call('INCR', KEYS[3])\n"
@@ -140,7 +153,8 @@ static const char  ngx_http_scim_lua_create[] =
     "if ARGV[4] ~= '' then redis.call('HSET', KEYS[5], ARGV[4], ARGV[1]) end\n"
     "redis.call('HSET', KEYS[6], ARGV[1], ARGV[5])\n"
     "if ARGV[7] == 'Group' then members(ARGV[6], ARGV[1], false, {}, add) end\n"
-    "return {1, seq}\n";
+    "manager(ARGV[6], ARGV[7], ARGV[1], ARGV[8])\n"
+    "return {1, seq, mdisplay(ARGV[6], ARGV[7], ARGV[1])}\n";
 
 
 /*
@@ -151,8 +165,10 @@ static const char  ngx_http_scim_lua_create[] =
  *   KEYS: doc, seq, idx name, idx externalId, display hash
  *   ARGV: id, expected version ('' = any), doc prefix, old name, new name,
  *         old externalId, new externalId, display, now, tenant prefix,
- *         type, clear ('1'|'0'), nrem, ids..., nadd, ids...
- *   -> {1, seq} | {0} | {-1, current} | {-2, 1|2} | {-4, bad member id}
+ *         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,
+ *         nadd, ids...
+ *   -> {1, seq, manager display} | {0} | {-1, current} | {-2, 1|2}
+ *      | {-4, bad member id}
  */
 
 static const char  ngx_http_scim_lua_replace[] =
@@ -162,7 +178,7 @@ static const char  ngx_http_scim_lua_replace[] =
     "if not cur then return {0} end\n"
     "local v = " SCIM_LUA_VERSION_OF("cur") "\n"
     "if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end\n"
-    "local rem, i = list(13)\n"
+    "local rem, i = list(14)\n"
     "local add = list(i)\n"
     "local bad = check(ARGV[10], ARGV[1], add)\n"
     "if bad then return {-4, bad} end\n"
@@ -190,9 +206,10 @@ static const char  ngx_http_scim_lua_replace[] =
     "end\n"
     "if ARGV[8] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[8]) end\n"
     "if ARGV[11] == 'Group' then\n"
-    "  members(ARGV[10], ARGV[1], ARGV[12] == '1', rem, add)\n"
+    "  members(ARGV[10], ARGV[1], ARGV[13] == '1', rem, add)\n"
     "end\n"
     "if ARGV[3] ~= '' then\n"
+    "  manager(ARGV[10], ARGV[11], ARGV[1], ARGV[12])\n"
     "  redis.call('SET', KEYS[1], "
         SCIM_LUA_WITH_VERSION("ARGV[3]", "seq") ")\n"
     "else\n"
@@ -203,7 +220,7 @@ static const char  ngx_http_scim_lua_replace[] =
         SCIM_LUA_WITH_VERSION("head .. ARGV[9] .. '\",\"version\":\"'", "seq")
         ")\n"
     "end\n"
-    "return {1, seq}\n";
+    "return {1, seq, mdisplay(ARGV[10], ARGV[11], ARGV[1])}\n";
 
 
 /*
@@ -237,13 +254,14 @@ static const char  ngx_http_scim_lua_delete[] =
     "end\n"
     "redis.call('DEL', own)\n"
     "if ARGV[6] == 'Group' then members(p, id, true, {}, {}) end\n"
+    "manager(p, ARGV[6], id, '')\n"
     "return {1}\n";
 
 
 /*
  * get: a document with its user's groups or its group's members
  *   ARGV: tenant prefix, type, id, want members ('1'|'0')
- *   -> {doc, id, type, display, ...} | nil
+ *   -> {doc, manager display, id, type, display, ...} | nil
  */
 
 static const char  ngx_http_scim_lua_get[] =

@@ -21,6 +21,9 @@
  *                                              userName): "display" of
  *                                              members, type of a member
  *   scim:{T}:Group:display             hash    id -> displayName
+ *   scim:{T}:User:manager              hash    id -> manager's id (so that
+ *                                              reads show the manager's
+ *                                              current displayName)
  *   scim:{T}:seq                       string  creation order, versions
  *
  * A stored document always ends with its version, as

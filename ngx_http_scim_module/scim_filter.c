@@ -1,0 +1,1943 @@
+
+/*
+ * ngx_http_scim_module: SCIM filters (RFC 7644 3.4.2.2).
+ *
+ *   FILTER  = attrExp / logExp / valuePath / *1"not" "(" FILTER ")"
+ *   or < and < not < "(...)", attrExp, valuePath
+ *
+ * A recursive-descent parser builds an AST ("and"/"or" nodes are n-ary,
+ * so that a long chain does not make a deep tree); recursion is bounded
+ * by SCIM_FILTER_MAX_DEPTH levels of parentheses, "not" and brackets.
+ *
+ * Leniencies, for what clients send (Entra ID above all): operators,
+ * "and", "or", "not" and attribute names in any case; any run of blanks
+ * where the grammar has SP, none before a quoted value
+ * (members[value eq"id"], RFC 7644 3.5.2.2 prints it so); unquoted values
+ * (userName sw O, meta.created gt 2015-10-10T14:38:21Z), ending at a
+ * blank, ")" or "]"; "not x" without parentheses; a sub-attribute after
+ * a value path, compared (emails[type eq "work"].value eq "x"); a value
+ * path compared directly (compares the elements' "value").
+ *
+ * Evaluation:
+ *  - a multi-valued attribute matches if any of its values matches; a
+ *    complex value compared directly compares its "value" sub-attribute
+ *    (emails co "x", manager eq "id");
+ *  - "ne" is the negation of "eq" (an absent attribute is "ne" anything);
+ *  - "eq null" holds when the attribute is absent, "ne null" when present;
+ *  - strings compare per caseExact (case-folded when false; unknown
+ *    attributes are case-insensitive), booleans accept "True"/"False"
+ *    strings on either side, integers and decimals numerically,
+ *    dateTimes chronologically (offsets, fractions), falling back to
+ *    strings when a side is not a dateTime;
+ *  - gt/ge/lt/le on a boolean or binary attribute: 400 invalidFilter
+ *    (RFC 7644 3.4.2.2) when the type is known at parse time;
+ *  - attributes that are never returned (password) never match, so that
+ *    a filter cannot probe them.
+ */
+
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scim_path.h"
+
+
+typedef enum {
+    SCIM_FN_AND = 0,
+    SCIM_FN_OR,
+    SCIM_FN_NOT,
+    SCIM_FN_CMP,              /* attrExp, "pr" included */
+    SCIM_FN_VPATH             /* a value path alone: emails[type eq "x"] */
+} scim_fnode_type_t;
+
+typedef enum {
+    SCIM_OP_EQ = 0,
+    SCIM_OP_NE,
+    SCIM_OP_CO,
+    SCIM_OP_SW,
+    SCIM_OP_EW,
+    SCIM_OP_GT,
+    SCIM_OP_GE,
+    SCIM_OP_LT,
+    SCIM_OP_LE,
+    SCIM_OP_PR,
+    SCIM_OP_ANY               /* internal: an element matched (VPATH) */
+} scim_fop_t;
+
+typedef enum {
+    SCIM_FV_STRING = 0,
+    SCIM_FV_NUMBER,
+    SCIM_FV_BOOL,
+    SCIM_FV_NULL
+} scim_fvalue_type_t;
+
+
+struct scim_filter_s {
+    scim_fnode_type_t    type;
+    scim_fop_t           op;
+    scim_filter_t      **kids;         /* AND, OR: n; NOT: 1 */
+    size_t               nkids;
+    scim_path_t          path;         /* CMP, VPATH */
+
+    scim_fvalue_type_t   vtype;
+    unsigned             quoted:1;
+    unsigned             is_int:1;
+    int                  vbool;
+    json_int_t           vint;
+    double               vnum;
+    char                *text;         /* decoded string, or the literal */
+    size_t               text_len;
+    char                *folded;       /* text case-folded */
+    size_t               folded_len;
+
+    char                *hint;         /* path for scim_filter_eq_hint() */
+};
+
+
+static const char  *scim_fop_names[] = {
+    "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr"
+};
+
+
+static scim_filter_t *scim_filter_parse_or(scim_lexer_t *lx,
+    const scim_attr_t *parent);
+static scim_filter_t *scim_filter_parse_and(scim_lexer_t *lx,
+    const scim_attr_t *parent);
+static scim_filter_t *scim_filter_parse_unary(scim_lexer_t *lx,
+    const scim_attr_t *parent);
+static scim_filter_t *scim_filter_parse_attrexp(scim_lexer_t *lx,
+    const scim_attr_t *parent);
+static int scim_filter_parse_value(scim_lexer_t *lx, scim_filter_t *f);
+static int scim_filter_parse_string(scim_lexer_t *lx, scim_filter_t *f);
+static int scim_filter_set_hint(scim_lexer_t *lx, scim_filter_t *f);
+static scim_filter_t *scim_filter_node(scim_lexer_t *lx,
+    scim_fnode_type_t type);
+static int scim_filter_push(scim_lexer_t *lx, scim_filter_t *f,
+    scim_filter_t *kid);
+static size_t scim_filter_skip_ws(scim_lexer_t *lx);
+static size_t scim_filter_word(scim_lexer_t *lx, size_t pos);
+static int scim_filter_delim(scim_lexer_t *lx, size_t pos);
+static int scim_filter_keyword(scim_lexer_t *lx, const char *kw);
+static int scim_filter_op(scim_lexer_t *lx, size_t pos, size_t *wlen);
+static int scim_filter_number(const char *s, size_t len);
+static void scim_filter_utf8(char *out, size_t *n, uint32_t cp);
+
+static int scim_filter_eval(const scim_filter_t *f,
+    const scim_resource_type_t *rt, const scim_attr_t *parent, int in_elem,
+    json_t *obj);
+static int scim_filter_eval_attr(const scim_filter_t *f, scim_fop_t op,
+    const scim_resource_type_t *rt, const scim_attr_t *parent, int in_elem,
+    json_t *obj);
+static int scim_filter_test(const scim_filter_t *f, scim_fop_t op,
+    const scim_attr_t *leaf, json_t *v);
+static int scim_filter_nonempty(json_t *v);
+static int scim_filter_cmp_string(const scim_filter_t *f, scim_fop_t op,
+    int case_exact, const char *s, size_t len);
+static int scim_filter_cmp_number(const scim_filter_t *f, scim_fop_t op,
+    json_t *v);
+static int scim_filter_order(scim_fop_t op, int c);
+static int scim_filter_bool(const scim_filter_t *f);
+static int scim_filter_datetime(const char *s, size_t len, int64_t *sec,
+    long *nsec);
+static int scim_filter_hint_find(const scim_filter_t *f, const char *path,
+    const char *prefix, const char **value);
+
+
+#define scim_is_ws(c)                                                        \
+    ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
+#define scim_is_alpha(c)                                                     \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define scim_is_digit(c)     ((c) >= '0' && (c) <= '9')
+
+
+/* ------------------------------------------------------------ parsing */
+
+
+scim_filter_t *
+scim_filter_parse(const scim_resource_type_t *rt, const char *s, size_t len,
+    scim_error_t *err)
+{
+    scim_lexer_t    lx;
+    scim_filter_t  *f;
+
+    memset(&lx, 0, sizeof(scim_lexer_t));
+    lx.rt = rt;
+    lx.s = s;
+    lx.len = (s != NULL) ? len : 0;
+    lx.err = err;
+
+    if (lx.len > SCIM_FILTER_MAX_LEN) {
+        scim_lex_error(&lx, SCIM_FILTER_MAX_LEN,
+                       "longer than %d bytes", SCIM_FILTER_MAX_LEN);
+        return NULL;
+    }
+
+    scim_filter_skip_ws(&lx);
+
+    if (lx.pos == lx.len) {
+        scim_lex_error(&lx, lx.pos, "empty filter");
+        return NULL;
+    }
+
+    f = scim_filter_parse_or(&lx, NULL);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    scim_filter_skip_ws(&lx);
+
+    if (lx.pos != lx.len) {
+        if (lx.s[lx.pos] == ')') {
+            scim_lex_error(&lx, lx.pos, "unbalanced ')'");
+
+        } else if (lx.s[lx.pos] == ']') {
+            scim_lex_error(&lx, lx.pos, "unbalanced ']'");
+
+        } else {
+            scim_lex_error(&lx, lx.pos, "unexpected text");
+        }
+
+        scim_filter_free(f);
+        return NULL;
+    }
+
+    return f;
+}
+
+
+scim_filter_t *
+scim_filter_lex_valfilter(scim_lexer_t *lx, const scim_attr_t *parent)
+{
+    scim_filter_t  *f;
+
+    scim_filter_skip_ws(lx);
+
+    f = scim_filter_parse_or(lx, parent);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    scim_filter_skip_ws(lx);
+
+    return f;
+}
+
+
+void
+scim_filter_free(scim_filter_t *f)
+{
+    size_t  i;
+
+    if (f == NULL) {
+        return;
+    }
+
+    for (i = 0; i < f->nkids; i++) {
+        scim_filter_free(f->kids[i]);
+    }
+
+    free(f->kids);
+    scim_path_clear(&f->path);
+    free(f->text);
+    free(f->folded);
+    free(f->hint);
+    free(f);
+}
+
+
+static scim_filter_t *
+scim_filter_node(scim_lexer_t *lx, scim_fnode_type_t type)
+{
+    scim_filter_t  *f;
+
+    f = calloc(1, sizeof(scim_filter_t));
+    if (f == NULL) {
+        scim_error_set(lx->err, 500, NULL, "out of memory");
+        return NULL;
+    }
+
+    f->type = type;
+
+    return f;
+}
+
+
+static int
+scim_filter_push(scim_lexer_t *lx, scim_filter_t *f, scim_filter_t *kid)
+{
+    size_t           n;
+    scim_filter_t  **kids;
+
+    if ((f->nkids & (f->nkids - 1)) == 0) {
+        n = (f->nkids == 0) ? 2 : f->nkids * 2;
+
+        kids = realloc(f->kids, n * sizeof(scim_filter_t *));
+        if (kids == NULL) {
+            scim_filter_free(kid);
+            return scim_error_set(lx->err, 500, NULL, "out of memory");
+        }
+
+        f->kids = kids;
+    }
+
+    f->kids[f->nkids++] = kid;
+
+    return 0;
+}
+
+
+static size_t
+scim_filter_skip_ws(scim_lexer_t *lx)
+{
+    size_t  start;
+
+    start = lx->pos;
+
+    while (lx->pos < lx->len && scim_is_ws(lx->s[lx->pos])) {
+        lx->pos++;
+    }
+
+    return lx->pos - start;
+}
+
+
+static size_t
+scim_filter_word(scim_lexer_t *lx, size_t pos)
+{
+    size_t  i;
+
+    for (i = pos; i < lx->len && scim_is_alpha(lx->s[i]); i++) {
+        /* void */
+    }
+
+    return i - pos;
+}
+
+
+/* 1 if a word may end before s[pos] */
+
+static int
+scim_filter_delim(scim_lexer_t *lx, size_t pos)
+{
+    char  c;
+
+    if (pos >= lx->len) {
+        return 1;
+    }
+
+    c = lx->s[pos];
+
+    return scim_is_ws(c) || c == '(' || c == ')' || c == '"' || c == ']';
+}
+
+
+/* 1 if the keyword kw ("and", "or") starts at lx->pos and ends there */
+
+static int
+scim_filter_keyword(scim_lexer_t *lx, const char *kw)
+{
+    size_t  n;
+
+    n = strlen(kw);
+
+    return scim_filter_word(lx, lx->pos) == n
+           && strncasecmp(lx->s + lx->pos, kw, n) == 0
+           && (lx->pos + n == lx->len
+               || scim_is_ws(lx->s[lx->pos + n])
+               || lx->s[lx->pos + n] == '(');
+}
+
+
+/* the comparison operator (or "pr") at pos, -1 if none */
+
+static int
+scim_filter_op(scim_lexer_t *lx, size_t pos, size_t *wlen)
+{
+    size_t  n, i;
+
+    n = scim_filter_word(lx, pos);
+    *wlen = n;
+
+    if (n != 2 || !scim_filter_delim(lx, pos + 2)) {
+        return -1;
+    }
+
+    for (i = 0; i < sizeof(scim_fop_names) / sizeof(scim_fop_names[0]); i++)
+    {
+        if (strncasecmp(lx->s + pos, scim_fop_names[i], 2) == 0) {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+static scim_filter_t *
+scim_filter_parse_or(scim_lexer_t *lx, const scim_attr_t *parent)
+{
+    size_t          save;
+    scim_filter_t  *first, *f, *kid;
+
+    first = scim_filter_parse_and(lx, parent);
+    if (first == NULL) {
+        return NULL;
+    }
+
+    f = NULL;
+
+    for ( ;; ) {
+        save = lx->pos;
+        scim_filter_skip_ws(lx);
+
+        if (!scim_filter_keyword(lx, "or")) {
+            lx->pos = save;
+            break;
+        }
+
+        lx->pos += 2;
+
+        if (f == NULL) {
+            f = scim_filter_node(lx, SCIM_FN_OR);
+            if (f == NULL) {
+                scim_filter_free(first);
+                return NULL;
+            }
+
+            if (scim_filter_push(lx, f, first) != 0) {
+                scim_filter_free(f);
+                return NULL;
+            }
+        }
+
+        kid = scim_filter_parse_and(lx, parent);
+        if (kid == NULL || scim_filter_push(lx, f, kid) != 0) {
+            scim_filter_free(f);
+            return NULL;
+        }
+    }
+
+    return (f != NULL) ? f : first;
+}
+
+
+static scim_filter_t *
+scim_filter_parse_and(scim_lexer_t *lx, const scim_attr_t *parent)
+{
+    size_t          save;
+    scim_filter_t  *first, *f, *kid;
+
+    first = scim_filter_parse_unary(lx, parent);
+    if (first == NULL) {
+        return NULL;
+    }
+
+    f = NULL;
+
+    for ( ;; ) {
+        save = lx->pos;
+        scim_filter_skip_ws(lx);
+
+        if (!scim_filter_keyword(lx, "and")) {
+            lx->pos = save;
+            break;
+        }
+
+        lx->pos += 3;
+
+        if (f == NULL) {
+            f = scim_filter_node(lx, SCIM_FN_AND);
+            if (f == NULL) {
+                scim_filter_free(first);
+                return NULL;
+            }
+
+            if (scim_filter_push(lx, f, first) != 0) {
+                scim_filter_free(f);
+                return NULL;
+            }
+        }
+
+        kid = scim_filter_parse_unary(lx, parent);
+        if (kid == NULL || scim_filter_push(lx, f, kid) != 0) {
+            scim_filter_free(f);
+            return NULL;
+        }
+    }
+
+    return (f != NULL) ? f : first;
+}
+
+
+static scim_filter_t *
+scim_filter_parse_unary(scim_lexer_t *lx, const scim_attr_t *parent)
+{
+    int             is_not;
+    size_t          save, ws, wlen, open;
+    scim_filter_t  *f, *kid;
+
+    if (lx->depth >= SCIM_FILTER_MAX_DEPTH) {
+        scim_lex_error(lx, lx->pos, "nesting too deep");
+        return NULL;
+    }
+
+    scim_filter_skip_ws(lx);
+
+    if (lx->pos >= lx->len) {
+        scim_lex_error(lx, lx->pos, "expected an expression");
+        return NULL;
+    }
+
+    if (lx->s[lx->pos] == '(') {
+        open = lx->pos;
+        lx->pos++;
+        lx->depth++;
+
+        f = scim_filter_parse_or(lx, parent);
+
+        lx->depth--;
+
+        if (f == NULL) {
+            return NULL;
+        }
+
+        scim_filter_skip_ws(lx);
+
+        if (lx->pos >= lx->len || lx->s[lx->pos] != ')') {
+            scim_lex_error(lx, lx->pos, "expected ')' to close '(' at %zu",
+                           open);
+            scim_filter_free(f);
+            return NULL;
+        }
+
+        lx->pos++;
+
+        return f;
+    }
+
+    /* "not" followed by "(" or, leniently, by an expression */
+
+    is_not = 0;
+
+    if (scim_filter_word(lx, lx->pos) == 3
+        && strncasecmp(lx->s + lx->pos, "not", 3) == 0
+        && lx->pos + 3 < lx->len
+        && (scim_is_ws(lx->s[lx->pos + 3]) || lx->s[lx->pos + 3] == '('))
+    {
+        save = lx->pos;
+        lx->pos += 3;
+        ws = scim_filter_skip_ws(lx);
+
+        if (lx->pos < lx->len) {
+            if (lx->s[lx->pos] == '(') {
+                is_not = 1;
+
+            } else if (ws > 0 && scim_filter_op(lx, lx->pos, &wlen) < 0) {
+                /* "not userName eq x"; "not eq x" is attribute "not" */
+                is_not = 1;
+            }
+        }
+
+        lx->pos = save;
+    }
+
+    if (is_not) {
+        lx->pos += 3;
+        scim_filter_skip_ws(lx);
+
+        f = scim_filter_node(lx, SCIM_FN_NOT);
+        if (f == NULL) {
+            return NULL;
+        }
+
+        lx->depth++;
+        kid = scim_filter_parse_unary(lx, parent);
+        lx->depth--;
+
+        if (kid == NULL || scim_filter_push(lx, f, kid) != 0) {
+            scim_filter_free(f);
+            return NULL;
+        }
+
+        return f;
+    }
+
+    return scim_filter_parse_attrexp(lx, parent);
+}
+
+
+static scim_filter_t *
+scim_filter_parse_attrexp(scim_lexer_t *lx, const scim_attr_t *parent)
+{
+    int                 op;
+    size_t              save, ws, wlen, oppos;
+    scim_filter_t      *f;
+    scim_path_res_t     res;
+    const scim_attr_t  *leaf;
+
+    f = scim_filter_node(lx, SCIM_FN_CMP);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    if (scim_path_lex(lx, parent, &f->path) != 0) {
+        scim_filter_free(f);
+        return NULL;
+    }
+
+    save = lx->pos;
+    ws = scim_filter_skip_ws(lx);
+
+    if (f->path.filter != NULL && f->path.sub == NULL
+        && (ws == 0 || scim_filter_op(lx, lx->pos, &wlen) < 0))
+    {
+        /* a value path alone */
+        lx->pos = save;
+        f->type = SCIM_FN_VPATH;
+        f->op = SCIM_OP_ANY;
+
+        if (scim_filter_set_hint(lx, f) != 0) {
+            scim_filter_free(f);
+            return NULL;
+        }
+
+        return f;
+    }
+
+    oppos = lx->pos;
+
+    if (lx->pos >= lx->len) {
+        scim_lex_error(lx, lx->pos, "expected an operator");
+        scim_filter_free(f);
+        return NULL;
+    }
+
+    if (ws == 0) {
+        scim_lex_unexpected(lx, lx->pos, " after attribute path");
+        scim_filter_free(f);
+        return NULL;
+    }
+
+    op = scim_filter_op(lx, lx->pos, &wlen);
+    if (op < 0) {
+        scim_lex_error(lx, lx->pos, "unknown operator \"%.*s\"",
+                       (int) (wlen > 0 ? (wlen > 16 ? 16 : wlen) : 1),
+                       lx->s + lx->pos);
+        scim_filter_free(f);
+        return NULL;
+    }
+
+    f->op = (scim_fop_t) op;
+    lx->pos += 2;
+
+    if (f->op != SCIM_OP_PR) {
+        if (scim_filter_parse_value(lx, f) != 0) {
+            scim_filter_free(f);
+            return NULL;
+        }
+    }
+
+    /* RFC 7644 3.4.2.2: gt/ge/lt/le on boolean and binary: invalidFilter */
+
+    if (lx->rt != NULL && f->op >= SCIM_OP_GT && f->op <= SCIM_OP_LE) {
+        scim_path_resolve(lx->rt, parent, lx->in_brackets, &f->path, &res);
+
+        leaf = (res.sub != NULL) ? res.sub
+               : (f->path.sub == NULL) ? res.attr : NULL;
+
+        if (leaf != NULL && leaf->type == SCIM_TYPE_COMPLEX) {
+            leaf = scim_attr_find(leaf->sub_attrs, leaf->n_sub_attrs,
+                                  "value", 5);
+        }
+
+        if (leaf != NULL && (leaf->type == SCIM_TYPE_BOOLEAN
+                             || leaf->type == SCIM_TYPE_BINARY))
+        {
+            scim_lex_error(lx, oppos, "\"%s\" is not allowed on %s "
+                           "attribute \"%s\"", scim_fop_names[f->op],
+                           leaf->type == SCIM_TYPE_BOOLEAN ? "boolean"
+                                                           : "binary",
+                           leaf->name);
+            scim_filter_free(f);
+            return NULL;
+        }
+    }
+
+    if (scim_filter_set_hint(lx, f) != 0) {
+        scim_filter_free(f);
+        return NULL;
+    }
+
+    return f;
+}
+
+
+static int
+scim_filter_parse_value(scim_lexer_t *lx, scim_filter_t *f)
+{
+    char        c;
+    size_t      ws, start, n;
+    const char  *s;
+
+    ws = scim_filter_skip_ws(lx);
+
+    if (lx->pos >= lx->len) {
+        return scim_lex_error(lx, lx->pos, "expected a value");
+    }
+
+    start = lx->pos;
+
+    if (lx->s[lx->pos] == '"') {
+        if (scim_filter_parse_string(lx, f) != 0) {
+            return -1;
+        }
+
+        goto fold;
+    }
+
+    if (ws == 0) {
+        return scim_lex_error(lx, lx->pos, "expected a value");
+    }
+
+    /* an unquoted value: up to a blank, ")" or "]" */
+
+    start = lx->pos;
+
+    while (lx->pos < lx->len) {
+        c = lx->s[lx->pos];
+
+        if (scim_is_ws(c) || c == ')' || c == ']' || c == '\0') {
+            break;
+        }
+
+        lx->pos++;
+    }
+
+    n = lx->pos - start;
+    s = lx->s + start;
+
+    if (n == 0) {
+        return scim_lex_error(lx, start, "expected a value");
+    }
+
+    f->text = malloc(n + 1);
+    if (f->text == NULL) {
+        return scim_error_set(lx->err, 500, NULL, "out of memory");
+    }
+
+    memcpy(f->text, s, n);
+    f->text[n] = '\0';
+    f->text_len = n;
+
+    if (n == 4 && strncasecmp(s, "true", 4) == 0) {
+        f->vtype = SCIM_FV_BOOL;
+        f->vbool = 1;
+
+    } else if (n == 5 && strncasecmp(s, "false", 5) == 0) {
+        f->vtype = SCIM_FV_BOOL;
+        f->vbool = 0;
+
+    } else if (n == 4 && strncasecmp(s, "null", 4) == 0) {
+        f->vtype = SCIM_FV_NULL;
+
+    } else if (scim_filter_number(s, n)) {
+        f->vtype = SCIM_FV_NUMBER;
+
+        errno = 0;
+        f->vnum = strtod(f->text, NULL);
+        if (strpbrk(f->text, ".eE") == NULL) {
+            errno = 0;
+            f->vint = strtoll(f->text, NULL, 10);
+            f->is_int = (errno == 0);
+        }
+
+    } else {
+        f->vtype = SCIM_FV_STRING;
+    }
+
+fold:
+
+    if (!scim_utf8_valid(f->text, f->text_len)) {
+        return scim_lex_error(lx, start, "invalid UTF-8 in value");
+    }
+
+    f->folded = scim_casefold(f->text, f->text_len, &f->folded_len);
+    if (f->folded == NULL) {
+        return scim_error_set(lx->err, 500, NULL, "out of memory");
+    }
+
+    return 0;
+}
+
+
+/* JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+
+static int
+scim_filter_number(const char *s, size_t len)
+{
+    size_t  i;
+
+    i = 0;
+
+    if (i < len && s[i] == '-') {
+        i++;
+    }
+
+    if (i >= len || !scim_is_digit(s[i])) {
+        return 0;
+    }
+
+    if (s[i] == '0') {
+        i++;
+
+    } else {
+        while (i < len && scim_is_digit(s[i])) {
+            i++;
+        }
+    }
+
+    if (i < len && s[i] == '.') {
+        i++;
+
+        if (i >= len || !scim_is_digit(s[i])) {
+            return 0;
+        }
+
+        while (i < len && scim_is_digit(s[i])) {
+            i++;
+        }
+    }
+
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+
+        if (i >= len || !scim_is_digit(s[i])) {
+            return 0;
+        }
+
+        while (i < len && scim_is_digit(s[i])) {
+            i++;
+        }
+    }
+
+    return i == len;
+}
+
+
+static void
+scim_filter_utf8(char *out, size_t *n, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[(*n)++] = (char) cp;
+
+    } else if (cp < 0x800) {
+        out[(*n)++] = (char) (0xc0 | (cp >> 6));
+        out[(*n)++] = (char) (0x80 | (cp & 0x3f));
+
+    } else if (cp < 0x10000) {
+        out[(*n)++] = (char) (0xe0 | (cp >> 12));
+        out[(*n)++] = (char) (0x80 | ((cp >> 6) & 0x3f));
+        out[(*n)++] = (char) (0x80 | (cp & 0x3f));
+
+    } else {
+        out[(*n)++] = (char) (0xf0 | (cp >> 18));
+        out[(*n)++] = (char) (0x80 | ((cp >> 12) & 0x3f));
+        out[(*n)++] = (char) (0x80 | ((cp >> 6) & 0x3f));
+        out[(*n)++] = (char) (0x80 | (cp & 0x3f));
+    }
+}
+
+
+static int
+scim_filter_hex4(const char *s, uint32_t *cp)
+{
+    int       i;
+    char      c;
+    uint32_t  v;
+
+    v = 0;
+
+    for (i = 0; i < 4; i++) {
+        c = s[i];
+        v <<= 4;
+
+        if (c >= '0' && c <= '9') {
+            v |= (uint32_t) (c - '0');
+
+        } else if (c >= 'a' && c <= 'f') {
+            v |= (uint32_t) (c - 'a' + 10);
+
+        } else if (c >= 'A' && c <= 'F') {
+            v |= (uint32_t) (c - 'A' + 10);
+
+        } else {
+            return -1;
+        }
+    }
+
+    *cp = v;
+
+    return 0;
+}
+
+
+/* a JSON string at lx->pos (on the opening quote) */
+
+static int
+scim_filter_parse_string(scim_lexer_t *lx, scim_filter_t *f)
+{
+    char        c, *out;
+    size_t      open, n, i;
+    uint32_t    cp, lo;
+    const char  *s;
+
+    s = lx->s;
+    open = lx->pos;
+
+    /* the decoded string is never longer than the quoted text */
+
+    for (i = open + 1; i < lx->len && s[i] != '"'; i++) {
+        if (s[i] == '\\') {
+            i++;
+        }
+    }
+
+    if (i >= lx->len) {
+        return scim_lex_error(lx, open, "unterminated string");
+    }
+
+    out = malloc(i - open + 1);
+    if (out == NULL) {
+        return scim_error_set(lx->err, 500, NULL, "out of memory");
+    }
+
+    n = 0;
+
+    for (i = open + 1; s[i] != '"'; i++) {
+        c = s[i];
+
+        if (c == '\0') {
+            free(out);
+            return scim_lex_error(lx, i, "NUL in string");
+        }
+
+        if (c != '\\') {
+            out[n++] = c;
+            continue;
+        }
+
+        i++;
+
+        switch (s[i]) {
+        case '"':
+        case '\\':
+        case '/':
+            out[n++] = s[i];
+            break;
+        case 'b':
+            out[n++] = '\b';
+            break;
+        case 'f':
+            out[n++] = '\f';
+            break;
+        case 'n':
+            out[n++] = '\n';
+            break;
+        case 'r':
+            out[n++] = '\r';
+            break;
+        case 't':
+            out[n++] = '\t';
+            break;
+
+        case 'u':
+            if (i + 4 >= lx->len || scim_filter_hex4(s + i + 1, &cp) != 0) {
+                free(out);
+                return scim_lex_error(lx, i - 1, "invalid \\u escape");
+            }
+
+            if (cp >= 0xdc00 && cp <= 0xdfff) {
+                free(out);
+                return scim_lex_error(lx, i - 1, "lone low surrogate");
+            }
+
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (i + 10 >= lx->len || s[i + 5] != '\\' || s[i + 6] != 'u'
+                    || scim_filter_hex4(s + i + 7, &lo) != 0
+                    || lo < 0xdc00 || lo > 0xdfff)
+                {
+                    free(out);
+                    return scim_lex_error(lx, i - 1, "lone high surrogate");
+                }
+
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                i += 6;
+            }
+
+            if (cp == 0) {
+                free(out);
+                return scim_lex_error(lx, i - 1, "NUL in string");
+            }
+
+            i += 4;
+            scim_filter_utf8(out, &n, cp);
+            break;
+
+        default:
+            free(out);
+            return scim_lex_error(lx, i - 1, "invalid escape");
+        }
+    }
+
+    out[n] = '\0';
+
+    f->vtype = SCIM_FV_STRING;
+    f->quoted = 1;
+    f->text = out;
+    f->text_len = n;
+
+    lx->pos = i + 1;
+
+    return 0;
+}
+
+
+/*
+ * The path that scim_filter_eq_hint() compares: "userName", "name.givenName",
+ * "urn:...:enterprise:2.0:User:employeeNumber", "emails.value" (also for
+ * "emails eq" when emails is known to be complex), and for Entra's form
+ * "emails[type eq \"work\"].value".  For a value path alone, the
+ * attribute ("members"), prefixed to its inner comparisons.
+ */
+
+static int
+scim_filter_set_hint(scim_lexer_t *lx, scim_filter_t *f)
+{
+    int                 complex;
+    size_t              n;
+    scim_filter_t      *in;
+    scim_path_res_t     res;
+    const scim_path_t  *p;
+
+    p = &f->path;
+
+    if (p->attr == NULL) {
+        return 0;
+    }
+
+    if (f->type == SCIM_FN_CMP) {
+        if (f->op != SCIM_OP_EQ
+            || (f->vtype != SCIM_FV_STRING && f->vtype != SCIM_FV_NUMBER)
+            || strlen(f->text) != f->text_len)
+        {
+            return 0;
+        }
+    }
+
+    complex = 0;
+    in = NULL;
+
+    if (p->filter != NULL && f->type == SCIM_FN_CMP) {
+        in = p->filter;
+
+        if (p->sub == NULL || in->type != SCIM_FN_CMP
+            || in->op != SCIM_OP_EQ || in->vtype != SCIM_FV_STRING
+            || in->path.urn != NULL || in->path.sub != NULL
+            || strpbrk(in->text, "\"\\") != NULL
+            || strlen(in->text) != in->text_len)
+        {
+            return 0;
+        }
+
+    } else if (f->type == SCIM_FN_CMP && p->filter == NULL
+               && p->sub == NULL && lx->rt != NULL && !lx->in_brackets)
+    {
+        scim_path_resolve(lx->rt, NULL, 0, p, &res);
+        complex = (res.attr != NULL && res.attr->type == SCIM_TYPE_COMPLEX);
+    }
+
+    n = 8 + strlen(p->attr) + (p->urn ? strlen(p->urn) : 0)
+        + (p->sub ? strlen(p->sub) : 0)
+        + (in != NULL ? strlen(in->path.attr) + in->text_len + 8 : 0);
+
+    f->hint = malloc(n);
+    if (f->hint == NULL) {
+        return scim_error_set(lx->err, 500, NULL, "out of memory");
+    }
+
+    f->hint[0] = '\0';
+
+    if (p->urn != NULL && strcasecmp(p->urn, SCIM_SCHEMA_USER) != 0
+        && strcasecmp(p->urn, SCIM_SCHEMA_GROUP) != 0)
+    {
+        strcat(f->hint, p->urn);
+        strcat(f->hint, ":");
+    }
+
+    strcat(f->hint, p->attr);
+
+    if (in != NULL) {
+        strcat(f->hint, "[");
+        strcat(f->hint, in->path.attr);
+        strcat(f->hint, " eq \"");
+        strcat(f->hint, in->text);
+        strcat(f->hint, "\"]");
+    }
+
+    if (p->sub != NULL) {
+        strcat(f->hint, ".");
+        strcat(f->hint, p->sub);
+
+    } else if (complex) {
+        strcat(f->hint, ".value");
+    }
+
+    return 0;
+}
+
+
+/* ---------------------------------------------------------- evaluation */
+
+
+int
+scim_filter_match(const scim_filter_t *f, const scim_resource_type_t *rt,
+    json_t *doc)
+{
+    if (f == NULL || !json_is_object(doc)) {
+        return 0;
+    }
+
+    return scim_filter_eval(f, rt, NULL, 0, doc);
+}
+
+
+int
+scim_filter_match_elem(const scim_filter_t *f, const scim_resource_type_t *rt,
+    const scim_attr_t *parent, json_t *elem)
+{
+    if (f == NULL || !json_is_object(elem)) {
+        return 0;
+    }
+
+    return scim_filter_eval(f, rt, parent, 1, elem);
+}
+
+
+static int
+scim_filter_eval(const scim_filter_t *f, const scim_resource_type_t *rt,
+    const scim_attr_t *parent, int in_elem, json_t *obj)
+{
+    size_t  i;
+
+    switch (f->type) {
+
+    case SCIM_FN_AND:
+        for (i = 0; i < f->nkids; i++) {
+            if (!scim_filter_eval(f->kids[i], rt, parent, in_elem, obj)) {
+                return 0;
+            }
+        }
+
+        return 1;
+
+    case SCIM_FN_OR:
+        for (i = 0; i < f->nkids; i++) {
+            if (scim_filter_eval(f->kids[i], rt, parent, in_elem, obj)) {
+                return 1;
+            }
+        }
+
+        return 0;
+
+    case SCIM_FN_NOT:
+        return !scim_filter_eval(f->kids[0], rt, parent, in_elem, obj);
+
+    case SCIM_FN_VPATH:
+        return scim_filter_eval_attr(f, SCIM_OP_ANY, rt, parent, in_elem,
+                                     obj);
+
+    default: /* SCIM_FN_CMP */
+        if (f->op == SCIM_OP_NE) {
+            return !scim_filter_eval_attr(f, SCIM_OP_EQ, rt, parent,
+                                          in_elem, obj);
+        }
+
+        if (f->op != SCIM_OP_PR && f->vtype == SCIM_FV_NULL) {
+            if (f->op == SCIM_OP_EQ) {
+                return !scim_filter_eval_attr(f, SCIM_OP_PR, rt, parent,
+                                              in_elem, obj);
+            }
+
+            return 0;
+        }
+
+        return scim_filter_eval_attr(f, f->op, rt, parent, in_elem, obj);
+    }
+}
+
+
+/* 1 if some value that the node's path designates in obj satisfies op */
+
+static int
+scim_filter_eval_attr(const scim_filter_t *f, scim_fop_t op,
+    const scim_resource_type_t *rt, const scim_attr_t *parent, int in_elem,
+    json_t *obj)
+{
+    size_t              i, j, n, m;
+    json_t             *top, *e, *v, *block, *x;
+    const char         *key;
+    scim_path_res_t     res;
+    const scim_attr_t  *leaf;
+    const scim_path_t  *p;
+
+    p = &f->path;
+    scim_path_resolve(rt, parent, in_elem, p, &res);
+
+    if ((res.attr != NULL && res.attr->returned == SCIM_RET_NEVER)
+        || (res.sub != NULL && res.sub->returned == SCIM_RET_NEVER))
+    {
+        return 0;
+    }
+
+    /* the attribute's value */
+
+    if (in_elem) {
+        top = scim_json_get_ci(obj, res.attr_name);
+
+    } else if (res.attr_name == NULL) {
+        top = res.core_urn ? obj : scim_json_get_ci(obj, res.block);
+
+    } else {
+        block = obj;
+
+        if (res.block != NULL) {
+            block = scim_json_get_ci(obj, res.block);
+        }
+
+        top = scim_json_get_ci(block, res.attr_name);
+
+        if (top == NULL && res.any_block) {
+            json_object_foreach(obj, key, x) {
+                if (strncasecmp(key, "urn:", 4) == 0 && json_is_object(x)) {
+                    top = scim_json_get_ci(x, res.attr_name);
+                    if (top != NULL) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    if (top == NULL || json_is_null(top)) {
+        return 0;
+    }
+
+    /* the definition that types the compared values */
+
+    leaf = res.sub;
+
+    if (p->sub == NULL) {
+        leaf = res.attr;
+
+        if (leaf != NULL && leaf->type == SCIM_TYPE_COMPLEX) {
+            leaf = scim_attr_find(leaf->sub_attrs, leaf->n_sub_attrs,
+                                  "value", 5);
+        }
+    }
+
+    n = json_is_array(top) ? json_array_size(top) : 1;
+
+    for (i = 0; i < n; i++) {
+        e = json_is_array(top) ? json_array_get(top, i) : top;
+
+        if (e == NULL || json_is_null(e)) {
+            continue;
+        }
+
+        if (p->filter != NULL) {
+            if (!json_is_object(e)
+                || !scim_filter_eval(p->filter, rt, res.attr, 1, e))
+            {
+                continue;
+            }
+
+            if (op == SCIM_OP_ANY) {
+                return 1;
+            }
+        }
+
+        if (p->sub != NULL) {
+            v = scim_json_get_ci(e, p->sub);
+
+            if (json_is_array(v)) {
+                m = json_array_size(v);
+
+                for (j = 0; j < m; j++) {
+                    if (scim_filter_test(f, op, leaf, json_array_get(v, j))) {
+                        return 1;
+                    }
+                }
+
+                continue;
+            }
+
+            if (scim_filter_test(f, op, leaf, v)) {
+                return 1;
+            }
+
+            continue;
+        }
+
+        if (op == SCIM_OP_PR || op == SCIM_OP_ANY) {
+            if (scim_filter_nonempty(e)) {
+                return 1;
+            }
+
+            continue;
+        }
+
+        if (json_is_object(e)) {
+            e = scim_json_get_ci(e, "value");
+        }
+
+        if (scim_filter_test(f, op, leaf, e)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+scim_filter_nonempty(json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_ARRAY:
+        return json_array_size(v) > 0;
+    case JSON_OBJECT:
+        return json_object_size(v) > 0;
+    case JSON_NULL:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+
+/* compares one simple value v of the document with the node's value */
+
+static int
+scim_filter_test(const scim_filter_t *f, scim_fop_t op,
+    const scim_attr_t *leaf, json_t *v)
+{
+    int           b, c, fb, case_exact;
+    long          ns1, ns2;
+    int64_t       s1, s2;
+    scim_type_t   type;
+
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+
+    if (op == SCIM_OP_PR || op == SCIM_OP_ANY) {
+        return scim_filter_nonempty(v);
+    }
+
+    if (leaf != NULL && leaf->type != SCIM_TYPE_COMPLEX) {
+        type = leaf->type;
+        case_exact = leaf->case_exact;
+
+    } else {
+        case_exact = 0;
+
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+            type = SCIM_TYPE_STRING;
+            break;
+        case JSON_TRUE:
+        case JSON_FALSE:
+            type = SCIM_TYPE_BOOLEAN;
+            break;
+        case JSON_INTEGER:
+            type = SCIM_TYPE_INTEGER;
+            break;
+        case JSON_REAL:
+            type = SCIM_TYPE_DECIMAL;
+            break;
+        default:
+            return 0;
+        }
+    }
+
+    switch (type) {
+
+    case SCIM_TYPE_BOOLEAN:
+        if (op != SCIM_OP_EQ) {
+            return 0;
+        }
+
+        b = scim_json_bool(v);
+        fb = scim_filter_bool(f);
+
+        return b >= 0 && b == fb;
+
+    case SCIM_TYPE_INTEGER:
+    case SCIM_TYPE_DECIMAL:
+        return scim_filter_cmp_number(f, op, v);
+
+    case SCIM_TYPE_DATETIME:
+        if (!json_is_string(v)) {
+            return 0;
+        }
+
+        if (op != SCIM_OP_CO && op != SCIM_OP_SW && op != SCIM_OP_EW
+            && scim_filter_datetime(json_string_value(v),
+                                    json_string_length(v), &s1, &ns1) == 0
+            && scim_filter_datetime(f->text, f->text_len, &s2, &ns2) == 0)
+        {
+            c = (s1 < s2) ? -1 : (s1 > s2) ? 1
+                : (ns1 < ns2) ? -1 : (ns1 > ns2) ? 1 : 0;
+
+            return scim_filter_order(op, c);
+        }
+
+        return scim_filter_cmp_string(f, op, 0, json_string_value(v),
+                                      json_string_length(v));
+
+    default:
+        if (!json_is_string(v)) {
+            return 0;
+        }
+
+        return scim_filter_cmp_string(f, op, case_exact,
+                                      json_string_value(v),
+                                      json_string_length(v));
+    }
+}
+
+
+/* the node's value as a boolean: true, "True", "false"...; -1 if none */
+
+static int
+scim_filter_bool(const scim_filter_t *f)
+{
+    if (f->vtype == SCIM_FV_BOOL) {
+        return f->vbool;
+    }
+
+    if (f->vtype == SCIM_FV_STRING) {
+        if (strcasecmp(f->text, "true") == 0) {
+            return 1;
+        }
+
+        if (strcasecmp(f->text, "false") == 0) {
+            return 0;
+        }
+    }
+
+    return -1;
+}
+
+
+static int
+scim_filter_order(scim_fop_t op, int c)
+{
+    switch (op) {
+    case SCIM_OP_EQ:
+        return c == 0;
+    case SCIM_OP_GT:
+        return c > 0;
+    case SCIM_OP_GE:
+        return c >= 0;
+    case SCIM_OP_LT:
+        return c < 0;
+    case SCIM_OP_LE:
+        return c <= 0;
+    default:
+        return 0;
+    }
+}
+
+
+static int
+scim_filter_cmp_number(const scim_filter_t *f, scim_fop_t op, json_t *v)
+{
+    int          c, vi, fi;
+    char        *end;
+    double       vd, fd;
+    json_int_t   vn, fn;
+    const char  *s;
+
+    if (op == SCIM_OP_CO || op == SCIM_OP_SW || op == SCIM_OP_EW) {
+        return 0;
+    }
+
+    vi = 0;
+    vn = 0;
+
+    if (json_is_integer(v)) {
+        vi = 1;
+        vn = json_integer_value(v);
+        vd = (double) vn;
+
+    } else if (json_is_real(v)) {
+        vd = json_real_value(v);
+
+    } else if (json_is_string(v)) {
+        s = json_string_value(v);
+        if (!scim_filter_number(s, json_string_length(v))) {
+            return 0;
+        }
+
+        vd = strtod(s, &end);
+
+    } else {
+        return 0;
+    }
+
+    fi = 0;
+    fn = 0;
+
+    if (f->vtype == SCIM_FV_NUMBER) {
+        fi = f->is_int;
+        fn = f->vint;
+        fd = f->vnum;
+
+    } else if (f->vtype == SCIM_FV_STRING
+               && scim_filter_number(f->text, f->text_len))
+    {
+        fd = strtod(f->text, &end);
+
+    } else {
+        return 0;
+    }
+
+    if (vi && fi) {
+        c = (vn < fn) ? -1 : (vn > fn) ? 1 : 0;
+
+    } else {
+        c = (vd < fd) ? -1 : (vd > fd) ? 1 : 0;
+    }
+
+    return scim_filter_order(op, c);
+}
+
+
+static int
+scim_filter_cmp_string(const scim_filter_t *f, scim_fop_t op, int case_exact,
+    const char *s, size_t len)
+{
+    int          c, rc;
+    char        *folded;
+    size_t       i, flen, n;
+    const char  *a, *b;
+
+    folded = NULL;
+
+    if (case_exact) {
+        b = f->text;
+        n = f->text_len;
+
+    } else {
+        folded = scim_casefold(s, len, &flen);
+        if (folded == NULL) {
+            return 0;
+        }
+
+        s = folded;
+        len = flen;
+        b = f->folded;
+        n = f->folded_len;
+    }
+
+    a = s;
+    rc = 0;
+
+    switch (op) {
+
+    case SCIM_OP_EQ:
+        rc = (len == n && memcmp(a, b, n) == 0);
+        break;
+
+    case SCIM_OP_SW:
+        rc = (len >= n && memcmp(a, b, n) == 0);
+        break;
+
+    case SCIM_OP_EW:
+        rc = (len >= n && memcmp(a + len - n, b, n) == 0);
+        break;
+
+    case SCIM_OP_CO:
+        if (n == 0) {
+            rc = 1;
+            break;
+        }
+
+        for (i = 0; i + n <= len; i++) {
+            if (a[i] == b[0] && memcmp(a + i, b, n) == 0) {
+                rc = 1;
+                break;
+            }
+        }
+
+        break;
+
+    default:
+        c = memcmp(a, b, len < n ? len : n);
+        if (c == 0) {
+            c = (len < n) ? -1 : (len > n) ? 1 : 0;
+        }
+
+        rc = scim_filter_order(op, c);
+        break;
+    }
+
+    free(folded);
+
+    return rc;
+}
+
+
+static int
+scim_filter_digits(const char *s, size_t len, size_t *i, size_t n, int *out)
+{
+    size_t  k;
+    int     v;
+
+    if (*i + n > len) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (k = 0; k < n; k++) {
+        if (!scim_is_digit(s[*i + k])) {
+            return -1;
+        }
+
+        v = v * 10 + (s[*i + k] - '0');
+    }
+
+    *i += n;
+    *out = v;
+
+    return 0;
+}
+
+
+/*
+ * xsd:dateTime as RFC 7643 2.3.5 uses it: YYYY-MM-DDThh:mm:ss[.frac]
+ * [Z|(+|-)hh:mm]; "t" or a blank may separate, seconds and the offset
+ * may be missing (UTC), as may the whole time.
+ */
+
+static int
+scim_filter_datetime(const char *s, size_t len, int64_t *sec, long *nsec)
+{
+    int      y, mo, d, h, mi, se, oh, om, sign, k;
+    long     ns;
+    size_t   i;
+    int64_t  days, yy, era, yoe, doy, doe;
+
+    i = 0;
+    h = mi = se = 0;
+    ns = 0;
+
+    if (scim_filter_digits(s, len, &i, 4, &y) != 0
+        || i >= len || s[i++] != '-'
+        || scim_filter_digits(s, len, &i, 2, &mo) != 0
+        || i >= len || s[i++] != '-'
+        || scim_filter_digits(s, len, &i, 2, &d) != 0)
+    {
+        return -1;
+    }
+
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) {
+        return -1;
+    }
+
+    if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
+        i++;
+
+        if (scim_filter_digits(s, len, &i, 2, &h) != 0
+            || i >= len || s[i++] != ':'
+            || scim_filter_digits(s, len, &i, 2, &mi) != 0)
+        {
+            return -1;
+        }
+
+        if (i < len && s[i] == ':') {
+            i++;
+
+            if (scim_filter_digits(s, len, &i, 2, &se) != 0) {
+                return -1;
+            }
+
+            if (i < len && s[i] == '.') {
+                i++;
+
+                if (i >= len || !scim_is_digit(s[i])) {
+                    return -1;
+                }
+
+                for (k = 0; i < len && scim_is_digit(s[i]); i++, k++) {
+                    if (k < 9) {
+                        ns = ns * 10 + (s[i] - '0');
+                    }
+                }
+
+                for ( /* void */ ; k < 9; k++) {
+                    ns *= 10;
+                }
+            }
+        }
+
+        if (h > 24 || mi > 59 || se > 60) {
+            return -1;
+        }
+    }
+
+    oh = om = 0;
+    sign = 0;
+
+    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+
+    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
+        sign = (s[i] == '-') ? -1 : 1;
+        i++;
+
+        if (scim_filter_digits(s, len, &i, 2, &oh) != 0) {
+            return -1;
+        }
+
+        if (i < len && s[i] == ':') {
+            i++;
+        }
+
+        if (scim_filter_digits(s, len, &i, 2, &om) != 0
+            || oh > 23 || om > 59)
+        {
+            return -1;
+        }
+    }
+
+    if (i != len) {
+        return -1;
+    }
+
+    /* days since 1970-01-01 (proleptic Gregorian) */
+
+    yy = y - (mo <= 2);
+    era = (yy >= 0 ? yy : yy - 399) / 400;
+    yoe = yy - era * 400;
+    doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    days = era * 146097 + doe - 719468;
+
+    *sec = days * 86400 + h * 3600 + mi * 60 + se
+           - sign * (oh * 3600 + om * 60);
+    *nsec = ns;
+
+    return 0;
+}
+
+
+/* ------------------------------------------------------ index planning */
+
+
+int
+scim_filter_eq_hint(const scim_filter_t *f, const char *const *paths,
+    size_t n, const char **value)
+{
+    size_t  i;
+
+    if (f == NULL || paths == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (paths[i] != NULL
+            && scim_filter_hint_find(f, paths[i], NULL, value))
+        {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+static int
+scim_filter_hint_find(const scim_filter_t *f, const char *path,
+    const char *prefix, const char **value)
+{
+    size_t  i, n;
+
+    switch (f->type) {
+
+    case SCIM_FN_AND:
+        for (i = 0; i < f->nkids; i++) {
+            if (scim_filter_hint_find(f->kids[i], path, prefix, value)) {
+                return 1;
+            }
+        }
+
+        return 0;
+
+    case SCIM_FN_VPATH:
+        if (prefix != NULL || f->hint == NULL) {
+            return 0;
+        }
+
+        return scim_filter_hint_find(f->path.filter, path, f->hint, value);
+
+    case SCIM_FN_CMP:
+        if (f->op != SCIM_OP_EQ || f->hint == NULL) {
+            return 0;
+        }
+
+        if (prefix != NULL) {
+            n = strlen(prefix);
+
+            if (strncasecmp(path, prefix, n) != 0 || path[n] != '.'
+                || strcasecmp(path + n + 1, f->hint) != 0)
+            {
+                return 0;
+            }
+
+        } else if (strcasecmp(path, f->hint) != 0) {
+            return 0;
+        }
+
+        *value = f->text;
+        return 1;
+
+    default:
+        return 0;
+    }
+}
+
+
+/* ------------------------------------------------------- PATCH helpers */
+
+
+int
+scim_filter_eq_fill(const scim_filter_t *f, const scim_attr_t *parent,
+    json_t *out)
+{
+    int                 r, b;
+    size_t              i;
+    json_t             *v;
+    const char         *name;
+    const scim_attr_t  *def;
+
+    if (f->type == SCIM_FN_AND) {
+        for (i = 0; i < f->nkids; i++) {
+            r = scim_filter_eq_fill(f->kids[i], parent, out);
+            if (r <= 0) {
+                return r;
+            }
+        }
+
+        return 1;
+    }
+
+    if (f->type != SCIM_FN_CMP || f->op != SCIM_OP_EQ
+        || f->vtype == SCIM_FV_NULL || f->path.urn != NULL
+        || f->path.attr == NULL || f->path.sub != NULL
+        || f->path.filter != NULL)
+    {
+        return 0;
+    }
+
+    def = NULL;
+    if (parent != NULL) {
+        def = scim_attr_find(parent->sub_attrs, parent->n_sub_attrs,
+                             f->path.attr, strlen(f->path.attr));
+    }
+
+    name = (def != NULL) ? def->name : f->path.attr;
+
+    if (def != NULL && def->type == SCIM_TYPE_BOOLEAN) {
+        b = scim_filter_bool(f);
+        if (b < 0) {
+            return 0;
+        }
+
+        v = json_boolean(b);
+
+    } else if (def != NULL
+               && (def->type == SCIM_TYPE_INTEGER
+                   || def->type == SCIM_TYPE_DECIMAL))
+    {
+        if (!scim_filter_number(f->text, f->text_len)) {
+            return 0;
+        }
+
+        if (def->type == SCIM_TYPE_INTEGER
+            && strpbrk(f->text, ".eE") == NULL)
+        {
+            v = json_integer((json_int_t) strtoll(f->text, NULL, 10));
+
+        } else {
+            v = json_real(strtod(f->text, NULL));
+        }
+
+    } else if (def == NULL && f->vtype == SCIM_FV_BOOL) {
+        v = json_boolean(f->vbool);
+
+    } else if (def == NULL && f->vtype == SCIM_FV_NUMBER) {
+        v = f->is_int ? json_integer(f->vint) : json_real(f->vnum);
+
+    } else {
+        v = json_stringn(f->text, f->text_len);
+    }
+
+    if (v == NULL) {
+        return -1;
+    }
+
+    return (scim_json_set_ci(out, name, v) == 0) ? 1 : -1;
+}
+
+
+int
+scim_filter_value_ids(const scim_filter_t *f, json_t *ids)
+{
+    int     r;
+    size_t  i;
+
+    if (f->type == SCIM_FN_OR) {
+        for (i = 0; i < f->nkids; i++) {
+            r = scim_filter_value_ids(f->kids[i], ids);
+            if (r <= 0) {
+                return r;
+            }
+        }
+
+        return 1;
+    }
+
+    if (f->type != SCIM_FN_CMP || f->op != SCIM_OP_EQ
+        || (f->vtype != SCIM_FV_STRING && f->vtype != SCIM_FV_NUMBER)
+        || f->path.urn != NULL || f->path.attr == NULL
+        || f->path.sub != NULL || f->path.filter != NULL
+        || strcasecmp(f->path.attr, "value") != 0)
+    {
+        return 0;
+    }
+
+    return (json_array_append_new(ids, json_stringn(f->text, f->text_len))
+            == 0) ? 1 : -1;
+}

@@ -1,0 +1,1720 @@
+
+/*
+ * ngx_http_scim_module: PATCH (RFC 7644 3.5.2) on stored documents.
+ *
+ * The operations apply to a copy of the document; the document (and the
+ * member delta) change only when every operation succeeded, so a failed
+ * PATCH leaves both as they were.
+ *
+ * Choices where RFC 7644 is silent or where clients (Entra ID) differ:
+ *  - "op" in any case; "Operations", "op", "path", "value" keys in any
+ *    case; "schemas" is not checked (a body without it is accepted), an
+ *    empty Operations array is a no-op;
+ *  - add/replace with a null value remove the target (RFC 7643 2.5:
+ *    null is unassigned); add of [] to a multi-valued attribute is a
+ *    no-op, replace with [] removes it;
+ *  - add or replace of an object on a singular complex attribute merges
+ *    its sub-attributes (RFC 7644 3.5.2.1, 3.5.2.3); add to a
+ *    multi-valued attribute appends the values not already there;
+ *    replace of a multi-valued attribute replaces the whole array;
+ *  - add/replace on a value filter that matches nothing creates the
+ *    element from the filter's "eq" comparisons (Entra:
+ *    emails[type eq "work"].value, roles[primary eq "True"].display);
+ *    other filters that match nothing: 400 noTarget;
+ *  - replace of a matched element (path with a filter, no sub-attribute)
+ *    replaces it, keeping the filter's "eq" values the new one lacks;
+ *  - remove on a filter that matches nothing, or of an absent attribute,
+ *    succeeds (idempotent, as Entra retries);
+ *  - remove with a path and a "value" (Entra's member removal, also
+ *    accepted for other multi-valued attributes) removes the listed
+ *    values: elements whose "value" equals an item's "value" (per
+ *    caseExact), or equal to an item without "value";
+ *  - remove of a sub-attribute drops an element left empty, and an
+ *    attribute or extension block left empty;
+ *  - "schemas" as a target is ignored (the normalizer rebuilds it); in a
+ *    no-path value, "schemas", "id", "meta" and other readOnly attributes
+ *    are ignored, as PUT ignores them; a path naming a readOnly
+ *    attribute (id, meta, meta.*, groups) is 400 mutability;
+ *  - unknown attributes are written as named (the normalizer drops them);
+ *    known ones under their canonical name, replacing keys that differ
+ *    only in case;
+ *  - enterprise manager: a string id, {"value": id} or
+ *    [{"value": id, "$ref": ...}] is stored as {"value": id}; "", [], {},
+ *    null remove it;
+ *  - group members (delta != NULL): add [{"value": id}] (several at
+ *    once), remove with a value list (those only), remove
+ *    members[value eq "id"] (or several "value eq" joined by "or"),
+ *    remove without value (all), replace (all, then add).
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scim_path.h"
+
+
+#define SCIM_PATCH_MAX_DEPTH  8
+
+
+typedef enum {
+    SCIM_PATCH_ADD = 0,
+    SCIM_PATCH_REPLACE,
+    SCIM_PATCH_REMOVE
+} scim_patch_op_t;
+
+
+typedef struct {
+    const scim_resource_type_t  *rt;
+    json_t                      *doc;       /* the working copy */
+    unsigned                     members:1; /* members go to the delta */
+    int                          clear;
+    json_t                      *adds;      /* id -> {"value": id, ...} */
+    json_t                      *removes;   /* id -> true */
+    int                          depth;
+    scim_error_t                *err;
+} scim_patch_t;
+
+
+static int scim_patch_op(scim_patch_t *ctx, json_t *op);
+static int scim_patch_object(scim_patch_t *ctx, scim_patch_op_t op,
+    const char *prefix, json_t *value);
+static int scim_patch_key(scim_patch_t *ctx, scim_patch_op_t op,
+    const char *prefix, const char *key, json_t *value, int nopath);
+static int scim_patch_path(scim_patch_t *ctx, scim_patch_op_t op,
+    const scim_path_t *p, json_t *value);
+static int scim_patch_plain(scim_patch_t *ctx, scim_patch_op_t op,
+    const scim_path_t *p, json_t *value);
+static int scim_patch_sub(scim_patch_t *ctx, scim_patch_op_t op,
+    const scim_path_t *p, json_t *value);
+static int scim_patch_filtered(scim_patch_t *ctx, scim_patch_op_t op,
+    const scim_path_t *p, json_t *value);
+static int scim_patch_manager(scim_patch_t *ctx, scim_patch_op_t op,
+    const scim_path_t *p, json_t *value);
+static int scim_patch_members(scim_patch_t *ctx, scim_patch_op_t op,
+    const scim_path_t *p, json_t *value);
+static int scim_patch_member_add(scim_patch_t *ctx, json_t *value);
+static int scim_patch_member_remove(scim_patch_t *ctx, json_t *value);
+
+static json_t *scim_patch_container(scim_patch_t *ctx,
+    const scim_path_res_t *res, int create);
+static void scim_patch_prune(scim_patch_t *ctx, const scim_path_res_t *res);
+static json_t *scim_patch_get(json_t *obj, const char *name);
+static json_t *scim_patch_copy(const scim_attr_t *def, json_t *v);
+static int scim_patch_merge(json_t *dst, json_t *src, const scim_attr_t *def);
+static int scim_patch_append(scim_patch_t *ctx, json_t *container,
+    const char *name, const scim_attr_t *def, json_t *value);
+static int scim_patch_remove_values(json_t *arr, json_t *value,
+    const scim_attr_t *def);
+static char *scim_patch_value_key(json_t *v, int case_exact);
+static void scim_patch_primary(json_t *arr, json_t *keep);
+static int scim_patch_nomem(scim_patch_t *ctx);
+
+
+int
+scim_patch_apply(const scim_resource_type_t *rt, json_t *doc, json_t *body,
+    scim_members_delta_t *delta, scim_error_t *err)
+{
+    int            rc;
+    char           tmp[sizeof(err->detail) + 64];
+    size_t         i;
+    json_t        *ops, *v, *add, *rm;
+    const char    *key;
+    scim_patch_t   ctx;
+    scim_error_t   local;
+
+    if (err == NULL) {
+        err = &local;
+    }
+
+    if (!json_is_object(doc)) {
+        return scim_error_set(err, 500, NULL, "no document to patch");
+    }
+
+    if (!json_is_object(body)) {
+        return scim_error_set(err, 400, SCIM_ERR_INVALID_SYNTAX,
+                              "a PATCH body must be a JSON object "
+                              "(urn:ietf:params:scim:api:messages:2.0:"
+                              "PatchOp)");
+    }
+
+    ops = scim_json_get_ci(body, "Operations");
+    if (!json_is_array(ops)) {
+        return scim_error_set(err, 400, SCIM_ERR_INVALID_SYNTAX,
+                              "a PatchOp needs an \"Operations\" array");
+    }
+
+    memset(&ctx, 0, sizeof(scim_patch_t));
+    ctx.rt = rt;
+    ctx.err = err;
+
+    ctx.doc = json_deep_copy(doc);
+    if (ctx.doc == NULL) {
+        return scim_error_set(err, 500, NULL, "out of memory");
+    }
+
+    rc = -1;
+
+    if (delta != NULL) {
+        ctx.members = 1;
+        ctx.clear = delta->clear;
+        ctx.adds = json_object();
+        ctx.removes = json_object();
+
+        if (ctx.adds == NULL || ctx.removes == NULL) {
+            scim_patch_nomem(&ctx);
+            goto done;
+        }
+
+        json_array_foreach(delta->add, i, v) {
+            if (json_is_string(json_object_get(v, "value"))
+                && json_object_set(ctx.adds,
+                       json_string_value(json_object_get(v, "value")), v)
+                   != 0)
+            {
+                scim_patch_nomem(&ctx);
+                goto done;
+            }
+        }
+
+        json_array_foreach(delta->remove, i, v) {
+            if (json_is_string(v)
+                && json_object_set_new(ctx.removes, json_string_value(v),
+                                       json_true())
+                   != 0)
+            {
+                scim_patch_nomem(&ctx);
+                goto done;
+            }
+        }
+    }
+
+    json_array_foreach(ops, i, v) {
+        if (scim_patch_op(&ctx, v) != 0) {
+            snprintf(tmp, sizeof(tmp), "Operations[%zu]: %s", i,
+                     err->detail);
+            memcpy(err->detail, tmp, sizeof(err->detail) - 1);
+            err->detail[sizeof(err->detail) - 1] = '\0';
+            goto done;
+        }
+    }
+
+    /* commit */
+
+    if (delta != NULL) {
+        add = json_array();
+        rm = json_array();
+
+        if (add == NULL || rm == NULL) {
+            json_decref(add);
+            json_decref(rm);
+            scim_patch_nomem(&ctx);
+            goto done;
+        }
+
+        json_object_foreach(ctx.adds, key, v) {
+            if (json_array_append(add, v) != 0) {
+                json_decref(add);
+                json_decref(rm);
+                scim_patch_nomem(&ctx);
+                goto done;
+            }
+        }
+
+        json_object_foreach(ctx.removes, key, v) {
+            if (json_array_append_new(rm, json_string(key)) != 0) {
+                json_decref(add);
+                json_decref(rm);
+                scim_patch_nomem(&ctx);
+                goto done;
+            }
+        }
+
+        json_decref(delta->add);
+        json_decref(delta->remove);
+        delta->add = add;
+        delta->remove = rm;
+        delta->clear = ctx.clear;
+    }
+
+    json_object_clear(doc);
+
+    if (json_object_update(doc, ctx.doc) != 0) {
+        scim_patch_nomem(&ctx);
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+    json_decref(ctx.doc);
+    json_decref(ctx.adds);
+    json_decref(ctx.removes);
+
+    return rc;
+}
+
+
+static int
+scim_patch_nomem(scim_patch_t *ctx)
+{
+    return scim_error_set(ctx->err, 500, NULL, "out of memory");
+}
+
+
+static int
+scim_patch_op(scim_patch_t *ctx, json_t *op)
+{
+    int               rc;
+    size_t            i, n;
+    json_t           *opv, *pathv, *value;
+    const char       *name, *s;
+    scim_path_t       p;
+    scim_patch_op_t   code;
+
+    if (!json_is_object(op)) {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_SYNTAX,
+                              "an operation must be a JSON object");
+    }
+
+    opv = scim_json_get_ci(op, "op");
+    if (!json_is_string(opv)) {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_SYNTAX,
+                              "\"op\" must be \"add\", \"replace\" or "
+                              "\"remove\"");
+    }
+
+    name = json_string_value(opv);
+
+    if (strcasecmp(name, "add") == 0) {
+        code = SCIM_PATCH_ADD;
+
+    } else if (strcasecmp(name, "replace") == 0) {
+        code = SCIM_PATCH_REPLACE;
+
+    } else if (strcasecmp(name, "remove") == 0) {
+        code = SCIM_PATCH_REMOVE;
+
+    } else {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_SYNTAX,
+                              "unknown op \"%.32s\": \"add\", \"replace\" "
+                              "or \"remove\"", name);
+    }
+
+    pathv = scim_json_get_ci(op, "path");
+    value = scim_json_get_ci(op, "value");
+
+    if (pathv != NULL && !json_is_null(pathv) && !json_is_string(pathv)) {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_PATH,
+                              "\"path\" must be a string");
+    }
+
+    s = json_string_value(pathv);
+    n = json_string_length(pathv);
+
+    for (i = 0; s != NULL && i < n && (s[i] == ' ' || s[i] == '\t'); i++) {
+        /* void */
+    }
+
+    if (s == NULL || i == n) {
+
+        if (code == SCIM_PATCH_REMOVE) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_NO_TARGET,
+                                  "\"remove\" needs a \"path\"");
+        }
+
+        if (value == NULL) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_SYNTAX,
+                                  "\"%s\" needs a \"value\"", name);
+        }
+
+        if (!json_is_object(value)) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                                  "without \"path\", \"value\" must be an "
+                                  "object of attributes");
+        }
+
+        return scim_patch_object(ctx, code, NULL, value);
+    }
+
+    if (code != SCIM_PATCH_REMOVE && value == NULL) {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_SYNTAX,
+                              "\"%s\" needs a \"value\"", name);
+    }
+
+    if (scim_path_parse(ctx->rt, s, n, &p, ctx->err) != 0) {
+        scim_path_clear(&p);
+        return -1;
+    }
+
+    rc = scim_patch_path(ctx, code, &p, value);
+
+    scim_path_clear(&p);
+
+    return rc;
+}
+
+
+/*
+ * A no-path value, or the value of a schema URN path: each key is an
+ * attribute path (relative to the schema URN prefix if given), a schema
+ * URN with an object of attributes, or ignored (schemas, id, meta).
+ */
+
+static int
+scim_patch_object(scim_patch_t *ctx, scim_patch_op_t op, const char *prefix,
+    json_t *value)
+{
+    int          rc;
+    json_t      *v;
+    const char  *key;
+
+    if (ctx->depth >= SCIM_PATCH_MAX_DEPTH) {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                              "schema URNs nested too deeply");
+    }
+
+    ctx->depth++;
+    rc = 0;
+
+    json_object_foreach(value, key, v) {
+        rc = scim_patch_key(ctx, op, prefix, key, v, 1);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    ctx->depth--;
+
+    return rc;
+}
+
+
+static int
+scim_patch_key(scim_patch_t *ctx, scim_patch_op_t op, const char *prefix,
+    const char *key, json_t *value, int nopath)
+{
+    int           rc;
+    char         *full, tmp[sizeof(ctx->err->detail) + 128];
+    size_t        n, m;
+    scim_path_t   p;
+
+    if (prefix == NULL
+        && (strcasecmp(key, "schemas") == 0 || strcasecmp(key, "id") == 0
+            || strcasecmp(key, "meta") == 0))
+    {
+        return 0;
+    }
+
+    full = NULL;
+
+    if (prefix != NULL) {
+        n = strlen(prefix) + 1 + strlen(key);
+
+        if (n > SCIM_PATH_MAX_LEN) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_PATH,
+                                  "attribute path too long");
+        }
+
+        full = malloc(n + 1);
+        if (full == NULL) {
+            return scim_patch_nomem(ctx);
+        }
+
+        m = strlen(prefix);
+        memcpy(full, prefix, m);
+        full[m] = ':';
+        memcpy(full + m + 1, key, n - m - 1);
+        full[n] = '\0';
+        key = full;
+    }
+
+    if (scim_path_parse(ctx->rt, key, strlen(key), &p, ctx->err) != 0) {
+        snprintf(tmp, sizeof(tmp), "\"%.100s\": %s", key, ctx->err->detail);
+        memcpy(ctx->err->detail, tmp, sizeof(ctx->err->detail) - 1);
+        ctx->err->detail[sizeof(ctx->err->detail) - 1] = '\0';
+
+        scim_path_clear(&p);
+        free(full);
+        return -1;
+    }
+
+    if (nopath
+        && ((p.res.attr != NULL
+             && p.res.attr->mutability == SCIM_MUT_READONLY)
+            || (p.res.sub != NULL
+                && p.res.sub->mutability == SCIM_MUT_READONLY)))
+    {
+        /* readOnly values in a no-path value are ignored, as in PUT */
+        rc = 0;
+
+    } else {
+        rc = scim_patch_path(ctx, op, &p, value);
+    }
+
+    scim_path_clear(&p);
+    free(full);
+
+    return rc;
+}
+
+
+static int
+scim_patch_path(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
+    json_t *value)
+{
+    json_t                 *c, *ex;
+    const scim_path_res_t  *res;
+
+    res = &p->res;
+
+    if (p->urn == NULL && p->attr != NULL && p->sub == NULL
+        && strcasecmp(p->attr, "schemas") == 0)
+    {
+        return 0;
+    }
+
+    if (res->attr_name == NULL) {
+
+        /* a schema URN alone */
+
+        if (res->core_urn) {
+            if (op == SCIM_PATCH_REMOVE || !json_is_object(value)) {
+                return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_PATH,
+                                      "the core schema URN names the "
+                                      "resource itself: give an object of "
+                                      "attributes");
+            }
+
+            return scim_patch_object(ctx, op, p->urn, value);
+        }
+
+        if (op == SCIM_PATCH_REMOVE || json_is_null(value)) {
+            scim_json_del_ci(ctx->doc, res->block);
+            return 0;
+        }
+
+        if (!json_is_object(value)) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                                  "the value of \"%.200s\" must be an "
+                                  "object", res->block);
+        }
+
+        return scim_patch_object(ctx, op, res->block, value);
+    }
+
+    if ((res->attr != NULL && res->attr->mutability == SCIM_MUT_READONLY)
+        || (res->sub != NULL && res->sub->mutability == SCIM_MUT_READONLY))
+    {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_MUTABILITY,
+                              "attribute \"%s%s%s\" is readOnly",
+                              res->attr_name, res->sub_name ? "." : "",
+                              res->sub_name ? res->sub_name : "");
+    }
+
+    if (ctx->members && res->block == NULL
+        && strcasecmp(res->attr_name, "members") == 0)
+    {
+        return scim_patch_members(ctx, op, p, value);
+    }
+
+    if (res->attr != NULL && res->attr->mutability == SCIM_MUT_IMMUTABLE
+        && p->sub == NULL && p->filter == NULL)
+    {
+        c = scim_patch_container(ctx, res, 0);
+        ex = scim_json_get_ci(c, res->attr_name);
+
+        if (ex != NULL && !json_is_null(ex)
+            && (op == SCIM_PATCH_REMOVE || !json_equal(ex, value)))
+        {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_MUTABILITY,
+                                  "attribute \"%s\" is immutable",
+                                  res->attr_name);
+        }
+    }
+
+    if (res->attr != NULL && res->schema != NULL && p->filter == NULL
+        && strcmp(res->attr->name, "manager") == 0
+        && strcasecmp(res->schema->id, SCIM_SCHEMA_ENTERPRISE) == 0
+        && (p->sub == NULL || strcasecmp(p->sub, "value") == 0))
+    {
+        return scim_patch_manager(ctx, op, p, value);
+    }
+
+    if (p->filter != NULL) {
+        return scim_patch_filtered(ctx, op, p, value);
+    }
+
+    if (p->sub != NULL) {
+        return scim_patch_sub(ctx, op, p, value);
+    }
+
+    return scim_patch_plain(ctx, op, p, value);
+}
+
+
+/* ------------------------------------------------- attribute, no filter */
+
+
+static int
+scim_patch_plain(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
+    json_t *value)
+{
+    int                     multi, removing;
+    json_t                 *c, *ex, *v, *arr;
+    const char             *name;
+    const scim_attr_t      *def;
+    const scim_path_res_t  *res;
+
+    res = &p->res;
+    def = res->attr;
+    name = res->attr_name;
+
+    removing = (op == SCIM_PATCH_REMOVE || json_is_null(value));
+
+    c = scim_patch_container(ctx, res, !removing);
+    if (c == NULL) {
+        return removing ? 0 : -1;
+    }
+
+    ex = scim_patch_get(c, name);
+
+    multi = (def != NULL) ? def->multi_valued
+            : (json_is_array(ex) || (ex == NULL && json_is_array(value)));
+
+    if (removing) {
+        if (ex == NULL) {
+            return 0;
+        }
+
+        if (op == SCIM_PATCH_REMOVE && value != NULL && !json_is_null(value)
+            && json_is_array(ex))
+        {
+            if (scim_patch_remove_values(ex, value, def) != 0) {
+                return scim_patch_nomem(ctx);
+            }
+
+            if (json_array_size(ex) > 0) {
+                return 0;
+            }
+        }
+
+        scim_json_del_ci(c, name);
+        scim_patch_prune(ctx, res);
+
+        return 0;
+    }
+
+    if (multi && json_is_array(value) && json_array_size(value) == 0) {
+        if (op == SCIM_PATCH_REPLACE) {
+            scim_json_del_ci(c, name);
+            scim_patch_prune(ctx, res);
+        }
+
+        return 0;
+    }
+
+    if (multi) {
+        if (op == SCIM_PATCH_ADD) {
+            return scim_patch_append(ctx, c, name, def, value);
+        }
+
+        if (json_is_array(value)) {
+            arr = scim_patch_copy(def, value);
+
+        } else {
+            arr = json_array();
+            if (arr != NULL
+                && json_array_append_new(arr, scim_patch_copy(def, value))
+                   != 0)
+            {
+                json_decref(arr);
+                arr = NULL;
+            }
+        }
+
+        if (arr == NULL || scim_json_set_ci(c, name, arr) != 0) {
+            return scim_patch_nomem(ctx);
+        }
+
+        return 0;
+    }
+
+    if (json_is_object(value)
+        && ((def != NULL && def->type == SCIM_TYPE_COMPLEX)
+            || (def == NULL && json_is_object(ex))))
+    {
+        if (!json_is_object(ex)) {
+            ex = json_object();
+            if (ex == NULL || scim_json_set_ci(c, name, ex) != 0) {
+                return scim_patch_nomem(ctx);
+            }
+        }
+
+        if (scim_patch_merge(ex, value, def) != 0) {
+            return scim_patch_nomem(ctx);
+        }
+
+        return 0;
+    }
+
+    v = scim_patch_copy(def, value);
+    if (v == NULL || scim_json_set_ci(c, name, v) != 0) {
+        return scim_patch_nomem(ctx);
+    }
+
+    return 0;
+}
+
+
+/* --------------------------------------------- attr.sub, no filter */
+
+
+static int
+scim_patch_sub(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
+    json_t *value)
+{
+    int                     removing, multi;
+    size_t                  i;
+    json_t                 *c, *ex, *e, *el, *arr;
+    const char             *name, *sub;
+    const scim_attr_t      *def;
+    const scim_path_res_t  *res;
+
+    res = &p->res;
+    def = res->attr;
+    name = res->attr_name;
+    sub = res->sub_name;
+
+    removing = (op == SCIM_PATCH_REMOVE || json_is_null(value));
+
+    c = scim_patch_container(ctx, res, !removing);
+    if (c == NULL) {
+        return removing ? 0 : -1;
+    }
+
+    ex = scim_patch_get(c, name);
+    multi = json_is_array(ex)
+            || (ex == NULL && def != NULL && def->multi_valued);
+
+    if (multi) {
+        if (removing) {
+            if (ex == NULL) {
+                return 0;
+            }
+
+            for (i = json_array_size(ex); i-- > 0; /* void */) {
+                e = json_array_get(ex, i);
+
+                if (json_is_object(e)) {
+                    scim_json_del_ci(e, sub);
+
+                    if (json_object_size(e) == 0) {
+                        json_array_remove(ex, i);
+                    }
+                }
+            }
+
+            if (json_array_size(ex) == 0) {
+                scim_json_del_ci(c, name);
+                scim_patch_prune(ctx, res);
+            }
+
+            return 0;
+        }
+
+        if (ex != NULL && json_array_size(ex) > 0) {
+            json_array_foreach(ex, i, e) {
+                if (json_is_object(e)
+                    && scim_json_set_ci(e, sub,
+                                        scim_patch_copy(res->sub, value))
+                       != 0)
+                {
+                    return scim_patch_nomem(ctx);
+                }
+            }
+
+            return 0;
+        }
+
+        arr = json_array();
+        el = json_object();
+
+        if (arr == NULL || el == NULL
+            || json_array_append_new(arr, el) != 0)
+        {
+            json_decref(arr);
+            json_decref(el);
+            return scim_patch_nomem(ctx);
+        }
+
+        if (scim_json_set_ci(el, sub, scim_patch_copy(res->sub, value)) != 0
+            || scim_json_set_ci(c, name, arr) != 0)
+        {
+            return scim_patch_nomem(ctx);
+        }
+
+        return 0;
+    }
+
+    if (removing) {
+        if (json_is_object(ex)) {
+            scim_json_del_ci(ex, sub);
+
+            if (json_object_size(ex) == 0) {
+                scim_json_del_ci(c, name);
+                scim_patch_prune(ctx, res);
+            }
+        }
+
+        return 0;
+    }
+
+    if (!json_is_object(ex)) {
+        ex = json_object();
+        if (ex == NULL || scim_json_set_ci(c, name, ex) != 0) {
+            return scim_patch_nomem(ctx);
+        }
+    }
+
+    if (scim_json_set_ci(ex, sub, scim_patch_copy(res->sub, value)) != 0) {
+        return scim_patch_nomem(ctx);
+    }
+
+    return 0;
+}
+
+
+/* -------------------------------------------- attr[filter][.sub] */
+
+
+static int
+scim_patch_filtered(scim_patch_t *ctx, scim_patch_op_t op,
+    const scim_path_t *p, json_t *value)
+{
+    int                     removing, is_arr, is_obj, r;
+    size_t                  i, n, nmatch;
+    json_t                 *c, *ex, *e, *objval, *ne, *fill, *v, *arr,
+                           *written;
+    const char             *name, *sub, *key;
+    const scim_attr_t      *def;
+    const scim_path_res_t  *res;
+
+    res = &p->res;
+    def = res->attr;
+    name = res->attr_name;
+    sub = res->sub_name;
+
+    removing = (op == SCIM_PATCH_REMOVE || json_is_null(value));
+
+    c = scim_patch_container(ctx, res, !removing);
+    if (c == NULL) {
+        return removing ? 0 : -1;
+    }
+
+    ex = scim_patch_get(c, name);
+    is_arr = json_is_array(ex);
+    is_obj = json_is_object(ex);
+    n = is_arr ? json_array_size(ex) : is_obj ? 1 : 0;
+
+    objval = NULL;
+
+    if (!removing && sub == NULL) {
+        if (json_is_object(value)) {
+            objval = json_incref(value);
+
+        } else {
+            objval = json_pack("{sO}", "value", value);
+            if (objval == NULL) {
+                return scim_patch_nomem(ctx);
+            }
+        }
+    }
+
+    nmatch = 0;
+    written = NULL;
+
+    for (i = n; i-- > 0; /* void */) {
+        e = is_arr ? json_array_get(ex, i) : ex;
+
+        if (!json_is_object(e)
+            || !scim_filter_match_elem(p->filter, ctx->rt, def, e))
+        {
+            continue;
+        }
+
+        nmatch++;
+
+        if (removing) {
+            if (sub != NULL) {
+                scim_json_del_ci(e, sub);
+
+                if (json_object_size(e) > 0) {
+                    continue;
+                }
+            }
+
+            if (is_arr) {
+                json_array_remove(ex, i);
+
+            } else {
+                scim_json_del_ci(c, name);
+                ex = NULL;
+            }
+
+            continue;
+        }
+
+        if (sub != NULL) {
+            if (scim_json_set_ci(e, sub, scim_patch_copy(res->sub, value))
+                != 0)
+            {
+                return scim_patch_nomem(ctx);
+            }
+
+            written = e;
+            continue;
+        }
+
+        if (op == SCIM_PATCH_ADD) {
+            if (scim_patch_merge(e, objval, def) != 0) {
+                json_decref(objval);
+                return scim_patch_nomem(ctx);
+            }
+
+            written = e;
+            continue;
+        }
+
+        /* replace the element, keeping the filter's "eq" values */
+
+        ne = scim_patch_copy(def, objval);
+        fill = json_object();
+
+        if (ne == NULL || fill == NULL
+            || scim_filter_eq_fill(p->filter, def, fill) < 0)
+        {
+            json_decref(ne);
+            json_decref(fill);
+            json_decref(objval);
+            return scim_patch_nomem(ctx);
+        }
+
+        json_object_foreach(fill, key, v) {
+            if (scim_json_get_ci(ne, key) == NULL
+                && json_object_set(ne, key, v) != 0)
+            {
+                json_decref(ne);
+                json_decref(fill);
+                json_decref(objval);
+                return scim_patch_nomem(ctx);
+            }
+        }
+
+        json_decref(fill);
+
+        written = ne;
+
+        if (is_arr) {
+            r = json_array_set_new(ex, i, ne);
+
+        } else {
+            r = scim_json_set_ci(c, name, ne);
+            ex = ne;
+        }
+
+        if (r != 0) {
+            json_decref(objval);
+            return scim_patch_nomem(ctx);
+        }
+    }
+
+    if (removing) {
+        if (is_arr && json_array_size(ex) == 0) {
+            scim_json_del_ci(c, name);
+        }
+
+        scim_patch_prune(ctx, res);
+
+        return 0;
+    }
+
+    if (nmatch == 0) {
+
+        /* none matched: create the element from the filter */
+
+        ne = json_object();
+        if (ne == NULL) {
+            json_decref(objval);
+            return scim_patch_nomem(ctx);
+        }
+
+        r = scim_filter_eq_fill(p->filter, def, ne);
+
+        if (r <= 0) {
+            json_decref(ne);
+            json_decref(objval);
+
+            if (r < 0) {
+                return scim_patch_nomem(ctx);
+            }
+
+            return scim_error_set(ctx->err, 400, SCIM_ERR_NO_TARGET,
+                                  "no value of \"%s\" matches the filter, "
+                                  "and only \"eq\" filters can create one",
+                                  name);
+        }
+
+        if (sub != NULL) {
+            r = scim_json_set_ci(ne, sub, scim_patch_copy(res->sub, value));
+
+        } else {
+            r = scim_patch_merge(ne, objval, def);
+        }
+
+        if (r != 0) {
+            json_decref(ne);
+            json_decref(objval);
+            return scim_patch_nomem(ctx);
+        }
+
+        written = ne;
+
+        if (is_arr) {
+            r = json_array_append_new(ex, ne);
+
+        } else if (def != NULL && !def->multi_valued) {
+            r = scim_json_set_ci(c, name, ne);
+
+        } else {
+            arr = json_array();
+
+            if (arr == NULL
+                || (is_obj && json_array_append(arr, ex) != 0)
+                || json_array_append_new(arr, ne) != 0)
+            {
+                json_decref(arr);
+                json_decref(objval);
+                return scim_patch_nomem(ctx);
+            }
+
+            r = scim_json_set_ci(c, name, arr);
+            ex = arr;
+        }
+
+        if (r != 0) {
+            json_decref(objval);
+            return scim_patch_nomem(ctx);
+        }
+    }
+
+    json_decref(objval);
+
+    ex = scim_json_get_ci(c, name);
+
+    if (json_is_array(ex) && written != NULL) {
+        scim_patch_primary(ex, written);
+    }
+
+    return 0;
+}
+
+
+/* --------------------------------------------------- enterprise manager */
+
+
+static int
+scim_patch_manager(scim_patch_t *ctx, scim_patch_op_t op,
+    const scim_path_t *p, json_t *value)
+{
+    json_t                 *c, *v, *m;
+    const char             *id;
+    const scim_path_res_t  *res;
+
+    res = &p->res;
+    id = NULL;
+
+    if (op != SCIM_PATCH_REMOVE) {
+        v = value;
+
+        if (p->sub == NULL) {
+            if (json_is_array(v)) {
+                v = json_array_get(v, 0);
+            }
+
+            if (json_is_object(v)) {
+                v = scim_json_get_ci(v, "value");
+            }
+        }
+
+        if (v != NULL && !json_is_null(v) && !json_is_string(v)) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                                  "\"manager\" must be a user id, "
+                                  "{\"value\": id} or [{\"value\": id}]");
+        }
+
+        if (json_is_string(v) && json_string_length(v) > 0) {
+            id = json_string_value(v);
+        }
+    }
+
+    c = scim_patch_container(ctx, res, id != NULL);
+    if (c == NULL) {
+        return (id == NULL) ? 0 : -1;
+    }
+
+    if (id == NULL) {
+        scim_json_del_ci(c, res->attr_name);
+        scim_patch_prune(ctx, res);
+        return 0;
+    }
+
+    m = json_pack("{ss}", "value", id);
+    if (m == NULL || scim_json_set_ci(c, res->attr_name, m) != 0) {
+        return scim_patch_nomem(ctx);
+    }
+
+    return 0;
+}
+
+
+/* ---------------------------------------------------- group members */
+
+
+static int
+scim_patch_members(scim_patch_t *ctx, scim_patch_op_t op,
+    const scim_path_t *p, json_t *value)
+{
+    int      r;
+    size_t   i;
+    json_t  *ids, *v;
+
+    if (p->sub != NULL) {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_PATH,
+                              "a member's sub-attributes cannot be "
+                              "patched: add or remove members");
+    }
+
+    if (p->filter != NULL) {
+        if (op != SCIM_PATCH_REMOVE) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_PATH,
+                                  "a filter on \"members\" is supported "
+                                  "with \"remove\" only");
+        }
+
+        ids = json_array();
+        if (ids == NULL) {
+            return scim_patch_nomem(ctx);
+        }
+
+        r = scim_filter_value_ids(p->filter, ids);
+
+        if (r <= 0) {
+            json_decref(ids);
+
+            if (r < 0) {
+                return scim_patch_nomem(ctx);
+            }
+
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_PATH,
+                                  "members can be removed by "
+                                  "members[value eq \"id\"] (or several "
+                                  "joined by \"or\") only");
+        }
+
+        json_array_foreach(ids, i, v) {
+            json_object_del(ctx->adds, json_string_value(v));
+
+            if (json_object_set_new(ctx->removes, json_string_value(v),
+                                    json_true())
+                != 0)
+            {
+                json_decref(ids);
+                return scim_patch_nomem(ctx);
+            }
+        }
+
+        json_decref(ids);
+
+        return 0;
+    }
+
+    switch (op) {
+
+    case SCIM_PATCH_ADD:
+        return scim_patch_member_add(ctx, value);
+
+    case SCIM_PATCH_REPLACE:
+        ctx->clear = 1;
+        json_object_clear(ctx->adds);
+        json_object_clear(ctx->removes);
+
+        return scim_patch_member_add(ctx, value);
+
+    default: /* SCIM_PATCH_REMOVE */
+        if (value == NULL || json_is_null(value)) {
+            ctx->clear = 1;
+            json_object_clear(ctx->adds);
+            json_object_clear(ctx->removes);
+            return 0;
+        }
+
+        return scim_patch_member_remove(ctx, value);
+    }
+}
+
+
+/* the id of a member item: {"value": id, ...} or a bare id string */
+
+static const char *
+scim_patch_member_id(json_t *item)
+{
+    json_t  *v;
+
+    v = json_is_object(item) ? scim_json_get_ci(item, "value") : item;
+
+    if (!json_is_string(v) || json_string_length(v) == 0
+        || strlen(json_string_value(v)) != json_string_length(v))
+    {
+        return NULL;
+    }
+
+    return json_string_value(v);
+}
+
+
+static int
+scim_patch_member_add(scim_patch_t *ctx, json_t *value)
+{
+    size_t       i, n;
+    json_t      *item, *m, *type;
+    const char  *id;
+
+    if (value == NULL || json_is_null(value)) {
+        return 0;
+    }
+
+    n = json_is_array(value) ? json_array_size(value) : 1;
+
+    for (i = 0; i < n; i++) {
+        item = json_is_array(value) ? json_array_get(value, i) : value;
+
+        if (json_is_null(item)) {
+            continue;
+        }
+
+        id = scim_patch_member_id(item);
+        if (id == NULL) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                                  "a member must be {\"value\": id}");
+        }
+
+        m = json_pack("{ss}", "value", id);
+        if (m == NULL) {
+            return scim_patch_nomem(ctx);
+        }
+
+        type = json_is_object(item) ? scim_json_get_ci(item, "type") : NULL;
+
+        if (json_is_string(type)
+            && json_object_set(m, "type", type) != 0)
+        {
+            json_decref(m);
+            return scim_patch_nomem(ctx);
+        }
+
+        json_object_del(ctx->removes, id);
+
+        if (json_object_set_new(ctx->adds, id, m) != 0) {
+            return scim_patch_nomem(ctx);
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+scim_patch_member_remove(scim_patch_t *ctx, json_t *value)
+{
+    size_t       i, n;
+    json_t      *item;
+    const char  *id;
+
+    n = json_is_array(value) ? json_array_size(value) : 1;
+
+    for (i = 0; i < n; i++) {
+        item = json_is_array(value) ? json_array_get(value, i) : value;
+
+        if (json_is_null(item)) {
+            continue;
+        }
+
+        id = scim_patch_member_id(item);
+        if (id == NULL) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                                  "a member to remove must be "
+                                  "{\"value\": id}");
+        }
+
+        json_object_del(ctx->adds, id);
+
+        if (json_object_set_new(ctx->removes, id, json_true()) != 0) {
+            return scim_patch_nomem(ctx);
+        }
+    }
+
+    return 0;
+}
+
+
+/* --------------------------------------------------------------- helpers */
+
+
+/* the object that holds the attribute: the document or its extension */
+
+static json_t *
+scim_patch_container(scim_patch_t *ctx, const scim_path_res_t *res,
+    int create)
+{
+    json_t  *b;
+
+    if (res->block == NULL) {
+        return ctx->doc;
+    }
+
+    b = scim_patch_get(ctx->doc, res->block);
+
+    if (json_is_object(b)) {
+        return b;
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    b = json_object();
+    if (b == NULL || scim_json_set_ci(ctx->doc, res->block, b) != 0) {
+        scim_patch_nomem(ctx);
+        return NULL;
+    }
+
+    return b;
+}
+
+
+static void
+scim_patch_prune(scim_patch_t *ctx, const scim_path_res_t *res)
+{
+    json_t  *b;
+
+    if (res->block == NULL) {
+        return;
+    }
+
+    b = scim_json_get_ci(ctx->doc, res->block);
+
+    if (json_is_object(b) && json_object_size(b) == 0) {
+        scim_json_del_ci(ctx->doc, res->block);
+    }
+}
+
+
+/* obj[name], moved under name if it was under another case */
+
+static json_t *
+scim_patch_get(json_t *obj, const char *name)
+{
+    json_t      *v;
+    const char  *key;
+
+    key = scim_json_key_ci(obj, name);
+    if (key == NULL) {
+        return NULL;
+    }
+
+    v = json_object_get(obj, key);
+
+    if (strcmp(key, name) != 0) {
+        json_incref(v);
+
+        if (scim_json_set_ci(obj, name, v) != 0) {
+            return NULL;
+        }
+    }
+
+    return v;
+}
+
+
+/*
+ * A deep copy of a client's value, with booleans given as "True"/"False"
+ * made booleans where def (or its sub-attributes) says boolean.
+ */
+
+static json_t *
+scim_patch_copy(const scim_attr_t *def, json_t *v)
+{
+    int                 b;
+    size_t              i;
+    json_t             *c, *e, *x;
+    const char         *key;
+    const scim_attr_t  *sd;
+
+    if (def != NULL && def->type == SCIM_TYPE_BOOLEAN && json_is_string(v)) {
+        b = scim_json_bool(v);
+        if (b >= 0) {
+            return json_boolean(b);
+        }
+    }
+
+    c = json_deep_copy(v);
+
+    if (c == NULL || def == NULL || def->type != SCIM_TYPE_COMPLEX) {
+        return c;
+    }
+
+    /* the sub-attributes of a complex value, or of each element */
+
+    for (i = 0; i < (json_is_array(c) ? json_array_size(c) : 1); i++) {
+        e = json_is_array(c) ? json_array_get(c, i) : c;
+
+        if (!json_is_object(e)) {
+            continue;
+        }
+
+        json_object_foreach(e, key, x) {
+            sd = scim_attr_find(def->sub_attrs, def->n_sub_attrs, key,
+                                strlen(key));
+
+            if (sd != NULL && sd->type == SCIM_TYPE_BOOLEAN
+                && json_is_string(x) && (b = scim_json_bool(x)) >= 0)
+            {
+                /* replacing a key's value keeps the iteration valid */
+                json_object_set_new(e, key, json_boolean(b));
+            }
+        }
+    }
+
+    return c;
+}
+
+
+/* dst's sub-attributes from src (null removes), canonical names */
+
+static int
+scim_patch_merge(json_t *dst, json_t *src, const scim_attr_t *def)
+{
+    json_t             *v;
+    const char         *key, *name;
+    const scim_attr_t  *sd;
+
+    json_object_foreach(src, key, v) {
+        sd = NULL;
+
+        if (def != NULL) {
+            sd = scim_attr_find(def->sub_attrs, def->n_sub_attrs, key,
+                                strlen(key));
+        }
+
+        name = (sd != NULL) ? sd->name : key;
+
+        if (json_is_null(v)) {
+            scim_json_del_ci(dst, name);
+            continue;
+        }
+
+        if (scim_json_set_ci(dst, name, scim_patch_copy(sd, v)) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* add to a multi-valued attribute: append what is not there yet */
+
+static int
+scim_patch_append(scim_patch_t *ctx, json_t *container, const char *name,
+    const scim_attr_t *def, json_t *value)
+{
+    char    *k;
+    size_t   i, n;
+    json_t  *arr, *ex, *seen, *item, *c, *last;
+
+    ex = scim_json_get_ci(container, name);
+
+    if (json_is_array(ex)) {
+        arr = ex;
+
+    } else {
+        arr = json_array();
+        if (arr == NULL) {
+            return scim_patch_nomem(ctx);
+        }
+
+        if ((ex != NULL && !json_is_null(ex)
+             && json_array_append(arr, ex) != 0)
+            || scim_json_set_ci(container, name, arr) != 0)
+        {
+            return scim_patch_nomem(ctx);
+        }
+    }
+
+    seen = json_object();
+    if (seen == NULL) {
+        return scim_patch_nomem(ctx);
+    }
+
+    json_array_foreach(arr, i, item) {
+        k = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS
+                             | JSON_ENCODE_ANY);
+        if (k == NULL || json_object_set_new(seen, k, json_true()) != 0) {
+            free(k);
+            json_decref(seen);
+            return scim_patch_nomem(ctx);
+        }
+
+        free(k);
+    }
+
+    last = NULL;
+    n = json_is_array(value) ? json_array_size(value) : 1;
+
+    for (i = 0; i < n; i++) {
+        item = json_is_array(value) ? json_array_get(value, i) : value;
+
+        if (json_is_null(item)) {
+            continue;
+        }
+
+        c = scim_patch_copy(def, item);
+        k = (c != NULL) ? json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS
+                                        | JSON_ENCODE_ANY)
+                        : NULL;
+
+        if (k == NULL) {
+            json_decref(c);
+            json_decref(seen);
+            return scim_patch_nomem(ctx);
+        }
+
+        if (json_object_get(seen, k) != NULL) {
+            free(k);
+            json_decref(c);
+            continue;
+        }
+
+        if (json_object_set_new(seen, k, json_true()) != 0
+            || json_array_append_new(arr, c) != 0)
+        {
+            free(k);
+            json_decref(seen);
+            return scim_patch_nomem(ctx);
+        }
+
+        free(k);
+
+        if (json_is_object(c)
+            && scim_json_bool(scim_json_get_ci(c, "primary")) == 1)
+        {
+            last = c;
+        }
+    }
+
+    json_decref(seen);
+
+    if (last != NULL) {
+        scim_patch_primary(arr, last);
+    }
+
+    return 0;
+}
+
+
+/* "primary": true on keep only (RFC 7643 2.4) */
+
+static void
+scim_patch_primary(json_t *arr, json_t *keep)
+{
+    size_t       i;
+    json_t      *e;
+    const char  *key;
+
+    if (scim_json_bool(scim_json_get_ci(keep, "primary")) != 1) {
+        return;
+    }
+
+    json_array_foreach(arr, i, e) {
+        if (e == keep || !json_is_object(e)) {
+            continue;
+        }
+
+        key = scim_json_key_ci(e, "primary");
+
+        if (key != NULL && scim_json_bool(json_object_get(e, key)) == 1) {
+            json_object_set_new(e, key, json_false());
+        }
+    }
+}
+
+
+/*
+ * Removes from arr the values listed: elements whose "value" equals an
+ * item's "value" (or the item, if a string), compared per caseExact of
+ * the "value" sub-attribute; elements equal to an item without "value".
+ */
+
+static int
+scim_patch_remove_values(json_t *arr, json_t *value, const scim_attr_t *def)
+{
+    int                 case_exact;
+    char               *k;
+    size_t              i, n;
+    json_t             *byval, *whole, *item, *v, *e;
+    const scim_attr_t  *vd;
+
+    vd = NULL;
+    if (def != NULL && def->type == SCIM_TYPE_COMPLEX) {
+        vd = scim_attr_find(def->sub_attrs, def->n_sub_attrs, "value", 5);
+
+    } else {
+        vd = def;
+    }
+
+    case_exact = (vd != NULL) ? vd->case_exact : 0;
+
+    byval = json_object();
+    whole = json_object();
+
+    if (byval == NULL || whole == NULL) {
+        goto failed;
+    }
+
+    n = json_is_array(value) ? json_array_size(value) : 1;
+
+    for (i = 0; i < n; i++) {
+        item = json_is_array(value) ? json_array_get(value, i) : value;
+
+        v = json_is_object(item) ? scim_json_get_ci(item, "value") : item;
+
+        if (v != NULL && !json_is_null(v)) {
+            k = scim_patch_value_key(v, case_exact);
+            if (k == NULL || json_object_set_new(byval, k, json_true()) != 0)
+            {
+                free(k);
+                goto failed;
+            }
+
+        } else if (json_is_object(item) && json_object_size(item) > 0) {
+            k = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
+            if (k == NULL || json_object_set_new(whole, k, json_true()) != 0)
+            {
+                free(k);
+                goto failed;
+            }
+
+        } else {
+            continue;
+        }
+
+        free(k);
+    }
+
+    for (i = json_array_size(arr); i-- > 0; /* void */) {
+        e = json_array_get(arr, i);
+        v = json_is_object(e) ? scim_json_get_ci(e, "value") : e;
+
+        if (v != NULL && !json_is_null(v)) {
+            k = scim_patch_value_key(v, case_exact);
+            if (k == NULL) {
+                goto failed;
+            }
+
+            if (json_object_get(byval, k) != NULL) {
+                json_array_remove(arr, i);
+                free(k);
+                continue;
+            }
+
+            free(k);
+        }
+
+        if (json_object_size(whole) > 0 && json_is_object(e)) {
+            k = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+            if (k == NULL) {
+                goto failed;
+            }
+
+            if (json_object_get(whole, k) != NULL) {
+                json_array_remove(arr, i);
+            }
+
+            free(k);
+        }
+    }
+
+    json_decref(byval);
+    json_decref(whole);
+
+    return 0;
+
+failed:
+
+    json_decref(byval);
+    json_decref(whole);
+
+    return -1;
+}
+
+
+/* a set key for a value: case-folded strings unless caseExact */
+
+static char *
+scim_patch_value_key(json_t *v, int case_exact)
+{
+    int      b;
+    char    *k, *f;
+    size_t   n;
+
+    if (json_is_string(v)) {
+        b = scim_json_bool(v);
+
+        if (b >= 0) {
+            return strdup(b ? "b:true" : "b:false");
+        }
+
+        n = json_string_length(v);
+        f = case_exact ? NULL : scim_casefold(json_string_value(v), n, &n);
+
+        if (!case_exact && f == NULL) {
+            return NULL;
+        }
+
+        k = malloc(n + 3);
+        if (k != NULL) {
+            memcpy(k, "s:", 2);
+            memcpy(k + 2, case_exact ? json_string_value(v) : f, n);
+            k[n + 2] = '\0';
+
+            if (strlen(k) != n + 2) {
+                /* a NUL inside: the escaped JSON text, matched exactly */
+                free(k);
+                k = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            }
+        }
+
+        free(f);
+        return k;
+    }
+
+    if (json_is_boolean(v)) {
+        return strdup(json_is_true(v) ? "b:true" : "b:false");
+    }
+
+    return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
