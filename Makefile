@@ -79,7 +79,8 @@ $(NGX_COPY)/objs/Makefile: $(BUILD)/srcs.list config
 
 $(MODULE_SO): $(NGX_COPY)/objs/Makefile $(ALL_SRCS)
 	$(MAKE) -s -C $(NGX_COPY) -f objs/Makefile modules
-	cp $(NGX_COPY)/objs/ngx_http_scim_module.so $@
+	@# a new inode: a running nginx keeps the module it has mapped
+	cp $(NGX_COPY)/objs/ngx_http_scim_module.so $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(CORE_HDRS) t/unit/tap.h
 	@mkdir -p $(BUILD)/unit

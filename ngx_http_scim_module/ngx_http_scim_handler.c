@@ -55,6 +55,14 @@ ngx_http_scim_handler(ngx_http_request_t *r)
 
     ctx->request = r;
     ctx->slcf = slcf;
+    ctx->method = r->method;
+
+    /*
+     * If-Match and If-None-Match are evaluated against the stored
+     * version by the module itself; nginx's not_modified filter would
+     * compare them with the ETag of the answer (the new version).
+     */
+    r->disable_not_modified = 1;
     ctx->expect_version = -1;
 
     ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
@@ -275,9 +283,9 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
         return NGX_ERROR;
 
     default:
-        ngx_http_scim_fail(ctx, NGX_HTTP_NOT_IMPLEMENTED, NULL,
-                           "this endpoint is not implemented yet");
-        return NGX_ERROR;
+        /* discovery, root .search and /Bulk: keys are made per type */
+        type = NULL;
+        break;
     }
 
     /* tenant */
@@ -307,8 +315,11 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    if (ngx_http_scim_store_keys(r->pool, &tenant, type, &ctx->keys)
-        != NGX_OK)
+    ctx->tenant = tenant;
+
+    if (type
+        && ngx_http_scim_store_keys(r->pool, &tenant, type, &ctx->keys)
+           != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_ERROR;
@@ -739,15 +750,55 @@ ngx_http_scim_read_body(ngx_http_scim_ctx_t *ctx, u_char **data,
 static void
 ngx_http_scim_dispatch(ngx_http_scim_ctx_t *ctx)
 {
-    ngx_uint_t           method;
-    ngx_http_request_t  *r;
+    ngx_uint_t  method;
 
-    r = ctx->request;
-    method = r->method;
+    method = ctx->method;
+
+    switch (ctx->resource) {
+
+    case NGX_HTTP_SCIM_R_SCHEMAS:
+    case NGX_HTTP_SCIM_R_RESOURCE_TYPES:
+    case NGX_HTTP_SCIM_R_SPC:
+
+        if (!(method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
+                               "discovery endpoints are read-only");
+            return;
+        }
+
+        ngx_http_scim_discovery(ctx);
+        return;
+
+    case NGX_HTTP_SCIM_R_BULK:
+    case NGX_HTTP_SCIM_R_SEARCH:
+
+        if (method != NGX_HTTP_POST) {
+            ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
+                               "only POST is allowed here");
+            return;
+        }
+
+        if (ctx->resource == NGX_HTTP_SCIM_R_BULK) {
+            ngx_http_scim_bulk(ctx);
+
+        } else {
+            ngx_http_scim_search(ctx);
+        }
+
+        return;
+
+    default:
+        break;
+    }
 
     if (ctx->search) {
-        ngx_http_scim_fail(ctx, NGX_HTTP_NOT_IMPLEMENTED, NULL,
-                           ".search is not implemented yet");
+        if (method != NGX_HTTP_POST) {
+            ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
+                               "only POST is allowed on .search");
+            return;
+        }
+
+        ngx_http_scim_search(ctx);
         return;
     }
 
@@ -806,6 +857,11 @@ ngx_http_scim_cleanup(void *data)
         ctx->cmd = NULL;
     }
 
+    if (ctx->sub && ctx->sub->cmd) {
+        ngx_scim_redis_cancel(ctx->sub->cmd);
+        ctx->sub->cmd = NULL;
+    }
+
     if (ctx->filter_ast) {
         scim_filter_free(ctx->filter_ast);
         ctx->filter_ast = NULL;
@@ -829,12 +885,19 @@ ngx_http_scim_finish(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
     r = ctx->request;
     c = r->connection;
 
+    if (ctx->bulk && (ctx->failing || rc < NGX_HTTP_SPECIAL_RESPONSE)) {
+        /* a bulk operation's answer is recorded, never sent */
+        ngx_http_scim_bulk_result(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL);
+        return;
+    }
+
     /*
      * An error status that no response was sent for yet (an internal
      * failure) gets a SCIM error body too, never nginx's HTML page.
      */
 
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && !r->header_sent && !ctx->failing
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && (!r->header_sent || ctx->bulk)
+        && !ctx->failing
         && rc != NGX_HTTP_CLOSE && rc != NGX_HTTP_REQUEST_TIME_OUT
         && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST)
     {
@@ -959,6 +1022,11 @@ ngx_http_scim_reply(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     json_t              *meta, *v;
     ngx_http_request_t  *r;
 
+    if (ctx->bulk) {
+        ngx_http_scim_bulk_result(ctx, status, json);
+        return;
+    }
+
     r = ctx->request;
 
     if (json && resource_headers) {
@@ -1005,6 +1073,13 @@ ngx_http_scim_fail_err(ngx_http_scim_ctx_t *ctx, scim_error_t *err)
     }
 
     json = scim_error_to_json(err);
+
+    if (ctx->bulk) {
+        ngx_http_scim_bulk_result(ctx, err->status,
+                                  ngx_http_scim_track(r, json));
+        return;
+    }
+
     if (json == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -121,6 +121,13 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, max_results),
       NULL },
 
+    { ngx_string("scim_bulk_max_operations"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, bulk_max_ops),
+      NULL },
+
     { ngx_string("scim_filter_max_scan"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -221,6 +228,7 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->extensions = NGX_CONF_UNSET_PTR;
     conf->max_results = NGX_CONF_UNSET_UINT;
     conf->max_scan = NGX_CONF_UNSET_UINT;
+    conf->bulk_max_ops = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -252,6 +260,7 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->extensions, prev->extensions, NULL);
     ngx_conf_merge_uint_value(conf->max_results, prev->max_results, 200);
     ngx_conf_merge_uint_value(conf->max_scan, prev->max_scan, 100000);
+    ngx_conf_merge_uint_value(conf->bulk_max_ops, prev->bulk_max_ops, 1000);
 
     if (conf->conf_file.len == 0) {
         conf->conf_file = prev->conf_file;

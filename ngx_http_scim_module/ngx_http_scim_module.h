@@ -50,6 +50,7 @@ typedef struct {
 
     ngx_uint_t                  max_results;
     ngx_uint_t                  max_scan;
+    ngx_uint_t                  bulk_max_ops;
     size_t                      max_body;
 
     ngx_scim_redis_server_t    *redis;
@@ -82,12 +83,19 @@ typedef void (*ngx_http_scim_step_pt)(ngx_http_scim_ctx_t *ctx,
 struct ngx_http_scim_ctx_s {
     ngx_http_request_t         *request;
     ngx_http_scim_loc_conf_t   *slcf;
+    ngx_uint_t                  method;        /* of the HTTP request, or
+                                                  of a bulk operation */
+    void                       *bulk;          /* a bulk operation's
+                                                  driver, or NULL */
+    ngx_http_scim_ctx_t        *sub;           /* the bulk operation
+                                                  running now */
 
     ngx_http_scim_resource_e    resource;
     const scim_resource_type_t *rt;
     ngx_str_t                   id;            /* after the resource */
     unsigned                    search:1;      /* .../.search */
 
+    ngx_str_t                   tenant;
     ngx_http_scim_keys_t        keys;
     ngx_str_t                   base_url;
 
@@ -126,6 +134,9 @@ struct ngx_http_scim_ctx_s {
     unsigned                    want_members:1;
     unsigned                    members_only:1;
     unsigned                    failing:1;
+    unsigned                    root_search:1;
+    json_t                     *root_results;  /* root .search: presented
+                                                  users, then groups */
 };
 
 
@@ -157,6 +168,15 @@ void ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_step_pt step);
 ngx_int_t ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
+
+/* ngx_http_scim_discovery.c */
+void ngx_http_scim_discovery(ngx_http_scim_ctx_t *ctx);
+
+/* ngx_http_scim_search.c: .search and /Bulk */
+void ngx_http_scim_search(ngx_http_scim_ctx_t *ctx);
+void ngx_http_scim_bulk(ngx_http_scim_ctx_t *ctx);
+void ngx_http_scim_bulk_result(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
+    json_t *json);
 
 /* ngx_http_scim_resource.c: Users and Groups */
 void ngx_http_scim_create(ngx_http_scim_ctx_t *ctx);

@@ -83,6 +83,8 @@ static void ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static ngx_int_t ngx_http_scim_not_modified(ngx_http_scim_ctx_t *ctx,
     json_t *doc);
+static ngx_int_t ngx_http_scim_is_members(const char *path);
+static ngx_int_t ngx_http_scim_members_only(json_t *body);
 static void ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
@@ -1043,13 +1045,13 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
 
     r = ctx->request;
 
-    if (ctx->retries == 0 && r->method != NGX_HTTP_DELETE
+    if (ctx->retries == 0 && ctx->method != NGX_HTTP_DELETE
         && ngx_http_scim_projection(ctx) != NGX_OK)
     {
         return;
     }
 
-    if (ctx->retries == 0 && r->method == NGX_HTTP_PATCH
+    if (ctx->retries == 0 && ctx->method == NGX_HTTP_PATCH
         && ctx->resource == NGX_HTTP_SCIM_R_GROUPS)
     {
         dummy = ngx_http_scim_track(r, json_object());
@@ -1061,8 +1063,9 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
         ngx_memzero(&err, sizeof(scim_error_t));
         ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
 
-        if (scim_patch_apply(ctx->rt, dummy, ctx->body, &ctx->delta, &err)
-            == 0
+        if (ngx_http_scim_members_only(ctx->body)
+            && scim_patch_apply(ctx->rt, dummy, ctx->body, &ctx->delta, &err)
+               == 0
             && json_object_size(dummy) == 0)
         {
             ngx_http_scim_track(r, ctx->delta.add);
@@ -1089,6 +1092,77 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
 
     ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_GET, 0,
                       ngx_http_scim_modify_read);
+}
+
+
+/* "members", "members[...]" or "members.x", in any case */
+
+static ngx_int_t
+ngx_http_scim_is_members(const char *path)
+{
+    if (path == NULL || ngx_strncasecmp((u_char *) path,
+                                        (u_char *) "members", 7) != 0)
+    {
+        return 0;
+    }
+
+    return path[7] == '\0' || path[7] == '[' || path[7] == '.';
+}
+
+
+/*
+ * Whether every operation of a PatchOp names only "members": then the
+ * group document itself cannot change, and it need not be read.
+ */
+
+static ngx_int_t
+ngx_http_scim_members_only(json_t *body)
+{
+    size_t       i;
+    json_t      *ops, *op, *path, *value, *v;
+    const char  *key;
+
+    ops = json_object_get(body, "Operations");
+
+    if (!json_is_array(ops) || json_array_size(ops) == 0) {
+        return 0;
+    }
+
+    json_array_foreach(ops, i, op) {
+        path = NULL;
+        value = NULL;
+
+        json_object_foreach(op, key, v) {
+            if (ngx_strcasecmp((u_char *) key, (u_char *) "path") == 0) {
+                path = v;
+
+            } else if (ngx_strcasecmp((u_char *) key, (u_char *) "value")
+                       == 0)
+            {
+                value = v;
+            }
+        }
+
+        if (path != NULL && !json_is_null(path)) {
+            if (!ngx_http_scim_is_members(json_string_value(path))) {
+                return 0;
+            }
+
+            continue;
+        }
+
+        if (!json_is_object(value) || json_object_size(value) == 0) {
+            return 0;
+        }
+
+        json_object_foreach(value, key, v) {
+            if (!ngx_http_scim_is_members(key)) {
+                return 0;
+            }
+        }
+    }
+
+    return 1;
 }
 
 
@@ -1201,7 +1275,7 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         return;
     }
 
-    if (r->method == NGX_HTTP_DELETE) {
+    if (ctx->method == NGX_HTTP_DELETE) {
         ngx_http_scim_delete(ctx, version);
         return;
     }
@@ -1212,7 +1286,7 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
     json_decref(ctx->delta.remove);
     ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
 
-    if (r->method == NGX_HTTP_PUT) {
+    if (ctx->method == NGX_HTTP_PUT) {
         normalized = ngx_http_scim_track(r,
                                  scim_resource_normalize(ctx->rt, ctx->body,
                                                          SCIM_INPUT_REPLACE,
@@ -1392,10 +1466,7 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
 static void
 ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    json_t              *out;
-    ngx_http_request_t  *r;
-
-    r = ctx->request;
+    json_t  *out;
 
     if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
         return;
@@ -1417,11 +1488,8 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
              * attributes or excludedAttributes.  PUT: the group.
              */
 
-            if (r->method == NGX_HTTP_PATCH && ctx->projection == NULL) {
-                ngx_http_scim_finish(ctx,
-                                     ngx_http_scim_send_json(r,
-                                                       NGX_HTTP_NO_CONTENT,
-                                                       NULL));
+            if (ctx->method == NGX_HTTP_PATCH && ctx->projection == NULL) {
+                ngx_http_scim_reply(ctx, NGX_HTTP_NO_CONTENT, NULL, 0);
                 return;
             }
 
@@ -1509,10 +1577,7 @@ ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
     switch (reply->element[0]->integer) {
 
     case NGX_HTTP_SCIM_STORE_OK:
-        ngx_http_scim_finish(ctx,
-                             ngx_http_scim_send_json(ctx->request,
-                                                     NGX_HTTP_NO_CONTENT,
-                                                     NULL));
+        ngx_http_scim_reply(ctx, NGX_HTTP_NO_CONTENT, NULL, 0);
         return;
 
     case NGX_HTTP_SCIM_STORE_NOT_FOUND:
@@ -1558,7 +1623,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
     if (!ctx->has_filter) {
 
-        if (ctx->has_sort) {
+        if (ctx->has_sort || ctx->root_search) {
             ngx_http_scim_scan_next(ctx);
             return;
         }
@@ -1593,6 +1658,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
     ngx_memcpy(f, ctx->filter.data, ctx->filter.len);
     f[ctx->filter.len] = '\0';
+    ctx->filter.data = f;
 
     ngx_memzero(&err, sizeof(scim_error_t));
 
@@ -1605,6 +1671,11 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         }
 
         ngx_http_scim_fail_err(ctx, &err);
+        return;
+    }
+
+    if (ctx->root_search) {
+        ngx_http_scim_scan_next(ctx);
         return;
     }
 
@@ -1939,12 +2010,86 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 }
 
 
+/*
+ * Root .search: the users' matches are presented and kept, then the
+ * same search runs over the groups.
+ */
+
+static ngx_int_t
+ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx)
+{
+    size_t         i;
+    json_t        *out;
+    scim_error_t   err;
+
+    if (ctx->root_results == NULL) {
+        ctx->root_results = ngx_http_scim_track(ctx->request, json_array());
+        if (ctx->root_results == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    for (i = 0; i < json_array_size(ctx->matches); i++) {
+        out = scim_resource_present(ctx->rt, json_array_get(ctx->matches, i),
+                                    (const char *) ctx->base_url.data,
+                                    ctx->projection);
+        if (out == NULL || json_array_append_new(ctx->root_results, out) != 0)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS) {
+        return NGX_DONE;
+    }
+
+    ctx->resource = NGX_HTTP_SCIM_R_GROUPS;
+    ctx->rt = scim_registry_group(ctx->slcf->registry);
+    ctx->scanned = 0;
+    ctx->total = 0;
+
+    json_array_clear(ctx->matches);
+
+    if (ngx_http_scim_store_keys(ctx->request->pool, &ctx->tenant, "Group",
+                                 &ctx->keys)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->projection) {
+        scim_projection_free(ctx->projection);
+        ctx->projection = NULL;
+    }
+
+    if (ngx_http_scim_projection(ctx) != NGX_OK) {
+        return NGX_ABORT;
+    }
+
+    if (ctx->filter_ast) {
+        scim_filter_free(ctx->filter_ast);
+        ngx_memzero(&err, sizeof(scim_error_t));
+
+        ctx->filter_ast = scim_filter_parse(ctx->rt,
+                                            (char *) ctx->filter.data,
+                                            ctx->filter.len, &err);
+        if (ctx->filter_ast == NULL) {
+            ngx_http_scim_fail_err(ctx, &err);
+            return NGX_ABORT;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /* all matches collected: sort, cut the page, answer */
 
 static void
 ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx)
 {
     u_char        *s;
+    ngx_int_t      rc;
     scim_error_t   err;
 
     if (ctx->has_sort) {
@@ -1966,6 +2111,27 @@ ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx)
             ngx_http_scim_fail_err(ctx, &err);
             return;
         }
+    }
+
+    if (ctx->root_search) {
+        rc = ngx_http_scim_root_next(ctx);
+
+        if (rc == NGX_OK) {
+            ngx_http_scim_scan_next(ctx);
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        if (rc != NGX_DONE) {
+            return;
+        }
+
+        ngx_http_scim_list_respond(ctx, ctx->root_results,
+                                   json_array_size(ctx->root_results), 0);
+        return;
     }
 
     ngx_http_scim_list_respond(ctx, ctx->matches,
@@ -2008,9 +2174,16 @@ ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx, json_t *docs,
     }
 
     for (i = from; i < to; i++) {
-        out = scim_resource_present(ctx->rt, json_array_get(docs, i),
-                                    (const char *) ctx->base_url.data,
-                                    ctx->projection);
+        if (docs == ctx->root_results) {
+            /* presented already, each with its own resource type */
+            out = json_incref(json_array_get(docs, i));
+
+        } else {
+            out = scim_resource_present(ctx->rt, json_array_get(docs, i),
+                                        (const char *) ctx->base_url.data,
+                                        ctx->projection);
+        }
+
         if (out == NULL || json_array_append_new(resources, out) != 0) {
             json_decref(resources);
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);

@@ -85,6 +85,9 @@ struct scim_filter_s {
     scim_fvalue_type_t   vtype;
     unsigned             quoted:1;
     unsigned             is_int:1;
+    unsigned             is_dt:1;      /* text is a dateTime */
+    long                 dt_nsec;
+    int64_t              dt_sec;
     int                  vbool;
     json_int_t           vint;
     double               vnum;
@@ -764,6 +767,9 @@ fold:
         return scim_lex_error(lx, start, "invalid UTF-8 in value");
     }
 
+    f->is_dt = (scim_filter_datetime(f->text, f->text_len, &f->dt_sec,
+                                     &f->dt_nsec) == 0);
+
     f->folded = scim_casefold(f->text, f->text_len, &f->folded_len);
     if (f->folded == NULL) {
         return scim_error_set(lx->err, 500, NULL, "out of memory");
@@ -1341,8 +1347,8 @@ scim_filter_test(const scim_filter_t *f, scim_fop_t op,
     const scim_attr_t *leaf, json_t *v)
 {
     int           b, c, fb, case_exact;
-    long          ns1, ns2;
-    int64_t       s1, s2;
+    long          ns1;
+    int64_t       s1;
     scim_type_t   type;
 
     if (v == NULL || json_is_null(v)) {
@@ -1395,31 +1401,32 @@ scim_filter_test(const scim_filter_t *f, scim_fop_t op,
     case SCIM_TYPE_DECIMAL:
         return scim_filter_cmp_number(f, op, v);
 
-    case SCIM_TYPE_DATETIME:
-        if (!json_is_string(v)) {
-            return 0;
-        }
-
-        if (op != SCIM_OP_CO && op != SCIM_OP_SW && op != SCIM_OP_EW
-            && scim_filter_datetime(json_string_value(v),
-                                    json_string_length(v), &s1, &ns1) == 0
-            && scim_filter_datetime(f->text, f->text_len, &s2, &ns2) == 0)
-        {
-            c = (s1 < s2) ? -1 : (s1 > s2) ? 1
-                : (ns1 < ns2) ? -1 : (ns1 > ns2) ? 1 : 0;
-
-            return scim_filter_order(op, c);
-        }
-
-        return scim_filter_cmp_string(f, op, 0, json_string_value(v),
-                                      json_string_length(v));
-
     default:
         if (!json_is_string(v)) {
             return 0;
         }
 
-        return scim_filter_cmp_string(f, op, case_exact,
+        /*
+         * dateTimes compare chronologically: known ones, and unknown
+         * attributes whose value and operand both are dateTimes
+         */
+
+        if ((type == SCIM_TYPE_DATETIME
+             || (leaf == NULL && type == SCIM_TYPE_STRING))
+            && f->is_dt && op != SCIM_OP_CO && op != SCIM_OP_SW
+            && op != SCIM_OP_EW
+            && scim_filter_datetime(json_string_value(v),
+                                    json_string_length(v), &s1, &ns1) == 0)
+        {
+            c = (s1 < f->dt_sec) ? -1 : (s1 > f->dt_sec) ? 1
+                : (ns1 < f->dt_nsec) ? -1 : (ns1 > f->dt_nsec) ? 1 : 0;
+
+            return scim_filter_order(op, c);
+        }
+
+        return scim_filter_cmp_string(f, op,
+                                      type == SCIM_TYPE_DATETIME
+                                      ? 0 : case_exact,
                                       json_string_value(v),
                                       json_string_length(v));
     }
@@ -1830,6 +1837,25 @@ scim_filter_hint_find(const scim_filter_t *f, const char *path,
 
 
 /* ------------------------------------------------------- PATCH helpers */
+
+
+size_t
+scim_filter_size(const scim_filter_t *f)
+{
+    size_t  i, n;
+
+    if (f == NULL) {
+        return 0;
+    }
+
+    n = 1 + scim_filter_size(f->path.filter);
+
+    for (i = 0; i < f->nkids; i++) {
+        n += scim_filter_size(f->kids[i]);
+    }
+
+    return n;
+}
 
 
 int

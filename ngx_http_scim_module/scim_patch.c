@@ -58,6 +58,14 @@
 
 #define SCIM_PATCH_MAX_DEPTH  8
 
+/*
+ * Every operation, and every value or element an operation visits, costs
+ * one unit: a PATCH that would cost more is refused (400), so that no
+ * body, however built, keeps a worker busy for long.  Real clients stay
+ * far below (Entra: tens of operations, a few hundred members).
+ */
+#define SCIM_PATCH_MAX_WORK   1000000
+
 
 typedef enum {
     SCIM_PATCH_ADD = 0,
@@ -74,6 +82,7 @@ typedef struct {
     json_t                      *adds;      /* id -> {"value": id, ...} */
     json_t                      *removes;   /* id -> true */
     int                          depth;
+    size_t                       work;
     scim_error_t                *err;
 } scim_patch_t;
 
@@ -111,6 +120,7 @@ static int scim_patch_remove_values(json_t *arr, json_t *value,
 static char *scim_patch_value_key(json_t *v, int case_exact);
 static void scim_patch_primary(json_t *arr, json_t *keep);
 static int scim_patch_nomem(scim_patch_t *ctx);
+static int scim_patch_spend(scim_patch_t *ctx, size_t n);
 
 
 int
@@ -266,6 +276,21 @@ scim_patch_nomem(scim_patch_t *ctx)
 
 
 static int
+scim_patch_spend(scim_patch_t *ctx, size_t n)
+{
+    ctx->work += n;
+
+    if (ctx->work > SCIM_PATCH_MAX_WORK) {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                              "the PATCH is too large: send fewer "
+                              "operations or values");
+    }
+
+    return 0;
+}
+
+
+static int
 scim_patch_op(scim_patch_t *ctx, json_t *op)
 {
     int               rc;
@@ -278,6 +303,10 @@ scim_patch_op(scim_patch_t *ctx, json_t *op)
     if (!json_is_object(op)) {
         return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_SYNTAX,
                               "an operation must be a JSON object");
+    }
+
+    if (scim_patch_spend(ctx, 1) != 0) {
+        return -1;
     }
 
     opv = scim_json_get_ci(op, "op");
@@ -375,6 +404,10 @@ scim_patch_object(scim_patch_t *ctx, scim_patch_op_t op, const char *prefix,
     if (ctx->depth >= SCIM_PATCH_MAX_DEPTH) {
         return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
                               "schema URNs nested too deeply");
+    }
+
+    if (scim_patch_spend(ctx, json_object_size(value)) != 0) {
+        return -1;
     }
 
     ctx->depth++;
@@ -593,6 +626,13 @@ scim_patch_plain(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
         if (op == SCIM_PATCH_REMOVE && value != NULL && !json_is_null(value)
             && json_is_array(ex))
         {
+            if (scim_patch_spend(ctx, json_array_size(ex)
+                                      + json_array_size(value) + 1)
+                != 0)
+            {
+                return -1;
+            }
+
             if (scim_patch_remove_values(ex, value, def) != 0) {
                 return scim_patch_nomem(ctx);
             }
@@ -620,6 +660,10 @@ scim_patch_plain(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
     if (multi) {
         if (op == SCIM_PATCH_ADD) {
             return scim_patch_append(ctx, c, name, def, value);
+        }
+
+        if (scim_patch_spend(ctx, json_array_size(value)) != 0) {
+            return -1;
         }
 
         if (json_is_array(value)) {
@@ -699,6 +743,10 @@ scim_patch_sub(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
     ex = scim_patch_get(c, name);
     multi = json_is_array(ex)
             || (ex == NULL && def != NULL && def->multi_valued);
+
+    if (scim_patch_spend(ctx, json_array_size(ex)) != 0) {
+        return -1;
+    }
 
     if (multi) {
         if (removing) {
@@ -819,6 +867,10 @@ scim_patch_filtered(scim_patch_t *ctx, scim_patch_op_t op,
     is_arr = json_is_array(ex);
     is_obj = json_is_object(ex);
     n = is_arr ? json_array_size(ex) : is_obj ? 1 : 0;
+
+    if (scim_patch_spend(ctx, n * scim_filter_size(p->filter)) != 0) {
+        return -1;
+    }
 
     objval = NULL;
 
@@ -1199,6 +1251,10 @@ scim_patch_member_add(scim_patch_t *ctx, json_t *value)
 
     n = json_is_array(value) ? json_array_size(value) : 1;
 
+    if (scim_patch_spend(ctx, n) != 0) {
+        return -1;
+    }
+
     for (i = 0; i < n; i++) {
         item = json_is_array(value) ? json_array_get(value, i) : value;
 
@@ -1245,6 +1301,10 @@ scim_patch_member_remove(scim_patch_t *ctx, json_t *value)
     const char  *id;
 
     n = json_is_array(value) ? json_array_size(value) : 1;
+
+    if (scim_patch_spend(ctx, n) != 0) {
+        return -1;
+    }
 
     for (i = 0; i < n; i++) {
         item = json_is_array(value) ? json_array_get(value, i) : value;
@@ -1447,6 +1507,12 @@ scim_patch_append(scim_patch_t *ctx, json_t *container, const char *name,
     json_t  *arr, *ex, *seen, *item, *c, *last;
 
     ex = scim_json_get_ci(container, name);
+
+    if (scim_patch_spend(ctx, json_array_size(ex) + json_array_size(value))
+        != 0)
+    {
+        return -1;
+    }
 
     if (json_is_array(ex)) {
         arr = ex;

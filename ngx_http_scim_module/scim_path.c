@@ -619,7 +619,7 @@ scim_json_get_ci(json_t *obj, const char *name)
     }
 
     v = json_object_get(obj, name);
-    if (v != NULL) {
+    if (v != NULL || json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
         return v;
     }
 
@@ -636,6 +636,7 @@ scim_json_get_ci(json_t *obj, const char *name)
 const char *
 scim_json_key_ci(json_t *obj, const char *name)
 {
+    void        *it;
     json_t      *v;
     const char  *key;
 
@@ -643,10 +644,13 @@ scim_json_key_ci(json_t *obj, const char *name)
         return NULL;
     }
 
-    json_object_foreach(obj, key, v) {
-        if (strcmp(key, name) == 0) {
-            return key;
-        }
+    it = json_object_iter_at(obj, name);
+    if (it != NULL) {
+        return json_object_iter_key(it);
+    }
+
+    if (json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
+        return NULL;
     }
 
     json_object_foreach(obj, key, v) {
@@ -670,14 +674,16 @@ scim_json_set_ci(json_t *obj, const char *name, json_t *value)
         return -1;
     }
 
-    if (!json_is_object(obj)) {
+    if (!json_is_object(obj) || name == NULL) {
         json_decref(value);
         return -1;
     }
 
-    json_object_foreach_safe(obj, tmp, key, v) {
-        if (strcasecmp(key, name) == 0 && strcmp(key, name) != 0) {
-            json_object_del(obj, key);
+    if (json_object_size(obj) <= SCIM_JSON_CI_MAX_KEYS) {
+        json_object_foreach_safe(obj, tmp, key, v) {
+            if (strcasecmp(key, name) == 0 && strcmp(key, name) != 0) {
+                json_object_del(obj, key);
+            }
         }
     }
 
@@ -693,6 +699,11 @@ scim_json_del_ci(json_t *obj, const char *name)
     const char  *key;
 
     if (!json_is_object(obj) || name == NULL) {
+        return;
+    }
+
+    if (json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
+        json_object_del(obj, name);
         return;
     }
 

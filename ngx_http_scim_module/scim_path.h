@@ -21,8 +21,15 @@
 
 
 #define SCIM_PATH_MAX_LEN       4096     /* a PATCH path or no-path key */
-#define SCIM_FILTER_MAX_LEN     65536    /* a whole filter */
+#define SCIM_FILTER_MAX_LEN     16384    /* a whole filter */
 #define SCIM_FILTER_MAX_DEPTH   64       /* parentheses, "not", brackets */
+
+/*
+ * Case-insensitive key lookups scan an object; in objects with more keys
+ * (never a stored document, only hostile input) only exact keys count,
+ * so that no lookup is quadratic.
+ */
+#define SCIM_JSON_CI_MAX_KEYS   1024
 
 
 /*
@@ -154,6 +161,9 @@ int scim_filter_eq_fill(const scim_filter_t *f, const scim_attr_t *parent,
  * allocation failure.
  */
 int scim_filter_value_ids(const scim_filter_t *f, json_t *ids);
+
+/* the number of nodes of f (the cost of matching one element) */
+size_t scim_filter_size(const scim_filter_t *f);
 
 /* value true/false of a JSON boolean or of a "true"/"false" string in any
    case; -1 otherwise */

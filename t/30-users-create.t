@@ -95,12 +95,25 @@ unlike($stored // '', qr/\Q$pw\E/, 'stored JSON does not contain the clear passw
 my $hex = sha256_hex($pw);
 my $b64 = sha256_base64($pw);
 unlike($stored // '', qr/\Q$hex\E|\Q$b64\E/i, 'nor its unsalted sha256');
+# salted: two users with the same password store different hashes
+{
+    my @docs;
+    for my $k (1, 2) {
+        my $res = $t->post('Users', { schemas => [URN_USER], userName => "salt$k\@example.com",
+                                      password => $pw });
+        my $d = json_decode($t->redis_cmd('GET', "scim:{$T}:User:" . ($res->{json}{id} // '')) // '') // {};
+        delete @$d{qw(id userName meta)};
+        push @docs, json_encode($d);
+    }
+    isnt($docs[0], $docs[1], 'the same password stored differently for two users (salted hash)');
+    unlike($docs[0], qr/\Q$pw\E/, '... and never in clear');
+}
 ok($t->redis_cmd('ZSCORE', "scim:{$T}:User:ids", $id), 'id in the ids zset');
 is($t->redis_cmd('HGET', "scim:{$T}:User:idx:userName", lc $un), $id,
    'idx:userName maps the lower-cased userName to the id');
 is($t->redis_cmd('HGET', "scim:{$T}:User:idx:externalId", 'alice-ext-1'), $id,
    'idx:externalId maps externalId to the id');
-is(ncount(), 1, 'one user stored');
+is(ncount(), 3, 'three users stored');
 
 # ------------------------------------------------------------ uniqueness
 
@@ -110,7 +123,7 @@ is_scim_error($t->post('Users', entra_user(userName => uc $un)), 409, 'uniquenes
               'userName differing in case -> 409 uniqueness');
 is_scim_error($t->post('Users', entra_user(userName => lc $un)), 409, 'uniqueness',
               'lower-case userName -> 409 uniqueness');
-is(ncount(), 1, 'no user added by the 409s');
+is(ncount(), 3, 'no user added by the 409s');
 
 # ------------------------------------------------- required, types, schemas
 

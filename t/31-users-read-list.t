@@ -10,6 +10,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use Time::HiRes qw(sleep);
 use ScimTest;
 
 my $t = ScimTest->new(workers => 2);
@@ -20,6 +21,14 @@ $t->write_config($t->standard_conf(server_extra => <<'EOF'));
         scim;
         scim_redis %%REDIS%%;
         scim_tenant paging;
+        scim_bearer_token_file %%TOKEN_FILE%%;
+        scim_max_results 200;
+    }
+
+    location /big/scim/v2/ {
+        scim;
+        scim_redis %%REDIS%%;
+        scim_tenant big;
         scim_bearer_token_file %%TOKEN_FILE%%;
         scim_max_results 200;
     }
@@ -112,6 +121,36 @@ $r = $t->list(filter => qq(userName eq "$odd"));
 is_list_response($r, 1, 1, "userName with ' + & = found (percent-encoded)");
 is((($r->{json}{Resources} // [])->[0] // {})->{id}, $oid, '... the right one');
 
+# what else Entra sends as filters: other matching attributes (Q6), the
+# manager check of sequence D, unquoted values (Q11)
+my $mgr = $t->create_user(entra_user(userName => 'mgr.q6@example.com'))->{json}{id} // 'none';
+my $emp = $t->create_user(entra_user(userName => 'emp.q6@example.com', externalId => 'jyoung',
+    emails => [{ type => 'work', value => 'emp.work@example.com', primary => jtrue }],
+    URN_ENT() => { manager => $mgr }))->{json}{id} // 'none';
+for my $c ([ 'emails[type eq "work"].value eq "emp.work@example.com"', 'Q6 value path + sub-attribute' ],
+           [ qq(id eq "$emp" and manager eq "$mgr"), 'sequence D manager check (id and manager)' ],
+           [ 'externalId eq jyoung', 'Q11 unquoted value' ],
+           [ 'userName eq emp.q6@example.com', 'Q11 unquoted userName' ])
+{
+    $r = $t->list(filter => $c->[0], attributes => 'id');
+    is_list_response($r, 1, 1, "filter $c->[1]");
+    is((($r->{json}{Resources} // [])->[0] // {})->{id}, $emp, "... finds the user ($c->[1])");
+}
+is_list_response($t->list(filter => qq(id eq "$emp" and manager eq "$id")), 0, 0,
+                 'manager check with another manager: no match');
+
+# an indexed eq filter is a lookup, not a scan of the users
+$t->redis_cmd('CONFIG', 'RESETSTAT');
+found_one($t->list(filter => qq(userName eq "$un")), 'userName eq (for command stats)');
+my %calls;
+for my $l (split /\r?\n/, $t->redis_cmd('INFO', 'commandstats') // '') {
+    $calls{$1} = $2 if $l =~ /^cmdstat_([^:]+):calls=(\d+)/;
+}
+my @scans = grep { /^(?:z?range|zrange\w*|zrevrange\w*|z?scan|h?scan|s?scan|keys|hgetall|hkeys|hvals|zcard)$/ } keys %calls;
+ok(!@scans, 'userName eq: no range/scan command in Redis') or diag explain \%calls;
+my $gets = ($calls{get} // 0) + ($calls{mget} // 0);
+ok($gets <= 2, "userName eq: $gets document read(s)") or diag explain \%calls;
+
 # filter + count=0: totalResults only
 $r = $t->list(filter => qq(userName eq "$un"), count => 0);
 is_list_response($r, 1, 0, 'filter with count=0: totalResults 1, no Resources');
@@ -203,6 +242,35 @@ is_deeply(\@seen, \@rest, 'after delete: pages still contiguous, in order');
 
 # other tenants are not counted
 $r = $t->list(count => 0);
-is_list_response($r, 2, 0, 'tenant acme still has its own 2 users');
+is_list_response($r, 4, 0, 'tenant acme still has its own 4 users');
+
+# ------------------------------------------ big pages, slow readers
+
+my @big;
+for my $i (1 .. 120) {
+    my $res = $t->post('/big/scim/v2/Users', entra_user(userName => "big$i\@example.com",
+                                                        title => sprintf('%04d', $i) x 2500));
+    push @big, $res->{json}{id} // "missing-$i";
+}
+$r = $t->get('/big/scim/v2/Users?count=200', timeout => 20);
+is_list_response($r, 120, 120, 'a page of 120 users of 10 KB each (~1.2 MB)');
+is_deeply(rids($r), \@big, '... all of them, in order');
+is(length((($r->{json}{Resources} // [])->[-1] // {})->{title} // ''), 10000, '... the last one whole');
+
+# the same page to a client that reads only after 2 s through a 2 KB window
+my $s = $t->connect_nginx(rcvbuf => 2048);
+$t->send_bytes($s, $t->build_request('GET', '/big/scim/v2/Users?count=200'));
+sleep 2;
+$r = $t->read_response($s, timeout => 30);
+close $s;
+is_list_response($r, 120, 120, 'slow reader gets the whole 1.2 MB page');
+is_deeply(rids($r), \@big, '... intact');
+
+# and one that goes away in the middle of it
+$s = $t->connect_nginx(rcvbuf => 2048);
+$t->send_bytes($s, $t->build_request('GET', '/big/scim/v2/Users?count=200'));
+sleep 0.5;
+close $s;
+is_list_response($t->get('/big/scim/v2/Users?count=1'), 120, 1, 'serving after a reader left mid-response');
 
 $t->finish;

@@ -103,6 +103,34 @@ is_scim_json($t->put("Users/$id?aadOptscim062020",
                      entra_user(userName => uc $new, externalId => 'carol-ext-2')), 200,
              'PUT with ?aadOptscim062020');
 
+# ------------------------------------------- If-Match (design.md s.3)
+
+my $im = $t->create_user(entra_user(title => 'v1'))->{json} // {};
+my $imid = $im->{id} // 'none';
+my $v1 = $im->{meta}{version} // 'W/"0"';
+$r = $t->patch("Users/$imid", patch_body({ op => 'Replace', path => 'title', value => 'v2' }),
+               headers => { 'If-Match' => $v1 });
+is_scim_json($r, 200, 'PATCH with If-Match = current version -> 200 + resource');
+my $cur = $t->get("Users/$imid")->{json} // {};
+is($cur->{title}, 'v2', '... applied');
+my $v2 = $cur->{meta}{version} // 'W/"0"';
+isnt($v2, $v1, '... new version');
+$r = $t->patch("Users/$imid", patch_body({ op => 'Replace', path => 'title', value => 'stale' }),
+               headers => { 'If-Match' => $v1 });
+is_scim_error($r, 412, undef, 'PATCH with a stale If-Match -> 412 SCIM error');
+is($t->get("Users/$imid")->{json}{title}, 'v2', '... not applied');
+$r = $t->put("Users/$imid", entra_user(userName => $im->{userName}, title => 'v3'),
+             headers => { 'If-Match' => $v2 });
+is_scim_json($r, 200, 'PUT with If-Match = current version -> 200');
+$cur = $t->get("Users/$imid")->{json} // {};
+is($cur->{title}, 'v3', '... applied');
+$r = $t->put("Users/$imid", entra_user(userName => $im->{userName}, title => 'stale'),
+             headers => { 'If-Match' => $v2 });
+is_scim_error($r, 412, undef, 'PUT with a stale If-Match -> 412 SCIM error');
+is($t->get("Users/$imid")->{json}{title}, $cur->{title}, '... not applied');
+is_scim_json($t->patch("Users/$imid", patch_body({ op => 'Replace', path => 'title', value => 'v4' }),
+                       headers => { 'If-Match' => '*' }), 200, 'PATCH with If-Match: * -> 200');
+
 # ---------------------------------------------------------------- DELETE
 
 my $before = $t->redis_cmd('ZCARD', "scim:{$T}:User:ids");

@@ -283,6 +283,12 @@ mgr_is(get_user($eid), $m1id, 'Renamed Boss', "manager's new displayName shown")
 $r = $t->list(filter => 'userName eq "' . ($e->{userName} // '') . '"');
 mgr_is((($r->{json}{Resources} // [])->[0]) // {}, $m1id, 'Renamed Boss', 'in a ListResponse too');
 
+# the manager is deleted: the reference stays, without a displayName
+my $m3 = fresh(displayName => 'Short Lived Boss');
+patch_ok($eid, 'manager -> m3', { op => 'Replace', path => 'manager', value => $m3->{id} });
+is($t->delete("Users/$m3->{id}")->{status}, 204, 'delete the manager');
+mgr_is(get_user($eid), $m3->{id}, undef, 'after the manager was deleted');
+
 # -------------------------------------------------------------- Q7: roles
 
 my $ro = fresh(roles => [{ primary => jtrue, type => 'WindowsAzureActiveDirectoryRole',
@@ -324,6 +330,26 @@ $u = patch_ok($nr->{id}, 'replace roles with a full array',
         { primary => 'False', type => 'WindowsAzureActiveDirectoryRole', value => 'A' },
         { primary => 'False', type => 'WindowsAzureActiveDirectoryRole', value => 'B' } ] });
 is_deeply([ sort map { $_->{value} } @{ $u->{roles} // [] } ], ['A', 'B'], 'roles replaced');
+
+# ----------------------------------------- multi-valued, RFC 7644 3.5.2
+
+my $mv = fresh(emails => [{ type => 'work', value => 'mv@work.example', primary => jtrue }]);
+my $mvid = $mv->{id};
+$u = patch_ok($mvid, 'add emails [..] (no filter) appends',
+    { op => 'add', path => 'emails', value => [{ type => 'home', value => 'mv@home.example' }] });
+is(scalar @{ $u->{emails} // [] }, 2, 'two emails after add');
+is(scim_get_path($u, 'emails[type eq "work"].value'), 'mv@work.example', 'work email kept');
+$u = patch_ok($mvid, 'replace emails [..] (no filter) replaces all',
+    { op => 'replace', path => 'emails', value => [{ type => 'other', value => 'mv@other.example' }] });
+is_deeply($u->{emails}, [{ type => 'other', value => 'mv@other.example' }], 'emails replaced');
+$u = patch_ok($mvid, 'remove emails', { op => 'remove', path => 'emails' });
+ok(!exists $u->{emails}, 'no emails left');
+
+# a required attribute cannot be removed
+$r = $t->patch_ops($mvid, { op => 'remove', path => 'userName' });
+is_scim_error($r, 400, undef, 'remove userName (required) -> 400');
+is(get_user($mvid)->{userName}, $mv->{userName}, '... userName kept');
+is_list_response($t->list(filter => qq(userName eq "$mv->{userName}")), 1, 1, '... and indexed');
 
 # ------------------------------------------------------- Q16: empty array
 

@@ -115,12 +115,30 @@ while (time < $deadline) {
 }
 ok($nc <= 2 * $CONNS, "after rapid reloads redis sees $nc connection(s) (no leak)");
 
+# ------------------------------------------- extension schema removed
+
+my $ext = 'urn:ietf:params:scim:schemas:extension:Reload:2.0:User';
+$t->write_file('ext.json', ext_schema($ext, 'ReloadUser', 'badge'));
+$t->write_config($t->standard_conf(extra => "        scim_redis_connections $CONNS;\n"
+                                            . "        scim_schema_extension %%DIR%%/ext.json;"));
+ok($t->reload(wait_old => 1), 'reload adding an extension schema');
+my $r = $t->post('Users', entra_user(userName => 'badge@example.com', $ext => { badge => 'B1' }));
+is_scim_json($r, 201, 'POST with the new extension');
+is(scim_get_path($r->{json}, "$ext:badge"), 'B1', '... stored');
+my $bid = $r->{json}{id} // 'none';
+$t->write_config($t->standard_conf(extra => "        scim_redis_connections $CONNS;"));
+ok($t->reload(wait_old => 1), 'reload removing the extension schema');
+$r = $t->get("Users/$bid");
+is_scim_json($r, 200, 'a user holding data of a removed extension is still readable');
+is_scim_json($t->patch_ops($bid, { op => 'Replace', path => 'title', value => 'x' }), 200,
+             '... and patchable');
+
 # ------------------------------------------- token file re-read
 
 my $old = $t->token;
 my $new = 'rotated-' . int(rand(1e9));
 $t->write_file('tokens', "$new\n");
-ok($t->reload(wait_old => 1), 'reload after rotating the token file');
+ok($t->reload(wait_old => 1, cmd => 1), '`nginx -s reload` after rotating the token file');
 is_scim_error($t->get('Users?count=0', token => $old), 401, undef, 'old token refused after reload');
 is_list_response($t->get('Users?count=0', token => $new), undef, 0, 'new token accepted after reload');
 $t->{token} = $new;

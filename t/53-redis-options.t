@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 
 # scim_redis_password (AUTH), scim_redis_db (SELECT), scim_redis
-# unix:/path, scim_redis_connections; a missing or wrong password -> 503
-# SCIM error, fast; the password never in a log.
+# unix:/path, scim_redis_connections; a missing or wrong password, or an
+# address that never answers (scim_redis_connect_timeout) -> 503 SCIM
+# error, fast; the password never in a log.
 
 use strict;
 use warnings;
@@ -47,6 +48,15 @@ server {
         scim_redis_timeout 2s;
     }
 
+    location /blackhole/scim/v2/ {
+        scim;
+        scim_redis 10.255.255.1:6379;
+        scim_tenant blackhole;
+        scim_bearer_token_file %%TOKEN_FILE%%;
+        scim_redis_connect_timeout 1s;
+        scim_redis_timeout 2s;
+    }
+
     location /badpw/scim/v2/ {
         scim;
         scim_redis %%REDIS%%;
@@ -79,9 +89,9 @@ ok(defined $t->redis_cmd('GET', "scim:{unixt}:User:$uid"), 'stored in db 0 under
 is_scim_json($t->get("/unix/scim/v2/Users/$uid"), 200, 'GET over the unix socket');
 
 # no password / wrong password
-for my $loc ('nopw', 'badpw') {
+for my $loc ('nopw', 'badpw', 'blackhole') {
     $r = $t->get("/$loc/scim/v2/Users?" . qs(filter => 'userName eq "x"'));
-    is_scim_error($r, 503, undef, "$loc: Redis refuses -> 503 SCIM error");
+    is_scim_error($r, 503, undef, "$loc: no usable Redis -> 503 SCIM error");
     ok($r->{elapsed} < 3.5, sprintf('%s: answered in %.2fs', $loc, $r->{elapsed}));
     $r = $t->post("/$loc/scim/v2/Users", entra_user());
     is_scim_error($r, 503, undef, "$loc: POST -> 503");

@@ -26,6 +26,42 @@ package ScimTest;
 # %%DIR%% (temp dir), %%MODULE%% (absolute .so path), %%TOKEN%%,
 # %%TOKEN_FILE%% (a token file holding %%TOKEN%%), %%REPO%% (repository).
 #
+# The harness wraps the template in: load_module, "user root" when run as
+# root, daemon off, master_process on, worker_processes N, pid/error_log
+# (info)/access_log/temp paths in the temp dir.
+#
+# API (methods of $t unless marked as exported functions):
+#   new(workers => 2, ports => 1, redis => 1, redis_unix => 0,
+#       redis_password => undef, redis_opts => [...], module => 1,
+#       timeout => 300)                  checks, temp dir, ports, redis
+#   dir port(N) redis_port redis_sock token([new]) token_file module repo
+#   write_file(name, content[, mode]) read_file(name) write_tokens(name, @l)
+#   sha256_line(token)                   "sha256:<hex>" line
+#   standard_conf(tenant, location, extra, server_extra, http_extra)
+#   write_config(http_body) full_conf(http_body) nginx_t(http_body)
+#                                        -> (ok, output) of nginx -t
+#   start_nginx start_nginx_ok stop_nginx reload(wait_old => 1, cmd => 1)
+#   worker_pids nginx_pid abort(why) finish
+#   error_log log_mark log_since(mark) no_alerts_since(mark, name)
+#   start_redis stop_redis(save => 1) redis_signal('STOP'|'CONT'|...)
+#   redis_pid redis_cmd([{db, password, timeout}], @cmd) -> reply
+#       (list context: (reply, error)) redis_keys(pattern) redis_clients
+#       redis_client_count
+#   request(method, path, body, token, headers, host, port, ctype,
+#       chunked, keepalive, timeout) -> {status, reason, headers,
+#       content, json, elapsed, error}; get del/delete post put patch
+#       patch_ops(id, @ops) list(k => v, ...) create_user(body|userName)
+#   raw_request(bytes, count => N) connect_nginx(rcvbuf => N)
+#       send_bytes(sock, bytes) read_response(sock) build_request(...)
+#   parallel(N, sub { my $i = shift; ... }) -> [results]  (forked)
+# Exported: URN_* constants, jtrue jfalse is_jtrue is_jfalse is_jbool,
+#   is_scim_error(res, status, scimType, name) is_scim_json(res, status)
+#   is_list_response(res, total, n) scim_ctype_ok no_html
+#   scim_get_path(res, 'emails[type eq "work"].value') uri_escape qs
+#   entra_filter_qs unique_name json_encode json_decode patch_body
+#   entra_user(%override) ext_schema(urn, name, @attrs) iso8601_ok
+#   iso8601_epoch
+#
 # Environment: SCIM_NGINX (default /usr/sbin/nginx), SCIM_MODULE (default
 # <repo>/build/ngx_http_scim_module.so), SCIM_REDIS_SERVER (default
 # redis-server in PATH), SCIM_TEST_KEEP=1 keeps the temp dir,
@@ -435,7 +471,7 @@ sub new {
         Test::More::diag("watchdog: test file exceeded ${timeout}s, "
             . "killing everything");
         $_->cleanup for @INSTANCES;
-        POSIX::_exit(255);
+        exit 255;
     };
     alarm($timeout);
 
@@ -728,9 +764,8 @@ sub _children_of {
         open my $fh, '<', "/proc/$p/stat" or next;
         my $st = <$fh>;
         close $fh;
-        next unless defined $st;
-        my $rest = substr($st, rindex($st, ')') + 2);
-        my ($state, $pp) = split / /, $rest;
+        next unless defined $st && $st =~ /.*\)\s+(\S)\s+(\d+)/s;
+        my ($state, $pp) = ($1, $2);
         push @kids, $p if $pp == $ppid && $state ne 'Z';
     }
     closedir $dh;
@@ -750,19 +785,32 @@ sub _alive {
     open my $fh, '<', "/proc/$pid/stat" or return 0;
     my $st = <$fh>;
     close $fh;
-    my $rest = substr($st // '', rindex($st // '', ')') + 2);
-    return ((split / /, $rest)[0] // 'Z') ne 'Z';
+    return 0 unless defined $st && $st =~ /.*\)\s+(\S)/s;
+    return $1 ne 'Z';
 }
 
-# SIGHUP to the master; waits (<= $timeout s) until a new generation of
-# workers runs; with wait_old => 1 also until the old workers are gone.
-# Returns 1 when the new workers are up.
+# SIGHUP to the master (cmd => 1: run `nginx -s reload` instead, which
+# finds the master through the pid file); waits (<= $timeout s) until a
+# new generation of workers runs; with wait_old => 1 also until the old
+# workers are gone.  Returns 1 when the new workers are up.
 sub reload {
     my ($self, %o) = @_;
     my $timeout = $o{timeout} // 15;
     my %old = map { $_ => 1 } $self->worker_pids;
     my $mark = $self->log_mark;
-    kill 'HUP', $self->{nginx_pid} or return 0;
+    if ($o{cmd}) {
+        my $dir = $self->{dir};
+        my $rc = $self->_run_cmd([$self->{nginx}, '-p', "$dir/", '-c',
+            "$dir/nginx.conf", '-e', "$dir/error.log", '-s', 'reload'],
+            "$dir/nginx-s.out", 20);
+        unless (defined $rc && $rc == 0) {
+            Test::More::diag('nginx -s reload failed: '
+                . ($self->read_file('nginx-s.out') // ''));
+            return 0;
+        }
+    } else {
+        kill 'HUP', $self->{nginx_pid} or return 0;
+    }
     my $deadline = time + $timeout;
     my $up = 0;
     while (time < $deadline) {
@@ -1285,6 +1333,17 @@ sub raw_request {
 # requests); read_response() parses what comes back.
 sub connect_nginx {
     my ($self, %o) = @_;
+    if ($o{rcvbuf}) {
+        # a small receive window, set before connect: the server's writes
+        # block (NGX_AGAIN) until we read
+        socket(my $s, Socket::PF_INET(), Socket::SOCK_STREAM(), 0) or return undef;
+        setsockopt($s, SOL_SOCKET, Socket::SO_RCVBUF(), $o{rcvbuf});
+        connect($s, Socket::pack_sockaddr_in($o{port} // $self->{port},
+                                             Socket::inet_aton('127.0.0.1')))
+            or return undef;
+        binmode $s;
+        return $s;
+    }
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
         PeerPort => $o{port} // $self->{port}, Proto => 'tcp',
         Timeout => $o{timeout} // 5);

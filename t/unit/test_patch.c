@@ -954,6 +954,65 @@ test_errors(void)
               "{'op':'bogus'}]}", 400, SCIM_ERR_INVALID_SYNTAX, NULL,
               "nothing changes when an operation fails");
 
+    /* hostile sizes: the work budget */
+    {
+        int                    rc;
+        char                   id[32];
+        size_t                 i;
+        json_t                *doc, *body, *arr, *ops;
+        scim_error_t           err;
+        scim_members_delta_t   delta;
+
+        arr = json_array();
+        for (i = 0; i < 2000; i++) {
+            snprintf(id, sizeof(id), "e%zu@x", i);
+            json_array_append_new(arr, json_pack("{ss}", "value", id));
+        }
+
+        doc = json_pack("{sssO}", "userName", "u", "emails", arr);
+        ops = json_array();
+        for (i = 0; i < 600; i++) {
+            json_array_append_new(ops, J("{'op':'remove','path':"
+                                         "'emails[value eq \\'none\\']'}"));
+        }
+
+        body = json_pack("{so}", "Operations", ops);
+        memset(&err, 0, sizeof(err));
+
+        rc = scim_patch_apply(user, doc, body, NULL, &err);
+        is_int(rc, -1, "600 filtered removes on 2000 emails: refused");
+        is_str(err.detail, "Operations[499]: the PATCH is too large: send "
+               "fewer operations or values", "too large, at the 500th");
+        is_int(json_array_size(json_object_get(doc, "emails")), 2000,
+               "emails untouched");
+
+        json_decref(body);
+        json_decref(doc);
+        json_decref(arr);
+
+        /* 5000 members in one operation are fine */
+
+        arr = json_array();
+        for (i = 0; i < 5000; i++) {
+            snprintf(id, sizeof(id), "u%zu", i);
+            json_array_append_new(arr, json_pack("{ss}", "value", id));
+        }
+
+        body = json_pack("{s[{ssssso}]}", "Operations", "op", "add", "path",
+                         "members", "value", arr);
+        doc = J(tour);
+        memset(&delta, 0, sizeof(delta));
+
+        rc = scim_patch_apply(group, doc, body, &delta, &err);
+        is_int(rc, 0, "5000 members in one operation");
+        is_int(json_array_size(delta.add), 5000, "5000 added");
+
+        json_decref(delta.add);
+        json_decref(delta.remove);
+        json_decref(body);
+        json_decref(doc);
+    }
+
     /* hostile sizes */
     {
         char    *big, *body;

@@ -343,6 +343,31 @@ test_json_helpers(void)
     json_decref(o);
     is_int(scim_json_bool(json_true()), 1, "true");
     is_int(scim_json_bool(NULL), -1, "NULL");
+
+    /* objects too big for case-insensitive scans: exact keys only */
+    {
+        char    key[32];
+        size_t  i;
+
+        o = json_object();
+        for (i = 0; i < SCIM_JSON_CI_MAX_KEYS + 1; i++) {
+            snprintf(key, sizeof(key), "k%zu", i);
+            json_object_set_new(o, key, json_integer((json_int_t) i));
+        }
+
+        ok(scim_json_get_ci(o, "k7") != NULL, "big object: exact key");
+        ok(scim_json_get_ci(o, "K7") == NULL, "big object: no scan");
+        is_str(scim_json_key_ci(o, "k9"), "k9", "big object: key_ci exact");
+        scim_json_set_ci(o, "K7", json_true());
+        ok(json_object_get(o, "k7") != NULL && json_object_get(o, "K7"),
+           "big object: set_ci leaves other cases");
+        scim_json_del_ci(o, "K7");
+        ok(json_object_get(o, "k7") != NULL
+           && json_object_get(o, "K7") == NULL,
+           "big object: del_ci exact");
+
+        json_decref(o);
+    }
 }
 
 
