@@ -18,6 +18,7 @@
 
 
 #define NGX_HTTP_SCIM_CONTENT_TYPE  "application/scim+json"
+#define NGX_HTTP_SCIM_DUMP_ESTIMATE 4096
 #define NGX_HTTP_SCIM_MAX_RETRIES   8
 #define NGX_HTTP_SCIM_SCAN_BATCH    500
 
@@ -857,9 +858,17 @@ ngx_http_scim_cleanup(void *data)
         ctx->cmd = NULL;
     }
 
+    if (ctx->retry.timer_set) {
+        ngx_del_timer(&ctx->retry);
+    }
+
     if (ctx->sub && ctx->sub->cmd) {
         ngx_scim_redis_cancel(ctx->sub->cmd);
         ctx->sub->cmd = NULL;
+    }
+
+    if (ctx->sub && ctx->sub->retry.timer_set) {
+        ngx_del_timer(&ctx->sub->retry);
     }
 
     if (ctx->filter_ast) {
@@ -951,17 +960,25 @@ ngx_http_scim_send_json(ngx_http_request_t *r, ngx_uint_t status,
         return ngx_http_send_header(r);
     }
 
-    size = json_dumpb(json, NULL, 0, JSON_COMPACT);
-    if (size == 0) {
-        return NGX_ERROR;
-    }
+    /* one pass usually: the estimate fits most answers */
 
-    b = ngx_create_temp_buf(r->pool, size);
+    b = ngx_create_temp_buf(r->pool, NGX_HTTP_SCIM_DUMP_ESTIMATE);
     if (b == NULL) {
         return NGX_ERROR;
     }
 
-    b->last = b->pos + json_dumpb(json, (char *) b->pos, size, JSON_COMPACT);
+    size = scim_json_dumpb(json, (char *) b->pos, NGX_HTTP_SCIM_DUMP_ESTIMATE);
+
+    if (size > NGX_HTTP_SCIM_DUMP_ESTIMATE) {
+        b = ngx_create_temp_buf(r->pool, size);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) scim_json_dumpb(json, (char *) b->pos, size);
+    }
+
+    b->last = b->pos + size;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 

@@ -123,6 +123,7 @@ struct ngx_http_scim_ctx_s {
     ngx_uint_t                  retries;
 
     ngx_scim_redis_cmd_t       *cmd;
+    ngx_event_t                 retry;         /* backoff between attempts */
     ngx_http_scim_step_pt       step;          /* on the Redis reply */
 
     ngx_str_t                   prefix;        /* serialized new doc,

@@ -18,7 +18,7 @@
 #include "ngx_http_scim_module.h"
 
 
-#define NGX_HTTP_SCIM_MAX_RETRIES   8
+#define NGX_HTTP_SCIM_MAX_RETRIES   16
 #define NGX_HTTP_SCIM_SCAN_BATCH    500
 
 
@@ -95,6 +95,7 @@ static void ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
 static void ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static void ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_retry_handler(ngx_event_t *ev);
 static void ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static void ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx,
@@ -598,17 +599,14 @@ ngx_http_scim_serialize(ngx_http_scim_ctx_t *ctx, json_t *doc)
 
     static const char  tail[] = "\"version\":\"\"}}";
 
-    size = json_dumpb(doc, NULL, 0, JSON_COMPACT);
-    if (size == 0) {
-        return NGX_ERROR;
-    }
+    size = scim_json_dumpb(doc, NULL, 0);
 
     p = ngx_pnalloc(ctx->request->pool, size);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    size = json_dumpb(doc, (char *) p, size, JSON_COMPACT);
+    (void) scim_json_dumpb(doc, (char *) p, size);
 
     if (size < sizeof(tail) - 1
         || ngx_memcmp(p + size - (sizeof(tail) - 1), tail, sizeof(tail) - 1)
@@ -1546,6 +1544,8 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 static void
 ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx)
 {
+    ngx_msec_t  cap;
+
     if (ctx->expect_version >= 0) {
         ngx_http_scim_fail(ctx, NGX_HTTP_PRECONDITION_FAILED, NULL,
                            "the resource changed meanwhile");
@@ -1553,12 +1553,36 @@ ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx)
     }
 
     if (++ctx->retries > NGX_HTTP_SCIM_MAX_RETRIES) {
-        ngx_http_scim_fail(ctx, NGX_HTTP_CONFLICT, NULL,
-                           "the resource keeps changing; retry later");
+        ngx_http_scim_fail(ctx, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                           "the resource is being changed by other requests "
+                           "at the same time; retry later");
         return;
     }
 
-    ngx_http_scim_modify(ctx);
+    if (ctx->retries <= 2) {
+        ngx_http_scim_modify(ctx);
+        return;
+    }
+
+    /*
+     * Writers racing on one resource: back off for a random time that
+     * grows with each attempt, so that they stop colliding.
+     */
+
+    cap = (ngx_msec_t) 1 << (ctx->retries < 7 ? ctx->retries : 6);
+
+    ctx->retry.handler = ngx_http_scim_retry_handler;
+    ctx->retry.data = ctx;
+    ctx->retry.log = ctx->request->connection->log;
+
+    ngx_add_timer(&ctx->retry, 1 + ngx_random() % cap);
+}
+
+
+static void
+ngx_http_scim_retry_handler(ngx_event_t *ev)
+{
+    ngx_http_scim_modify(ev->data);
 }
 
 

@@ -277,6 +277,14 @@ int scim_datetime_parse(const char *s, size_t len, int64_t *sec,
     long *nsec);
 
 
+/*
+ * Compact JSON of j written into buf[0..size) in one pass; returns the
+ * length the whole text needs (like snprintf: larger than size means it
+ * was cut, call again with a buffer that large).  Not NUL-terminated.
+ */
+size_t scim_json_dumpb(const json_t *j, char *buf, size_t size);
+
+
 /* ------------------------------------------------------------- projection */
 
 typedef struct scim_projection_s  scim_projection_t;

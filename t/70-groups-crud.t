@@ -173,6 +173,24 @@ my ($m0) = grep { ($_->{value} // '') eq $u[0] } @{ $r->{json}{members} // [] };
 member_shape_ok($m0, 'User', 'Alice A', 'member with displayName: display is it');
 is_deeply($r->{json}, $ops, 'GET returns what the 201 returned');
 
+# many initial members (Entra batches: 10 and more values in one request)
+my @many = map { new_user(displayName => "Many $_") } 0 .. 11;
+$r = $t->post('Groups', group_body('Many', members => [ map { { value => $_ } } @many ]));
+is_scim_json($r, 201, 'POST /Groups with 12 initial members -> 201');
+my $manyg = $r->{json}{id} // 'none';
+is_deeply(api_member_ids($r->{json}), [ sort @many ], '201 lists all 12 members');
+is_deeply(member_ids($manyg), [ sort @many ], 'Redis member set holds all 12');
+is(scalar(grep { $t->redis_cmd('SISMEMBER', "${P}User:$_:groups", $manyg) } @many), 12,
+   'all 12 reverse entries written');
+$r = $t->put("Groups/$manyg", group_body('Many', members => [ map { { value => $_ } } @many[0 .. 10] ]));
+is_scim_json($r, 200, 'PUT with 11 members -> 200');
+is_deeply(api_member_ids($r->{json}), [ sort @many[0 .. 10] ], 'PUT answer lists the 11');
+is_deeply(member_ids($manyg), [ sort @many[0 .. 10] ], 'Redis member set holds the 11');
+is_deeply(user_groups($many[11]), [], 'the 12th lost its reverse entry');
+is($t->delete("Groups/$manyg")->{status}, 204, 'DELETE the group of many');
+is(scalar(grep { $t->redis_cmd('EXISTS', "${P}User:$_:groups") } @many), 0,
+   'no reverse entry left for any of the 12');
+
 # ------------------------------------------------- POST errors
 
 $n0 = zcard_groups();

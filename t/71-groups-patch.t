@@ -132,6 +132,28 @@ $r = gpatch($gid, { op => 'Add', path => 'members', value => [ { value => $u[6] 
 is_204($r, 'two Add ops in one PATCH -> 204');
 members_are($gid, [ @u[0 .. 7] ], 'eight members');
 
+# batches of 10 and more values in one op (Entra sends several per PATCH)
+{
+    my @b = map { new_user(displayName => "Batch $_") } 0 .. 13;
+    push @_users, @b;
+    my $bg = new_group('Batch');
+    $r = gpatch($bg, { op => 'Add', path => 'members', value => [ map { { '$ref' => undef, value => $_ } } @b ] });
+    is_204($r, 'Add 14 members in one op -> 204');
+    members_are($bg, \@b, 'all 14 added');
+    $r = gpatch($bg, { op => 'Remove', path => 'members', value => [ map { { value => $_ } } @b[0 .. 11] ] });
+    is_204($r, 'Remove 12 members as a value list -> 204');
+    members_are($bg, [ @b[12, 13] ], 'exactly those 12 removed');
+    $r = gpatch($bg, { op => 'Replace', path => 'members', value => [ map { { value => $_ } } @b[0 .. 10] ] });
+    is_204($r, 'Replace members with 11 -> 204');
+    members_are($bg, [ @b[0 .. 10] ], 'members are exactly the 11');
+    $r = gpatch($bg, { op => 'Replace', path => 'displayName', value => 'Batch 2' },
+                     { op => 'Add', path => 'members', value => [ map { { value => $_ } } @b[11 .. 13] ] },
+                     { op => 'Remove', path => 'members', value => [ map { { value => $_ } } @b[0 .. 9] ] });
+    is_204($r, 'rename + Add 3 + Remove 10 in one PATCH -> 204');
+    members_are($bg, [ @b[10 .. 13] ], 'members after the mixed batch');
+    is($t->get("Groups/$bg?excludedAttributes=members")->{json}{displayName}, 'Batch 2', 'renamed');
+}
+
 # ------------------------------------------- Remove as a value list (Q3)
 
 $r = gpatch($gid, { op => 'Remove', path => 'members', value => [ { value => $u[2] } ] });

@@ -1,0 +1,246 @@
+
+/*
+ * ngx_http_scim_module: a compact JSON serializer for jansson values.
+ *
+ * jansson's json_dumpb() writes through a callback per piece and must be
+ * called twice to size a buffer; serializing responses was the largest
+ * single cost of a read.  This writes the same compact JSON (members in
+ * insertion order, UTF-8 kept as is, reals as "%.17g" with a decimal
+ * point) in one pass into the caller's buffer.
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "scim_core.h"
+
+
+typedef struct {
+    char    *p;
+    char    *end;
+    size_t   len;      /* bytes the whole output needs */
+} scim_out_t;
+
+
+static void scim_out(scim_out_t *o, const char *s, size_t n);
+static void scim_out_string(scim_out_t *o, const char *s, size_t n);
+static int scim_out_exponent(char *num, int n);
+static void scim_out_value(scim_out_t *o, const json_t *j, int depth);
+
+
+static void
+scim_out(scim_out_t *o, const char *s, size_t n)
+{
+    size_t  room;
+
+    o->len += n;
+
+    if (o->p < o->end) {
+        room = (size_t) (o->end - o->p);
+
+        if (n > room) {
+            n = room;
+        }
+
+        memcpy(o->p, s, n);
+        o->p += n;
+    }
+}
+
+
+static void
+scim_out_string(scim_out_t *o, const char *s, size_t n)
+{
+    size_t          i, run;
+    char            esc[8];
+    unsigned char   c;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    scim_out(o, "\"", 1);
+
+    run = 0;
+
+    for (i = 0; i < n; i++) {
+        c = (unsigned char) s[i];
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+
+        scim_out(o, s + run, i - run);
+        run = i + 1;
+
+        esc[0] = '\\';
+
+        switch (c) {
+        case '"':  esc[1] = '"';  scim_out(o, esc, 2); break;
+        case '\\': esc[1] = '\\'; scim_out(o, esc, 2); break;
+        case '\b': esc[1] = 'b';  scim_out(o, esc, 2); break;
+        case '\f': esc[1] = 'f';  scim_out(o, esc, 2); break;
+        case '\n': esc[1] = 'n';  scim_out(o, esc, 2); break;
+        case '\r': esc[1] = 'r';  scim_out(o, esc, 2); break;
+        case '\t': esc[1] = 't';  scim_out(o, esc, 2); break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0x0f];
+            scim_out(o, esc, 6);
+            break;
+        }
+    }
+
+    scim_out(o, s + run, n - run);
+    scim_out(o, "\"", 1);
+}
+
+
+/* as jansson writes it: "1e100", not "1e+100"; "1e-5", not "1e-05" */
+
+static int
+scim_out_exponent(char *num, int n)
+{
+    char  *e, *d, *s;
+
+    e = strchr(num, 'e');
+    if (e == NULL) {
+        return n;
+    }
+
+    d = e + 1;
+
+    if (*d == '-') {
+        d++;
+    }
+
+    s = d;
+
+    while (*s == '+' || *s == '0') {
+        s++;
+    }
+
+    if (*s == '\0') {
+        s--;
+    }
+
+    memmove(d, s, strlen(s) + 1);
+
+    return (int) strlen(num);
+}
+
+
+static void
+scim_out_value(scim_out_t *o, const json_t *j, int depth)
+{
+    int          n;
+    char         num[64];
+    size_t       i, klen;
+    void        *it;
+    const char  *key;
+
+    if (depth > 2048) {
+        /* jansson cannot build deeper values; be safe anyway */
+        scim_out(o, "null", 4);
+        return;
+    }
+
+    switch (json_typeof(j)) {
+
+    case JSON_OBJECT:
+        scim_out(o, "{", 1);
+
+        i = 0;
+
+        for (it = json_object_iter((json_t *) j); it != NULL;
+             it = json_object_iter_next((json_t *) j, it))
+        {
+            if (i++) {
+                scim_out(o, ",", 1);
+            }
+
+            key = json_object_iter_key(it);
+            klen = json_object_iter_key_len(it);
+
+            scim_out_string(o, key, klen);
+            scim_out(o, ":", 1);
+            scim_out_value(o, json_object_iter_value(it), depth + 1);
+        }
+
+        scim_out(o, "}", 1);
+        return;
+
+    case JSON_ARRAY:
+        scim_out(o, "[", 1);
+
+        for (i = 0; i < json_array_size(j); i++) {
+            if (i) {
+                scim_out(o, ",", 1);
+            }
+
+            scim_out_value(o, json_array_get(j, i), depth + 1);
+        }
+
+        scim_out(o, "]", 1);
+        return;
+
+    case JSON_STRING:
+        scim_out_string(o, json_string_value(j), json_string_length(j));
+        return;
+
+    case JSON_INTEGER:
+        n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(j));
+        scim_out(o, num, (size_t) n);
+        return;
+
+    case JSON_REAL:
+        n = snprintf(num, sizeof(num), "%.17g", json_real_value(j));
+
+        if (n > 0 && strpbrk(num, ".eEnN") == NULL
+            && (size_t) n + 2 < sizeof(num))
+        {
+            num[n++] = '.';
+            num[n++] = '0';
+            num[n] = '\0';
+        }
+
+        n = scim_out_exponent(num, n);
+
+        scim_out(o, num, (size_t) n);
+        return;
+
+    case JSON_TRUE:
+        scim_out(o, "true", 4);
+        return;
+
+    case JSON_FALSE:
+        scim_out(o, "false", 5);
+        return;
+
+    default:
+        scim_out(o, "null", 4);
+        return;
+    }
+}
+
+
+size_t
+scim_json_dumpb(const json_t *j, char *buf, size_t size)
+{
+    scim_out_t  o;
+
+    o.p = buf;
+    o.end = buf + (buf != NULL ? size : 0);
+    o.len = 0;
+
+    if (j == NULL) {
+        return 0;
+    }
+
+    scim_out_value(&o, j, 0);
+
+    return o.len;
+}
