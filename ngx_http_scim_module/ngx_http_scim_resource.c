@@ -264,7 +264,7 @@ static ngx_int_t
 ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a, json_t *list,
     ngx_uint_t objects)
 {
-    size_t       i, n;
+    size_t       i, n, slot;
     json_t      *v;
     ngx_str_t   *count;
 
@@ -272,7 +272,8 @@ ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a, json_t *list,
         return NGX_ERROR;
     }
 
-    count = (ngx_str_t *) a->args->elts + a->args->nelts - 1;
+    /* an index, not a pointer: pushing may move the array */
+    slot = a->args->nelts - 1;
     n = 0;
 
     for (i = 0; i < json_array_size(list); i++) {
@@ -296,6 +297,7 @@ ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a, json_t *list,
         n++;
     }
 
+    count = (ngx_str_t *) a->args->elts + slot;
     count->len = ngx_sprintf(count->data, "%uz", n) - count->data;
 
     return NGX_OK;
@@ -1280,8 +1282,7 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 
     ngx_memzero(&err, sizeof(scim_error_t));
 
-    json_decref(ctx->delta.add);
-    json_decref(ctx->delta.remove);
+    /* a retry starts over; the pool frees what an attempt allocated */
     ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
 
     if (ctx->method == NGX_HTTP_PUT) {

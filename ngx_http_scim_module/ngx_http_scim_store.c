@@ -307,7 +307,7 @@ static const char  ngx_http_scim_lua_page[] =
 /*
  * related: the documents of a set's ids (a user's groups, a group's
  * members), for filters on members.value / groups.value
- *   KEYS: set
+ *   KEYS: sets (their union)
  *   ARGV: tenant prefix, type, want members
  *   -> {{doc, ...}, ...}
  */
@@ -315,7 +315,7 @@ static const char  ngx_http_scim_lua_page[] =
 static const char  ngx_http_scim_lua_related[] =
     SCIM_LUA_COMMON
     "local r = {}\n"
-    "for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+    "for _, id in ipairs(redis.call('SUNION', unpack(KEYS))) do\n"
     "  local e = expand(ARGV[1], ARGV[2], id, ARGV[3])\n"
     "  if e then r[#r + 1] = e end\n"
     "end\n"

@@ -1545,7 +1545,7 @@ scim_filter_cmp_string(const scim_filter_t *f, scim_fop_t op, int case_exact,
     const char *s, size_t len)
 {
     int          c, rc;
-    char        *folded;
+    char        *folded, buf[256];
     size_t       i, flen, n;
     const char  *a, *b;
 
@@ -1556,15 +1556,33 @@ scim_filter_cmp_string(const scim_filter_t *f, scim_fop_t op, int case_exact,
         n = f->text_len;
 
     } else {
-        folded = scim_casefold(s, len, &flen);
-        if (folded == NULL) {
-            return 0;
-        }
-
-        s = folded;
-        len = flen;
         b = f->folded;
         n = f->folded_len;
+
+        /* short ASCII folds here as scim_casefold() would, A-Z only */
+
+        for (i = 0; i < len && i < sizeof(buf); i++) {
+            c = (unsigned char) s[i];
+
+            if (c >= 0x80) {
+                break;
+            }
+
+            buf[i] = (char) ((c >= 'A' && c <= 'Z') ? c + 0x20 : c);
+        }
+
+        if (i == len) {
+            s = buf;
+
+        } else {
+            folded = scim_casefold(s, len, &flen);
+            if (folded == NULL) {
+                return 0;
+            }
+
+            s = folded;
+            len = flen;
+        }
     }
 
     a = s;

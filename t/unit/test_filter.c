@@ -357,6 +357,8 @@ test_attributes(void)
     M(user, bjensen, "title eq \"Tour \\\"Guide\\\"\"", 1);
     M(user, bjensen, "title eq \"tour \\u0022guide\\u0022\"", 1);
     M(user, bjensen, "title co \"\"", 1);
+    M(user, bjensen, "title sw \"\"", 1);
+    M(user, bjensen, "title eq \"\"", 0);
     M(user, bjensen, "nickName co \"\"", 0);
     M(user, bjensen, "locale eq \"zo\\u00eb \\u00e5str\\u00f6m "
       "\\ud83d\\ude00\"", 1);
@@ -429,6 +431,21 @@ test_generic(void)
     M(NULL, doc, "userName eq \"ALICE\"", 1);
 
     json_decref(doc);
+
+    /* strings longer than the stack buffer fold the same */
+    {
+        char  longv[400], flt[500];
+
+        memset(longv, 'a', 300);
+        longv[300] = '\0';
+        doc = json_pack("{ss}", "userName", longv);
+        memset(longv, 'A', 300);
+        snprintf(flt, sizeof(flt), "userName eq \"%s\"", longv);
+        is_int(fm(user, doc, flt), 1, "300 characters, other case");
+        snprintf(flt, sizeof(flt), "userName ew \"%sb\"", longv + 200);
+        is_int(fm(user, doc, flt), 0, "300 characters, ew differs");
+        json_decref(doc);
+    }
 
     /* rt unknown when parsing (root .search) */
     M(NULL, bjensen, "meta.lastModified eq \"2011-05-13T06:42:34+02:00\"",
@@ -525,6 +542,10 @@ test_errors(void)
       "invalid filter: lone low surrogate at position 13");
     E("userName eq \"\\u0000\"",
       "invalid filter: NUL in string at position 13");
+    E("userName eq \"\xff\"",
+      "invalid filter: invalid UTF-8 in value at position 12");
+    E("userName eq a\xc3", "invalid filter: invalid UTF-8 in value at "
+      "position 12");
     E(".userName eq \"x\"",
       "invalid filter: expected an attribute name at position 0");
     E("name. eq \"x\"",
