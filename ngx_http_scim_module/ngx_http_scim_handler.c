@@ -997,6 +997,55 @@ ngx_http_scim_send_json(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* an answer already serialized (the fast read path) */
+
+void
+ngx_http_scim_reply_raw(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
+    ngx_buf_t *b, ngx_str_t *etag)
+{
+    ngx_int_t            rc;
+    ngx_chain_t          out;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    r->headers_out.status = status;
+    ngx_str_set(&r->headers_out.content_type, NGX_HTTP_SCIM_CONTENT_TYPE);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    if (etag && etag->len) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "ETag");
+        h->value = *etag;
+        r->headers_out.etag = h;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        ngx_http_scim_finish(ctx, rc);
+        return;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    ngx_http_scim_finish(ctx, ngx_http_output_filter(r, &out));
+}
+
+
 static ngx_int_t
 ngx_http_scim_add_header(ngx_http_request_t *r, const char *name,
     const char *value, ngx_table_elt_t **slot)

@@ -574,6 +574,7 @@ ngx_http_scim_build_registry(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *slcf)
     slcf->registry = reg;
 
     if (slcf->extensions == NULL) {
+        slcf->fast = scim_present_fast_ok(scim_registry_user(reg));
         return NGX_OK;
     }
 
@@ -599,6 +600,8 @@ ngx_http_scim_build_registry(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *slcf)
 
         json_decref(schema);
     }
+
+    slcf->fast = scim_present_fast_ok(scim_registry_user(reg));
 
     return NGX_OK;
 }

@@ -47,6 +47,7 @@ typedef struct {
 
     ngx_array_t                *extensions;    /* ngx_str_t file names */
     scim_registry_t            *registry;
+    ngx_flag_t                  fast;          /* scim_present_fast_ok() */
 
     ngx_uint_t                  max_results;
     ngx_uint_t                  max_scan;
@@ -163,6 +164,8 @@ void ngx_http_scim_fail_err(ngx_http_scim_ctx_t *ctx, scim_error_t *err);
 void ngx_http_scim_unavailable(ngx_http_scim_ctx_t *ctx);
 ngx_int_t ngx_http_scim_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *json);
+void ngx_http_scim_reply_raw(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
+    ngx_buf_t *b, ngx_str_t *etag);
 json_t *ngx_http_scim_track(ngx_http_request_t *r, json_t *json);
 void ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_script_e script, int nkeys, int argc, ngx_str_t *args,

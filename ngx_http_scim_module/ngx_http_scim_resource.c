@@ -54,6 +54,8 @@ static json_t *ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx,
     redisReply *e, ngx_uint_t members);
 static ngx_int_t ngx_http_scim_manager_display(json_t *doc,
     redisReply *display);
+static ngx_int_t ngx_http_scim_location(ngx_http_scim_ctx_t *ctx,
+    json_t *doc);
 static ngx_int_t ngx_http_scim_doc_version(json_t *doc);
 static ngx_int_t ngx_http_scim_arg_manager(ngx_http_scim_argv_t *a,
     json_t *doc);
@@ -79,6 +81,8 @@ static void ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static void ngx_http_scim_read(ngx_http_scim_ctx_t *ctx,
     ngx_uint_t status, ngx_http_scim_step_pt step);
+static ngx_int_t ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e,
+    ngx_uint_t list);
 static void ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static ngx_int_t ngx_http_scim_not_modified(ngx_http_scim_ctx_t *ctx,
@@ -381,6 +385,12 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
         return NULL;
     }
 
+    if (ctx->filter_ast != NULL
+        && ngx_http_scim_location(ctx, doc) != NGX_OK)
+    {
+        return NULL;
+    }
+
     if (ctx->resource == NGX_HTTP_SCIM_R_USERS
         && ngx_http_scim_manager_display(doc, e->elements > 1
                                               ? e->element[1] : NULL)
@@ -470,6 +480,32 @@ ngx_http_scim_manager_display(json_t *doc, redisReply *display)
 
     return json_object_set_new(mgr, "displayName",
                                json_stringn(display->str, display->len))
+           == 0 ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * meta.location is not stored (it depends on the request); a filter on
+ * it sees the value the answer would show
+ */
+
+static ngx_int_t
+ngx_http_scim_location(ngx_http_scim_ctx_t *ctx, json_t *doc)
+{
+    json_t  *meta, *id;
+
+    meta = json_object_get(doc, "meta");
+    id = json_object_get(doc, "id");
+
+    if (!json_is_object(meta) || !json_is_string(id)) {
+        return NGX_OK;
+    }
+
+    return json_object_set_new(meta, "location",
+                               json_sprintf("%s%s/%s",
+                                            (char *) ctx->base_url.data,
+                                            ctx->rt->endpoint,
+                                            json_string_value(id)))
            == 0 ? NGX_OK : NGX_ERROR;
 }
 
@@ -954,10 +990,165 @@ ngx_http_scim_read(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
 }
 
 
+/*
+ * The fast read path (scim_fast.c): a user read by the get or find
+ * script, with the default projection, answered from the stored text.
+ * list: wrapped as a ListResponse of that one user.  NGX_DECLINED when
+ * the general path must answer.
+ */
+
+static ngx_int_t
+ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
+{
+    u_char       *p, *v;
+    size_t        i, n, size, ngroups;
+    ngx_buf_t    *b;
+    ngx_str_t     etag;
+    redisReply   *doc;
+    scim_str_t   *groups, md, *mdp;
+
+    static const char  head[] =
+        "{\"schemas\":[\"" SCIM_SCHEMA_LIST "\"],\"totalResults\":1,"
+        "\"itemsPerPage\":1,\"startIndex\":1,\"Resources\":[";
+    static const char  version[] = "\"version\":\"";
+
+    if (!ctx->slcf->fast || ctx->projection != NULL || ctx->bulk != NULL
+        || ctx->resource != NGX_HTTP_SCIM_R_USERS
+        || ctx->request->headers_in.if_none_match != NULL
+        || e->type != REDIS_REPLY_ARRAY || e->elements < 2
+        || e->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_DECLINED;
+    }
+
+    doc = e->element[0];
+
+    mdp = NULL;
+
+    if (e->element[1]->type == REDIS_REPLY_STRING) {
+        md.s = e->element[1]->str;
+        md.len = e->element[1]->len;
+        mdp = &md;
+    }
+
+    ngroups = (e->elements - 2) / 3;
+    groups = NULL;
+
+    if (ngroups) {
+        groups = ngx_palloc(ctx->request->pool, 2 * ngroups
+                                                * sizeof(scim_str_t));
+        if (groups == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < ngroups; i++) {
+            if (e->element[2 + 3 * i]->type != REDIS_REPLY_STRING
+                || e->element[4 + 3 * i]->type != REDIS_REPLY_STRING)
+            {
+                return NGX_DECLINED;
+            }
+
+            groups[2 * i].s = e->element[2 + 3 * i]->str;
+            groups[2 * i].len = e->element[2 + 3 * i]->len;
+            groups[2 * i + 1].s = e->element[4 + 3 * i]->str;
+            groups[2 * i + 1].len = e->element[4 + 3 * i]->len;
+        }
+    }
+
+    /* the document, then the ListResponse around it */
+
+    size = 2 * doc->len + 1024 + (list ? sizeof(head) + 2 : 0);
+
+    b = ngx_create_temp_buf(ctx->request->pool, size);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = b->pos;
+
+    if (list) {
+        p = ngx_cpymem(p, head, sizeof(head) - 1);
+    }
+
+    n = scim_present_fast(doc->str, doc->len,
+                          (const char *) ctx->base_url.data, mdp, groups,
+                          ngroups, (char *) p, b->end - p);
+
+    if (n == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (n + (list ? 2 : 0) > (size_t) (b->end - p)) {
+        /* never for a document of ours; the general path copes */
+        return NGX_DECLINED;
+    }
+
+    p += n;
+
+    if (list) {
+        *p++ = ']';
+        *p++ = '}';
+    }
+
+    b->last = p;
+
+    /* ETag: the version at the stored document's end, unescaped */
+
+    etag.len = 0;
+    etag.data = NULL;
+
+    /* the last "version": meta's, which ends every stored document */
+
+    v = NULL;
+
+    for (p = (u_char *) doc->str + doc->len - (sizeof(version) - 1);
+         p >= (u_char *) doc->str;
+         p--)
+    {
+        if (*p == '"' && ngx_strncmp(p, version, sizeof(version) - 1) == 0) {
+            v = p;
+            break;
+        }
+    }
+
+    while (v != NULL && !list) {
+        u_char  *last, *q, *w;
+
+        v += sizeof(version) - 1;
+        last = (u_char *) doc->str + doc->len - 3;      /* before "}} */
+
+        if (last <= v) {
+            break;
+        }
+
+        w = ngx_pnalloc(ctx->request->pool, last - v);
+        if (w == NULL) {
+            return NGX_ERROR;
+        }
+
+        etag.data = w;
+
+        for (q = v; q < last; q++) {
+            if (*q != '\\') {
+                *w++ = *q;
+            }
+        }
+
+        etag.len = w - etag.data;
+        break;
+    }
+
+    ngx_http_scim_reply_raw(ctx, NGX_HTTP_OK, b, &etag);
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    json_t  *doc, *out;
+    json_t     *doc, *out;
+    ngx_int_t   rc;
 
     if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
         return;
@@ -967,6 +1158,19 @@ ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
                            "%s \"%V\" not found", ctx->rt->name, &ctx->id);
         return;
+    }
+
+    if (ctx->final_status == NGX_HTTP_OK) {
+        rc = ngx_http_scim_fast(ctx, reply, 0);
+
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
     }
 
     doc = ngx_http_scim_expand(ctx, reply, ctx->want_members);
@@ -1868,10 +2072,29 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 static void
 ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    json_t  *doc;
+    json_t     *doc;
+    ngx_int_t   rc;
 
     if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
         return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY
+        && ctx->start_index == 1 && ctx->count > 0
+        && scim_filter_is_simple_eq(ctx->filter_ast))
+    {
+        /* Entra's check: the index hit is the answer */
+
+        rc = ngx_http_scim_fast(ctx, reply, 1);
+
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
     }
 
     if (reply->type == REDIS_REPLY_ARRAY) {

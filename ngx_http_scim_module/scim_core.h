@@ -241,10 +241,36 @@ typedef enum {
  * unknown extension URNs are dropped.
  *
  * Refuses: a body that is not an object, "schemas" missing the core
- * schema (CREATE/REPLACE: 400 invalidSyntax); a value of the wrong type,
- * a missing required attribute (userName, displayName), a
- * canonicalValues violation where the schema has them and is strict
- * (400 invalidValue).
+ * schema (CREATE/REPLACE: 400 invalidSyntax); a value of the wrong type
+ * (400 invalidValue); more than one element with "primary": true in a
+ * multi-valued attribute (RFC 7643 2.4; 400 invalidValue); a string
+ * that is none of the attribute's canonicalValues (400 invalidValue
+ * listing them), for every attribute whose schema lists canonicalValues
+ * EXCEPT the "type" sub-attributes of the RFC 7643 schemas (emails,
+ * phoneNumbers, ims, photos, addresses, entitlements, roles,
+ * x509Certificates: RFC 7643 calls those values suggestions, and Entra
+ * ID sends its own, e.g. "WindowsAzureActiveDirectoryRole"); a match
+ * ignores case unless the attribute is caseExact, and the schema's
+ * spelling is stored.
+ *
+ * A required attribute that is missing, "" or [] (userName, displayName,
+ * required attributes of an extension whose block is present, required
+ * sub-attributes of a complex value that is present): CREATE/REPLACE ->
+ * 400 invalidValue; STORED -> 400 mutability, because STORED is the
+ * document after a PATCH and RFC 7644 3.5.2.2 says "If an attribute is
+ * removed or becomes unassigned and is defined as a required attribute
+ * ..., the server SHALL return ... a "scimType" error code of
+ * "mutability"" (a PATCH that adds an element lacking a required
+ * sub-attribute gets mutability too: normalize cannot tell the cases
+ * apart).
+ *
+ * Immutable attributes are not checked here (there is no old document):
+ * see scim_resource_check_immutable().
+ *
+ * uniqueness: the core does not enforce "uniqueness": "server" or
+ * "global"; the store enforces it for userName (users), displayName
+ * (groups) and externalId, whatever an extension schema declares for
+ * its own attributes.
  *
  * The result: "schemas" (core first, then each extension present),
  * then the attributes in schema order, extension blocks last.  No "id",
@@ -254,6 +280,30 @@ typedef enum {
  */
 json_t *scim_resource_normalize(const scim_resource_type_t *rt, json_t *in,
     scim_input_mode_t mode, scim_error_t *err);
+
+/*
+ * RFC 7643 2.2 "immutable" on PUT and PATCH: old_doc is the stored
+ * document before the request, new_doc what scim_resource_normalize()
+ * made of the request (REPLACE for PUT, STORED after scim_patch_apply()
+ * for PATCH).  For every immutable attribute of the core schema and of
+ * each extension (whose block old_doc has), and every immutable
+ * sub-attribute of a singular complex attribute: if old_doc has a value
+ * (not absent, null, [] or {}), new_doc must have the same value, else
+ * -1 with 400 mutability naming the attribute ("changed" or "removed").
+ * Setting a value that old_doc lacked is allowed ("may be defined ... in
+ * a replacement if not already set").  "The same": strings per caseExact
+ * (ignoring case unless caseExact), dateTimes as instants, numbers by
+ * value, complex values sub-attribute by sub-attribute, multi-valued
+ * ones as multisets (order ignored).  readOnly attributes and "$ref" are
+ * not compared.  Sub-attributes of multi-valued complex attributes are
+ * not checked (Group "members" value/type are immutable per element;
+ * adding and removing members is allowed).  A PUT that omits an
+ * immutable attribute that is set is refused ("removed").
+ *
+ * old_doc NULL or not an object: 0 (nothing was set).  0 on success.
+ */
+int scim_resource_check_immutable(const scim_resource_type_t *rt,
+    json_t *old_doc, json_t *new_doc, scim_error_t *err);
 
 /*
  * Case-folds UTF-8 for case-insensitive indexes and comparisons (ASCII
@@ -283,6 +333,29 @@ int scim_datetime_parse(const char *s, size_t len, int64_t *sec,
  * was cut, call again with a buffer that large).  Not NUL-terminated.
  */
 size_t scim_json_dumpb(const json_t *j, char *buf, size_t size);
+
+/* the same for one string: "...", escaped, quotes included */
+size_t scim_json_string(const char *s, size_t n, char *buf, size_t size);
+
+
+typedef struct {
+    const char  *s;
+    size_t       len;
+} scim_str_t;
+
+/*
+ * The representation of a stored user written from its text, for the
+ * default projection (scim_fast.c explains what it splices in).
+ * scim_present_fast_ok(rt): whether the loaded schemas allow it at all
+ * (no attribute returned "never"/"request" but password).
+ * scim_present_fast(): manager_display may be NULL; groups holds ngroups
+ * pairs (id, display).  Returns the length the text needs (snprintf
+ * style), or 0 when this document needs scim_resource_present().
+ */
+int scim_present_fast_ok(const scim_resource_type_t *rt);
+size_t scim_present_fast(const char *doc, size_t len, const char *base_url,
+    const scim_str_t *manager_display, const scim_str_t *groups,
+    size_t ngroups, char *out, size_t size);
 
 
 /* ------------------------------------------------------------- projection */
@@ -355,6 +428,12 @@ int scim_filter_match(const scim_filter_t *f, const scim_resource_type_t *rt,
  */
 int scim_filter_eq_hint(const scim_filter_t *f, const char *const *paths,
     size_t n, const char **value);
+
+/*
+ * 1 when the whole filter is that one "<path> eq <string>" comparison, so
+ * that an index lookup answers it without evaluating it on the document
+ */
+int scim_filter_is_simple_eq(const scim_filter_t *f);
 
 
 /* ------------------------------------------------------------------ patch */

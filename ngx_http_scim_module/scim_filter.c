@@ -1985,3 +1985,21 @@ scim_filter_value_ids(const scim_filter_t *f, json_t *ids)
     return (json_array_append_new(ids, json_stringn(f->text, f->text_len))
             == 0) ? 1 : -1;
 }
+
+
+/*
+ * The whole filter is one "<attrPath> eq <string>" (no value path): an
+ * index hit for that attribute is then the answer, with nothing left to
+ * evaluate.
+ */
+
+int
+scim_filter_is_simple_eq(const scim_filter_t *f)
+{
+    return f != NULL
+           && f->type == SCIM_FN_CMP
+           && f->op == SCIM_OP_EQ
+           && f->vtype == SCIM_FV_STRING
+           && f->path.filter == NULL
+           && f->hint != NULL;
+}

@@ -228,6 +228,21 @@ scim_out_value(scim_out_t *o, const json_t *j, int depth)
 
 
 size_t
+scim_json_string(const char *s, size_t n, char *buf, size_t size)
+{
+    scim_out_t  o;
+
+    o.p = buf;
+    o.end = buf + (buf != NULL ? size : 0);
+    o.len = 0;
+
+    scim_out_string(&o, s, n);
+
+    return o.len;
+}
+
+
+size_t
 scim_json_dumpb(const json_t *j, char *buf, size_t size)
 {
     scim_out_t  o;

@@ -1,0 +1,333 @@
+
+/*
+ * ngx_http_scim_module: the representation of a stored user written from
+ * its text, without building a JSON tree.
+ *
+ * A read of one user (GET /Users/{id}, Entra's userName eq check) spent
+ * most of its time parsing the stored JSON, copying it into the output
+ * tree and serializing that.  With the default projection the answer
+ * differs from the stored text only in a few known places, because the
+ * stored form is this module's own (scim_resource_normalize output,
+ * "id" second, "meta" last with "version" last):
+ *
+ *   - "meta" gains "location" (base_url + "/Users/" + id);
+ *   - the enterprise manager {"value": id} gains "$ref" and the
+ *     manager's current "displayName";
+ *   - the user's groups are appended as "groups".
+ *
+ * Anything else (a password, attributes returned "never" or "request"
+ * in the loaded schemas, a manager or tail of another shape, "$ref"
+ * anywhere) makes scim_present_fast() decline, and the caller takes the
+ * general path, scim_resource_present().  The answer is the same JSON
+ * object as the general path's (t/unit/test_fast.c compares them);
+ * only the order of members may differ.
+ */
+
+
+#include <string.h>
+
+#include "scim_core.h"
+
+
+typedef struct {
+    char    *p;
+    char    *end;
+    size_t   len;
+} scim_buf_t;
+
+
+static void scim_put(scim_buf_t *b, const char *s, size_t n);
+static void scim_put_str(scim_buf_t *b, const char *s, size_t n);
+static int scim_fast_hidden(const scim_attr_t *attrs, size_t n);
+static const char *scim_find(const char *s, size_t len, const char *what);
+static int scim_plain_id(const char *s, size_t n);
+
+
+static void
+scim_put(scim_buf_t *b, const char *s, size_t n)
+{
+    size_t  room;
+
+    b->len += n;
+
+    if (b->p < b->end) {
+        room = (size_t) (b->end - b->p);
+        memcpy(b->p, s, n < room ? n : room);
+        b->p += n < room ? n : room;
+    }
+}
+
+
+/* an escaped JSON string, quotes included */
+
+static void
+scim_put_str(scim_buf_t *b, const char *s, size_t n)
+{
+    size_t  need;
+
+    need = scim_json_string(s, n, b->p,
+                            b->p < b->end ? (size_t) (b->end - b->p) : 0);
+
+    b->len += need;
+
+    if (b->p < b->end) {
+        b->p += need < (size_t) (b->end - b->p) ? need
+                                               : (size_t) (b->end - b->p);
+    }
+}
+
+
+/* attributes whose presence the general path would hide */
+
+static int
+scim_fast_hidden(const scim_attr_t *attrs, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (attrs[i].returned == SCIM_RET_NEVER
+            || attrs[i].returned == SCIM_RET_REQUEST)
+        {
+            if (attrs[i].parent == NULL
+                && strcmp(attrs[i].name, "password") == 0)
+            {
+                /* declined per document instead */
+                continue;
+            }
+
+            return 1;
+        }
+
+        if (attrs[i].type == SCIM_TYPE_COMPLEX
+            && scim_fast_hidden(attrs[i].sub_attrs, attrs[i].n_sub_attrs))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static const char *
+scim_find(const char *s, size_t len, const char *what)
+{
+    size_t       n;
+    const char  *p, *last;
+
+    n = strlen(what);
+
+    if (len < n) {
+        return NULL;
+    }
+
+    last = s + len - n;
+
+    for (p = s; p <= last; p++) {
+        p = memchr(p, what[0], (size_t) (last - p) + 1);
+
+        if (p == NULL) {
+            return NULL;
+        }
+
+        if (memcmp(p, what, n) == 0) {
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* ids put into a "$ref" as they are: no escaping or encoding needed */
+
+static int
+scim_plain_id(const char *s, size_t n)
+{
+    size_t  i;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z')
+              || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+scim_present_fast_ok(const scim_resource_type_t *rt)
+{
+    size_t  i;
+
+    if (rt == NULL || strcmp(rt->name, "User") != 0) {
+        return 0;
+    }
+
+    if (scim_fast_hidden(rt->schema->attrs, rt->schema->n_attrs)) {
+        return 0;
+    }
+
+    for (i = 0; i < rt->n_extensions; i++) {
+        if (scim_fast_hidden(rt->extensions[i]->attrs,
+                             rt->extensions[i]->n_attrs))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+size_t
+scim_present_fast(const char *doc, size_t len, const char *base_url,
+    const scim_str_t *manager_display, const scim_str_t *groups,
+    size_t ngroups, char *out, size_t size)
+{
+    char         ref[1024];
+    size_t       i, base_len, ref_len;
+    scim_buf_t   b;
+    const char  *id, *id_end, *mgr, *mval, *mval_end, *p;
+
+    static const char  head[] = "{\"schemas\":[";
+    static const char  mgr_key[] = "\"manager\":{\"value\":\"";
+    static const char  tail[] = "\"}}";
+
+    if (len < sizeof(head) - 1 + sizeof(tail) - 1
+        || memcmp(doc, head, sizeof(head) - 1) != 0
+        || memcmp(doc + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1)
+           != 0
+        || scim_find(doc, len, "\"password\":") != NULL
+        || scim_find(doc, len, "\"$ref\":") != NULL
+        || scim_find(doc, len, "\"groups\":") != NULL)
+    {
+        return 0;
+    }
+
+    /* the id follows the schemas, which hold only schema URNs */
+
+    p = memchr(doc, ']', len);
+    if (p == NULL || (size_t) (doc + len - p) < sizeof("],\"id\":\"\"")
+        || memcmp(p, "],\"id\":\"", 8) != 0)
+    {
+        return 0;
+    }
+
+    id = p + 8;
+    id_end = memchr(id, '"', (size_t) (doc + len - id));
+
+    if (id_end == NULL || !scim_plain_id(id, (size_t) (id_end - id))) {
+        return 0;
+    }
+
+    /* the manager, if any, exactly as the normalizer stores it */
+
+    mgr = scim_find(doc, len, "\"manager\":");
+    mval = NULL;
+    mval_end = NULL;
+
+    if (mgr != NULL) {
+        if ((size_t) (doc + len - mgr) < sizeof(mgr_key)
+            || memcmp(mgr, mgr_key, sizeof(mgr_key) - 1) != 0)
+        {
+            return 0;
+        }
+
+        mval = mgr + sizeof(mgr_key) - 1;
+        mval_end = memchr(mval, '"', (size_t) (doc + len - mval));
+
+        if (mval_end == NULL || mval_end[1] != '}'
+            || !scim_plain_id(mval, (size_t) (mval_end - mval))
+            || scim_find(mval_end, (size_t) (doc + len - mval_end),
+                         "\"manager\":") != NULL)
+        {
+            return 0;
+        }
+    }
+
+    base_len = strlen(base_url);
+
+    if (base_len + sizeof("/Groups/") + 256 > sizeof(ref)) {
+        return 0;
+    }
+
+    b.p = out;
+    b.end = out + (out != NULL ? size : 0);
+    b.len = 0;
+
+    p = doc;
+
+    if (mgr != NULL) {
+        /* ...{"value":"<id>"  +  ,"$ref":"...","displayName":"..."  +  } */
+
+        scim_put(&b, p, (size_t) (mval_end + 1 - p));
+
+        memcpy(ref, base_url, base_len);
+        memcpy(ref + base_len, "/Users/", 7);
+        memcpy(ref + base_len + 7, mval, (size_t) (mval_end - mval));
+        ref_len = base_len + 7 + (size_t) (mval_end - mval);
+
+        scim_put(&b, ",\"$ref\":", 8);
+        scim_put_str(&b, ref, ref_len);
+
+        if (manager_display != NULL) {
+            scim_put(&b, ",\"displayName\":", 15);
+            scim_put_str(&b, manager_display->s, manager_display->len);
+        }
+
+        p = mval_end + 1;
+    }
+
+    /* ..."version":"W/\"n\""  +  ,"location":"..."  +  }  [groups]  } */
+
+    scim_put(&b, p, (size_t) (doc + len - 2 - p));
+
+    memcpy(ref, base_url, base_len);
+    memcpy(ref + base_len, "/Users/", 7);
+    memcpy(ref + base_len + 7, id, (size_t) (id_end - id));
+    ref_len = base_len + 7 + (size_t) (id_end - id);
+
+    scim_put(&b, ",\"location\":", 12);
+    scim_put_str(&b, ref, ref_len);
+    scim_put(&b, "}", 1);
+
+    if (ngroups) {
+        scim_put(&b, ",\"groups\":[", 11);
+
+        for (i = 0; i < ngroups; i++) {
+            if (!scim_plain_id(groups[2 * i].s, groups[2 * i].len)
+                || groups[2 * i].len > 256)
+            {
+                return 0;
+            }
+
+            scim_put(&b, i ? ",{\"value\":" : "{\"value\":", i ? 10 : 9);
+            scim_put_str(&b, groups[2 * i].s, groups[2 * i].len);
+
+            memcpy(ref, base_url, base_len);
+            memcpy(ref + base_len, "/Groups/", 8);
+            memcpy(ref + base_len + 8, groups[2 * i].s, groups[2 * i].len);
+            ref_len = base_len + 8 + groups[2 * i].len;
+
+            scim_put(&b, ",\"$ref\":", 8);
+            scim_put_str(&b, ref, ref_len);
+            scim_put(&b, ",\"display\":", 11);
+            scim_put_str(&b, groups[2 * i + 1].s, groups[2 * i + 1].len);
+            scim_put(&b, ",\"type\":\"direct\"}", 17);
+        }
+
+        scim_put(&b, "]", 1);
+    }
+
+    scim_put(&b, "}", 1);
+
+    return b.len;
+}
