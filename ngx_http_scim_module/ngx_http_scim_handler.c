@@ -1001,7 +1001,7 @@ ngx_http_scim_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
 void
 ngx_http_scim_reply_raw(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
-    ngx_buf_t *b, ngx_str_t *etag)
+    ngx_buf_t *b, ngx_str_t *etag, ngx_str_t *location)
 {
     ngx_int_t            rc;
     ngx_chain_t          out;
@@ -1027,6 +1027,19 @@ ngx_http_scim_reply_raw(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
         ngx_str_set(&h->key, "ETag");
         h->value = *etag;
         r->headers_out.etag = h;
+    }
+
+    if (location && location->len) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Location");
+        h->value = *location;
+        r->headers_out.location = h;
     }
 
     b->last_buf = (r == r->main) ? 1 : 0;

@@ -165,7 +165,7 @@ void ngx_http_scim_unavailable(ngx_http_scim_ctx_t *ctx);
 ngx_int_t ngx_http_scim_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *json);
 void ngx_http_scim_reply_raw(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
-    ngx_buf_t *b, ngx_str_t *etag);
+    ngx_buf_t *b, ngx_str_t *etag, ngx_str_t *location);
 json_t *ngx_http_scim_track(ngx_http_request_t *r, json_t *json);
 void ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_script_e script, int nkeys, int argc, ngx_str_t *args,

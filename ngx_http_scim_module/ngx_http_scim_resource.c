@@ -83,6 +83,8 @@ static void ngx_http_scim_read(ngx_http_scim_ctx_t *ctx,
     ngx_uint_t status, ngx_http_scim_step_pt step);
 static ngx_int_t ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e,
     ngx_uint_t list);
+static ngx_int_t ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx,
+    ngx_uint_t status, long long seq, redisReply *mgr_display);
 static void ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static ngx_int_t ngx_http_scim_not_modified(ngx_http_scim_ctx_t *ctx,
@@ -888,7 +890,8 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
 static void
 ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    json_t  *out;
+    json_t     *out;
+    ngx_int_t   rc;
 
     if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
         return;
@@ -906,6 +909,19 @@ ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         if (json_array_size(ctx->delta.add) > 0) {
             /* the members' display names are in the store */
             ngx_http_scim_read(ctx, NGX_HTTP_CREATED, ngx_http_scim_get_done);
+            return;
+        }
+
+        rc = ngx_http_scim_fast_written(ctx, NGX_HTTP_CREATED,
+                                        reply->element[1]->integer,
+                                        reply->elements > 2
+                                        ? reply->element[2] : NULL);
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
 
@@ -1138,7 +1154,109 @@ ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
         break;
     }
 
-    ngx_http_scim_reply_raw(ctx, NGX_HTTP_OK, b, &etag);
+    ngx_http_scim_reply_raw(ctx, NGX_HTTP_OK, b, &etag, NULL);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The answer to a user write, from the text just stored: ctx->prefix
+ * plus the version the script appended (the same text a read returns).
+ */
+
+static ngx_int_t
+ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
+    long long seq, redisReply *mgr_display)
+{
+    u_char       *text, *p, *out;
+    size_t        i, n, len, ngroups, size;
+    json_t       *g;
+    ngx_buf_t    *b;
+    ngx_str_t     etag, location;
+    scim_str_t   *groups, md, *mdp;
+
+    if (!ctx->slcf->fast || ctx->projection != NULL || ctx->bulk != NULL
+        || ctx->resource != NGX_HTTP_SCIM_R_USERS)
+    {
+        return NGX_DECLINED;
+    }
+
+    text = ngx_pnalloc(ctx->request->pool, ctx->prefix.len + 64);
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(text, ctx->prefix.data, ctx->prefix.len);
+    p = ngx_sprintf(p, "W/\\\"%L\\\"\"}}", (int64_t) seq);
+    len = p - text;
+
+    mdp = NULL;
+
+    if (mgr_display && mgr_display->type == REDIS_REPLY_STRING) {
+        md.s = mgr_display->str;
+        md.len = mgr_display->len;
+        mdp = &md;
+    }
+
+    ngroups = json_array_size(ctx->related);
+    groups = NULL;
+
+    if (ngroups) {
+        groups = ngx_palloc(ctx->request->pool,
+                            2 * ngroups * sizeof(scim_str_t));
+        if (groups == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < ngroups; i++) {
+            g = json_array_get(ctx->related, i);
+            groups[2 * i].s = json_string_value(json_object_get(g, "value"));
+            groups[2 * i + 1].s = json_string_value(json_object_get(g,
+                                                                "display"));
+
+            if (groups[2 * i].s == NULL || groups[2 * i + 1].s == NULL) {
+                return NGX_DECLINED;
+            }
+
+            groups[2 * i].len = ngx_strlen(groups[2 * i].s);
+            groups[2 * i + 1].len = ngx_strlen(groups[2 * i + 1].s);
+        }
+    }
+
+    size = 2 * len + 1024;
+
+    b = ngx_create_temp_buf(ctx->request->pool, size);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = scim_present_fast((char *) text, len,
+                          (const char *) ctx->base_url.data, mdp, groups,
+                          ngroups, (char *) b->pos, size);
+
+    if (n == 0 || n > size) {
+        return NGX_DECLINED;
+    }
+
+    b->last = b->pos + n;
+
+    out = ngx_pnalloc(ctx->request->pool, NGX_INT_T_LEN + 4
+                                          + ctx->base_url.len
+                                          + sizeof("/Users/") + ctx->id.len);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    etag.data = out;
+    etag.len = ngx_sprintf(out, "W/\"%L\"", (int64_t) seq) - out;
+
+    location.data = out + etag.len;
+    location.len = ngx_sprintf(location.data, "%V/Users/%V", &ctx->base_url,
+                               &ctx->id) - location.data;
+
+    ngx_http_scim_reply_raw(ctx, status, b, &etag,
+                            status == NGX_HTTP_CREATED ? &location : NULL);
 
     return NGX_OK;
 }
@@ -1669,7 +1787,8 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
 static void
 ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    json_t  *out;
+    json_t     *out;
+    ngx_int_t   rc;
 
     if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
         return;
@@ -1697,6 +1816,19 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
             }
 
             ngx_http_scim_read(ctx, NGX_HTTP_OK, ngx_http_scim_get_done);
+            return;
+        }
+
+        rc = ngx_http_scim_fast_written(ctx, NGX_HTTP_OK,
+                                        reply->element[1]->integer,
+                                        reply->elements > 2
+                                        ? reply->element[2] : NULL);
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
 
