@@ -1649,6 +1649,15 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         return;
     }
 
+    /* immutable attributes, once set, keep their value (RFC 7643 2.2) */
+
+    if (scim_resource_check_immutable(ctx->rt, ctx->doc, normalized, &err)
+        != 0)
+    {
+        ngx_http_scim_fail_err(ctx, &err);
+        return;
+    }
+
     pw = json_object_get(normalized, "password");
     oldpw = json_object_get(ctx->doc, "password");
 

@@ -31,8 +31,21 @@
  *    "User" or "Group" in any case (stored canonical), else taken from a
  *    "$ref" containing "/Groups/", else "User"; duplicate values are
  *    kept once (the first);
- *  - canonicalValues are not enforced (RFC 7643 lets clients send other
- *    values, and Entra ID does);
+ *  - canonicalValues are enforced on string values of every attribute
+ *    whose schema lists them (a non-empty list), except the "type"
+ *    sub-attributes of the RFC 7643 schemas (core User and Group,
+ *    enterprise User: emails, phoneNumbers, ims, photos, addresses,
+ *    entitlements, roles, x509Certificates), whose values RFC 7643 calls
+ *    suggestions and where Entra ID sends its own; a value matching a
+ *    canonical value (exactly if the attribute is caseExact, else
+ *    ignoring case) is stored in the schema's spelling;
+ *  - "primary": true may appear on at most one element of a multi-valued
+ *    complex attribute that has a boolean "primary" (RFC 7643 2.4);
+ *  - a missing required attribute is 400 invalidValue, but 400
+ *    mutability in SCIM_INPUT_STORED mode (the document after a PATCH):
+ *    RFC 7644 3.5.2.2, "If an attribute is removed or becomes unassigned
+ *    and is defined as a required attribute ..." (the same for required
+ *    sub-attributes of a complex value);
  *  - a string where a complex value is expected is decoded if it is a
  *    JSON object (or, for a multi-valued attribute, a JSON array).
  */
@@ -47,6 +60,7 @@
 typedef struct {
     const scim_resource_type_t  *rt;
     scim_error_t                *err;
+    scim_input_mode_t            mode;
     unsigned                     group:1;
 } scim_norm_ctx_t;
 
@@ -67,8 +81,20 @@ static int scim_norm_member(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     json_t *v, json_t **out);
 static int scim_norm_simple(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     json_t *v, json_t **out);
+static int scim_norm_canonical(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    json_t *v, json_t **out);
+static int scim_canonical_enforced(const scim_attr_t *a);
+static int scim_norm_primary(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    json_t *arr);
 static int scim_norm_required(scim_norm_ctx_t *ctx, const scim_attr_t *attrs,
     size_t n, json_t *o);
+static int scim_immut_attrs(scim_norm_ctx_t *ctx, const scim_attr_t *attrs,
+    size_t n, json_t *oo, json_t *no);
+static int scim_immut_unset(json_t *v);
+static int scim_immut_equal(const scim_attr_t *a, json_t *x, json_t *y);
+static int scim_immut_one(const scim_attr_t *a, json_t *x, json_t *y);
+static size_t scim_immut_count(const scim_attr_t *a, json_t *arr,
+    json_t *v);
 static int scim_norm_type_error(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     const char *what);
 static int scim_norm_nomem(scim_norm_ctx_t *ctx);
@@ -80,6 +106,8 @@ static json_t *scim_json_get_flat(json_t *top, const char *urn,
     const char *name);
 static json_t *scim_json_decode(json_t *v, int arrays);
 static int scim_ascii_caseeq(const char *a, size_t alen, const char *b,
+    size_t blen);
+static int scim_utf8_caseeq(const char *a, size_t alen, const char *b,
     size_t blen);
 static size_t scim_utf8_decode(const unsigned char *p, size_t n,
     uint32_t *cp);
@@ -110,6 +138,7 @@ scim_resource_normalize(const scim_resource_type_t *rt, json_t *in,
 
     ctx.rt = rt;
     ctx.err = err;
+    ctx.mode = mode;
     ctx.group = (strcmp(rt->schema->id, SCIM_SCHEMA_GROUP) == 0);
 
     len = strlen(rt->schema->id);
@@ -403,6 +432,10 @@ scim_norm_multi(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
             scim_norm_nomem(ctx);
             goto failed;
         }
+    }
+
+    if (scim_norm_primary(ctx, a, arr) != 0) {
+        goto failed;
     }
 
     json_decref(seen);
@@ -743,14 +776,142 @@ scim_norm_simple(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
         return scim_norm_complex(ctx, a, v, out);
 
     default: /* string, reference, binary */
-        if (json_is_string(v)) {
-            break;
+        if (!json_is_string(v)) {
+            return scim_norm_type_error(ctx, a, "a string");
         }
 
-        return scim_norm_type_error(ctx, a, "a string");
+        if (scim_canonical_enforced(a)) {
+            return scim_norm_canonical(ctx, a, v, out);
+        }
+
+        break;
     }
 
     *out = json_incref(v);
+
+    return 0;
+}
+
+
+/* v, a string, must be one of a's canonical values: *out their spelling */
+
+static int
+scim_norm_canonical(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
+    json_t **out)
+{
+    int          k;
+    size_t       i, len, clen, n, room;
+    const char  *s, *c;
+    char         path[1400], list[320];
+
+    s = json_string_value(v);
+    len = json_string_length(v);
+
+    for (i = 0; i < a->n_canonical_values; i++) {
+        c = a->canonical_values[i];
+        clen = strlen(c);
+
+        if (a->case_exact ? (clen == len && memcmp(c, s, len) == 0)
+                          : scim_utf8_caseeq(c, clen, s, len))
+        {
+            *out = json_stringn(c, clen);
+            return (*out == NULL) ? scim_norm_nomem(ctx) : 0;
+        }
+    }
+
+    /* the allowed values, as many as fit, then ", ..." */
+
+    n = 0;
+    list[0] = '\0';
+
+    for (i = 0; i < a->n_canonical_values; i++) {
+        room = sizeof(list) - sizeof(", ...") - n;
+
+        k = snprintf(list + n, room, "%s\"%s\"", (i > 0) ? ", " : "",
+                     a->canonical_values[i]);
+
+        if (k < 0 || (size_t) k >= room) {
+            memcpy(list + n, (n > 0) ? ", ..." : "...",
+                   (n > 0) ? sizeof(", ...") : sizeof("..."));
+            break;
+        }
+
+        n += k;
+    }
+
+    return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                          "attribute \"%.200s\" must be one of %s%s",
+                          scim_norm_path(ctx, a, path, sizeof(path)), list,
+                          a->case_exact ? " (case-sensitive)" : "");
+}
+
+
+/*
+ * Whether a's canonicalValues are a rule: a non-empty list, except on the
+ * "type" sub-attributes of the RFC 7643 schemas, which RFC 7643 calls
+ * suggestions ("work", "home", ...) and where clients send their own.
+ */
+
+static int
+scim_canonical_enforced(const scim_attr_t *a)
+{
+    const char  *id;
+
+    if (a->n_canonical_values == 0) {
+        return 0;
+    }
+
+    if (a->parent != NULL && a->schema != NULL
+        && strcmp(a->name, "type") == 0)
+    {
+        id = a->schema->id;
+
+        if (strcmp(id, SCIM_SCHEMA_USER) == 0
+            || strcmp(id, SCIM_SCHEMA_GROUP) == 0
+            || strcmp(id, SCIM_SCHEMA_ENTERPRISE) == 0)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* RFC 7643 2.4: "primary": true on at most one element of arr */
+
+static int
+scim_norm_primary(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *arr)
+{
+    size_t              i, n;
+    const scim_attr_t  *p;
+    char                path[1400];
+
+    if (a->type != SCIM_TYPE_COMPLEX || a->parent != NULL) {
+        return 0;
+    }
+
+    p = scim_attr_find(a->sub_attrs, a->n_sub_attrs, "primary", 7);
+
+    if (p == NULL || p->type != SCIM_TYPE_BOOLEAN || p->multi_valued) {
+        return 0;
+    }
+
+    n = 0;
+
+    for (i = 0; i < json_array_size(arr); i++) {
+        if (json_is_true(json_object_get(json_array_get(arr, i), p->name))) {
+            n++;
+        }
+    }
+
+    if (n > 1) {
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                              "attribute \"%.200s\" has %zu values with "
+                              "\"primary\": true; at most one may be "
+                              "primary", scim_norm_path(ctx, a, path,
+                                                        sizeof(path)), n);
+    }
 
     return 0;
 }
@@ -776,13 +937,24 @@ scim_norm_required(scim_norm_ctx_t *ctx, const scim_attr_t *attrs, size_t n,
 
         v = json_object_get(o, a->name);
 
-        if (v == NULL
-            || (json_is_string(v) && json_string_length(v) == 0))
+        if (v != NULL
+            && !(json_is_string(v) && json_string_length(v) == 0)
+            && !(json_is_array(v) && json_array_size(v) == 0))
         {
-            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
-                                  "attribute \"%s\" is required",
+            continue;
+        }
+
+        if (ctx->mode == SCIM_INPUT_STORED) {
+            /* RFC 7644 3.5.2.2: removed or unassigned by a PATCH */
+            return scim_error_set(ctx->err, 400, SCIM_ERR_MUTABILITY,
+                                  "attribute \"%s\" is required: it cannot "
+                                  "be removed or left without a value",
                                   scim_norm_path(ctx, a, buf, sizeof(buf)));
         }
+
+        return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                              "attribute \"%s\" is required",
+                              scim_norm_path(ctx, a, buf, sizeof(buf)));
     }
 
     return 0;
@@ -835,6 +1007,261 @@ scim_is_manager(const scim_attr_t *a)
     return a->parent == NULL && a->schema != NULL
            && strcmp(a->name, "manager") == 0
            && strcmp(a->schema->id, SCIM_SCHEMA_ENTERPRISE) == 0;
+}
+
+
+/* ------------------------------------------------------------ immutable */
+
+
+int
+scim_resource_check_immutable(const scim_resource_type_t *rt,
+    json_t *old_doc, json_t *new_doc, scim_error_t *err)
+{
+    size_t                i;
+    json_t               *ob, *nb;
+    scim_norm_ctx_t       ctx;
+    const scim_schema_t  *ext;
+
+    if (rt == NULL || rt->schema == NULL || !json_is_object(new_doc)) {
+        return scim_error_set(err, 500, NULL, "no resource type or document");
+    }
+
+    if (!json_is_object(old_doc)) {
+        return 0;
+    }
+
+    ctx.rt = rt;
+    ctx.err = err;
+    ctx.mode = SCIM_INPUT_STORED;
+    ctx.group = (strcmp(rt->schema->id, SCIM_SCHEMA_GROUP) == 0);
+
+    if (scim_immut_attrs(&ctx, rt->schema->attrs, rt->schema->n_attrs,
+                         old_doc, new_doc)
+        != 0)
+    {
+        return -1;
+    }
+
+    for (i = 0; i < rt->n_extensions; i++) {
+        ext = rt->extensions[i];
+        if (ext == NULL) {
+            continue;
+        }
+
+        ob = scim_json_get_ci(old_doc, ext->id, strlen(ext->id));
+        if (!json_is_object(ob)) {
+            continue;
+        }
+
+        nb = scim_json_get_ci(new_doc, ext->id, strlen(ext->id));
+
+        if (scim_immut_attrs(&ctx, ext->attrs, ext->n_attrs, ob,
+                             json_is_object(nb) ? nb : NULL)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * attrs[0..n) as found in oo (old) and no (new, may be NULL): an immutable
+ * one that had a value must keep it; the sub-attributes of a singular
+ * complex attribute are checked the same way.  Sub-attributes of a
+ * multi-valued attribute are not: elements have no identity to pair old
+ * and new by, and adding or removing elements is allowed (group members).
+ */
+
+static int
+scim_immut_attrs(scim_norm_ctx_t *ctx, const scim_attr_t *attrs, size_t n,
+    json_t *oo, json_t *no)
+{
+    size_t              i;
+    json_t             *ov, *nv;
+    const scim_attr_t  *a;
+    char                path[1400];
+
+    for (i = 0; i < n; i++) {
+        a = &attrs[i];
+
+        if (a->mutability == SCIM_MUT_READONLY
+            || strcmp(a->name, "$ref") == 0)
+        {
+            continue;
+        }
+
+        ov = scim_json_get_ci(oo, a->name, strlen(a->name));
+        nv = scim_json_get_ci(no, a->name, strlen(a->name));
+
+        if (a->mutability == SCIM_MUT_IMMUTABLE) {
+            if (scim_immut_unset(ov)) {
+                continue;
+            }
+
+            if (scim_immut_unset(nv) || !scim_immut_equal(a, ov, nv)) {
+                return scim_error_set(ctx->err, 400, SCIM_ERR_MUTABILITY,
+                                      "attribute \"%.300s\" is immutable: "
+                                      "once set, it cannot be %s",
+                                      scim_norm_path(ctx, a, path,
+                                                     sizeof(path)),
+                                      scim_immut_unset(nv) ? "removed"
+                                                           : "changed");
+            }
+
+            continue;
+        }
+
+        if (a->type == SCIM_TYPE_COMPLEX && !a->multi_valued
+            && a->parent == NULL && json_is_object(ov)
+            && scim_immut_attrs(ctx, a->sub_attrs, a->n_sub_attrs, ov,
+                                json_is_object(nv) ? nv : NULL)
+               != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* absent, null, [] or {}: "not already set" */
+
+static int
+scim_immut_unset(json_t *v)
+{
+    return v == NULL || json_is_null(v)
+           || (json_is_array(v) && json_array_size(v) == 0)
+           || (json_is_object(v) && json_object_size(v) == 0);
+}
+
+
+/* a's values x and y are the same; multi-valued ones in any order */
+
+static int
+scim_immut_equal(const scim_attr_t *a, json_t *x, json_t *y)
+{
+    size_t  i;
+    json_t  *e;
+
+    if (!a->multi_valued || !json_is_array(x) || !json_is_array(y)) {
+        return scim_immut_one(a, x, y);
+    }
+
+    if (json_array_size(x) != json_array_size(y)) {
+        return 0;
+    }
+
+    /* the same multiset: every value as often in x as in y */
+
+    for (i = 0; i < json_array_size(x); i++) {
+        e = json_array_get(x, i);
+
+        if (scim_immut_count(a, x, e) != scim_immut_count(a, y, e)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static size_t
+scim_immut_count(const scim_attr_t *a, json_t *arr, json_t *v)
+{
+    size_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < json_array_size(arr); i++) {
+        if (scim_immut_one(a, json_array_get(arr, i), v)) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+/*
+ * One value (or element) of a: strings compared per caseExact, dateTimes
+ * as instants, numbers as numbers, complex values sub-attribute by
+ * sub-attribute (readOnly ones and "$ref" aside)
+ */
+
+static int
+scim_immut_one(const scim_attr_t *a, json_t *x, json_t *y)
+{
+    long                xn, yn;
+    size_t              i, xl, yl;
+    json_t             *sx, *sy;
+    int64_t             xs, ys;
+    double              xd, yd;
+    const char         *xp, *yp;
+    const scim_attr_t  *sub;
+
+    if (a->type == SCIM_TYPE_COMPLEX && json_is_object(x)
+        && json_is_object(y))
+    {
+        for (i = 0; i < a->n_sub_attrs; i++) {
+            sub = &a->sub_attrs[i];
+
+            if (sub->mutability == SCIM_MUT_READONLY
+                || strcmp(sub->name, "$ref") == 0)
+            {
+                continue;
+            }
+
+            sx = scim_json_get_ci(x, sub->name, strlen(sub->name));
+            sy = scim_json_get_ci(y, sub->name, strlen(sub->name));
+
+            if (scim_immut_unset(sx) != scim_immut_unset(sy)) {
+                return 0;
+            }
+
+            if (!scim_immut_unset(sx) && !scim_immut_equal(sub, sx, sy)) {
+                return 0;
+            }
+        }
+
+        return 1;
+    }
+
+    if (json_is_string(x) && json_is_string(y)) {
+        xp = json_string_value(x);
+        xl = json_string_length(x);
+        yp = json_string_value(y);
+        yl = json_string_length(y);
+
+        if (a->type == SCIM_TYPE_DATETIME
+            && scim_datetime_parse(xp, xl, &xs, &xn) == 0
+            && scim_datetime_parse(yp, yl, &ys, &yn) == 0)
+        {
+            return xs == ys && xn == yn;
+        }
+
+        if (a->case_exact || a->type == SCIM_TYPE_BINARY) {
+            return xl == yl && memcmp(xp, yp, xl) == 0;
+        }
+
+        return scim_utf8_caseeq(xp, xl, yp, yl);
+    }
+
+    if (json_is_integer(x) && json_is_integer(y)) {
+        return json_integer_value(x) == json_integer_value(y);
+    }
+
+    if (json_is_number(x) && json_is_number(y)) {
+        xd = json_number_value(x);
+        yd = json_number_value(y);
+
+        return !(xd < yd) && !(xd > yd);
+    }
+
+    return json_equal(x, y);
 }
 
 
@@ -974,6 +1401,41 @@ scim_ascii_caseeq(const char *a, size_t alen, const char *b, size_t blen)
     }
 
     return 1;
+}
+
+
+/* a and b equal after simple case folding; invalid bytes match only
+   themselves */
+
+static int
+scim_utf8_caseeq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t                i, j, n, m;
+    uint32_t              ca, cb;
+    const unsigned char  *p, *q;
+
+    p = (const unsigned char *) a;
+    q = (const unsigned char *) b;
+
+    for (i = 0, j = 0; i < alen && j < blen; i += n, j += m) {
+        n = scim_utf8_decode(p + i, alen - i, &ca);
+        if (n == 0) {
+            ca = 0x110000 + p[i];           /* no code point */
+            n = 1;
+        }
+
+        m = scim_utf8_decode(q + j, blen - j, &cb);
+        if (m == 0) {
+            cb = 0x110000 + q[j];
+            m = 1;
+        }
+
+        if (ca != cb && scim_fold_cp(ca) != scim_fold_cp(cb)) {
+            return 0;
+        }
+    }
+
+    return i == alen && j == blen;
 }
 
 

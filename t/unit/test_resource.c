@@ -405,8 +405,10 @@ test_shapes(void)
            OUTHDR "\"userName\":\"u\"}",
            "stored: empty block drops its URN from schemas");
     is_str(S("{\"schemas\":[],\"displayName\":\"x\"}"),
-           "ERR 400 invalidValue: attribute \"userName\" is required",
-           "stored: userName still required");
+           "ERR 400 mutability: attribute \"userName\" is required: it "
+           "cannot be removed or left without a value",
+           "stored: userName still required (mutability, RFC 7644 "
+           "3.5.2.2)");
     is_str(norm(user, SCIM_INPUT_REPLACE, "{\"userName\":\"u\"}"),
            "ERR 400 invalidSyntax: \"schemas\" must list \"" CU "\"",
            "replace checks schemas");
