@@ -163,7 +163,7 @@ ngx_http_scim_spc(ngx_http_scim_ctx_t *ctx)
                      "maxOperations", (json_int_t) slcf->bulk_max_ops,
                      "maxPayloadSize",
                      (json_int_t) (slcf->max_body ? slcf->max_body
-                                                  : 1024 * 1024),
+                                                  : NGX_MAX_INT32_VALUE),
                      "filter", "supported", 1,
                      "maxResults", (json_int_t) slcf->max_results,
                      "changePassword", "supported", 1,

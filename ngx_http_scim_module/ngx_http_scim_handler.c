@@ -1143,6 +1143,7 @@ ngx_http_scim_fail_err(ngx_http_scim_ctx_t *ctx, scim_error_t *err)
 {
     json_t              *json;
     ngx_int_t            rc;
+    const char          *allow;
     ngx_http_request_t  *r;
 
     r = ctx->request;
@@ -1177,10 +1178,26 @@ ngx_http_scim_fail_err(ngx_http_scim_ctx_t *ctx, scim_error_t *err)
     }
 
     if (err->status == NGX_HTTP_NOT_ALLOWED) {
-        (void) ngx_http_scim_add_header(r, "Allow",
-                                        ctx->id.len
-                                        ? "GET, PUT, PATCH, DELETE"
-                                        : "GET, POST", NULL);
+        switch (ctx->resource) {
+
+        case NGX_HTTP_SCIM_R_SCHEMAS:
+        case NGX_HTTP_SCIM_R_RESOURCE_TYPES:
+        case NGX_HTTP_SCIM_R_SPC:
+            allow = "GET, HEAD";
+            break;
+
+        case NGX_HTTP_SCIM_R_BULK:
+        case NGX_HTTP_SCIM_R_SEARCH:
+            allow = "POST";
+            break;
+
+        default:
+            allow = ctx->search ? "POST"
+                    : ctx->id.len ? "GET, HEAD, PUT, PATCH, DELETE"
+                    : "GET, HEAD, POST";
+        }
+
+        (void) ngx_http_scim_add_header(r, "Allow", allow, NULL);
     }
 
     if (err->status == NGX_HTTP_SERVICE_UNAVAILABLE) {

@@ -257,7 +257,11 @@ ngx_http_scim_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         break;
 
     default:
-        if (ctx->search || ctx->resource == NGX_HTTP_SCIM_R_SEARCH) {
+        if (ctx->resource == NGX_HTTP_SCIM_R_NONE) {
+            /* refused before routing (401) or no such endpoint */
+            s.len = 0;
+
+        } else if (ctx->search || ctx->resource == NGX_HTTP_SCIM_R_SEARCH) {
             ngx_str_set(&s, "search");
 
         } else if (ctx->resource == NGX_HTTP_SCIM_R_BULK) {

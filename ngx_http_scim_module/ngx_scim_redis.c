@@ -21,7 +21,8 @@
 
 
 #define NGX_SCIM_REDIS_BACKOFF_MIN   100
-#define NGX_SCIM_REDIS_BACKOFF_MAX   5000
+#define NGX_SCIM_REDIS_BACKOFF_MAX   1000
+#define NGX_SCIM_REDIS_ON_DEMAND     100
 
 
 static void ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc);
@@ -216,6 +217,8 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
     {
         return;
     }
+
+    rc->last_attempt = ngx_current_msec;
 
     if (s->unix_path.len) {
         ac = redisAsyncConnectUnix((char *) s->unix_path.data);
@@ -631,6 +634,37 @@ ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
             rc = &server->conns[k];
             server->next = k + 1;
             break;
+        }
+    }
+
+    if (rc == NULL) {
+        /*
+         * No connection: try one now rather than at the next backoff
+         * step, at most every NGX_SCIM_REDIS_ON_DEMAND ms, and queue the
+         * command behind it.  If Redis is back the request succeeds; if
+         * not, the connect fails at once or within connect_timeout.
+         */
+
+        for (i = 0; i < server->nconns; i++) {
+            k = (server->next + i) % server->nconns;
+
+            if (server->conns[k].state == NGX_SCIM_REDIS_DISCONNECTED
+                && server->conns[k].ac == NULL
+                && ngx_current_msec - server->conns[k].last_attempt
+                   >= NGX_SCIM_REDIS_ON_DEMAND)
+            {
+                if (server->conns[k].reconnect.timer_set) {
+                    ngx_del_timer(&server->conns[k].reconnect);
+                }
+
+                ngx_scim_redis_connect(&server->conns[k]);
+
+                if (server->conns[k].state == NGX_SCIM_REDIS_CONNECTING) {
+                    rc = &server->conns[k];
+                }
+
+                break;
+            }
         }
     }
 

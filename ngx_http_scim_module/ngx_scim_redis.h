@@ -88,6 +88,7 @@ struct ngx_scim_redis_conn_s {
                                                   an exiting worker alive
                                                   until answered */
     ngx_msec_t                  backoff;
+    ngx_msec_t                  last_attempt;
 
     unsigned                    want_write:1;
     unsigned                    failed_logged:1;

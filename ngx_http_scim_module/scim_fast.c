@@ -260,7 +260,7 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
     }
 
     b.p = out;
-    b.end = out + (out != NULL ? size : 0);
+    b.end = (out != NULL) ? out + size : NULL;
     b.len = 0;
 
     p = doc;

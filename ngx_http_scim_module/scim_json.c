@@ -233,7 +233,7 @@ scim_json_string(const char *s, size_t n, char *buf, size_t size)
     scim_out_t  o;
 
     o.p = buf;
-    o.end = buf + (buf != NULL ? size : 0);
+    o.end = (buf != NULL) ? buf + size : NULL;
     o.len = 0;
 
     scim_out_string(&o, s, n);
@@ -248,7 +248,7 @@ scim_json_dumpb(const json_t *j, char *buf, size_t size)
     scim_out_t  o;
 
     o.p = buf;
-    o.end = buf + (buf != NULL ? size : 0);
+    o.end = (buf != NULL) ? buf + size : NULL;
     o.len = 0;
 
     if (j == NULL) {
