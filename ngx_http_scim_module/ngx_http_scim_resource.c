@@ -34,6 +34,8 @@ static ngx_int_t ngx_http_scim_arg_str(ngx_http_scim_argv_t *a,
     ngx_str_t *s);
 static ngx_int_t ngx_http_scim_arg_key(ngx_http_scim_argv_t *a,
     ngx_http_scim_ctx_t *ctx, const char *suffix);
+static ngx_int_t ngx_http_scim_arg_doc_key(ngx_http_scim_argv_t *a,
+    ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_arg_int(ngx_http_scim_argv_t *a,
     ngx_int_t n);
 static ngx_int_t ngx_http_scim_arg_json(ngx_http_scim_argv_t *a,
@@ -75,10 +77,14 @@ static void ngx_http_scim_normalize_failed(ngx_http_scim_ctx_t *ctx,
 static void ngx_http_scim_conflict(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 
+static ngx_int_t ngx_http_scim_script_status(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
 static void ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx,
     redisReply *unused);
 static void ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
+static void ngx_http_scim_written(ngx_http_scim_ctx_t *ctx,
+    ngx_uint_t status, redisReply *reply);
 static void ngx_http_scim_read(ngx_http_scim_ctx_t *ctx,
     ngx_uint_t status, ngx_http_scim_step_pt step);
 static ngx_int_t ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e,
@@ -194,6 +200,25 @@ ngx_http_scim_arg_key(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx,
     ngx_memcpy(p + base->len, suffix, len);
 
     return ngx_http_scim_arg(a, p, base->len + len);
+}
+
+
+/* "scim:{T}:<Type>:<id>" */
+
+static ngx_int_t
+ngx_http_scim_arg_doc_key(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(a->pool, ctx->keys.type.len + ctx->id.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(p, ctx->keys.type.data, ctx->keys.type.len),
+               ctx->id.data, ctx->id.len);
+
+    return ngx_http_scim_arg(a, p, ctx->keys.type.len + ctx->id.len);
 }
 
 
@@ -780,6 +805,26 @@ ngx_http_scim_conflict(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 }
 
 
+/* a write script's reply is {status, ...}; NGX_ERROR: answered already */
+
+static ngx_int_t
+ngx_http_scim_script_status(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+        || reply->element[0]->type != REDIS_REPLY_INTEGER)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /* POST /Users, POST /Groups */
 
 void
@@ -837,7 +882,6 @@ ngx_http_scim_create(ngx_http_scim_ctx_t *ctx)
 static void
 ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
 {
-    u_char                *key;
     ngx_http_scim_argv_t   a;
 
     if (ngx_http_scim_serialize(ctx, ctx->newdoc) != NGX_OK
@@ -847,17 +891,7 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         return;
     }
 
-    key = ngx_pnalloc(a.pool, ctx->keys.type.len + ctx->id.len);
-    if (key == NULL) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_memcpy(ngx_cpymem(key, ctx->keys.type.data, ctx->keys.type.len),
-               ctx->id.data, ctx->id.len);
-
-    if (ngx_http_scim_arg(&a, key, ctx->keys.type.len + ctx->id.len)
-        != NGX_OK
+    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx,
@@ -890,15 +924,7 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
 static void
 ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    json_t     *out;
-    ngx_int_t   rc;
-
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    if (ngx_http_scim_script_status(ctx, reply) != NGX_OK) {
         return;
     }
 
@@ -912,45 +938,7 @@ ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
             return;
         }
 
-        rc = ngx_http_scim_fast_written(ctx, NGX_HTTP_CREATED,
-                                        reply->element[1]->integer,
-                                        reply->elements > 2
-                                        ? reply->element[2] : NULL);
-        if (rc == NGX_OK) {
-            return;
-        }
-
-        if (rc == NGX_ERROR) {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_http_scim_set_version(ctx->newdoc, reply->element[1]->integer);
-
-        if (ngx_http_scim_manager_display(ctx->newdoc,
-                                          reply->elements > 2
-                                          ? reply->element[2] : NULL)
-            != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS
-            && json_object_set_new(ctx->newdoc, "members", json_array())
-               != 0)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        out = ngx_http_scim_present(ctx, ctx->newdoc);
-        if (out == NULL) {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_http_scim_reply(ctx, NGX_HTTP_CREATED, out, 2);
+        ngx_http_scim_written(ctx, NGX_HTTP_CREATED, reply);
         return;
 
     case NGX_HTTP_SCIM_STORE_CONFLICT:
@@ -964,6 +952,56 @@ ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
                            "id collision, retry");
         return;
     }
+}
+
+
+/*
+ * The answer to a successful create (201) or replace (200) of what is in
+ * ctx->newdoc; the script's reply is {1, version, manager display}.
+ */
+
+static void
+ngx_http_scim_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
+    redisReply *reply)
+{
+    json_t      *out;
+    ngx_int_t    rc;
+    redisReply  *mgr;
+
+    mgr = reply->elements > 2 ? reply->element[2] : NULL;
+
+    rc = ngx_http_scim_fast_written(ctx, status, reply->element[1]->integer,
+                                    mgr);
+    if (rc == NGX_OK) {
+        return;
+    }
+
+    if (rc == NGX_ERROR) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_set_version(ctx->newdoc, reply->element[1]->integer);
+
+    if (ngx_http_scim_manager_display(ctx->newdoc, mgr) != NGX_OK
+        || (ctx->related
+            && json_object_set(ctx->newdoc, "groups", ctx->related) != 0)
+        || (ctx->resource == NGX_HTTP_SCIM_R_GROUPS
+            && json_object_set_new(ctx->newdoc, "members", json_array())
+               != 0))
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    out = ngx_http_scim_present(ctx, ctx->newdoc);
+    if (out == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_reply(ctx, status, out,
+                        status == NGX_HTTP_CREATED ? 2 : 1);
 }
 
 
@@ -1507,7 +1545,7 @@ ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
 
     ngx_memcpy(p, now, sizeof(now));
 
-    if (ngx_http_scim_arg(&a, NULL, 0) != NGX_OK     /* doc key, below */
+    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "idx:displayName") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
@@ -1533,19 +1571,6 @@ ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
-    }
-
-    {
-        ngx_str_t  *doc_key = a.args->elts;
-
-        doc_key->data = ngx_pnalloc(a.pool, ctx->keys.type.len + ctx->id.len);
-        if (doc_key->data == NULL) {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        doc_key->len = ngx_sprintf(doc_key->data, "%V%V", &ctx->keys.type,
-                                   &ctx->id) - doc_key->data;
     }
 
     ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_REPLACE, 5,
@@ -1685,7 +1710,6 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 static void
 ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
 {
-    u_char                *key;
     ngx_http_scim_argv_t   a;
 
     if (ngx_http_scim_argv_init(&a, ctx, 12) != NGX_OK) {
@@ -1693,17 +1717,7 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
         return;
     }
 
-    key = ngx_pnalloc(a.pool, ctx->keys.type.len + ctx->id.len);
-    if (key == NULL) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_memcpy(ngx_cpymem(key, ctx->keys.type.data, ctx->keys.type.len),
-               ctx->id.data, ctx->id.len);
-
-    if (ngx_http_scim_arg(&a, key, ctx->keys.type.len + ctx->id.len)
-        != NGX_OK
+    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx,
                                  ctx->resource == NGX_HTTP_SCIM_R_USERS
@@ -1732,7 +1746,6 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
 static void
 ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
 {
-    u_char                *key;
     json_t                *meta;
     ngx_http_scim_argv_t   a;
 
@@ -1743,19 +1756,9 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         return;
     }
 
-    key = ngx_pnalloc(a.pool, ctx->keys.type.len + ctx->id.len);
-    if (key == NULL) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_memcpy(ngx_cpymem(key, ctx->keys.type.data, ctx->keys.type.len),
-               ctx->id.data, ctx->id.len);
-
     meta = json_object_get(ctx->newdoc, "meta");
 
-    if (ngx_http_scim_arg(&a, key, ctx->keys.type.len + ctx->id.len)
-        != NGX_OK
+    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx,
                                  ctx->resource == NGX_HTTP_SCIM_R_USERS
@@ -1796,15 +1799,7 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
 static void
 ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    json_t     *out;
-    ngx_int_t   rc;
-
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    if (ngx_http_scim_script_status(ctx, reply) != NGX_OK) {
         return;
     }
 
@@ -1828,44 +1823,7 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
             return;
         }
 
-        rc = ngx_http_scim_fast_written(ctx, NGX_HTTP_OK,
-                                        reply->element[1]->integer,
-                                        reply->elements > 2
-                                        ? reply->element[2] : NULL);
-        if (rc == NGX_OK) {
-            return;
-        }
-
-        if (rc == NGX_ERROR) {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_http_scim_set_version(ctx->newdoc, reply->element[1]->integer);
-
-        if (ngx_http_scim_manager_display(ctx->newdoc,
-                                          reply->elements > 2
-                                          ? reply->element[2] : NULL)
-            != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        if (ctx->related
-            && json_object_set(ctx->newdoc, "groups", ctx->related) != 0)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        out = ngx_http_scim_present(ctx, ctx->newdoc);
-        if (out == NULL) {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_http_scim_reply(ctx, NGX_HTTP_OK, out, 1);
+        ngx_http_scim_written(ctx, NGX_HTTP_OK, reply);
         return;
 
     case NGX_HTTP_SCIM_STORE_NOT_FOUND:
@@ -1935,12 +1893,7 @@ ngx_http_scim_retry_handler(ngx_event_t *ev)
 static void
 ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    if (ngx_http_scim_script_status(ctx, reply) != NGX_OK) {
         return;
     }
 
