@@ -84,7 +84,8 @@ $(MODULE_SO): $(NGX_COPY)/objs/Makefile $(ALL_SRCS)
 
 $(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(CORE_HDRS) t/unit/tap.h
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
+	@echo "  CC  $<"
+	@$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
 
 unit: $(UNIT_BINS)
 

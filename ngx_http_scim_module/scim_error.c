@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "scim_core.h"
+#include "scim_util.h"
 
 
-static size_t scim_error_utf8_seq(const unsigned char *p, size_t n);
 
 
 int
@@ -95,7 +95,7 @@ scim_error_to_json(const scim_error_t *err)
         len = strnlen(err->detail, sizeof(err->detail) - 1);
 
         for (i = 0, j = 0; i < len; /* void */) {
-            n = scim_error_utf8_seq(s + i, len - i);
+            n = scim_utf8_seq(s + i, len - i);
 
             if (n == 0) {
                 detail[j++] = '?';
@@ -130,50 +130,3 @@ failed:
 
 /* the length of the valid UTF-8 sequence at p, 0 if invalid */
 
-static size_t
-scim_error_utf8_seq(const unsigned char *p, size_t n)
-{
-    size_t    len, i;
-    uint32_t  c, min;
-
-    if (p[0] < 0x80) {
-        return (p[0] == 0) ? 0 : 1;
-    }
-
-    if ((p[0] & 0xe0) == 0xc0) {
-        len = 2;
-        c = p[0] & 0x1f;
-        min = 0x80;
-
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        len = 3;
-        c = p[0] & 0x0f;
-        min = 0x800;
-
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        len = 4;
-        c = p[0] & 0x07;
-        min = 0x10000;
-
-    } else {
-        return 0;
-    }
-
-    if (n < len) {
-        return 0;
-    }
-
-    for (i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-        return 0;
-    }
-
-    return len;
-}

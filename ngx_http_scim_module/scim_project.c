@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "scim_core.h"
+#include "scim_util.h"
 
 
 #define SCIM_PROJ_MAX_ITEMS  1024
@@ -103,8 +104,6 @@ static scim_kind_t scim_present_kind(scim_present_ctx_t *ctx,
 static json_t *scim_url(const char *base, const char *path, json_t *id);
 static const scim_schema_t *scim_find_ext(const scim_resource_type_t *rt,
     const char *key, size_t len);
-static int scim_caseeq(const char *a, size_t alen, const char *b,
-    size_t blen);
 
 
 /* ------------------------------------------------------------ projection */
@@ -260,7 +259,7 @@ scim_proj_parse(const scim_resource_type_t *rt, const char *s,
             list->alloc = n;
         }
 
-        schema = scim_caseeq(p, len, rt->schema->id, strlen(rt->schema->id))
+        schema = scim_ascii_caseeq(p, len, rt->schema->id, strlen(rt->schema->id))
                  ? rt->schema : scim_find_ext(rt, p, len);
 
         if (schema != NULL) {
@@ -656,7 +655,7 @@ scim_present_complex(scim_present_ctx_t *ctx, const scim_attr_t *a,
         {
             key = json_object_iter_key(it);
 
-            if (scim_caseeq(key, json_object_iter_key_len(it), sub->name,
+            if (scim_ascii_caseeq(key, json_object_iter_key_len(it), sub->name,
                             strlen(sub->name)))
             {
                 sv = json_object_iter_value(it);
@@ -1198,7 +1197,7 @@ scim_find_ext(const scim_resource_type_t *rt, const char *key, size_t len)
 
     for (i = 0; i < rt->n_extensions; i++) {
         if (rt->extensions[i] != NULL
-            && scim_caseeq(key, len, rt->extensions[i]->id,
+            && scim_ascii_caseeq(key, len, rt->extensions[i]->id,
                            strlen(rt->extensions[i]->id)))
         {
             return rt->extensions[i];
@@ -1209,32 +1208,3 @@ scim_find_ext(const scim_resource_type_t *rt, const char *key, size_t len)
 }
 
 
-static int
-scim_caseeq(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t         i;
-    unsigned char  ca, cb;
-
-    if (alen != blen) {
-        return 0;
-    }
-
-    for (i = 0; i < alen; i++) {
-        ca = (unsigned char) a[i];
-        cb = (unsigned char) b[i];
-
-        if (ca >= 'A' && ca <= 'Z') {
-            ca |= 0x20;
-        }
-
-        if (cb >= 'A' && cb <= 'Z') {
-            cb |= 0x20;
-        }
-
-        if (ca != cb) {
-            return 0;
-        }
-    }
-
-    return 1;
-}

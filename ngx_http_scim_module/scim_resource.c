@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "scim_core.h"
+#include "scim_util.h"
 
 
 typedef struct {
@@ -105,12 +106,8 @@ static json_t *scim_json_get_ci(json_t *o, const char *name, size_t len);
 static json_t *scim_json_get_flat(json_t *top, const char *urn,
     const char *name);
 static json_t *scim_json_decode(json_t *v, int arrays);
-static int scim_ascii_caseeq(const char *a, size_t alen, const char *b,
-    size_t blen);
 static int scim_utf8_caseeq(const char *a, size_t alen, const char *b,
     size_t blen);
-static size_t scim_utf8_decode(const unsigned char *p, size_t n,
-    uint32_t *cp);
 static uint32_t scim_fold_cp(uint32_t c);
 
 
@@ -1373,35 +1370,6 @@ scim_json_decode(json_t *v, int arrays)
 }
 
 
-static int
-scim_ascii_caseeq(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t         i;
-    unsigned char  ca, cb;
-
-    if (alen != blen) {
-        return 0;
-    }
-
-    for (i = 0; i < alen; i++) {
-        ca = (unsigned char) a[i];
-        cb = (unsigned char) b[i];
-
-        if (ca >= 'A' && ca <= 'Z') {
-            ca |= 0x20;
-        }
-
-        if (cb >= 'A' && cb <= 'Z') {
-            cb |= 0x20;
-        }
-
-        if (ca != cb) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
 
 
 /* a and b equal after simple case folding; invalid bytes match only
@@ -1444,60 +1412,6 @@ scim_utf8_caseeq(const char *a, size_t alen, const char *b, size_t blen)
 
 /* the length of the valid sequence at p and its code point, 0 if invalid */
 
-static size_t
-scim_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    size_t    len, i;
-    uint32_t  c, min;
-
-    if (n == 0) {
-        return 0;
-    }
-
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-
-    if ((p[0] & 0xe0) == 0xc0) {
-        len = 2;
-        c = p[0] & 0x1f;
-        min = 0x80;
-
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        len = 3;
-        c = p[0] & 0x0f;
-        min = 0x800;
-
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        len = 4;
-        c = p[0] & 0x07;
-        min = 0x10000;
-
-    } else {
-        return 0;
-    }
-
-    if (n < len) {
-        return 0;
-    }
-
-    for (i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-        return 0;
-    }
-
-    *cp = c;
-
-    return len;
-}
 
 
 int

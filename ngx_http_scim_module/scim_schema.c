@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "scim_core.h"
+#include "scim_util.h"
 
 
 #define SCIM_SCHEMA_MAX_NAME   256
@@ -61,7 +62,6 @@ static void scim_attrs_free(scim_attr_t *attrs, size_t n);
 static json_t *scim_schema_to_json(const scim_schema_t *s);
 static json_t *scim_attr_to_json(const scim_attr_t *a);
 static int scim_registry_push(scim_registry_t *reg, scim_schema_t *s);
-static int scim_ascii_ncaseeq(const char *a, const char *b, size_t n);
 
 
 static const char *const  scim_type_names[] = {
@@ -1268,28 +1268,3 @@ scim_registry_push(scim_registry_t *reg, scim_schema_t *s)
 
 /* 1 if a[0..n) and b[0..n) are equal ignoring ASCII case */
 
-static int
-scim_ascii_ncaseeq(const char *a, const char *b, size_t n)
-{
-    size_t         i;
-    unsigned char  ca, cb;
-
-    for (i = 0; i < n; i++) {
-        ca = (unsigned char) a[i];
-        cb = (unsigned char) b[i];
-
-        if (ca >= 'A' && ca <= 'Z') {
-            ca |= 0x20;
-        }
-
-        if (cb >= 'A' && cb <= 'Z') {
-            cb |= 0x20;
-        }
-
-        if (ca != cb) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
