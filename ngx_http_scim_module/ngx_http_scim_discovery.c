@@ -41,6 +41,13 @@ ngx_http_scim_discovery(ngx_http_scim_ctx_t *ctx)
     reg = ctx->slcf->registry;
     out = NULL;
 
+    if (ctx->has_filter) {
+        /* RFC 7644 4: filtering the discovery endpoints is not allowed */
+        ngx_http_scim_fail(ctx, NGX_HTTP_FORBIDDEN, NULL,
+                           "the discovery endpoints take no filter");
+        return;
+    }
+
     switch (ctx->resource) {
 
     case NGX_HTTP_SCIM_R_SPC:

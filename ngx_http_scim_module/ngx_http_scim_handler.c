@@ -96,6 +96,42 @@ ngx_http_scim_handler(ngx_http_request_t *r)
         return NGX_DONE;
     }
 
+    /* a method the endpoint does not take: answered before any body */
+
+    switch (ctx->resource) {
+
+    case NGX_HTTP_SCIM_R_SCHEMAS:
+    case NGX_HTTP_SCIM_R_RESOURCE_TYPES:
+    case NGX_HTTP_SCIM_R_SPC:
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            ngx_http_discard_request_body(r);
+            ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
+                               "discovery endpoints are read-only");
+            return NGX_DONE;
+        }
+
+        break;
+
+    case NGX_HTTP_SCIM_R_BULK:
+    case NGX_HTTP_SCIM_R_SEARCH:
+        if (r->method != NGX_HTTP_POST) {
+            ngx_http_discard_request_body(r);
+            ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
+                               "only POST is allowed here");
+            return NGX_DONE;
+        }
+
+        break;
+
+    default:
+        if (ctx->search && r->method != NGX_HTTP_POST) {
+            ngx_http_discard_request_body(r);
+            ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
+                               "only POST is allowed on .search");
+            return NGX_DONE;
+        }
+    }
+
     if (r->method & (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH)) {
 
         if (slcf->max_body && r->headers_in.content_length_n > 0
@@ -592,7 +628,7 @@ ngx_http_scim_parse_query(ngx_http_scim_ctx_t *ctx)
 static ngx_int_t
 ngx_http_scim_if_match(ngx_http_scim_ctx_t *ctx)
 {
-    u_char              *p, *last;
+    u_char              *p, *last, *end, *q;
     ngx_int_t            n;
     ngx_http_request_t  *r;
 
@@ -605,25 +641,82 @@ ngx_http_scim_if_match(ngx_http_scim_ctx_t *ctx)
     p = r->headers_in.if_match->value.data;
     last = p + r->headers_in.if_match->value.len;
 
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
     if (last - p == 1 && *p == '*') {
         return NGX_OK;
     }
 
-    if (last - p >= 2 && (p[0] == 'W' || p[0] == 'w') && p[1] == '/') {
-        p += 2;
+    /* a list of entity tags: W/"1", "2", ... (a version we never issued
+       matches nothing) */
+
+    ctx->expect_version = 0;
+    ctx->n_if_match = 0;
+
+    while (p < last) {
+        end = ngx_strlchr(p, last, ',');
+        if (end == NULL) {
+            end = last;
+        }
+
+        q = end;
+
+        while (p < q && *p == ' ') {
+            p++;
+        }
+
+        while (q > p && q[-1] == ' ') {
+            q--;
+        }
+
+        if (q - p >= 2 && (p[0] == 'W' || p[0] == 'w') && p[1] == '/') {
+            p += 2;
+        }
+
+        if (q - p >= 2 && *p == '"' && q[-1] == '"') {
+            p++;
+            q--;
+        }
+
+        n = ngx_atoi(p, q - p);
+
+        if (n != NGX_ERROR
+            && ctx->n_if_match < sizeof(ctx->if_match) / sizeof(ngx_int_t))
+        {
+            ctx->if_match[ctx->n_if_match++] = n;
+        }
+
+        p = end + 1;
     }
 
-    if (last - p >= 2 && *p == '"' && last[-1] == '"') {
-        p++;
-        last--;
+    if (ctx->n_if_match) {
+        ctx->expect_version = ctx->if_match[0];
     }
-
-    n = ngx_atoi(p, last - p);
-
-    /* a version we never issued can only be stale */
-    ctx->expect_version = (n == NGX_ERROR) ? 0 : n;
 
     return NGX_OK;
+}
+
+
+/* whether version is one that If-Match lists */
+
+ngx_int_t
+ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
+{
+    ngx_uint_t  i;
+
+    if (ctx->expect_version < 0) {
+        return 1;
+    }
+
+    for (i = 0; i < ctx->n_if_match; i++) {
+        if (ctx->if_match[i] == version) {
+            return 1;
+        }
+    }
+
+    return ctx->n_if_match == 0 && ctx->expect_version == version;
 }
 
 
@@ -1109,7 +1202,13 @@ ngx_http_scim_reply(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     r = ctx->request;
 
     if (json && resource_headers) {
-        meta = json_object_get(json, "meta");
+        /*
+         * From the whole resource (ctx->headers_from) when the answer is
+         * projected and may lack "meta"
+         */
+
+        meta = json_object_get(ctx->headers_from ? ctx->headers_from : json,
+                               "meta");
 
         v = json_object_get(meta, "version");
         if (json_is_string(v)) {

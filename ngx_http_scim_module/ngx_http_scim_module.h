@@ -118,6 +118,9 @@ struct ngx_http_scim_ctx_s {
     scim_filter_t              *filter_ast;
     scim_projection_t          *projection;
     ngx_int_t                   expect_version; /* If-Match, or -1 */
+    ngx_int_t                   if_match[8];   /* If-Match's list */
+    ngx_uint_t                  n_if_match;
+    json_t                     *headers_from;  /* ETag, Location source */
 
     ngx_uint_t                  total;         /* ids in the store */
     ngx_uint_t                  scanned;
@@ -172,6 +175,8 @@ void ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_step_pt step);
 ngx_int_t ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
+ngx_int_t ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx,
+    ngx_int_t version);
 
 /* ngx_http_scim_discovery.c */
 void ngx_http_scim_discovery(ngx_http_scim_ctx_t *ctx);

@@ -994,6 +994,17 @@ ngx_http_scim_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
         return;
     }
 
+    if (ctx->projection != NULL) {
+        /* the projected answer may lack meta: headers from the whole */
+
+        if (ngx_http_scim_location(ctx, ctx->newdoc) != NGX_OK) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ctx->headers_from = ctx->newdoc;
+    }
+
     out = ngx_http_scim_present(ctx, ctx->newdoc);
     if (out == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -1341,6 +1352,15 @@ ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         return;
     }
 
+    if (ctx->projection != NULL) {
+        if (ngx_http_scim_location(ctx, doc) != NGX_OK) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ctx->headers_from = doc;
+    }
+
     out = ngx_http_scim_present(ctx, doc);
     if (out == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -1424,6 +1444,7 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
         ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
 
         if (ngx_http_scim_members_only(ctx->body)
+            && ctx->n_if_match <= 1
             && scim_patch_apply(ctx->rt, dummy, ctx->body, &ctx->delta, &err)
                == 0
             && json_object_size(dummy) == 0)
@@ -1615,7 +1636,7 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 
     version = ngx_http_scim_doc_version(ctx->doc);
 
-    if (ctx->expect_version >= 0 && version != ctx->expect_version) {
+    if (!ngx_http_scim_if_match_ok(ctx, version)) {
         ngx_http_scim_fail(ctx, NGX_HTTP_PRECONDITION_FAILED, NULL,
                            "the resource changed: its version is W/\"%i\"",
                            version);
@@ -2434,7 +2455,7 @@ ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx)
     ngx_int_t      rc;
     scim_error_t   err;
 
-    if (ctx->has_sort) {
+    if (ctx->has_sort && !ctx->root_search) {
         s = ngx_pnalloc(ctx->request->pool, ctx->sort_by.len + 1);
         if (s == NULL) {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -2469,6 +2490,34 @@ ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx)
 
         if (rc != NGX_DONE) {
             return;
+        }
+
+        if (ctx->has_sort) {
+            /*
+             * One order over users and groups together: the presented
+             * resources sort by the user schema's attribute definitions
+             * (displayName, externalId, meta.* are alike in both)
+             */
+
+            s = ngx_pnalloc(ctx->request->pool, ctx->sort_by.len + 1);
+            if (s == NULL) {
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            ngx_memcpy(s, ctx->sort_by.data, ctx->sort_by.len);
+            s[ctx->sort_by.len] = '\0';
+
+            ngx_memzero(&err, sizeof(scim_error_t));
+
+            if (scim_sort(scim_registry_user(ctx->slcf->registry),
+                          ctx->root_results, (char *) s, ctx->descending,
+                          &err)
+                != 0)
+            {
+                ngx_http_scim_fail_err(ctx, &err);
+                return;
+            }
         }
 
         ngx_http_scim_list_respond(ctx, ctx->root_results,

@@ -29,6 +29,8 @@ typedef struct {
     ngx_uint_t                  errors;
     ngx_uint_t                  fail_on_errors;
     size_t                      current;
+    ngx_str_t                   location;      /* the running operation's
+                                                  resource */
     unsigned                    running:1;
     unsigned                    again:1;
 } ngx_http_scim_bulk_t;
@@ -49,6 +51,8 @@ static json_t *ngx_http_scim_bulk_resolve(ngx_http_scim_bulk_t *b,
     json_t *v);
 static void ngx_http_scim_bulk_respond(ngx_http_scim_bulk_t *b);
 static json_t *ngx_http_scim_member(json_t *obj, const char *name);
+static ngx_int_t ngx_http_scim_message(ngx_http_scim_ctx_t *ctx,
+    const char *urn);
 
 
 #define NGX_HTTP_SCIM_BULK_PREFIX  "bulkId:"
@@ -77,6 +81,47 @@ ngx_http_scim_member(json_t *obj, const char *name)
 }
 
 
+/*
+ * A request body's "schemas", when given, must list its message schema
+ * (SearchRequest, BulkRequest); a body without "schemas" is taken as
+ * that message.
+ */
+
+static ngx_int_t
+ngx_http_scim_message(ngx_http_scim_ctx_t *ctx, const char *urn)
+{
+    size_t   i;
+    json_t  *schemas, *v;
+
+    schemas = ngx_http_scim_member(ctx->body, "schemas");
+
+    if (schemas == NULL || json_is_null(schemas)) {
+        return NGX_OK;
+    }
+
+    if (json_is_string(schemas)
+        && ngx_strcasecmp((u_char *) json_string_value(schemas),
+                          (u_char *) urn) == 0)
+    {
+        return NGX_OK;
+    }
+
+    json_array_foreach(schemas, i, v) {
+        if (json_is_string(v)
+            && ngx_strcasecmp((u_char *) json_string_value(v),
+                              (u_char *) urn) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_SYNTAX,
+                       "\"schemas\" must list \"%s\"", urn);
+
+    return NGX_ERROR;
+}
+
+
 /* POST /Users/.search, /Groups/.search, /.search */
 
 void
@@ -85,6 +130,10 @@ ngx_http_scim_search(ngx_http_scim_ctx_t *ctx)
     json_t      *v;
     ngx_int_t    n;
     const char  *s;
+
+    if (ngx_http_scim_message(ctx, SCIM_SCHEMA_SEARCH) != NGX_OK) {
+        return;
+    }
 
     v = ngx_http_scim_member(ctx->body, "filter");
 
@@ -270,6 +319,10 @@ ngx_http_scim_bulk(ngx_http_scim_ctx_t *ctx)
     size_t                 i;
     json_t                *ops, *v, *op;
     ngx_http_scim_bulk_t  *b;
+
+    if (ngx_http_scim_message(ctx, SCIM_SCHEMA_BULK_REQ) != NGX_OK) {
+        return;
+    }
 
     ops = ngx_http_scim_member(ctx->body, "Operations");
 
@@ -594,6 +647,16 @@ ngx_http_scim_bulk_start(ngx_http_scim_bulk_t *b, size_t i)
         return NGX_ERROR;
     }
 
+    if (method == NGX_HTTP_POST
+        && !json_is_string(ngx_http_scim_member(op, "bulkId")))
+    {
+        /* RFC 7644 3.7: "bulkId" is REQUIRED with POST */
+        ngx_http_scim_bulk_error(b, i, NGX_HTTP_BAD_REQUEST,
+                                 SCIM_ERR_INVALID_SYNTAX,
+                                 "a POST operation needs a \"bulkId\"");
+        return NGX_ERROR;
+    }
+
     if ((method == NGX_HTTP_POST) != (id.len == 0)) {
         ngx_http_scim_bulk_error(b, i, NGX_HTTP_BAD_REQUEST,
                                  SCIM_ERR_INVALID_SYNTAX,
@@ -620,6 +683,24 @@ ngx_http_scim_bulk_start(ngx_http_scim_bulk_t *b, size_t i)
 
     b->current = i;
     ctx->sub = sub;
+
+    /* where the resource is, references resolved, for bodiless answers */
+
+    b->location.len = 0;
+
+    if (id.len) {
+        b->location.data = ngx_pnalloc(r->pool, ctx->base_url.len
+                                                + sizeof("/Groups/")
+                                                + id.len);
+        if (b->location.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->location.len = ngx_sprintf(b->location.data, "%V%s/%V",
+                                      &ctx->base_url, sub->rt->endpoint,
+                                      &id)
+                          - b->location.data;
+    }
 
     if (method == NGX_HTTP_POST) {
         ngx_http_scim_create(sub);
@@ -690,18 +771,12 @@ ngx_http_scim_bulk_record(ngx_http_scim_bulk_t *b, size_t i,
     if (json_is_string(v) && status < NGX_HTTP_BAD_REQUEST) {
         json_object_set(res, "location", v);
 
-    } else if (status < NGX_HTTP_BAD_REQUEST) {
-        v = ngx_http_scim_member(op, "path");
-
-        if (json_is_string(v)) {
-            json_t  *loc;
-
-            loc = json_sprintf("%s%s", (char *) b->main->base_url.data,
-                               json_string_value(v));
-            if (loc) {
-                json_object_set_new(res, "location", loc);
-            }
-        }
+    } else if (status < NGX_HTTP_BAD_REQUEST && b->location.len
+               && i == b->current)
+    {
+        json_object_set_new(res, "location",
+                            json_stringn((char *) b->location.data,
+                                         b->location.len));
     }
 
     ngx_sprintf(buf, "%ui%Z", status);

@@ -390,7 +390,8 @@ json_t *scim_resource_present(const scim_resource_type_t *rt, json_t *doc,
  * Sorts an array of stored documents in place by sort_by (any singular
  * attribute or sub-attribute; for a multi-valued one, RFC 7644 3.4.2.3:
  * the primary value, else the first), ascending unless descending;
- * stable; documents lacking the attribute sort last in either order.
+ * stable; documents lacking the attribute sort as if greater than any
+ * value: last ascending, first descending.
  * -1 with 400 invalidValue for an unknown sort_by or a complex one
  * without a "value" sub-attribute.
  */

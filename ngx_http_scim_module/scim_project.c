@@ -906,7 +906,7 @@ scim_sort_cmp_values(const scim_sort_ctx_t *sc, const scim_sort_key_t *a,
 }
 
 
-/* merge sort: stable, missing values last in either order */
+/* merge sort: stable; missing values last ascending, first descending */
 
 static void
 scim_sort_merge(const scim_sort_ctx_t *sc, scim_sort_key_t **v,
@@ -929,7 +929,9 @@ scim_sort_merge(const scim_sort_ctx_t *sc, scim_sort_key_t **v,
         b = v[j];
 
         if (a->present != b->present) {
-            c = a->present ? -1 : 1;
+            /* a missing value is greater than any: last, or first when
+               descending (RFC 7644 3.4.2.3) */
+            c = (a->present ? -1 : 1) * (sc->descending ? -1 : 1);
 
         } else if (!a->present) {
             c = 0;

@@ -82,6 +82,7 @@ static int scim_norm_member(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     json_t *v, json_t **out);
 static int scim_norm_simple(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     json_t *v, json_t **out);
+static int scim_base64_valid(const char *s, size_t len);
 static int scim_norm_canonical(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     json_t *v, json_t **out);
 static int scim_canonical_enforced(const scim_attr_t *a);
@@ -772,7 +773,17 @@ scim_norm_simple(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
     case SCIM_TYPE_COMPLEX:
         return scim_norm_complex(ctx, a, v, out);
 
-    default: /* string, reference, binary */
+    case SCIM_TYPE_BINARY:
+        /* RFC 7643 2.3.6: base64 (RFC 4648 section 4), padding optional */
+        if (json_is_string(v)
+            && scim_base64_valid(json_string_value(v), json_string_length(v)))
+        {
+            break;
+        }
+
+        return scim_norm_type_error(ctx, a, "base64-encoded binary");
+
+    default: /* string, reference */
         if (!json_is_string(v)) {
             return scim_norm_type_error(ctx, a, "a string");
         }
@@ -787,6 +798,54 @@ scim_norm_simple(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
     *out = json_incref(v);
 
     return 0;
+}
+
+
+/*
+ * base64 of RFC 4648 section 4 (the "+/" alphabet); also accepted: the
+ * URL-safe "-_" alphabet, no padding, and line breaks as PEM certificates
+ * carry them
+ */
+
+static int
+scim_base64_valid(const char *s, size_t len)
+{
+    size_t  i, n, pad;
+
+    n = 0;
+    pad = 0;
+
+    for (i = 0; i < len; i++) {
+        unsigned char  c = (unsigned char) s[i];
+
+        if (c == '\r' || c == '\n') {
+            continue;
+        }
+
+        if (c == '=') {
+            if (++pad > 2) {
+                return 0;
+            }
+
+            continue;
+        }
+
+        if (pad
+            || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                 || (c >= '0' && c <= '9') || c == '+' || c == '/'
+                 || c == '-' || c == '_'))
+        {
+            return 0;
+        }
+
+        n++;
+    }
+
+    if (pad) {
+        return (n + pad) % 4 == 0;
+    }
+
+    return n % 4 != 1;
 }
 
 

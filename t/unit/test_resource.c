@@ -253,7 +253,15 @@ test_errors(void)
     is_str(U(HDR "\"userName\":\"u\",\"x509Certificates\":"
              "[{\"value\":false}]}"),
            "ERR 400 invalidValue: attribute \"x509Certificates.value\" must "
-           "be a string", "binary must be a string");
+           "be base64-encoded binary", "binary must be a base64 string");
+    is_str(U(HDR "\"userName\":\"u\",\"x509Certificates\":"
+             "[{\"value\":\"not base64 !!!\"}]}"),
+           "ERR 400 invalidValue: attribute \"x509Certificates.value\" must "
+           "be base64-encoded binary", "binary: not base64 refused");
+    is_str(U(HDR "\"userName\":\"u\",\"x509Certificates\":"
+             "[{\"value\":\"TUlJ=RFU\"}]}"),
+           "ERR 400 invalidValue: attribute \"x509Certificates.value\" must "
+           "be base64-encoded binary", "binary: padding inside refused");
     is_str(U(HDR "\"userName\":\"u\",\"profileUrl\":{}}"),
            "ERR 400 invalidValue: attribute \"profileUrl\" must be a string",
            "reference must be a string");
