@@ -23,8 +23,11 @@
  *    other filters that match nothing: 400 noTarget;
  *  - replace of a matched element (path with a filter, no sub-attribute)
  *    replaces it, keeping the filter's "eq" values the new one lacks;
- *  - remove on a filter that matches nothing, or of an absent attribute,
- *    succeeds (idempotent, as Entra retries);
+ *  - remove on a value filter that matches nothing: 400 noTarget (RFC
+ *    7644 3.5.2), but for the manager (Entra's manager[value eq "id"],
+ *    idempotent as Entra retries); remove of an absent attribute without
+ *    a filter succeeds;
+ *  - values added with more than one "primary": true: 400 invalidValue;
  *  - remove with a path and a "value" (Entra's member removal, also
  *    accepted for other multi-valued attributes) removes the listed
  *    values: elements whose "value" equals an item's "value" (per
@@ -54,6 +57,7 @@
 #include <strings.h>
 
 #include "scim_path.h"
+#include "scim_util.h"
 
 
 #define SCIM_PATCH_MAX_DEPTH  8
@@ -119,6 +123,7 @@ static int scim_patch_remove_values(json_t *arr, json_t *value,
     const scim_attr_t *def);
 static char *scim_patch_value_key(json_t *v, int case_exact);
 static void scim_patch_primary(json_t *arr, json_t *keep);
+static int scim_patch_no_target(scim_patch_t *ctx, const char *name);
 static int scim_patch_nomem(scim_patch_t *ctx);
 static int scim_patch_spend(scim_patch_t *ctx, size_t n);
 
@@ -610,6 +615,10 @@ scim_patch_plain(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
 
     c = scim_patch_container(ctx, res, !removing);
     if (c == NULL) {
+        if (op == SCIM_PATCH_REMOVE) {
+            return scim_patch_no_target(ctx, name);
+        }
+
         return removing ? 0 : -1;
     }
 
@@ -737,6 +746,10 @@ scim_patch_sub(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
 
     c = scim_patch_container(ctx, res, !removing);
     if (c == NULL) {
+        if (op == SCIM_PATCH_REMOVE) {
+            return scim_patch_no_target(ctx, name);
+        }
+
         return removing ? 0 : -1;
     }
 
@@ -839,6 +852,25 @@ scim_patch_sub(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
 /* -------------------------------------------- attr[filter][.sub] */
 
 
+/*
+ * A remove whose value filter matches nothing: 400 noTarget (RFC 7644
+ * 3.5.2), except the manager's: Entra removes manager[value eq "id"]
+ * again on retries, and gone is what it wants
+ */
+
+static int
+scim_patch_no_target(scim_patch_t *ctx, const char *name)
+{
+    if (name != NULL && scim_ascii_caseeq(name, strlen(name), "manager", 7)) {
+        return 0;
+    }
+
+    return scim_error_set(ctx->err, 400, SCIM_ERR_NO_TARGET,
+                          "no value of \"%s\" matches the filter",
+                          name != NULL ? name : "?");
+}
+
+
 static int
 scim_patch_filtered(scim_patch_t *ctx, scim_patch_op_t op,
     const scim_path_t *p, json_t *value)
@@ -860,6 +892,10 @@ scim_patch_filtered(scim_patch_t *ctx, scim_patch_op_t op,
 
     c = scim_patch_container(ctx, res, !removing);
     if (c == NULL) {
+        if (op == SCIM_PATCH_REMOVE) {
+            return scim_patch_no_target(ctx, name);
+        }
+
         return removing ? 0 : -1;
     }
 
@@ -985,6 +1021,10 @@ scim_patch_filtered(scim_patch_t *ctx, scim_patch_op_t op,
     }
 
     if (removing) {
+        if (nmatch == 0 && op == SCIM_PATCH_REMOVE) {
+            return scim_patch_no_target(ctx, name);
+        }
+
         if (is_arr && json_array_size(ex) == 0) {
             scim_json_del_ci(c, name);
         }
@@ -1588,6 +1628,15 @@ scim_patch_append(scim_patch_t *ctx, json_t *container, const char *name,
         if (json_is_object(c)
             && scim_json_bool(scim_json_get_ci(c, "primary")) == 1)
         {
+            if (last != NULL) {
+                /* RFC 7643 2.4: "true" at most once */
+                json_decref(seen);
+                return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                                      "the values added to \"%s\" have more "
+                                      "than one \"primary\": true",
+                                      def != NULL ? def->name : "?");
+            }
+
             last = c;
         }
     }

@@ -597,10 +597,27 @@ test_semantics(void)
         "'type':'home'}]}",
         "remove a sub-attribute by filter");
 
-    patch_ok(user, "{'userName':'u','emails':[{'value':'a@x'}]}",
+    patch_err(user, "{'userName':'u','emails':[{'value':'a@x'}]}",
         OPS "{'op':'remove','path':'emails[type eq \\'work\\'].value'}]}",
-        "{'userName':'u','emails':[{'value':'a@x'}]}",
-        "remove on a filter that matches nothing succeeds");
+        400, "noTarget", NULL,
+        "remove on a filter that matches nothing: noTarget");
+    patch_err(user, "{'userName':'u'}",
+        OPS "{'op':'remove','path':'phoneNumbers[type eq \\'fax\\']'}]}",
+        400, "noTarget", NULL,
+        "remove on a filter of an absent attribute: noTarget");
+    patch_ok(user, "{'userName':'u'}",
+        OPS "{'op':'remove','path':'phoneNumbers'}]}",
+        "{'userName':'u'}",
+        "remove of an absent attribute without a filter succeeds");
+    patch_ok(user, "{'userName':'u','" ENT "':{'manager':{'value':'m1'}}}",
+        OPS "{'op':'Remove','path':'manager[value eq \\'m2\\']'}]}",
+        "{'userName':'u','" ENT "':{'manager':{'value':'m1'}}}",
+        "manager[value eq other]: Entra's idempotent removal succeeds");
+    patch_err(user, "{'userName':'u'}",
+        OPS "{'op':'add','path':'emails','value':[{'value':'a@x',"
+        "'primary':true},{'value':'b@x','primary':'True'}]}]}",
+        400, "invalidValue", NULL,
+        "add of two primary values at once: invalidValue");
 
     patch_ok(user, "{'userName':'u','emails':[{'value':'a@x'}]}",
         OPS "{'op':'remove','path':'emails[value eq \\'a@x\\'].value'}]}",
@@ -973,7 +990,7 @@ test_errors(void)
         ops = json_array();
         for (i = 0; i < 600; i++) {
             json_array_append_new(ops, J("{'op':'remove','path':"
-                                         "'emails[value eq \\'none\\']'}"));
+                                         "'emails[value co \\'@\\'].display'}"));
         }
 
         body = json_pack("{so}", "Operations", ops);
