@@ -140,6 +140,7 @@ struct ngx_http_scim_ctx_s {
     unsigned                    members_only:1;
     unsigned                    failing:1;
     unsigned                    root_search:1;
+    unsigned                    filter_location:1;
     json_t                     *root_results;  /* root .search: presented
                                                   users, then groups */
 };

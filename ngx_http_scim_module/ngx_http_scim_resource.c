@@ -50,8 +50,10 @@ static void ngx_http_scim_run(ngx_http_scim_ctx_t *ctx,
 
 static const char *ngx_http_scim_type(ngx_http_scim_ctx_t *ctx);
 static const char *ngx_http_scim_name_attr(ngx_http_scim_ctx_t *ctx);
-static json_t *ngx_http_scim_parse_doc(ngx_http_scim_ctx_t *ctx,
+static json_t *ngx_http_scim_parse_raw(ngx_http_scim_ctx_t *ctx,
     const char *s, size_t len);
+static json_t *ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx,
+    redisReply *e, ngx_uint_t members);
 static json_t *ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx,
     redisReply *e, ngx_uint_t members);
 static ngx_int_t ngx_http_scim_manager_display(json_t *doc,
@@ -363,8 +365,10 @@ ngx_http_scim_name_attr(ngx_http_scim_ctx_t *ctx)
 }
 
 
+/* a stored document (new reference), or NULL */
+
 static json_t *
-ngx_http_scim_parse_doc(ngx_http_scim_ctx_t *ctx, const char *s, size_t len)
+ngx_http_scim_parse_raw(ngx_http_scim_ctx_t *ctx, const char *s, size_t len)
 {
     json_t  *doc;
 
@@ -377,8 +381,9 @@ ngx_http_scim_parse_doc(ngx_http_scim_ctx_t *ctx, const char *s, size_t len)
         return NULL;
     }
 
-    return ngx_http_scim_track(ctx->request, doc);
+    return doc;
 }
+
 
 
 /*
@@ -389,7 +394,7 @@ ngx_http_scim_parse_doc(ngx_http_scim_ctx_t *ctx, const char *s, size_t len)
  */
 
 static json_t *
-ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
+ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx, redisReply *e,
     ngx_uint_t members)
 {
     size_t       i;
@@ -397,7 +402,7 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
     redisReply  *id, *type, *display;
 
     if (e->type == REDIS_REPLY_STRING) {
-        return ngx_http_scim_parse_doc(ctx, e->str, e->len);
+        return ngx_http_scim_parse_raw(ctx, e->str, e->len);
     }
 
     if (e->type != REDIS_REPLY_ARRAY || e->elements < 1
@@ -406,23 +411,20 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
         return NULL;
     }
 
-    doc = ngx_http_scim_parse_doc(ctx, e->element[0]->str,
+    doc = ngx_http_scim_parse_raw(ctx, e->element[0]->str,
                                   e->element[0]->len);
     if (doc == NULL) {
         return NULL;
     }
 
-    if (ctx->filter_ast != NULL
-        && ngx_http_scim_location(ctx, doc) != NGX_OK)
+    if ((ctx->filter_location
+         && ngx_http_scim_location(ctx, doc) != NGX_OK)
+        || (ctx->resource == NGX_HTTP_SCIM_R_USERS
+            && ngx_http_scim_manager_display(doc, e->elements > 1
+                                                  ? e->element[1] : NULL)
+               != NGX_OK))
     {
-        return NULL;
-    }
-
-    if (ctx->resource == NGX_HTTP_SCIM_R_USERS
-        && ngx_http_scim_manager_display(doc, e->elements > 1
-                                              ? e->element[1] : NULL)
-           != NGX_OK)
-    {
+        json_decref(doc);
         return NULL;
     }
 
@@ -436,6 +438,7 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
 
     list = json_array();
     if (list == NULL) {
+        json_decref(doc);
         return NULL;
     }
 
@@ -466,6 +469,7 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
 
         if (item == NULL || json_array_append_new(list, item) != 0) {
             json_decref(list);
+            json_decref(doc);
             return NULL;
         }
     }
@@ -475,10 +479,22 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
                             ? "groups" : "members", list)
         != 0)
     {
+        json_decref(doc);
         return NULL;
     }
 
     return doc;
+}
+
+
+/* the same, freed with the request */
+
+static json_t *
+ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
+    ngx_uint_t members)
+{
+    return ngx_http_scim_track(ctx->request,
+                               ngx_http_scim_expand_raw(ctx, e, members));
 }
 
 
@@ -2029,6 +2045,12 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                                : ngx_http_scim_group_hints,
                                4, &value);
 
+    /* meta.location is made for the documents only if the filter names it */
+    ctx->filter_location = ngx_strlcasestrn(ctx->filter.data,
+                                            ctx->filter.data + ctx->filter.len,
+                                            (u_char *) "location", 8 - 1)
+                           != NULL;
+
     /* filters on members evaluate against the member lists */
     if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS
         && ngx_strlcasestrn(ctx->filter.data,
@@ -2348,7 +2370,10 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
             continue;
         }
 
-        doc = ngx_http_scim_expand(ctx, reply->element[i], ctx->want_members);
+        /* a document that does not match is freed at once */
+
+        doc = ngx_http_scim_expand_raw(ctx, reply->element[i],
+                                       ctx->want_members);
         if (doc == NULL) {
             continue;
         }
@@ -2356,8 +2381,15 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         if (ctx->filter_ast == NULL
             || scim_filter_match(ctx->filter_ast, ctx->rt, doc))
         {
-            json_array_append(ctx->matches, doc);
+            if (json_array_append_new(ctx->matches, doc) != 0) {
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            continue;
         }
+
+        json_decref(doc);
     }
 
     ctx->scanned += reply->elements - 1;
