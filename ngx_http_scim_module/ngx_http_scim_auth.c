@@ -30,15 +30,17 @@ static ngx_int_t ngx_http_scim_hex_digest(u_char *dst, u_char *src,
 
 ngx_int_t
 ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
-    ngx_array_t **tokens)
+    ngx_array_t **tokens, ngx_flag_t *bound)
 {
-    u_char       *buf, *p, *last, *line, *end, *digest;
+    u_char       *buf, *p, *last, *line, *end, *digest, *sp;
     size_t        size;
     ssize_t       n;
     ngx_fd_t      fd;
     ngx_uint_t    lineno;
     ngx_file_t    f;
     ngx_array_t  *a;
+
+    ngx_http_scim_token_t  *t;
 
     fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
@@ -81,13 +83,14 @@ ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
     ngx_close_file(fd);
     fd = NGX_INVALID_FILE;
 
-    a = ngx_array_create(cf->pool, 4, NGX_HTTP_SCIM_TOKEN_LEN);
+    a = ngx_array_create(cf->pool, 4, sizeof(ngx_http_scim_token_t));
     if (a == NULL) {
         return NGX_ERROR;
     }
 
     last = buf + n;
     lineno = 0;
+    *bound = 0;
 
     for (p = buf; p < last; p = end + 1) {
         lineno++;
@@ -114,9 +117,45 @@ ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
             continue;
         }
 
-        digest = ngx_array_push(a);
-        if (digest == NULL) {
+        t = ngx_array_push(a);
+        if (t == NULL) {
             return NGX_ERROR;
+        }
+
+        ngx_memzero(t, sizeof(ngx_http_scim_token_t));
+        digest = t->digest;
+
+        /* "<tenant> <token>": the token opens that tenant only */
+
+        for (sp = line; sp < p && *sp != ' ' && *sp != '\t'; sp++) {
+            /* void */
+        }
+
+        if (sp < p) {
+            t->tenant.len = sp - line;
+            t->tenant.data = ngx_pstrdup(cf->pool, &(ngx_str_t) {
+                                             sp - line, line });
+            if (t->tenant.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            line = sp;
+
+            while (line < p && (*line == ' ' || *line == '\t')) {
+                line++;
+            }
+
+            for (sp = line; sp < p; sp++) {
+                if (*sp == ' ' || *sp == '\t') {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "scim_bearer_token_file \"%V\": "
+                                       "line %ui: expected \"<token>\" or "
+                                       "\"<tenant> <token>\"", file, lineno);
+                    return NGX_ERROR;
+                }
+            }
+
+            *bound = 1;
         }
 
         if (p - line > 7 && ngx_strncmp(line, "sha256:", 7) == 0) {
@@ -187,16 +226,22 @@ ngx_http_scim_hex_digest(u_char *dst, u_char *src, size_t len)
 }
 
 
-/* NGX_OK, or NGX_DECLINED: not authenticated */
+/*
+ * NGX_OK, or NGX_DECLINED: not authenticated.  A token bound to a tenant
+ * ("<tenant> <token>" in the file) opens that tenant only: the location's
+ * scim_tenant is evaluated for it.
+ */
 
 ngx_int_t
 ngx_http_scim_authenticate(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf)
 {
-    u_char           *p, *last;
-    u_char            digest[NGX_HTTP_SCIM_TOKEN_LEN], *t;
-    ngx_uint_t        i, match;
-    ngx_table_elt_t  *h;
+    u_char                  *p, *last;
+    u_char                   digest[NGX_HTTP_SCIM_TOKEN_LEN];
+    ngx_str_t                tenant;
+    ngx_uint_t               i, match, same;
+    ngx_table_elt_t         *h;
+    ngx_http_scim_token_t   *t;
 
     if (slcf->auth_off) {
         return NGX_OK;
@@ -229,14 +274,29 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    ngx_str_set(&tenant, "default");
+
+    if (slcf->tokens_bound && slcf->tenant
+        && ngx_http_complex_value(r, slcf->tenant, &tenant) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     SHA256(p, last - p, digest);
+
+    /* every token compared, in constant time, whatever matches */
 
     match = 0;
     t = slcf->tokens->elts;
 
     for (i = 0; i < slcf->tokens->nelts; i++) {
-        match |= (CRYPTO_memcmp(digest, t + i * NGX_HTTP_SCIM_TOKEN_LEN,
-                                NGX_HTTP_SCIM_TOKEN_LEN) == 0);
+        same = (t[i].tenant.len == 0
+                || (t[i].tenant.len == tenant.len
+                    && ngx_memcmp(t[i].tenant.data, tenant.data, tenant.len)
+                       == 0));
+
+        match |= (CRYPTO_memcmp(digest, t[i].digest, NGX_HTTP_SCIM_TOKEN_LEN)
+                  == 0) & same;
     }
 
     return match ? NGX_OK : NGX_DECLINED;

@@ -399,6 +399,10 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->redis_timeout, prev->redis_timeout, 2000);
     ngx_conf_merge_ptr_value(conf->tenant, prev->tenant, NULL);
     ngx_conf_merge_ptr_value(conf->base_url, prev->base_url, NULL);
+    if (conf->tokens == NGX_CONF_UNSET_PTR) {
+        conf->tokens_bound = prev->tokens_bound;
+    }
+
     ngx_conf_merge_ptr_value(conf->tokens, prev->tokens, NULL);
     ngx_conf_merge_value(conf->auth_off, prev->auth_off, 0);
     ngx_conf_merge_ptr_value(conf->extensions, prev->extensions, NULL);
@@ -631,7 +635,10 @@ ngx_http_scim_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     slcf->auth_off = 0;
 
-    if (ngx_http_scim_load_tokens(cf, &value[1], &slcf->tokens) != NGX_OK) {
+    if (ngx_http_scim_load_tokens(cf, &value[1], &slcf->tokens,
+                                  &slcf->tokens_bound)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

@@ -22,6 +22,12 @@
 
 
 typedef struct {
+    u_char                      digest[NGX_HTTP_SCIM_TOKEN_LEN];
+    ngx_str_t                   tenant;        /* empty: any tenant */
+} ngx_http_scim_token_t;
+
+
+typedef struct {
     ngx_array_t                 servers;       /* ngx_scim_redis_server_t * */
     ngx_scim_redis_script_t    *scripts;
     ngx_uint_t                  nscripts;
@@ -41,8 +47,9 @@ typedef struct {
     ngx_http_complex_value_t   *tenant;
     ngx_http_complex_value_t   *base_url;
 
-    ngx_array_t                *tokens;        /* u_char[32] digests;
+    ngx_array_t                *tokens;        /* ngx_http_scim_token_t;
                                                   NULL: not set */
+    ngx_flag_t                  tokens_bound;  /* some name a tenant */
     ngx_flag_t                  auth_off;
 
     ngx_array_t                *extensions;    /* ngx_str_t file names */
@@ -151,7 +158,7 @@ extern ngx_module_t  ngx_http_scim_module;
 
 /* ngx_http_scim_auth.c */
 ngx_int_t ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
-    ngx_array_t **tokens);
+    ngx_array_t **tokens, ngx_flag_t *bound);
 ngx_int_t ngx_http_scim_authenticate(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
 ngx_int_t ngx_http_scim_hash_password(ngx_http_request_t *r, json_t *doc);
