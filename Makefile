@@ -29,7 +29,7 @@ UNIT_LIBS   := -ljansson -lm
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS    := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
-               redis-server gcc make perl wrk
+               redis-server redis-tools gcc make perl openssl wrk
 
 # -Wextra on our sources; nginx's own cflags stay as Debian has them.
 NGX_CC_OPT  := -g -O2 -Wextra -Wno-unused-parameter \
@@ -91,7 +91,7 @@ unit: $(UNIT_BINS)
 
 test: deps
 	$(MAKE) build unit
-	prove -f t/*.t $(UNIT_BINS)
+	prove -j2 -f t/*.t $(UNIT_BINS)
 
 run: deps
 	$(MAKE) build
