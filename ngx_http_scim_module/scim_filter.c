@@ -29,8 +29,11 @@
  *    strings on either side, integers and decimals numerically,
  *    dateTimes chronologically (offsets, fractions), falling back to
  *    strings when a side is not a dateTime;
- *  - gt/ge/lt/le on a boolean or binary attribute: 400 invalidFilter
- *    (RFC 7644 3.4.2.2) when the type is known at parse time;
+ *  - when the type is known at parse time, a comparison that cannot
+ *    hold is 400 invalidFilter (scim_filter_check_type): gt/ge/lt/le on
+ *    a boolean or binary attribute (RFC 7644 3.4.2.2) or a complex one
+ *    without "value", co/sw/ew on a boolean, a value of the wrong kind
+ *    (meta.created gt "yesterday", level gt "many", hired lt 12);
  *  - attributes that are never returned (password) never match, so that
  *    a filter cannot probe them.
  */
@@ -113,6 +116,9 @@ static scim_filter_t *scim_filter_parse_unary(scim_lexer_t *lx,
     const scim_attr_t *parent);
 static scim_filter_t *scim_filter_parse_attrexp(scim_lexer_t *lx,
     const scim_attr_t *parent);
+static int scim_filter_check_type(scim_lexer_t *lx, scim_filter_t *f,
+    const scim_attr_t *parent, size_t oppos, size_t vpos);
+static const char *scim_filter_type_name(scim_type_t type);
 static int scim_filter_parse_value(scim_lexer_t *lx, scim_filter_t *f);
 static int scim_filter_parse_string(scim_lexer_t *lx, scim_filter_t *f);
 static int scim_filter_set_hint(scim_lexer_t *lx, scim_filter_t *f);
@@ -575,11 +581,9 @@ scim_filter_parse_unary(scim_lexer_t *lx, const scim_attr_t *parent)
 static scim_filter_t *
 scim_filter_parse_attrexp(scim_lexer_t *lx, const scim_attr_t *parent)
 {
-    int                 op;
-    size_t              save, ws, wlen, oppos;
-    scim_filter_t      *f;
-    scim_path_res_t     res;
-    const scim_attr_t  *leaf;
+    int             op;
+    size_t          save, ws, wlen, oppos, vpos;
+    scim_filter_t  *f;
 
     f = scim_filter_node(lx, SCIM_FN_CMP);
     if (f == NULL) {
@@ -636,6 +640,10 @@ scim_filter_parse_attrexp(scim_lexer_t *lx, const scim_attr_t *parent)
     f->op = (scim_fop_t) op;
     lx->pos += 2;
 
+    for (vpos = lx->pos; vpos < lx->len && scim_is_ws(lx->s[vpos]); vpos++) {
+        /* void */
+    }
+
     if (f->op != SCIM_OP_PR) {
         if (scim_filter_parse_value(lx, f) != 0) {
             scim_filter_free(f);
@@ -643,30 +651,11 @@ scim_filter_parse_attrexp(scim_lexer_t *lx, const scim_attr_t *parent)
         }
     }
 
-    /* RFC 7644 3.4.2.2: gt/ge/lt/le on boolean and binary: invalidFilter */
-
-    if (lx->rt != NULL && f->op >= SCIM_OP_GT && f->op <= SCIM_OP_LE) {
-        scim_path_resolve(lx->rt, parent, lx->in_brackets, &f->path, &res);
-
-        leaf = (res.sub != NULL) ? res.sub
-               : (f->path.sub == NULL) ? res.attr : NULL;
-
-        if (leaf != NULL && leaf->type == SCIM_TYPE_COMPLEX) {
-            leaf = scim_attr_find(leaf->sub_attrs, leaf->n_sub_attrs,
-                                  "value", 5);
-        }
-
-        if (leaf != NULL && (leaf->type == SCIM_TYPE_BOOLEAN
-                             || leaf->type == SCIM_TYPE_BINARY))
-        {
-            scim_lex_error(lx, oppos, "\"%s\" is not allowed on %s "
-                           "attribute \"%s\"", scim_fop_names[f->op],
-                           leaf->type == SCIM_TYPE_BOOLEAN ? "boolean"
-                                                           : "binary",
-                           leaf->name);
-            scim_filter_free(f);
-            return NULL;
-        }
+    if (lx->rt != NULL && f->op != SCIM_OP_PR
+        && scim_filter_check_type(lx, f, parent, oppos, vpos) != 0)
+    {
+        scim_filter_free(f);
+        return NULL;
     }
 
     if (scim_filter_set_hint(lx, f) != 0) {
@@ -675,6 +664,155 @@ scim_filter_parse_attrexp(scim_lexer_t *lx, const scim_attr_t *parent)
     }
 
     return f;
+}
+
+
+/*
+ * The comparison against the attribute's type, when the type is known
+ * at parse time (RFC 7644 3.4.2.2, "Any malformed filter -> 400"):
+ *  - gt/ge/lt/le on a boolean or binary attribute, or on a complex one
+ *    without a "value" sub-attribute (name, meta);
+ *  - co/sw/ew on a boolean;
+ *  - a value of the wrong kind: a dateTime attribute compared (eq, ne,
+ *    gt, ge, lt, le) with what is no xsd:dateTime, quoted or not; an
+ *    integer or decimal one with what is no number ("12" is one); a
+ *    boolean one with anything but true/false ("True", "false", quoted
+ *    or not, in any case, as Entra writes them).
+ * "eq null" and "ne null" test presence and take any attribute; co, sw
+ * and ew on a dateTime compare its text.  Strings, references and
+ * binaries take any value (userName eq 123 compares the text "123").
+ */
+
+static int
+scim_filter_check_type(scim_lexer_t *lx, scim_filter_t *f,
+    const scim_attr_t *parent, size_t oppos, size_t vpos)
+{
+    size_t              n;
+    const char         *want, *op;
+    scim_path_res_t     res;
+    const scim_attr_t  *leaf, *attr;
+
+    scim_path_resolve(lx->rt, parent, lx->in_brackets, &f->path, &res);
+
+    attr = (res.sub != NULL) ? res.sub
+           : (f->path.sub == NULL) ? res.attr : NULL;
+
+    if (attr == NULL) {
+        /* an attribute no schema defines: compared as found */
+        return 0;
+    }
+
+    leaf = attr;
+
+    if (leaf->type == SCIM_TYPE_COMPLEX) {
+        leaf = scim_attr_find(leaf->sub_attrs, leaf->n_sub_attrs, "value", 5);
+    }
+
+    op = scim_fop_names[f->op];
+
+    if (f->op >= SCIM_OP_GT && f->op <= SCIM_OP_LE) {
+
+        if (leaf == NULL) {
+            return scim_lex_error(lx, oppos, "\"%s\" is not allowed on "
+                                  "complex attribute \"%s\"", op,
+                                  attr->name);
+        }
+
+        if (leaf->type == SCIM_TYPE_BOOLEAN
+            || leaf->type == SCIM_TYPE_BINARY)
+        {
+            return scim_lex_error(lx, oppos, "\"%s\" is not allowed on %s "
+                                  "attribute \"%s\"", op,
+                                  leaf->type == SCIM_TYPE_BOOLEAN
+                                  ? "boolean" : "binary", leaf->name);
+        }
+    }
+
+    if (leaf == NULL || f->vtype == SCIM_FV_NULL) {
+        return 0;
+    }
+
+    want = NULL;
+
+    switch (leaf->type) {
+
+    case SCIM_TYPE_BOOLEAN:
+        if (f->op == SCIM_OP_CO || f->op == SCIM_OP_SW
+            || f->op == SCIM_OP_EW)
+        {
+            return scim_lex_error(lx, oppos, "\"%s\" is not allowed on "
+                                  "boolean attribute \"%s\"", op,
+                                  leaf->name);
+        }
+
+        if (scim_filter_bool(f) < 0) {
+            want = "true or false";
+        }
+
+        break;
+
+    case SCIM_TYPE_INTEGER:
+    case SCIM_TYPE_DECIMAL:
+        if (f->vtype != SCIM_FV_NUMBER
+            && !(f->vtype == SCIM_FV_STRING
+                 && scim_filter_number(f->text, f->text_len)))
+        {
+            want = (leaf->type == SCIM_TYPE_INTEGER) ? "an integer"
+                                                     : "a number";
+        }
+
+        break;
+
+    case SCIM_TYPE_DATETIME:
+        if (!f->is_dt && f->op != SCIM_OP_CO && f->op != SCIM_OP_SW
+            && f->op != SCIM_OP_EW)
+        {
+            want = "a dateTime";
+        }
+
+        break;
+
+    default:
+        break;
+    }
+
+    if (want == NULL) {
+        return 0;
+    }
+
+    /* the value as written, cut at a character boundary */
+
+    n = (f->text_len > 40) ? 40 : f->text_len;
+
+    while (n < f->text_len && n > 0
+           && ((unsigned char) f->text[n] & 0xc0) == 0x80)
+    {
+        n--;
+    }
+
+    return scim_lex_error(lx, vpos, "%s%.*s%s%s is not %s (%s attribute "
+                          "\"%s\")", f->quoted ? "\"" : "", (int) n,
+                          f->text, n < f->text_len ? "..." : "",
+                          f->quoted ? "\"" : "", want,
+                          scim_filter_type_name(leaf->type), leaf->name);
+}
+
+
+static const char *
+scim_filter_type_name(scim_type_t type)
+{
+    switch (type) {
+    case SCIM_TYPE_BOOLEAN:
+        return "boolean";
+    case SCIM_TYPE_DECIMAL:
+        return "decimal";
+    case SCIM_TYPE_INTEGER:
+        return "integer";
+    case SCIM_TYPE_DATETIME:
+        return "dateTime";
+    default:
+        return "string";
+    }
 }
 
 

@@ -48,7 +48,8 @@ static const char  user_json[] =
     "  \"department\": \"Tour Operations\","
     "  \"manager\": {\"value\": \"26118915-6090-4610-87e4-49d8ca9f808d\"}},"
     "\"" TST "\": {\"level\": 10, \"score\": 2.25,"
-    "  \"big\": 9007199254740993, \"vip\": false},"
+    "  \"big\": 9007199254740993, \"vip\": false,"
+    "  \"hired\": \"2015-10-10T14:38:21+02:00\"},"
     "\"urn:ietf:params:scim:schemas:extension:GlobalRelay:2.0:User\":"
     "  {\"proxyAddresses\": [\"smtp:babs@relay.example\"]},"
     "\"meta\": {\"resourceType\": \"User\","
@@ -80,7 +81,8 @@ static const char  test_ext[] =
     " \"returned\": \"default\", \"uniqueness\": \"none\"},"
     "{\"name\": \"vip\", \"type\": \"boolean\", \"multiValued\": false,"
     " \"required\": false, \"mutability\": \"readWrite\","
-    " \"returned\": \"default\", \"uniqueness\": \"none\"}"
+    " \"returned\": \"default\", \"uniqueness\": \"none\"},"
+    "{\"name\": \"hired\", \"type\": \"dateTime\"}"
     "]}";
 
 
@@ -260,7 +262,7 @@ test_entra(void)
     M(user, bjensen, "active eq True", 1);
     M(user, bjensen, "active eq \"false\"", 0);
     M(user, bjensen, "active ne false", 1);
-    M(user, bjensen, "active eq \"yes\"", 0);
+    M(user, bjensen, "active eq \"yes\"", -1);
 
     /* Q11: unquoted values (MS Postman collection) */
     M(user, bjensen, "externalId eq bjensen", 1);
@@ -379,7 +381,7 @@ test_attributes(void)
     M(user, bjensen, "meta.lastModified gt \"2011-05-12\"", 1);
     M(user, bjensen, "meta.lastModified sw \"2011-05\"", 1);
     M(user, bjensen, "meta.created lt \"1999-12-31T23:59:60Z\"", 0);
-    M(user, bjensen, "meta.created gt \"not a date\"", 0);
+    M(user, bjensen, "meta.created gt \"not a date\"", -1);
 
     /* integer, decimal, boolean of an extension */
     M(user, bjensen, "level gt 5", 1);
@@ -388,7 +390,7 @@ test_attributes(void)
     M(user, bjensen, "level eq 10.0", 1);
     M(user, bjensen, "level le 9", 0);
     M(user, bjensen, "level co 1", 0);
-    M(user, bjensen, "level eq \"ten\"", 0);
+    M(user, bjensen, "level eq \"ten\"", -1);
     M(user, bjensen, "score lt 2.5", 1);
     M(user, bjensen, "score gt 2.25", 0);
     M(user, bjensen, "score ge 2.25", 1);
@@ -672,6 +674,132 @@ test_errors(void)
 }
 
 
+/*
+ * A value of the wrong kind for the attribute's type, or an operator the
+ * type has no use for: 400 invalidFilter naming the position, when the
+ * resource type is known; what clients send that makes sense parses.
+ */
+
+static void
+test_types(void)
+{
+    /* t/80-filters.t */
+    E("meta.created gt \"yesterday\"", "invalid filter: \"yesterday\" is "
+      "not a dateTime (dateTime attribute \"created\") at position 16");
+    E(TST ":level gt \"many\"", "invalid filter: \"many\" is not an "
+      "integer (integer attribute \"level\") at position 62");
+    E("hired lt 12", "invalid filter: 12 is not a dateTime (dateTime "
+      "attribute \"hired\") at position 9");
+    E(TST ":hired lt 12", "invalid filter: 12 is not a dateTime (dateTime "
+      "attribute \"hired\") at position 62");
+    E("level gt \"many\"", "invalid filter: \"many\" is not an integer "
+      "(integer attribute \"level\") at position 9");
+
+    /* dateTime: eq ne gt ge lt le need an xsd:dateTime, quoted or not */
+    E("meta.lastModified lt 12", "invalid filter: 12 is not a dateTime "
+      "(dateTime attribute \"lastModified\") at position 21");
+    E("meta.created eq true", "invalid filter: true is not a dateTime "
+      "(dateTime attribute \"created\") at position 16");
+    E("meta.created ne \"2011-13-01\"", "invalid filter: \"2011-13-01\" is "
+      "not a dateTime (dateTime attribute \"created\") at position 16");
+    E("meta.created gt 2011-05-13T04:42:34Z", "");
+    E("meta.created gt \"2011-05-13T04:42:34.5+02:00\"", "");
+    E("meta.created ge \"2011-05-13\"", "");
+    E("meta.created sw \"2011-05\"", "");
+    E("meta.created co 2011", "");
+    E("meta.created ew \"Z\"", "");
+    E("meta.created eq null", "");
+    E("meta.created ne null", "");
+    E("meta.created pr", "");
+
+    /* integer and decimal: numbers, quoted numbers too */
+    E("level gt 5", "");
+    E("level gt \"5\"", "");
+    E("level gt 6.5", "");
+    E("level lt -1e3", "");
+    E("score ge 1e1", "");
+    E("score eq \"2.25\"", "");
+    E("level eq null", "");
+    E("level eq true", "invalid filter: true is not an integer (integer "
+      "attribute \"level\") at position 9");
+    E("level eq 0x10", "invalid filter: 0x10 is not an integer (integer "
+      "attribute \"level\") at position 9");
+    E("score lt \"2,5\"", "invalid filter: \"2,5\" is not a number "
+      "(decimal attribute \"score\") at position 9");
+    E("score eq \"\"", "invalid filter: \"\" is not a number (decimal "
+      "attribute \"score\") at position 9");
+
+    /* boolean: true/false in any case, quoted or not (Entra: "True") */
+    E("active eq true", "");
+    E("active eq \"True\"", "");
+    E("active ne FALSE", "");
+    E("active eq \"fAlSe\"", "");
+    E("emails[primary eq \"True\"]", "");
+    E("active eq null", "");
+    E("active eq \"yes\"", "invalid filter: \"yes\" is not true or false "
+      "(boolean attribute \"active\") at position 10");
+    E("active eq 1", "invalid filter: 1 is not true or false (boolean "
+      "attribute \"active\") at position 10");
+    E("vip ne \"true \"", "invalid filter: \"true \" is not true or false "
+      "(boolean attribute \"vip\") at position 7");
+    E("emails[primary eq \"yes\"]", "invalid filter: \"yes\" is not true "
+      "or false (boolean attribute \"primary\") at position 18");
+    E("emails[type eq \"work\"].primary eq 0", "invalid filter: 0 is not "
+      "true or false (boolean attribute \"primary\") at position 34");
+    E("active co \"t\"", "invalid filter: \"co\" is not allowed on boolean "
+      "attribute \"active\" at position 7");
+    E("active sw true", "invalid filter: \"sw\" is not allowed on boolean "
+      "attribute \"active\" at position 7");
+    E("vip ew \"e\"", "invalid filter: \"ew\" is not allowed on boolean "
+      "attribute \"vip\" at position 4");
+    E("active ge true", "invalid filter: \"ge\" is not allowed on boolean "
+      "attribute \"active\" at position 7");
+
+    /* complex without "value": no order; with "value": its type */
+    E("name gt \"x\"", "invalid filter: \"gt\" is not allowed on complex "
+      "attribute \"name\" at position 5");
+    E("meta le \"x\"", "invalid filter: \"le\" is not allowed on complex "
+      "attribute \"meta\" at position 5");
+    E("name pr", "");
+    E("emails gt \"a\"", "");
+    E("emails[primary eq true] and name.givenName lt \"z\"", "");
+
+    /* strings, references, binaries: any value, compared as text */
+    E("userName eq 123", "");
+    E("userName gt true", "");
+    E("title eq null", "");
+    E("x509Certificates.value eq \"MIIDQzCC\"", "");
+    E("externalId eq 2011-05-13", "");
+
+    /* a long value is cut in the message, at a character boundary */
+    E("meta.created gt \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9"
+      "\xc3\xa9\"", "invalid filter: \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      "xxxx...\" is not a dateTime (dateTime attribute \"created\") at "
+      "position 16");
+
+    /* unknown attributes, and no resource type: compared as found */
+    E("noSuch gt \"many\"", "");
+    E("emails.noSuch eq true", "");
+    is_str(fe(NULL, "meta.created gt \"yesterday\"", 27), "",
+           "no resource type: no type check");
+    is_str(fe(NULL, "active co \"t\"", 13), "",
+           "no resource type: co on active parses");
+
+    /* evaluation of what parses */
+    M(user, bjensen, "level gt \"9\"", 1);
+    M(user, bjensen, "level lt 10.5", 1);
+    M(user, bjensen, "score eq \"2.25\"", 1);
+    M(user, bjensen, "vip eq \"FALSE\"", 1);
+    M(user, bjensen, "meta.created lt 2010-01-24", 1);
+    M(user, bjensen, "hired eq \"2015-10-10T12:38:21Z\"", 1);
+    M(user, bjensen, "hired gt 2015-10-10T13:00:00Z", 0);
+    M(user, bjensen, "hired sw \"2015-10-10T14\"", 1);
+    M(user, bjensen, "meta.created sw \"2010-01\"", 1);
+    M(user, bjensen, "emails gt \"babs@jensen.orf\"", 1);
+    M(user, bjensen, "emails gt \"c\"", 0);
+}
+
+
 static void
 test_hints(void)
 {
@@ -810,6 +938,7 @@ main(void)
     test_attributes();
     test_generic();
     test_errors();
+    test_types();
     test_hints();
 
     json_decref(bjensen);

@@ -78,5 +78,20 @@ main(void)
 
     is_int(scim_json_dumpb(NULL, buf, sizeof(buf)), 0, "NULL value: nothing");
 
+    /*
+     * sizing without a buffer (the glue's first call): no pointer
+     * arithmetic on NULL (found by t/fuzz: UBSan "applying zero offset
+     * to null pointer"), also when a size comes with the NULL
+     */
+    j = json_pack("{s:[i,s]}", "k", 1, "v\"");
+    is_int(scim_json_dumpb(j, NULL, 0), 15, "NULL buffer: the length");
+    is_int(scim_json_dumpb(j, NULL, 100), 15,
+           "NULL buffer with a size: the length, nothing written");
+    is_int(scim_json_string("a\"b", 3, NULL, 0), 6,
+           "scim_json_string, NULL buffer: the length");
+    is_int(scim_json_string("a\"b", 3, NULL, 50), 6,
+           "scim_json_string, NULL buffer with a size: the length");
+    json_decref(j);
+
     return done_testing();
 }
