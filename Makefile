@@ -41,7 +41,11 @@ NGX_CC_OPT  := -g -O2 -Wextra -Wno-unused-parameter \
 
 all: build
 
-build: $(MODULE_SO)
+# one build at a time in this tree: two at once would race on the copy
+# of the nginx sources
+build:
+	@mkdir -p $(BUILD)
+	@flock $(BUILD)/.lock $(MAKE) --no-print-directory $(MODULE_SO)
 
 # Install whatever Debian package is missing: apt-get update once, then
 # install only the missing ones.

@@ -297,6 +297,7 @@ static ngx_int_t
 ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a, json_t *list,
     ngx_uint_t objects)
 {
+    u_char      *id;
     size_t       i, n, slot;
     json_t      *v;
     ngx_str_t   *count;
@@ -320,10 +321,17 @@ ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a, json_t *list,
             continue;
         }
 
-        if (ngx_http_scim_arg(a, (u_char *) json_string_value(v),
-                              json_string_length(v))
-            != NGX_OK)
-        {
+        /* member ids compare ignoring case: ours are lower-case hex */
+
+        id = ngx_pnalloc(a->pool, json_string_length(v));
+        if (id == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_strlow(id, (u_char *) json_string_value(v),
+                   json_string_length(v));
+
+        if (ngx_http_scim_arg(a, id, json_string_length(v)) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -2073,6 +2081,25 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
     case 0:     /* id eq */
     case 3:     /* groups.value eq, members.value eq */
+
+        if (hint == 3) {
+            /*
+             * members.value and groups.value compare ignoring case (RFC
+             * 7643); the ids this module hands out are lower-case hex
+             */
+
+            f = ngx_pnalloc(a.pool, v.len + 1);
+            if (f == NULL) {
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            ngx_strlow(f, v.data, v.len);
+            f[v.len] = '\0';
+
+            v.data = f;
+            value = (const char *) f;
+        }
 
         if (!ngx_http_scim_store_valid_id(v.data, v.len)) {
             ngx_http_scim_list_finish(ctx);

@@ -409,7 +409,10 @@ typedef struct scim_filter_s  scim_filter_t;
  * unquoted values (userName sw O, meta.created gt 2015-10-10T14:38:21Z),
  * operators and attribute names in any case.  rt may be NULL (root
  * .search: attributes then resolve when matching).  Errors: 400
- * invalidFilter with the byte position in detail.
+ * invalidFilter with the byte position in detail, also for a value of
+ * the wrong type for a known attribute (a dateTime, integer, decimal or
+ * boolean attribute compared with what is none) and for gt/ge/lt/le on a
+ * boolean, binary or complex (without "value") attribute.
  */
 scim_filter_t *scim_filter_parse(const scim_resource_type_t *rt,
     const char *s, size_t len, scim_error_t *err);

@@ -225,6 +225,34 @@ for my $l (split /\r?\n/, $t->redis_cmd('INFO', 'commandstats') // '') {
 is_list_response($r, 12, 12, 'list of 12 with excludedAttributes=members');
 ok(!$calls{smembers} && !$calls{sscan}, '... reads no member set') or diag explain \%calls;
 
+# -------------------------------------- member ids compare ignoring case
+
+# members.value and groups.value are caseExact false (RFC 7643): an id in
+# upper case finds the same groups and members (a scan compares ignoring
+# case too: t/unit/test_filter.c)
+{
+    my $lower = ids_of(glist(qs(filter => qq(members.value eq "$u[0]"))));
+    ok(@$lower > 0, 'members.value eq <id>: some groups');
+    finds(glist(qs(filter => qq(members.value eq "${\ uc $u[0]}"))), $lower,
+          'members.value eq <UPPER-CASE id>: the same groups (index)');
+}
+finds(ulist(qs(filter => qq(groups.value eq "${\ uc $g[1]}"))),
+      [ sort map { $_ } @{ ids_of(ulist(qs(filter => qq(groups.value eq "$g[1]")))) } ],
+      'groups.value eq <UPPER-CASE id>: the same users');
+{
+    my $gx = new_group('/scim/v2', 'Case Team');
+    is($t->patch("/scim/v2/Groups/$gx",
+                 patch_body({ op => 'Add', path => 'members', value => [ { value => uc $u[5] } ] }))->{status},
+       204, 'add a member by its UPPER-CASE id -> 204');
+    finds(glist(qs(filter => qq(members.value eq "$u[5]" and displayName eq "Case Team"))), [ $gx ],
+          '... stored as the lower-case id');
+    is($t->patch("/scim/v2/Groups/$gx",
+                 patch_body({ op => 'Remove', path => qq(members[value eq "${\ uc $u[5]}"]) }))->{status},
+       204, 'remove it by its UPPER-CASE id -> 204');
+    finds(glist(qs(filter => qq(members.value eq "$u[5]" and displayName eq "Case Team"))), [],
+          '... gone');
+}
+
 # ------------------------------------------------------- tenants apart
 
 finds(glist(qs(filter => 'displayName eq "Team 1"'), $O), [], 'tenant other: acme\'s group name not found');
