@@ -148,6 +148,8 @@ struct ngx_http_scim_ctx_s {
     unsigned                    failing:1;
     unsigned                    root_search:1;
     unsigned                    filter_location:1;
+    ngx_str_t                   literal;       /* filter's required text */
+    ngx_str_t                   literal_key;   /* in a "<name>":" value */
     json_t                     *root_results;  /* root .search: presented
                                                   users, then groups */
 };

@@ -121,6 +121,9 @@ static void ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx,
 static void ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
+static ngx_int_t ngx_http_scim_literal(ngx_http_scim_ctx_t *ctx);
+static ngx_int_t ngx_http_scim_may_match(ngx_http_scim_ctx_t *ctx,
+    u_char *p, size_t len);
 static void ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx,
     json_t *docs, ngx_uint_t total, ngx_uint_t paged);
@@ -2053,6 +2056,12 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                                : ngx_http_scim_group_hints,
                                4, &value);
 
+    /* what every matching document's text holds, for scans */
+    if (ngx_http_scim_literal(ctx) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     /* meta.location is made for the documents only if the filter names it */
     ctx->filter_location = ngx_strlcasestrn(ctx->filter.data,
                                             ctx->filter.data + ctx->filter.len,
@@ -2369,8 +2378,9 @@ ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
 static void
 ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    size_t   i;
-    json_t  *doc;
+    size_t       i;
+    json_t      *doc;
+    redisReply  *e;
 
     if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
         return;
@@ -2397,10 +2407,25 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
             continue;
         }
 
+        /*
+         * A document whose text lacks the filter's required literal
+         * cannot match: skipped without being parsed.  (U+017F, long s,
+         * folds to "s": a text holding it is parsed all the same.)
+         */
+
+        e = reply->element[i];
+
+        if (ctx->literal.len && e->elements > 0
+            && e->element[0]->type == REDIS_REPLY_STRING
+            && !ngx_http_scim_may_match(ctx, (u_char *) e->element[0]->str,
+                                        e->element[0]->len))
+        {
+            continue;
+        }
+
         /* a document that does not match is freed at once */
 
-        doc = ngx_http_scim_expand_raw(ctx, reply->element[i],
-                                       ctx->want_members);
+        doc = ngx_http_scim_expand_raw(ctx, e, ctx->want_members);
         if (doc == NULL) {
             continue;
         }
@@ -2490,6 +2515,7 @@ ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx)
 
     if (ctx->filter_ast) {
         scim_filter_free(ctx->filter_ast);
+        ngx_str_null(&ctx->literal);
         ngx_memzero(&err, sizeof(scim_error_t));
 
         ctx->filter_ast = scim_filter_parse(ctx->rt,
@@ -2499,9 +2525,94 @@ ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx)
             ngx_http_scim_fail_err(ctx, &err);
             return NGX_ABORT;
         }
+
+        if (ngx_http_scim_literal(ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;
+}
+
+
+/* the filter's required literal and the member it is in: "<key>":" */
+
+static ngx_int_t
+ngx_http_scim_literal(ngx_http_scim_ctx_t *ctx)
+{
+    size_t       n;
+    u_char      *p;
+    const char  *l, *key;
+
+    ngx_str_null(&ctx->literal);
+
+    l = scim_filter_required_literal(ctx->filter_ast, &n, &key);
+
+    if (l == NULL || n == 0 || key == NULL) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(ctx->request->pool, ngx_strlen(key) + 4);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->literal_key.data = p;
+    ctx->literal_key.len = ngx_sprintf(p, "\"%s\":\"", key) - p;
+
+    ctx->literal.data = (u_char *) l;
+    ctx->literal.len = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Whether a stored document's text can match the filter: some string
+ * value of a "<key>" member holds the filter's required literal, ASCII
+ * case aside.  The stored text escapes only quotes, backslashes and
+ * control characters, none of which a required literal holds, so the
+ * literal shows in the text exactly where the value holds it.  A text
+ * with U+017F (long s, which folds to "s") is always parsed.
+ */
+
+static ngx_int_t
+ngx_http_scim_may_match(ngx_http_scim_ctx_t *ctx, u_char *p, size_t len)
+{
+    u_char  *last, *v, *end;
+
+    last = p + len;
+
+    if (ngx_strlcasestrn(p, last, (u_char *) "\xc5\xbf", 1) != NULL) {
+        return 1;
+    }
+
+    for ( ;; ) {
+        p = ngx_strlcasestrn(p, last, ctx->literal_key.data,
+                             ctx->literal_key.len - 1);
+        if (p == NULL) {
+            return 0;
+        }
+
+        /* the key is "<name>":" , the value runs to an unescaped quote */
+
+        v = p + ctx->literal_key.len;
+        p = v;
+
+        for (end = v; end < last && *end != '"'; end++) {
+            if (*end == '\\' && end + 1 < last) {
+                end++;
+            }
+        }
+
+        if ((size_t) (end - v) >= ctx->literal.len
+            && ngx_strlcasestrn(v, end, ctx->literal.data,
+                                ctx->literal.len - 1)
+               != NULL)
+        {
+            return 1;
+        }
+    }
 }
 
 

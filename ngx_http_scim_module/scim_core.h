@@ -439,6 +439,15 @@ int scim_filter_eq_hint(const scim_filter_t *f, const char *const *paths,
  */
 int scim_filter_is_simple_eq(const scim_filter_t *f);
 
+/*
+ * A literal that the stored text of every matching document holds (ASCII
+ * case aside) within a string value of a member named *key, so that a
+ * scan can skip documents without parsing them; NULL if the filter has
+ * none.  See scim_filter.c for the rules.
+ */
+const char *scim_filter_required_literal(const scim_filter_t *f,
+    size_t *len, const char **key);
+
 
 /* ------------------------------------------------------------------ patch */
 

@@ -2141,3 +2141,118 @@ scim_filter_is_simple_eq(const scim_filter_t *f)
            && f->path.filter == NULL
            && f->hint != NULL;
 }
+
+
+/*
+ * A literal that the stored text of every document f matches must hold
+ * (ASCII letters compared ignoring case), within a string value of a
+ * member named *key (the attribute's canonical name, or its
+ * sub-attribute's): the string of an eq, co, sw or
+ * ew comparison that must hold for f to hold (the root, or under "and"
+ * only), on a string or reference attribute that is kept in the stored
+ * document (not groups, members, meta, manager or "$ref": reads add
+ * those).  Only printable ASCII without '"' and '\\', which the stored
+ * text holds as they are.  The longest such literal, or NULL.
+ *
+ * A scan uses it to skip documents without parsing them; the caller must
+ * not skip a text that holds U+017F (long s), which folds to "s".
+ */
+
+static const char *
+scim_filter_literal(const scim_filter_t *f, size_t *len, const char **key,
+    int depth)
+{
+    size_t                  i, n, best_len;
+    const char             *l, *best, *k, *best_key;
+    const scim_attr_t      *a;
+    const scim_path_res_t  *res;
+
+    if (depth > SCIM_FILTER_MAX_DEPTH) {
+        return NULL;
+    }
+
+    switch (f->type) {
+
+    case SCIM_FN_AND:
+        best = NULL;
+        best_key = NULL;
+        best_len = 0;
+
+        for (i = 0; i < f->nkids; i++) {
+            l = scim_filter_literal(f->kids[i], &n, &k, depth + 1);
+
+            if (l != NULL && n > best_len) {
+                best = l;
+                best_key = k;
+                best_len = n;
+            }
+        }
+
+        *len = best_len;
+        *key = best_key;
+        return best;
+
+    case SCIM_FN_CMP:
+        break;
+
+    default:
+        return NULL;
+    }
+
+    if ((f->op != SCIM_OP_EQ && f->op != SCIM_OP_CO && f->op != SCIM_OP_SW
+         && f->op != SCIM_OP_EW)
+        || f->vtype != SCIM_FV_STRING || f->path.filter != NULL
+        || !f->path.resolved || f->text == NULL || f->text_len == 0)
+    {
+        return NULL;
+    }
+
+    res = &f->path.res;
+
+    if (res->attr == NULL || res->attr_name == NULL) {
+        return NULL;
+    }
+
+    a = (res->sub != NULL) ? res->sub : res->attr;
+
+    /* a multi-valued simple attribute is stored as "key":["...", ...] */
+
+    if (a->multi_valued && a->type != SCIM_TYPE_COMPLEX) {
+        return NULL;
+    }
+
+    if ((a->type != SCIM_TYPE_STRING && a->type != SCIM_TYPE_REFERENCE)
+        || strcmp(res->attr->name, "groups") == 0
+        || strcmp(res->attr->name, "members") == 0
+        || strcmp(res->attr->name, "meta") == 0
+        || strcmp(res->attr->name, "manager") == 0
+        || (res->sub != NULL && strcmp(res->sub->name, "$ref") == 0))
+    {
+        return NULL;
+    }
+
+    for (i = 0; i < f->text_len; i++) {
+        if (f->text[i] < 0x20 || f->text[i] > 0x7e || f->text[i] == '"'
+            || f->text[i] == '\\')
+        {
+            return NULL;
+        }
+    }
+
+    *len = f->text_len;
+    *key = a->name;
+
+    return f->text;
+}
+
+
+const char *
+scim_filter_required_literal(const scim_filter_t *f, size_t *len,
+    const char **key)
+{
+    if (f == NULL) {
+        return NULL;
+    }
+
+    return scim_filter_literal(f, len, key, 0);
+}

@@ -82,7 +82,8 @@ static const char  test_ext[] =
     "{\"name\": \"vip\", \"type\": \"boolean\", \"multiValued\": false,"
     " \"required\": false, \"mutability\": \"readWrite\","
     " \"returned\": \"default\", \"uniqueness\": \"none\"},"
-    "{\"name\": \"hired\", \"type\": \"dateTime\"}"
+    "{\"name\": \"hired\", \"type\": \"dateTime\"},"
+    "{\"name\": \"labels\", \"type\": \"string\", \"multiValued\": true}"
     "]}";
 
 
@@ -897,6 +898,76 @@ test_hints(void)
 }
 
 
+/* scim_filter_required_literal: what a scan may look for in the text */
+
+static void
+literal_is(const char *filter, const char *want, const char *name)
+{
+    size_t          n;
+    const char     *l, *key;
+    char            buf[256];
+    scim_error_t    err;
+    scim_filter_t  *f;
+
+    memset(&err, 0, sizeof(err));
+
+    f = scim_filter_parse(user, filter, strlen(filter), &err);
+    if (!ok(f != NULL, "%s: parses", name)) {
+        printf("#   %s\n", err.detail);
+        return;
+    }
+
+    l = scim_filter_required_literal(f, &n, &key);
+
+    if (l != NULL && n < sizeof(buf)) {
+        memcpy(buf, l, n);
+        buf[n] = '\0';
+        l = buf;
+    }
+
+    is_str(l, want, "%s", name);
+
+    if (want != NULL) {
+        ok(key != NULL && strchr(filter, key[0]) != NULL
+           && strstr(filter, key) != NULL, "%s: key %s", name,
+           key ? key : "(null)");
+    }
+
+    scim_filter_free(f);
+}
+
+
+static void
+test_literal(void)
+{
+    literal_is("title co \"x\"", "x", "title co: its literal");
+    literal_is("userName eq \"bjensen\" and title co \"Boss\"", "bjensen",
+               "and: the longest literal");
+    literal_is("(title sw \"Tour\") and active eq true", "Tour",
+               "and with a boolean: the string's");
+    literal_is("title co \"x\" or userName eq \"y\"", NULL,
+               "or: none (either may hold)");
+    literal_is("not (title co \"x\")", NULL, "not: none");
+    literal_is("title pr", NULL, "pr: none");
+    literal_is("title ne \"x\"", NULL, "ne: none");
+    literal_is("title gt \"x\"", NULL, "gt: none");
+    literal_is("emails[type eq \"work\"].value eq \"a@x\"", NULL,
+               "value path: none");
+    literal_is("groups.display eq \"Sales\"", NULL,
+               "groups: added on read, none");
+    literal_is("meta.location co \"x\"", NULL, "meta: none");
+    literal_is("manager.displayName eq \"Boss\"", NULL,
+               "manager: its displayName is added on read, none");
+    literal_is("title co \"a\\\"b\"", NULL, "a quote in it: none");
+    literal_is("title co \"caf\u00e9\"", NULL, "non-ASCII: none");
+    literal_is("emails.value co \"@example\"", "@example",
+               "a sub-attribute kept in the document");
+    literal_is(TST ":level eq 5", NULL, "an integer: none");
+    literal_is(TST ":labels co \"x\"", NULL,
+               "a multi-valued string (stored as an array): none");
+}
+
+
 int
 main(void)
 {
@@ -933,6 +1004,7 @@ main(void)
         return 1;
     }
 
+    test_literal();
     test_rfc_examples();
     test_entra();
     test_attributes();
