@@ -150,6 +150,8 @@ struct ngx_http_scim_ctx_s {
     unsigned                    filter_location:1;
     ngx_str_t                   literal;       /* filter's required text */
     ngx_str_t                   literal_key;   /* in a "<name>":" value */
+    ngx_str_t                   literal_lc;    /* as a Lua pattern ignoring
+                                                  ASCII case, for Redis */
     json_t                     *root_results;  /* root .search: presented
                                                   users, then groups */
 };

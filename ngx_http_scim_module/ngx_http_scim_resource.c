@@ -2356,7 +2356,7 @@ ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
 {
     ngx_http_scim_argv_t  a;
 
-    if (ngx_http_scim_argv_init(&a, ctx, 6) != NGX_OK
+    if (ngx_http_scim_argv_init(&a, ctx, 8) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
         || ngx_http_scim_arg_int(&a, (ngx_int_t) ctx->scanned) != NGX_OK
         || ngx_http_scim_arg_int(&a, NGX_HTTP_SCIM_SCAN_BATCH) != NGX_OK
@@ -2364,13 +2364,20 @@ ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
         || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
                              ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) (ctx->want_members ? "1" : "0"),
-                             1) != NGX_OK)
+                             1) != NGX_OK
+        || ngx_http_scim_arg(&a, ctx->literal_lc.len
+                                 ? ctx->literal_lc.data : (u_char *) "",
+                             ctx->literal_lc.len) != NGX_OK
+        || ngx_http_scim_arg(&a, ctx->literal_lc.len
+                                 ? ctx->literal_key.data : (u_char *) "",
+                             ctx->literal_lc.len
+                                 ? ctx->literal_key.len : 0) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_PAGE, 1,
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_SCAN, 1,
                       ngx_http_scim_list_scan);
 }
 
@@ -2380,18 +2387,20 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
     size_t       i;
     json_t      *doc;
+    ngx_uint_t   walked;
     redisReply  *e;
 
     if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
         return;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     ctx->total = (ngx_uint_t) reply->element[0]->integer;
+    walked = (ngx_uint_t) reply->element[1]->integer;
 
     if (ctx->total > ctx->slcf->max_scan) {
         ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_TOO_MANY,
@@ -2402,7 +2411,7 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         return;
     }
 
-    for (i = 1; i < reply->elements; i++) {
+    for (i = 2; i < reply->elements; i++) {
         if (reply->element[i]->type != REDIS_REPLY_ARRAY) {
             continue;
         }
@@ -2444,11 +2453,9 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         json_decref(doc);
     }
 
-    ctx->scanned += reply->elements - 1;
+    ctx->scanned += walked;
 
-    if (reply->elements - 1 == NGX_HTTP_SCIM_SCAN_BATCH
-        && ctx->scanned < ctx->total)
-    {
+    if (walked == NGX_HTTP_SCIM_SCAN_BATCH && ctx->scanned < ctx->total) {
         ngx_http_scim_scan_next(ctx);
         return;
     }
@@ -2540,11 +2547,12 @@ ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx)
 static ngx_int_t
 ngx_http_scim_literal(ngx_http_scim_ctx_t *ctx)
 {
-    size_t       n;
-    u_char      *p;
+    u_char       c, *p, *q;
+    size_t       i, n;
     const char  *l, *key;
 
     ngx_str_null(&ctx->literal);
+    ngx_str_null(&ctx->literal_lc);
 
     l = scim_filter_required_literal(ctx->filter_ast, &n, &key);
 
@@ -2562,6 +2570,38 @@ ngx_http_scim_literal(ngx_http_scim_ctx_t *ctx)
 
     ctx->literal.data = (u_char *) l;
     ctx->literal.len = n;
+
+    /*
+     * For the scan script: a Lua pattern that ignores ASCII case, "[xX]"
+     * for a letter, "%" before a magic character
+     */
+
+    q = ngx_pnalloc(ctx->request->pool, 4 * n);
+    if (q == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->literal_lc.data = q;
+
+    for (i = 0; i < n; i++) {
+        c = (u_char) l[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            *q++ = '[';
+            *q++ = c | 0x20;
+            *q++ = c & ~0x20;
+            *q++ = ']';
+
+        } else if (ngx_strchr("^$()%.[]*+-?", c) != NULL) {
+            *q++ = '%';
+            *q++ = c;
+
+        } else {
+            *q++ = c;
+        }
+    }
+
+    ctx->literal_lc.len = q - ctx->literal_lc.data;
 
     return NGX_OK;
 }

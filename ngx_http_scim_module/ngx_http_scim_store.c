@@ -305,6 +305,63 @@ static const char  ngx_http_scim_lua_page[] =
 
 
 /*
+ * scan: a batch of a non-indexed filter's walk.  Only the documents that
+ * can match leave Redis: those holding the filter's required literal in
+ * a string value of a member ARGV[7] ('"<name>":"', the canonical name
+ * the stored documents use); ARGV[6] is the literal as a Lua pattern
+ * that ignores ASCII case ("[sS][aA]%-1"), '' for none.  The C side
+ * evaluates the filter on them.  A text with U+017F (long s, which folds
+ * to "s") always leaves.
+ *   KEYS: ids
+ *   ARGV: start (0-based), count, tenant prefix, type, want members,
+ *         literal, member
+ *   -> {total, ids walked, {doc, ...}, ...}
+ */
+
+static const char  ngx_http_scim_lua_scan[] =
+    SCIM_LUA_COMMON
+    "local function holds(d, key, lit)\n"
+    "  local i = 1\n"
+    "  while true do\n"
+    "    local _, b = string.find(d, key, i, true)\n"
+    "    if not b then return false end\n"
+    "    local j, k = b + 1, b + 1\n"
+    "    while true do\n"
+    "      local q = string.find(d, '\"', k, true)\n"
+    "      if not q then return false end\n"
+    "      local m = q - 1\n"
+    "      while m >= j and string.byte(d, m) == 92 do m = m - 1 end\n"
+    "      if (q - 1 - m) % 2 == 0 then\n"
+    "        local a = string.find(d, lit, j)\n"
+    "        if a and a < q then return true end\n"
+    "        i = q + 1\n"
+    "        break\n"
+    "      end\n"
+    "      k = q + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "local r = {redis.call('ZCARD', KEYS[1]), 0}\n"
+    "local s, n = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local ids = redis.call('ZRANGE', KEYS[1], s, s + n - 1)\n"
+    "local p, t, lit, key = ARGV[3], ARGV[4], ARGV[6], ARGV[7]\n"
+    "r[2] = #ids\n"
+    "for i = 1, #ids do\n"
+    "  local keep = true\n"
+    "  if lit ~= '' then\n"
+    "    local doc = redis.call('GET', p .. t .. ':' .. ids[i])\n"
+    "    keep = doc and (string.find(doc, '\\197\\191', 1, true)\n"
+    "                    or holds(doc, key, lit))\n"
+    "  end\n"
+    "  if keep then\n"
+    "    local e = expand(p, t, ids[i], ARGV[5])\n"
+    "    if e then r[#r + 1] = e end\n"
+    "  end\n"
+    "end\n"
+    "return r\n";
+
+
+/*
  * related: the documents of a set's ids (a user's groups, a group's
  * members), for filters on members.value / groups.value
  *   KEYS: sets (their union)
@@ -341,6 +398,8 @@ static struct {
       sizeof(ngx_http_scim_lua_page) - 1 },
     { "related", ngx_http_scim_lua_related,
       sizeof(ngx_http_scim_lua_related) - 1 },
+    { "scan", ngx_http_scim_lua_scan,
+      sizeof(ngx_http_scim_lua_scan) - 1 },
 };
 
 
