@@ -34,6 +34,8 @@ static ngx_int_t ngx_http_scim_arg_str(ngx_http_scim_argv_t *a,
     ngx_str_t *s);
 static ngx_int_t ngx_http_scim_arg_key(ngx_http_scim_argv_t *a,
     ngx_http_scim_ctx_t *ctx, const char *suffix);
+static ngx_int_t ngx_http_scim_arg_place(ngx_http_scim_argv_t *a,
+    ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_arg_doc_key(ngx_http_scim_argv_t *a,
     ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_arg_int(ngx_http_scim_argv_t *a,
@@ -205,6 +207,25 @@ ngx_http_scim_arg_key(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx,
     ngx_memcpy(p + base->len, suffix, len);
 
     return ngx_http_scim_arg(a, p, base->len + len);
+}
+
+
+/* the tenant's key prefix and the resource type, as scripts take them */
+
+static ngx_int_t
+ngx_http_scim_arg_place(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx)
+{
+    const char  *type;
+
+    type = ngx_http_scim_type(ctx);
+
+    if (ngx_http_scim_arg(a, ctx->keys.tenant.data, ctx->keys.tenant.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_scim_arg(a, (u_char *) type, ngx_strlen(type));
 }
 
 
@@ -933,9 +954,7 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
                                   ngx_http_scim_name_attr(ctx), 1) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->newdoc, "externalId", 0) != NGX_OK
         || ngx_http_scim_display(ctx, ctx->newdoc, &a) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
-                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_manager(&a, ctx->newdoc) != NGX_OK
         || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK)
     {
@@ -1067,9 +1086,7 @@ ngx_http_scim_read(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     ctx->final_status = status;
 
     if (ngx_http_scim_argv_init(&a, ctx, 4) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
-                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) (ctx->want_members ? "1" : "0"),
                              1) != NGX_OK)
@@ -1488,9 +1505,7 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
     }
 
     if (ngx_http_scim_argv_init(&a, ctx, 4) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
-                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) "0", 1) != NGX_OK)
     {
@@ -1778,9 +1793,7 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
         || ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
                                   1) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->doc, "externalId", 0) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
-                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK)
+        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1826,9 +1839,7 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         || ngx_http_scim_arg_json(&a, ctx->newdoc, "externalId", 0) != NGX_OK
         || ngx_http_scim_display(ctx, ctx->newdoc, &a) != NGX_OK
         || ngx_http_scim_arg_json(&a, meta, "lastModified", 0) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
-                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_manager(&a, ctx->newdoc) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) (ctx->delta.clear ? "1" : "0"),
                              1) != NGX_OK
@@ -2004,10 +2015,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         if (ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
             || ngx_http_scim_arg_int(&a, ctx->start_index - 1) != NGX_OK
             || ngx_http_scim_arg_int(&a, ctx->count) != NGX_OK
-            || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-            || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
-                                 ngx_strlen(ngx_http_scim_type(ctx)))
-               != NGX_OK
+            || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
             || ngx_http_scim_arg(&a, (u_char *)
                                      (ctx->want_members ? "1" : "0"), 1)
                != NGX_OK)
@@ -2172,10 +2180,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
             }
         }
 
-        if (ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-            || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
-                                 ngx_strlen(ngx_http_scim_type(ctx)))
-               != NGX_OK
+        if (ngx_http_scim_arg_place(&a, ctx) != NGX_OK
             || ngx_http_scim_arg(&a, (u_char *)
                                      (ctx->want_members ? "1" : "0"), 1)
                != NGX_OK)
@@ -2221,10 +2226,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         }
 
         if (ngx_http_scim_arg_str(&a, &v) != NGX_OK
-            || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-            || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
-                                 ngx_strlen(ngx_http_scim_type(ctx)))
-               != NGX_OK
+            || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
             || ngx_http_scim_arg(&a, (u_char *)
                                      (ctx->want_members ? "1" : "0"), 1)
                != NGX_OK)
@@ -2360,9 +2362,7 @@ ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
         || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
         || ngx_http_scim_arg_int(&a, (ngx_int_t) ctx->scanned) != NGX_OK
         || ngx_http_scim_arg_int(&a, NGX_HTTP_SCIM_SCAN_BATCH) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) ngx_http_scim_type(ctx),
-                             ngx_strlen(ngx_http_scim_type(ctx))) != NGX_OK
+        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) (ctx->want_members ? "1" : "0"),
                              1) != NGX_OK
         || ngx_http_scim_arg(&a, ctx->literal_lc.len
