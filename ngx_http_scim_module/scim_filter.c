@@ -108,6 +108,8 @@ static const char  *scim_fop_names[] = {
 };
 
 
+static scim_filter_t *scim_filter_parse_chain(scim_lexer_t *lx,
+    const scim_attr_t *parent, int is_or);
 static scim_filter_t *scim_filter_parse_or(scim_lexer_t *lx,
     const scim_attr_t *parent);
 static scim_filter_t *scim_filter_parse_and(scim_lexer_t *lx,
@@ -385,13 +387,24 @@ scim_filter_op(scim_lexer_t *lx, size_t pos, size_t *wlen)
 }
 
 
+/*
+ * An "or" chain of "and" chains (is_or), or an "and" chain of unary
+ * expressions: kept flat, so that recursion grows only with parentheses
+ */
+
 static scim_filter_t *
-scim_filter_parse_or(scim_lexer_t *lx, const scim_attr_t *parent)
+scim_filter_parse_chain(scim_lexer_t *lx, const scim_attr_t *parent,
+    int is_or)
 {
-    size_t          save;
+    size_t          save, klen;
+    const char     *kw;
     scim_filter_t  *first, *f, *kid;
 
-    first = scim_filter_parse_and(lx, parent);
+    kw = is_or ? "or" : "and";
+    klen = is_or ? 2 : 3;
+
+    first = is_or ? scim_filter_parse_and(lx, parent)
+                  : scim_filter_parse_unary(lx, parent);
     if (first == NULL) {
         return NULL;
     }
@@ -402,15 +415,15 @@ scim_filter_parse_or(scim_lexer_t *lx, const scim_attr_t *parent)
         save = lx->pos;
         scim_filter_skip_ws(lx);
 
-        if (!scim_filter_keyword(lx, "or")) {
+        if (!scim_filter_keyword(lx, kw)) {
             lx->pos = save;
             break;
         }
 
-        lx->pos += 2;
+        lx->pos += klen;
 
         if (f == NULL) {
-            f = scim_filter_node(lx, SCIM_FN_OR);
+            f = scim_filter_node(lx, is_or ? SCIM_FN_OR : SCIM_FN_AND);
             if (f == NULL) {
                 scim_filter_free(first);
                 return NULL;
@@ -422,7 +435,8 @@ scim_filter_parse_or(scim_lexer_t *lx, const scim_attr_t *parent)
             }
         }
 
-        kid = scim_filter_parse_and(lx, parent);
+        kid = is_or ? scim_filter_parse_and(lx, parent)
+                    : scim_filter_parse_unary(lx, parent);
         if (kid == NULL || scim_filter_push(lx, f, kid) != 0) {
             scim_filter_free(f);
             return NULL;
@@ -434,50 +448,16 @@ scim_filter_parse_or(scim_lexer_t *lx, const scim_attr_t *parent)
 
 
 static scim_filter_t *
+scim_filter_parse_or(scim_lexer_t *lx, const scim_attr_t *parent)
+{
+    return scim_filter_parse_chain(lx, parent, 1);
+}
+
+
+static scim_filter_t *
 scim_filter_parse_and(scim_lexer_t *lx, const scim_attr_t *parent)
 {
-    size_t          save;
-    scim_filter_t  *first, *f, *kid;
-
-    first = scim_filter_parse_unary(lx, parent);
-    if (first == NULL) {
-        return NULL;
-    }
-
-    f = NULL;
-
-    for ( ;; ) {
-        save = lx->pos;
-        scim_filter_skip_ws(lx);
-
-        if (!scim_filter_keyword(lx, "and")) {
-            lx->pos = save;
-            break;
-        }
-
-        lx->pos += 3;
-
-        if (f == NULL) {
-            f = scim_filter_node(lx, SCIM_FN_AND);
-            if (f == NULL) {
-                scim_filter_free(first);
-                return NULL;
-            }
-
-            if (scim_filter_push(lx, f, first) != 0) {
-                scim_filter_free(f);
-                return NULL;
-            }
-        }
-
-        kid = scim_filter_parse_unary(lx, parent);
-        if (kid == NULL || scim_filter_push(lx, f, kid) != 0) {
-            scim_filter_free(f);
-            return NULL;
-        }
-    }
-
-    return (f != NULL) ? f : first;
+    return scim_filter_parse_chain(lx, parent, 0);
 }
 
 
