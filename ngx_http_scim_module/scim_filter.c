@@ -2181,7 +2181,7 @@ scim_filter_literal(const scim_filter_t *f, size_t *len, const char **key,
 
     if ((f->op != SCIM_OP_EQ && f->op != SCIM_OP_CO && f->op != SCIM_OP_SW
          && f->op != SCIM_OP_EW)
-        || f->vtype != SCIM_FV_STRING || f->path.filter != NULL
+        || f->vtype != SCIM_FV_STRING
         || !f->path.resolved || f->text == NULL || f->text_len == 0)
     {
         return NULL;
@@ -2189,7 +2189,15 @@ scim_filter_literal(const scim_filter_t *f, size_t *len, const char **key,
 
     res = &f->path.res;
 
-    if (res->attr == NULL || res->attr_name == NULL) {
+    /*
+     * A value path compared on a sub-attribute (Entra's
+     * emails[type eq "work"].value eq "x") still needs the literal in
+     * that sub-attribute; the bracket filter only narrows further
+     */
+
+    if (res->attr == NULL || res->attr_name == NULL
+        || (f->path.filter != NULL && res->sub == NULL))
+    {
         return NULL;
     }
 

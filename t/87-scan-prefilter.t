@@ -55,5 +55,9 @@ found('title co "x" or displayName co "marks"', [qw(xtitle upper quoted control 
 found('title co "zzz"', [], 'a literal in no document');
 found('title ew "keeper"', [qw(xtitle)], 'ew');
 found('title eq "analyst"', [qw(plain)], 'eq, ignoring case');
+found('emails[type eq "work"].value eq "A@x-corp.test"', [qw(mail)],
+      "Entra's e-mail match (value path, then the value)");
+found('emails[type eq "home"].value eq "a@x-corp.test"', [],
+      '... the literal alone does not match: the bracket filter still holds');
 
 $t->finish;

@@ -951,8 +951,10 @@ test_literal(void)
     literal_is("title pr", NULL, "pr: none");
     literal_is("title ne \"x\"", NULL, "ne: none");
     literal_is("title gt \"x\"", NULL, "gt: none");
-    literal_is("emails[type eq \"work\"].value eq \"a@x\"", NULL,
-               "value path: none");
+    literal_is("emails[type eq \"work\"].value eq \"a@x\"", "a@x",
+               "Entra's value path on a sub-attribute: its literal");
+    literal_is("emails[type eq \"work\"]", NULL,
+               "a value path alone: none");
     literal_is("groups.display eq \"Sales\"", NULL,
                "groups: added on read, none");
     literal_is("meta.location co \"x\"", NULL, "meta: none");
