@@ -46,6 +46,8 @@ static ngx_int_t ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a,
     json_t *list, ngx_uint_t objects);
 static ngx_int_t ngx_http_scim_argv_init(ngx_http_scim_argv_t *a,
     ngx_http_scim_ctx_t *ctx, ngx_uint_t n);
+static ngx_int_t ngx_http_scim_arg_emails(ngx_http_scim_argv_t *a,
+    json_t *doc);
 static void ngx_http_scim_run(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_argv_t *a, ngx_http_scim_script_e script, int nkeys,
     ngx_http_scim_step_pt step);
@@ -134,7 +136,8 @@ static void ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx,
 /* filter attributes answered by an index, per resource type */
 
 static const char  *ngx_http_scim_user_hints[] = {
-    "id", "userName", "externalId", "groups.value"
+    "id", "userName", "externalId", "groups.value",
+    "emails.value", "emails[type eq \"work\"].value"
 };
 
 static const char  *ngx_http_scim_group_hints[] = {
@@ -356,6 +359,62 @@ ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a, json_t *list,
                    json_string_length(v));
 
         if (ngx_http_scim_arg(a, id, json_string_length(v)) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        n++;
+    }
+
+    count = (ngx_str_t *) a->args->elts + slot;
+    count->len = ngx_sprintf(count->data, "%uz", n) - count->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * count, then the folded values of a user's e-mails (any type), for the
+ * e-mail index; 0 for a document without them (or NULL)
+ */
+
+static ngx_int_t
+ngx_http_scim_arg_emails(ngx_http_scim_argv_t *a, json_t *doc)
+{
+    char        *f;
+    size_t       i, n, len, slot;
+    u_char      *p;
+    json_t      *v;
+    ngx_str_t   *count;
+
+    if (ngx_http_scim_arg_int(a, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    slot = a->args->nelts - 1;
+    n = 0;
+
+    json_array_foreach(json_object_get(doc, "emails"), i, v) {
+        v = json_object_get(v, "value");
+
+        if (!json_is_string(v) || json_string_length(v) == 0) {
+            continue;
+        }
+
+        f = scim_casefold(json_string_value(v), json_string_length(v), &len);
+        if (f == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_pnalloc(a->pool, len);
+        if (p == NULL) {
+            free(f);
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, f, len);
+        free(f);
+
+        if (ngx_http_scim_arg(a, p, len) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -956,7 +1015,8 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         || ngx_http_scim_display(ctx, ctx->newdoc, &a) != NGX_OK
         || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_manager(&a, ctx->newdoc) != NGX_OK
-        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK)
+        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK
+        || ngx_http_scim_arg_emails(&a, ctx->newdoc) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1630,7 +1690,9 @@ ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
         || ngx_http_scim_arg(&a, (u_char *) (ctx->delta.clear ? "1" : "0"),
                              1) != NGX_OK
         || ngx_http_scim_arg_ids(&a, ctx->delta.remove, 0) != NGX_OK
-        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK)
+        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK
+        || ngx_http_scim_arg_emails(&a, NULL) != NGX_OK
+        || ngx_http_scim_arg_emails(&a, NULL) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1793,7 +1855,8 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
         || ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
                                   1) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->doc, "externalId", 0) != NGX_OK
-        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK)
+        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
+        || ngx_http_scim_arg_emails(&a, ctx->doc) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1844,7 +1907,9 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         || ngx_http_scim_arg(&a, (u_char *) (ctx->delta.clear ? "1" : "0"),
                              1) != NGX_OK
         || ngx_http_scim_arg_ids(&a, ctx->delta.remove, 0) != NGX_OK
-        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK)
+        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK
+        || ngx_http_scim_arg_emails(&a, ctx->doc) != NGX_OK
+        || ngx_http_scim_arg_emails(&a, ctx->newdoc) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -2062,7 +2127,8 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                                ctx->resource == NGX_HTTP_SCIM_R_USERS
                                ? ngx_http_scim_user_hints
                                : ngx_http_scim_group_hints,
-                               4, &value);
+                               ctx->resource == NGX_HTTP_SCIM_R_USERS ? 6 : 4,
+                               &value);
 
     /* what every matching document's text holds, for scans */
     if (ngx_http_scim_literal(ctx) != NGX_OK) {
@@ -2095,6 +2161,43 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
     v.len = ngx_strlen(value);
 
     switch (hint) {
+
+    case 4:     /* emails.value eq, Entra's emails[type eq "work"].value eq */
+    case 5:
+
+        fold = scim_casefold(value, v.len, &len);
+        if (fold == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        v.data = ngx_pnalloc(a.pool, len);
+        if (v.data == NULL) {
+            free(fold);
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_memcpy(v.data, fold, len);
+        v.len = len;
+        free(fold);
+
+        /* the candidates; the whole filter (the type, ...) decides */
+
+        if (ngx_http_scim_arg_key(&a, ctx, "idx:email") != NGX_OK
+            || ngx_http_scim_arg_str(&a, &v) != NGX_OK
+            || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
+            || ngx_http_scim_arg(&a, (u_char *)
+                                     (ctx->want_members ? "1" : "0"), 1)
+               != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FIND_EMAIL, 1,
+                          ngx_http_scim_list_many);
+        return;
 
     case 0:     /* id eq */
     case 3:     /* groups.value eq, members.value eq */

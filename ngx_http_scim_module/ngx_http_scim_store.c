@@ -83,6 +83,13 @@
     "  if m == '' then redis.call('HDEL', p .. 'User:manager', id)\n"       \
     "  else redis.call('HSET', p .. 'User:manager', id, m) end\n"           \
     "end\n"                                                                  \
+    "local function emails(p, id, old, new)\n"                              \
+    "  local k = p .. 'User:idx:email'\n"                                   \
+    "  for _, e in ipairs(old) do redis.call('ZREM', k, e .. '\\0' .. id) end\n"\
+    "  for _, e in ipairs(new) do\n"                                         \
+    "    redis.call('ZADD', k, 0, e .. '\\0' .. id)\n"                       \
+    "  end\n"                                                                \
+    "end\n"                                                                  \
     "local function expand(p, t, id, want)\n"                                \
     "  local doc = redis.call('GET', p .. t .. ':' .. id)\n"                 \
     "  if not doc then return false end\n"                                   \
@@ -128,7 +135,8 @@
  * create
  *   KEYS: doc, ids, seq, idx name, idx externalId, display hash
  *   ARGV: id, doc prefix, folded name, externalId ('' = none), display,
- *         tenant prefix, type, manager id ('' = none), nadd, member ids...
+ *         tenant prefix, type, manager id ('' = none), nadd, member ids...,
+ *         nemails, folded e-mails...
  *   -> {1, seq, manager display} | {-2, 1|2} | {-3} | {-4, bad member id}
  */
 
@@ -142,7 +150,8 @@ static const char  ngx_http_scim_lua_create[] =
     "if ARGV[4] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 1 then\n"
     "  return {-2, 2}\n"
     "end\n"
-    "local add = list(9)\n"
+    "local add, j = list(9)\n"
+    "local em = list(j)\n"
     "local bad = check(ARGV[6], ARGV[1], add)\n"
     "if bad then return {-4, bad} end\n"
     "local seq = redis.call('INCR', KEYS[3])\n"
@@ -154,6 +163,7 @@ static const char  ngx_http_scim_lua_create[] =
     "redis.call('HSET', KEYS[6], ARGV[1], ARGV[5])\n"
     "if ARGV[7] == 'Group' then members(ARGV[6], ARGV[1], false, {}, add) end\n"
     "manager(ARGV[6], ARGV[7], ARGV[1], ARGV[8])\n"
+    "if ARGV[7] == 'User' then emails(ARGV[6], ARGV[1], {}, em) end\n"
     "return {1, seq, mdisplay(ARGV[6], ARGV[7], ARGV[1])}\n";
 
 
@@ -166,7 +176,7 @@ static const char  ngx_http_scim_lua_create[] =
  *   ARGV: id, expected version ('' = any), doc prefix, old name, new name,
  *         old externalId, new externalId, display, now, tenant prefix,
  *         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,
- *         nadd, ids...
+ *         nadd, ids..., nold, old folded e-mails..., nnew, new ones...
  *   -> {1, seq, manager display} | {0} | {-1, current} | {-2, 1|2}
  *      | {-4, bad member id}
  */
@@ -179,7 +189,9 @@ static const char  ngx_http_scim_lua_replace[] =
     "local v = " SCIM_LUA_VERSION_OF("cur") "\n"
     "if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end\n"
     "local rem, i = list(14)\n"
-    "local add = list(i)\n"
+    "local add, j = list(i)\n"
+    "local oldem, k = list(j)\n"
+    "local newem = list(k)\n"
     "local bad = check(ARGV[10], ARGV[1], add)\n"
     "if bad then return {-4, bad} end\n"
     "if ARGV[5] ~= ARGV[4] then\n"
@@ -210,6 +222,7 @@ static const char  ngx_http_scim_lua_replace[] =
     "end\n"
     "if ARGV[3] ~= '' then\n"
     "  manager(ARGV[10], ARGV[11], ARGV[1], ARGV[12])\n"
+    "  if ARGV[11] == 'User' then emails(ARGV[10], ARGV[1], oldem, newem) end\n"
     "  redis.call('SET', KEYS[1], "
         SCIM_LUA_WITH_VERSION("ARGV[3]", "seq") ")\n"
     "else\n"
@@ -228,12 +241,13 @@ static const char  ngx_http_scim_lua_replace[] =
  * its memberships
  *   KEYS: doc, ids, idx name, idx externalId, display hash
  *   ARGV: id, expected version, folded name, externalId, tenant prefix,
- *         "User" or "Group"
+ *         "User" or "Group", nemails, folded e-mails...
  *   -> {1} | {0} | {-1, current}
  */
 
 static const char  ngx_http_scim_lua_delete[] =
     SCIM_LUA_COMMON
+    SCIM_LUA_LIST
     "local cur = redis.call('GET', KEYS[1])\n"
     "if not cur then return {0} end\n"
     "local v = " SCIM_LUA_VERSION_OF("cur") "\n"
@@ -255,6 +269,7 @@ static const char  ngx_http_scim_lua_delete[] =
     "redis.call('DEL', own)\n"
     "if ARGV[6] == 'Group' then members(p, id, true, {}, {}) end\n"
     "manager(p, ARGV[6], id, '')\n"
+    "if ARGV[6] == 'User' then emails(p, id, list(7), {}) end\n"
     "return {1}\n";
 
 
@@ -281,6 +296,25 @@ static const char  ngx_http_scim_lua_find[] =
     "local id = redis.call('HGET', KEYS[1], ARGV[1])\n"
     "if not id then return false end\n"
     "return expand(ARGV[2], ARGV[3], id, ARGV[4])\n";
+
+
+/*
+ * find_email: the users that have an e-mail (folded), any type
+ *   KEYS: User:idx:email
+ *   ARGV: folded e-mail, tenant prefix, want members
+ *   -> {{doc, ...}, ...}
+ */
+
+static const char  ngx_http_scim_lua_find_email[] =
+    SCIM_LUA_COMMON
+    "local r = {}\n"
+    "local e = ARGV[1] .. '\\0'\n"
+    "for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[1], '[' .. e,\n"
+    "                              '[' .. e .. '\\255')) do\n"
+    "  local d = expand(ARGV[2], 'User', string.sub(m, #e + 1), ARGV[3])\n"
+    "  if d then r[#r + 1] = d end\n"
+    "end\n"
+    "return r\n";
 
 
 /*
@@ -394,6 +428,8 @@ static struct {
       sizeof(ngx_http_scim_lua_get) - 1 },
     { "find", ngx_http_scim_lua_find,
       sizeof(ngx_http_scim_lua_find) - 1 },
+    { "find_email", ngx_http_scim_lua_find_email,
+      sizeof(ngx_http_scim_lua_find_email) - 1 },
     { "page", ngx_http_scim_lua_page,
       sizeof(ngx_http_scim_lua_page) - 1 },
     { "related", ngx_http_scim_lua_related,

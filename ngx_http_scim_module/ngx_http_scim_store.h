@@ -9,6 +9,10 @@
  *   scim:{T}:User:ids                  zset    ids by creation sequence
  *   scim:{T}:User:idx:userName         hash    folded userName -> id
  *   scim:{T}:User:idx:externalId       hash    externalId -> id
+ *   scim:{T}:User:idx:email            zset    "<folded e-mail>\0<id>" of
+ *                                              every e-mail (any type):
+ *                                              e-mail lookups by
+ *                                              ZRANGEBYLEX
  *   scim:{T}:User:<id>:groups          set     ids of the user's groups
  *   scim:{T}:Group:<id>                string  stored group (no members)
  *   scim:{T}:Group:ids                 zset
@@ -49,6 +53,7 @@ typedef enum {
     NGX_HTTP_SCIM_SCRIPT_DELETE,
     NGX_HTTP_SCIM_SCRIPT_GET,
     NGX_HTTP_SCIM_SCRIPT_FIND,
+    NGX_HTTP_SCIM_SCRIPT_FIND_EMAIL,
     NGX_HTTP_SCIM_SCRIPT_PAGE,
     NGX_HTTP_SCIM_SCRIPT_RELATED,
     NGX_HTTP_SCIM_SCRIPT_SCAN,
