@@ -615,10 +615,7 @@ scim_patch_plain(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
 
     c = scim_patch_container(ctx, res, !removing);
     if (c == NULL) {
-        if (op == SCIM_PATCH_REMOVE) {
-            return scim_patch_no_target(ctx, name);
-        }
-
+        /* an absent extension block: nothing to remove */
         return removing ? 0 : -1;
     }
 
@@ -746,10 +743,7 @@ scim_patch_sub(scim_patch_t *ctx, scim_patch_op_t op, const scim_path_t *p,
 
     c = scim_patch_container(ctx, res, !removing);
     if (c == NULL) {
-        if (op == SCIM_PATCH_REMOVE) {
-            return scim_patch_no_target(ctx, name);
-        }
-
+        /* an absent extension block: nothing to remove */
         return removing ? 0 : -1;
     }
 

@@ -609,6 +609,10 @@ test_semantics(void)
         OPS "{'op':'remove','path':'phoneNumbers'}]}",
         "{'userName':'u'}",
         "remove of an absent attribute without a filter succeeds");
+    patch_ok(user, "{'userName':'u'}",
+        OPS "{'op':'remove','path':'" ENT ":department'}]}",
+        "{'userName':'u'}",
+        "remove of an attribute of an absent extension block succeeds");
     patch_ok(user, "{'userName':'u','" ENT "':{'manager':{'value':'m1'}}}",
         OPS "{'op':'Remove','path':'manager[value eq \\'m2\\']'}]}",
         "{'userName':'u','" ENT "':{'manager':{'value':'m1'}}}",
