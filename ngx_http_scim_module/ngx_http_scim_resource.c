@@ -40,6 +40,8 @@ static ngx_int_t ngx_http_scim_arg_doc_key(ngx_http_scim_argv_t *a,
     ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_arg_int(ngx_http_scim_argv_t *a,
     ngx_int_t n);
+static ngx_int_t ngx_http_scim_fold(ngx_pool_t *pool, const char *s,
+    size_t n, ngx_str_t *out);
 static ngx_int_t ngx_http_scim_arg_json(ngx_http_scim_argv_t *a,
     json_t *obj, const char *key, ngx_uint_t fold);
 static ngx_int_t ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a,
@@ -265,16 +267,41 @@ ngx_http_scim_arg_int(ngx_http_scim_argv_t *a, ngx_int_t n)
 }
 
 
+/* s case-folded (scim_casefold) into pool memory */
+
+static ngx_int_t
+ngx_http_scim_fold(ngx_pool_t *pool, const char *s, size_t n, ngx_str_t *out)
+{
+    char    *f;
+    size_t   len;
+
+    f = scim_casefold(s, n, &len);
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = ngx_pnalloc(pool, len);
+    if (out->data == NULL) {
+        free(f);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, f, len);
+    out->len = len;
+    free(f);
+
+    return NGX_OK;
+}
+
+
 /* a string member (empty if absent), optionally case-folded */
 
 static ngx_int_t
 ngx_http_scim_arg_json(ngx_http_scim_argv_t *a, json_t *obj,
     const char *key, ngx_uint_t fold)
 {
-    char        *f;
-    u_char      *p;
-    size_t       len;
-    json_t      *v;
+    json_t     *v;
+    ngx_str_t   folded;
 
     v = json_object_get(obj, key);
 
@@ -287,21 +314,14 @@ ngx_http_scim_arg_json(ngx_http_scim_argv_t *a, json_t *obj,
                                  json_string_length(v));
     }
 
-    f = scim_casefold(json_string_value(v), json_string_length(v), &len);
-    if (f == NULL) {
+    if (ngx_http_scim_fold(a->pool, json_string_value(v),
+                           json_string_length(v), &folded)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(a->pool, len);
-    if (p == NULL) {
-        free(f);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, f, len);
-    free(f);
-
-    return ngx_http_scim_arg(a, p, len);
+    return ngx_http_scim_arg_str(a, &folded);
 }
 
 
@@ -380,11 +400,9 @@ ngx_http_scim_arg_ids(ngx_http_scim_argv_t *a, json_t *list,
 static ngx_int_t
 ngx_http_scim_arg_emails(ngx_http_scim_argv_t *a, json_t *doc)
 {
-    char        *f;
-    size_t       i, n, len, slot;
-    u_char      *p;
+    size_t       i, n, slot;
     json_t      *v;
-    ngx_str_t   *count;
+    ngx_str_t   *count, folded;
 
     if (ngx_http_scim_arg_int(a, 0) != NGX_OK) {
         return NGX_ERROR;
@@ -400,21 +418,11 @@ ngx_http_scim_arg_emails(ngx_http_scim_argv_t *a, json_t *doc)
             continue;
         }
 
-        f = scim_casefold(json_string_value(v), json_string_length(v), &len);
-        if (f == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_pnalloc(a->pool, len);
-        if (p == NULL) {
-            free(f);
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(p, f, len);
-        free(f);
-
-        if (ngx_http_scim_arg(a, p, len) != NGX_OK) {
+        if (ngx_http_scim_fold(a->pool, json_string_value(v),
+                               json_string_length(v), &folded)
+            != NGX_OK
+            || ngx_http_scim_arg_str(a, &folded) != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
@@ -2046,8 +2054,6 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 {
     int                    hint;
     u_char                *f;
-    char                  *fold;
-    size_t                 len;
     ngx_str_t              v;
     const char            *value;
     scim_error_t           err;
@@ -2165,22 +2171,10 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
     case 4:     /* emails.value eq, Entra's emails[type eq "work"].value eq */
     case 5:
 
-        fold = scim_casefold(value, v.len, &len);
-        if (fold == NULL) {
+        if (ngx_http_scim_fold(a.pool, value, v.len, &v) != NGX_OK) {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
-
-        v.data = ngx_pnalloc(a.pool, len);
-        if (v.data == NULL) {
-            free(fold);
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_memcpy(v.data, fold, len);
-        v.len = len;
-        free(fold);
 
         /* the candidates; the whole filter (the type, ...) decides */
 
@@ -2309,23 +2303,11 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
             return;
         }
 
-        if (hint == 1) {
-            fold = scim_casefold(value, v.len, &len);
-            if (fold == NULL) {
-                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
-            }
-
-            v.data = ngx_pnalloc(a.pool, len);
-            if (v.data == NULL) {
-                free(fold);
-                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
-            }
-
-            ngx_memcpy(v.data, fold, len);
-            v.len = len;
-            free(fold);
+        if (hint == 1
+            && ngx_http_scim_fold(a.pool, value, v.len, &v) != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
         }
 
         if (ngx_http_scim_arg_str(&a, &v) != NGX_OK
