@@ -17,7 +17,6 @@
 #include "ngx_http_scim_module.h"
 
 
-#define NGX_HTTP_SCIM_CONTENT_TYPE  "application/scim+json"
 #define NGX_HTTP_SCIM_DUMP_ESTIMATE 4096
 #define NGX_HTTP_SCIM_MAX_RETRIES   8
 #define NGX_HTTP_SCIM_SCAN_BATCH    500

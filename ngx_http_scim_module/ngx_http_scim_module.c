@@ -162,7 +162,7 @@ static ngx_http_variable_t  ngx_http_scim_vars[] = {
 
 static ngx_http_module_t  ngx_http_scim_module_ctx = {
     ngx_http_scim_add_variables,           /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_scim_filter_init,             /* postconfiguration */
 
     ngx_http_scim_create_main_conf,        /* create main configuration */
     NULL,                                  /* init main configuration */

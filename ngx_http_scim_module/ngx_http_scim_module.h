@@ -19,6 +19,7 @@
 
 
 #define NGX_HTTP_SCIM_TOKEN_LEN  32      /* SHA-256 digest */
+#define NGX_HTTP_SCIM_CONTENT_TYPE  "application/scim+json"
 
 
 typedef struct {
@@ -154,6 +155,9 @@ struct ngx_http_scim_ctx_s {
                                                   ASCII case, for Redis */
     json_t                     *root_results;  /* root .search: presented
                                                   users, then groups */
+    ngx_buf_t                  *error_page;    /* a SCIM error in place of
+                                                  nginx's own error page */
+    unsigned                    error_page_sent:1;
 };
 
 
@@ -167,6 +171,9 @@ ngx_int_t ngx_http_scim_authenticate(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
 ngx_int_t ngx_http_scim_hash_password(ngx_http_request_t *r, json_t *doc);
 void ngx_http_scim_random_id(u_char *buf);  /* 36 bytes, UUID v4 */
+
+/* ngx_http_scim_filter.c: SCIM errors in place of nginx's error pages */
+ngx_int_t ngx_http_scim_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_scim_handler.c: request plumbing */
 ngx_int_t ngx_http_scim_handler(ngx_http_request_t *r);

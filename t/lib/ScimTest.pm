@@ -43,6 +43,7 @@ package ScimTest;
 #   start_nginx start_nginx_ok stop_nginx reload(wait_old => 1, cmd => 1)
 #   worker_pids nginx_pid abort(why) finish
 #   error_log log_mark log_since(mark) no_alerts_since(mark, name)
+#       ($t->{allow_log} = qr/.../: log lines a test provokes on purpose)
 #   start_redis stop_redis(save => 1) redis_signal('STOP'|'CONT'|...)
 #   redis_pid redis_cmd([{db, password, timeout}], @cmd) -> reply
 #       (list context: (reply, error)) redis_keys(pattern) redis_clients
@@ -872,11 +873,21 @@ sub log_since {
     return length($c) > $mark ? substr($c, $mark) : '';
 }
 
-# one assertion: no [alert]/[crit]/[emerg] in error.log since $mark
+# One assertion on error.log since $mark.  What error.log (and, from the
+# start, nginx's own stderr in nginx.out) must never hold: an alert, crit
+# or emerg line, a sanitizer's report (make test-asan) or a worker that
+# died on a signal.  A line matching $self->{allow_log} (a
+# regex a test sets for a failure it provokes on purpose) is let through.
+my $BAD_LOG = qr/\[(?:alert|crit|emerg)\]|runtime error:|AddressSanitizer|
+                 LeakSanitizer|UndefinedBehaviorSanitizer|exited\ on\ signal/x;
+
 sub no_alerts_since {
     my ($self, $mark, $name) = @_;
-    my @bad = grep { /\[(?:alert|crit|emerg)\]/ }
-              split /\n/, $self->log_since($mark // 0);
+    my $allow = $self->{allow_log};
+    my $text = $self->log_since($mark // 0);
+    $text .= "\n" . ($self->read_file('nginx.out') // '') unless $mark;
+    my @bad = grep { $_ =~ $BAD_LOG && !(defined $allow && $_ =~ $allow) }
+              split /\n/, $text;
     my $ok = Test::More->builder->ok(!@bad, $name // 'no alert/crit/emerg in error.log');
     Test::More::diag(join("\n", @bad[0 .. ($#bad < 20 ? $#bad : 19)])) unless $ok;
     return $ok;
@@ -912,7 +923,8 @@ sub finish {
     if ($self->{nginx_pid}) {
         Test::More::ok($self->stop_nginx, 'nginx stopped gracefully (QUIT)');
     }
-    $self->no_alerts_since(0, 'error.log has no [alert], [crit] or [emerg]');
+    $self->no_alerts_since(0, 'error.log has no [alert], [crit] or [emerg], '
+                              . 'no sanitizer report, no worker killed');
     unless (Test::More->builder->is_passing) {
         Test::More::diag("error.log (tail) of $self->{dir}:\n"
             . $self->tail('error.log', 40));
