@@ -6,6 +6,9 @@
 #   make run      install what is missing, build, start redis-server and
 #                 nginx with conf-examples/quickstart.conf on 127.0.0.1:8080
 #   make unit     build the C unit tests of the SCIM core
+#   make test-asan  the same tests with the module and the unit tests built
+#                 with AddressSanitizer + UndefinedBehaviorSanitizer, nginx
+#                 run with the sanitizer runtime preloaded (build/asan/)
 #   make bench    wrk benchmark against a live server (bench/run)
 #   make fuzz     libFuzzer targets of the core (clang)
 
@@ -24,7 +27,15 @@ UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 CC          ?= cc
-UNIT_CFLAGS := -std=gnu99 -g -O1 -Wall -Wextra -Werror -I$(SRC_DIR) -It/unit
+# a sanitizer build (make test-asan sets these): compiler flags for the
+# module and the unit tests, link flags of each, the compiler of nginx's
+# configure
+SAN_CFLAGS  ?=
+SAN_LDFLAGS ?=
+NGX_LD_OPT  ?=
+NGX_CC      ?=
+UNIT_CFLAGS := -std=gnu99 -g -O1 -Wall -Wextra -Werror -I$(SRC_DIR) -It/unit \
+               $(SAN_CFLAGS)
 UNIT_LIBS   := -ljansson -lm
 
 # Debian packages the build, the tests and `make run` need.
@@ -35,9 +46,20 @@ DEB_PKGS    := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
 NGX_CC_OPT  := -g -O2 -Wextra -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare \
                -fstack-protector-strong -Wformat -Werror=format-security \
-               -fPIC -D_FORTIFY_SOURCE=2
+               -fPIC -D_FORTIFY_SOURCE=2 $(SAN_CFLAGS)
 
-.PHONY: all build deps test unit run bench fuzz clean distclean
+# make test-asan: clang (its UBSan sees memcpy from NULL, gcc's does not
+# here), its own build tree, nginx started through a wrapper that preloads
+# the ASan runtime (the stock nginx is not instrumented)
+ASAN_BUILD  := $(TOP)/build/asan
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer -O1 -U_FORTIFY_SOURCE \
+               -fsanitize-ignorelist=$(TOP)/t/asan.ignorelist
+ASAN_PKGS   := clang libclang-rt-14-dev
+ASAN_NGINX  := $(ASAN_BUILD)/nginx
+ASAN_RT      = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
+
+.PHONY: all build deps test test-asan asan-run unit run bench fuzz clean distclean
 
 all: build
 
@@ -63,11 +85,12 @@ deps:
 	        --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 
-# nginx's configure lists our sources, so it reruns when the set of files
-# or the addon script changes.
+# nginx's configure lists our sources, so it reruns when the set of files,
+# the addon script or the compiler flags change.
 $(BUILD)/srcs.list: FORCE
 	@mkdir -p $(BUILD)
 	@ls $(SRC_DIR)/*.c $(SRC_DIR)/*.h config | sort > $@.tmp
+	@echo '$(NGX_CC) $(NGX_CC_OPT) $(NGX_LD_OPT) $(CC) $(SAN_LDFLAGS)' >> $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(NGX_COPY)/objs/Makefile: $(BUILD)/srcs.list config
@@ -78,6 +101,8 @@ $(NGX_COPY)/objs/Makefile: $(BUILD)/srcs.list config
 	. $(NGX_COPY)/conf_flags && cd $(NGX_COPY) && \
 	    ./configure "$${NGX_CONF_FLAGS[@]}" \
 	        --with-cc-opt="$(NGX_CC_OPT)" \
+	        $(if $(NGX_CC),--with-cc=$(NGX_CC)) \
+	        $(if $(NGX_LD_OPT),--with-ld-opt="$(NGX_LD_OPT)") \
 	        --add-dynamic-module=$(TOP) > $(BUILD)/configure.log 2>&1 \
 	    || { tail -30 $(BUILD)/configure.log; exit 1; }
 
@@ -86,16 +111,43 @@ $(MODULE_SO): $(NGX_COPY)/objs/Makefile $(ALL_SRCS)
 	@# a new inode: a running nginx keeps the module it has mapped
 	cp $(NGX_COPY)/objs/ngx_http_scim_module.so $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(CORE_HDRS) t/unit/tap.h
+$(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(CORE_HDRS) t/unit/tap.h \
+                 $(BUILD)/srcs.list
 	@mkdir -p $(BUILD)/unit
 	@echo "  CC  $<"
-	@$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
+	@$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS) $(SAN_LDFLAGS)
 
 unit: $(UNIT_BINS)
 
 test: deps
 	$(MAKE) build unit
 	prove -j2 -f t/*.t $(UNIT_BINS)
+
+# The integration tests read SCIM_NGINX and SCIM_MODULE; a sanitizer
+# report, a "runtime error:" or a worker killed by a signal in error.log
+# fails the test file (t/lib/ScimTest.pm).  Leak checks stay on for the
+# unit tests and off for nginx, which leaves its pools to the exit.
+test-asan: deps
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(ASAN_PKGS)"
+	@$(MAKE) --no-print-directory asan-run
+
+# (a make of its own: clang's runtime path is known once clang is there)
+asan-run:
+	$(MAKE) build unit BUILD=$(ASAN_BUILD) CC=clang NGX_CC=clang \
+	    SAN_CFLAGS="$(ASAN_FLAGS)" SAN_LDFLAGS="-fsanitize=address,undefined" \
+	    NGX_LD_OPT="-fsanitize=address,undefined -shared-libasan \
+	                -Wl,-rpath,$(dir $(ASAN_RT))"
+	@printf '%s\n' '#!/bin/sh' \
+	    '# nginx with the ASan runtime first in its library list' \
+	    'export LD_PRELOAD="$(ASAN_RT)"' \
+	    'export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"' \
+	    'export UBSAN_OPTIONS="print_stacktrace=1"' \
+	    'exec $${SCIM_REAL_NGINX:-/usr/sbin/nginx} "$$@"' > $(ASAN_NGINX)
+	@chmod +x $(ASAN_NGINX)
+	SCIM_NGINX=$(ASAN_NGINX) \
+	SCIM_MODULE=$(ASAN_BUILD)/ngx_http_scim_module.so \
+	SCIM_TEST_TIMEOUT=900 UBSAN_OPTIONS=print_stacktrace=1 \
+	    prove -j2 -f t/*.t $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS))
 
 run: deps
 	$(MAKE) build

@@ -829,7 +829,8 @@ ngx_http_scim_read_body(ngx_http_scim_ctx_t *ctx, u_char **data,
 
             p += n;
 
-        } else {
+        } else if (b->last != b->pos) {
+            /* (an empty buffer may have no memory at all) */
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
         }
     }

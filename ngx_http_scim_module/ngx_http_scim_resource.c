@@ -860,9 +860,20 @@ ngx_http_scim_projection(ngx_http_scim_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    e = ngx_cpymem(a, ctx->attributes.data, ctx->attributes.len);
+    /* either may be absent (data NULL): no memcpy from NULL */
+
+    e = a;
+
+    if (ctx->attributes.len) {
+        e = ngx_cpymem(e, ctx->attributes.data, ctx->attributes.len);
+    }
+
     *e++ = '\0';
-    ngx_memcpy(e, ctx->excluded.data, ctx->excluded.len);
+
+    if (ctx->excluded.len) {
+        ngx_memcpy(e, ctx->excluded.data, ctx->excluded.len);
+    }
+
     e[ctx->excluded.len] = '\0';
 
     ngx_memzero(&err, sizeof(scim_error_t));
