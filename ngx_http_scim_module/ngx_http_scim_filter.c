@@ -11,7 +11,8 @@
  * This header and body filter pair replaces any such error answer of a
  * scim location with a SCIM error object of the same status.  An answer
  * whose Content-Type is already application/scim+json is the module's
- * own and passes untouched.
+ * own and passes untouched.  An error_page of the location takes
+ * precedence: nginx then sends another location's answer instead.
  */
 
 
@@ -52,6 +53,7 @@ ngx_http_scim_header_filter(ngx_http_request_t *r)
     size_t                     size;
     ngx_buf_t                 *b;
     ngx_uint_t                 status;
+    ngx_table_elt_t           *h;
     const char                *detail;
     ngx_http_scim_ctx_t       *ctx;
     ngx_http_scim_loc_conf_t  *slcf;
@@ -129,6 +131,22 @@ ngx_http_scim_header_filter(ngx_http_request_t *r)
     ngx_http_clear_etag(r);
 
     r->headers_out.content_length_n = b->last - b->pos;
+
+    if (status == 429 || status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        /* limit_req, limit_conn: as the module's own 503 says */
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Retry-After");
+        ngx_str_set(&h->value, "1");
+    }
 
     return ngx_http_next_header_filter(r);
 }

@@ -24,7 +24,8 @@ my $conf = $t->standard_conf(
         client_max_body_size 64k;
         client_body_temp_path $dir/cbt;
 EOF
-    http_extra => '    limit_req_zone $binary_remote_addr zone=one:1m rate=1r/m;',
+    http_extra => "    limit_req_zone \$binary_remote_addr zone=one:1m rate=1r/m;\n"
+                . "    limit_req_zone \$binary_remote_addr zone=two:1m rate=1r/m;",
     server_extra => <<'EOF',
     location /denied/ {
         scim;
@@ -39,6 +40,14 @@ EOF
         scim_tenant acme;
         scim_bearer_token_file %%TOKEN_FILE%%;
         limit_req zone=one burst=1 nodelay;
+    }
+    location /limited429/ {
+        scim;
+        scim_redis %%REDIS%%;
+        scim_tenant acme;
+        scim_bearer_token_file %%TOKEN_FILE%%;
+        limit_req zone=two burst=1 nodelay;
+        limit_req_status 429;
     }
     location /plain/ {
         return 404;
@@ -148,6 +157,14 @@ sub slow_post {
     ok(@limited >= 1, 'limit_req refuses some requests ('
        . join(',', map { $_->{status} } @st) . ')');
     is_scim_error($limited[0] // $st[-1], 503, undef, '... with a SCIM 503');
+    is(($limited[0] // $st[-1])->{headers}{'retry-after'}, '1', '... and Retry-After');
+
+    @st = map { $t->request('GET', '/limited429/Users') } 1 .. 4;
+    my ($l429) = grep { $_->{status} == 429 } @st;
+    is_scim_error($l429 // $st[-1], 429, undef,
+                  'limit_req_status 429: a SCIM 429 ('
+                  . join(',', map { $_->{status} } @st) . ')');
+    is(($l429 // $st[-1])->{headers}{'retry-after'}, '1', '... and Retry-After');
 
     $r = $t->request('GET', '/plain/x');
     is($r->{status}, 404, 'a location without scim: 404');
