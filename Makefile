@@ -40,6 +40,7 @@ UNIT_LIBS   := -ljansson -lm
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS    := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
+               libargon2-dev \
                redis-server redis-tools gcc make perl openssl wrk
 
 # -Wextra on our sources; nginx's own cflags stay as Debian has them.

@@ -1,6 +1,7 @@
 
 /*
- * ngx_http_scim_module: bearer tokens, password hashing, resource ids.
+ * ngx_http_scim_module: bearer tokens, resource ids (passwords:
+ * ngx_http_scim_password.c).
  *
  * Tokens are kept only as SHA-256 digests; a presented token is hashed
  * and compared with every configured digest in constant time, so that
@@ -14,14 +15,10 @@
 #include <ngx_http.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "ngx_http_scim_module.h"
-
-
-#define NGX_HTTP_SCIM_PBKDF2_ITER  4096
 
 
 static ngx_int_t ngx_http_scim_hex_digest(u_char *dst, u_char *src,
@@ -300,56 +297,6 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     }
 
     return match ? NGX_OK : NGX_DECLINED;
-}
-
-
-/*
- * "password" (writeOnly, returned never) is stored only as
- * $pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>
- */
-
-ngx_int_t
-ngx_http_scim_hash_password(ngx_http_request_t *r, json_t *doc)
-{
-    u_char       salt[16], hash[32];
-    u_char       buf[sizeof("$pbkdf2-sha256$$$") + NGX_INT_T_LEN + 32 + 64];
-    u_char      *p;
-    json_t      *pw;
-    const char  *clear;
-
-    pw = json_object_get(doc, "password");
-
-    if (pw == NULL || !json_is_string(pw)) {
-        return NGX_OK;
-    }
-
-    clear = json_string_value(pw);
-
-    if (RAND_bytes(salt, sizeof(salt)) != 1) {
-        return NGX_ERROR;
-    }
-
-    if (PKCS5_PBKDF2_HMAC(clear, (int) json_string_length(pw), salt,
-                          sizeof(salt), NGX_HTTP_SCIM_PBKDF2_ITER,
-                          EVP_sha256(), sizeof(hash), hash)
-        != 1)
-    {
-        return NGX_ERROR;
-    }
-
-    p = ngx_sprintf(buf, "$pbkdf2-sha256$%d$", NGX_HTTP_SCIM_PBKDF2_ITER);
-    p = ngx_hex_dump(p, salt, sizeof(salt));
-    *p++ = '$';
-    p = ngx_hex_dump(p, hash, sizeof(hash));
-
-    if (json_object_set_new(doc, "password",
-                            json_stringn((char *) buf, p - buf))
-        != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 

@@ -964,6 +964,14 @@ ngx_http_scim_cleanup(void *data)
         ngx_del_timer(&ctx->sub->retry);
     }
 
+    /* a password hash running in a thread frees itself when done */
+
+    ngx_http_scim_password_cancel(ctx);
+
+    if (ctx->sub) {
+        ngx_http_scim_password_cancel(ctx->sub);
+    }
+
     if (ctx->filter_ast) {
         scim_filter_free(ctx->filter_ast);
         ctx->filter_ast = NULL;

@@ -131,6 +131,13 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, bulk_max_ops),
       NULL },
 
+    { ngx_string("scim_password_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_password_pool,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("scim_filter_max_scan"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -373,6 +380,7 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->max_results = NGX_CONF_UNSET_UINT;
     conf->max_scan = NGX_CONF_UNSET_UINT;
     conf->bulk_max_ops = NGX_CONF_UNSET_UINT;
+    conf->pw_pool = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -409,6 +417,10 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->max_results, prev->max_results, 200);
     ngx_conf_merge_uint_value(conf->max_scan, prev->max_scan, 100000);
     ngx_conf_merge_uint_value(conf->bulk_max_ops, prev->bulk_max_ops, 1000);
+
+    if (ngx_http_scim_password_merge(cf, prev, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->conf_file.len == 0) {
         conf->conf_file = prev->conf_file;

@@ -63,6 +63,7 @@ typedef struct {
     size_t                      max_body;
 
     ngx_scim_redis_server_t    *redis;
+    ngx_thread_pool_t          *pw_pool;       /* password hashing */
 
     /* where the directives that matter were given, for messages */
     ngx_str_t                   conf_file;
@@ -158,6 +159,10 @@ struct ngx_http_scim_ctx_s {
     ngx_buf_t                  *error_page;    /* a SCIM error in place of
                                                   nginx's own error page */
     unsigned                    error_page_sent:1;
+
+    void                       *pw_task;       /* a password being hashed */
+    json_t                     *pw_clear;      /* what was hashed last, */
+    json_t                     *pw_hash;       /* and into what */
 };
 
 
@@ -169,11 +174,19 @@ ngx_int_t ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
     ngx_array_t **tokens, ngx_flag_t *bound);
 ngx_int_t ngx_http_scim_authenticate(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
-ngx_int_t ngx_http_scim_hash_password(ngx_http_request_t *r, json_t *doc);
 void ngx_http_scim_random_id(u_char *buf);  /* 36 bytes, UUID v4 */
 
 /* ngx_http_scim_filter.c: SCIM errors in place of nginx's error pages */
 ngx_int_t ngx_http_scim_filter_init(ngx_conf_t *cf);
+
+/* ngx_http_scim_password.c: Argon2id in a thread pool */
+char *ngx_http_scim_password_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_scim_password_merge(ngx_conf_t *cf,
+    ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
+void ngx_http_scim_password_hash(ngx_http_scim_ctx_t *ctx, json_t *doc,
+    ngx_http_scim_step_pt next);
+void ngx_http_scim_password_cancel(ngx_http_scim_ctx_t *ctx);
 
 /* ngx_http_scim_handler.c: request plumbing */
 ngx_int_t ngx_http_scim_handler(ngx_http_request_t *r);

@@ -976,11 +976,6 @@ ngx_http_scim_create(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
-    if (ngx_http_scim_hash_password(ctx->request, normalized) != NGX_OK) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
     idbuf = ngx_pnalloc(ctx->request->pool, 36);
     if (idbuf == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -1001,7 +996,10 @@ ngx_http_scim_create(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
-    ngx_http_scim_create_write(ctx, NULL);
+    /* a password is hashed in a thread, then the write goes on */
+
+    ngx_http_scim_password_hash(ctx, ctx->newdoc,
+                                ngx_http_scim_create_write);
 }
 
 
@@ -1830,12 +1828,19 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
     pw = json_object_get(normalized, "password");
     oldpw = json_object_get(ctx->doc, "password");
 
-    /* a password that the request did not change stays as hashed */
-    if (pw && !(oldpw && json_equal(pw, oldpw))
-        && ngx_http_scim_hash_password(r, normalized) != NGX_OK)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+    /*
+     * A PUT without "password" keeps the stored one: it is never
+     * returned, so a client cannot send it back (RFC 7644 3.5.1 lets an
+     * omitted attribute be "not asserted").  PATCH "remove" clears it.
+     */
+
+    if (pw == NULL && oldpw != NULL && ctx->method == NGX_HTTP_PUT) {
+        if (json_object_set(normalized, "password", oldpw) != 0) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        pw = oldpw;
     }
 
     ctx->newdoc = ngx_http_scim_assemble(ctx, normalized, &ctx->id,
@@ -1847,7 +1852,15 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         return;
     }
 
-    ngx_http_scim_modify_write(ctx, NULL);
+    /* a password that the request did not change stays as hashed */
+
+    if (pw == NULL || (oldpw && json_equal(pw, oldpw))) {
+        ngx_http_scim_modify_write(ctx, NULL);
+        return;
+    }
+
+    ngx_http_scim_password_hash(ctx, ctx->newdoc,
+                                ngx_http_scim_modify_write);
 }
 
 
