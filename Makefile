@@ -142,7 +142,7 @@ asan-run:
 	@printf '%s\n' '#!/bin/sh' \
 	    '# nginx with the ASan runtime first in its library list' \
 	    'export LD_PRELOAD="$(ASAN_RT)"' \
-	    'export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"' \
+	    'export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}"' \
 	    'export UBSAN_OPTIONS="print_stacktrace=1"' \
 	    'exec $${SCIM_REAL_NGINX:-/usr/sbin/nginx} "$$@"' > $(ASAN_NGINX)
 	@chmod +x $(ASAN_NGINX)

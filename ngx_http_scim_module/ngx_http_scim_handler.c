@@ -1422,7 +1422,8 @@ ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx, ngx_http_scim_script_e script,
 
     r = ctx->request;
 
-    argv = ngx_palloc(r->pool, argc * (sizeof(char *) + sizeof(size_t)));
+    argv = ngx_palloc(ctx->args_pool ? ctx->args_pool : r->pool,
+                      argc * (sizeof(char *) + sizeof(size_t)));
     if (argv == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -154,8 +154,11 @@ struct ngx_http_scim_ctx_s {
     ngx_str_t                   literal_key;   /* in a "<name>":" value */
     ngx_str_t                   literal_lc;    /* as a Lua pattern ignoring
                                                   ASCII case, for Redis */
-    json_t                     *root_results;  /* root .search: presented
-                                                  users, then groups */
+    void                       *scan;          /* a scan's state
+                                                  (resource.c) */
+    ngx_pool_t                 *args_pool;     /* where exec keeps a
+                                                  command's arguments;
+                                                  NULL: r->pool */
     ngx_buf_t                  *error_page;    /* a SCIM error in place of
                                                   nginx's own error page */
     unsigned                    error_page_sent:1;

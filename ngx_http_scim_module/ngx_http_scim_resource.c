@@ -19,13 +19,73 @@
 
 
 #define NGX_HTTP_SCIM_MAX_RETRIES   16
+
+/*
+ * Scans (see ngx_http_scim_scan_start()): a scan call reads at most
+ * SCAN_BATCH ids (SCAN_IDS when the ids are all it needs) and stops
+ * after SCAN_BYTES of document text; the page is read FETCH_BATCH
+ * documents a call.
+ */
 #define NGX_HTTP_SCIM_SCAN_BATCH    500
+#define NGX_HTTP_SCIM_SCAN_IDS      5000
+#define NGX_HTTP_SCIM_SCAN_BYTES    65536
+#define NGX_HTTP_SCIM_FETCH_BATCH   50
+#define NGX_HTTP_SCIM_SCAN_POOL     4096
+#define NGX_HTTP_SCIM_SCAN_SKIP_MAX 0x7fffffff
 
 
 typedef struct {
     ngx_array_t                 *args;         /* ngx_str_t */
     ngx_pool_t                  *pool;
 } ngx_http_scim_argv_t;
+
+
+/* a match that may be on the page: its sort key and id */
+typedef struct {
+    scim_sort_key_t              key;          /* sortBy only */
+    ngx_uint_t                   seq;          /* the order of the match */
+    u_char                      *long_id;      /* NULL: in id */
+    size_t                       len;
+    u_char                       id[36];
+    unsigned                     group:1;
+} ngx_http_scim_hit_t;
+
+
+typedef struct {
+    ngx_http_scim_ctx_t         *ctx;
+    ngx_pool_t                  *batch;        /* the pending call's
+                                                  arguments */
+
+    /* an index's candidates; none: the ids in creation order */
+    ngx_str_t                   *cand;
+    ngx_uint_t                   ncand;
+    ngx_pool_t                  *cand_pool;
+
+    ngx_http_scim_hit_t         *hits;         /* sortBy: a max-heap */
+    ngx_uint_t                   nhits;
+    ngx_uint_t                   nalloc;
+    ngx_uint_t                   keep;         /* hits kept at most */
+    ngx_uint_t                   skip;         /* startIndex - 1 */
+    ngx_uint_t                   matched;      /* totalResults */
+    scim_sort_spec_t             spec;
+
+    /* root .search: the users' own, for their page documents */
+    scim_filter_t               *user_filter;
+    scim_projection_t           *user_projection;
+
+    /* the page: hits[from, to), read from next on, sent at a time */
+    ngx_uint_t                   from;
+    ngx_uint_t                   to;
+    ngx_uint_t                   next;
+    ngx_uint_t                   sent;
+    json_t                      *resources;
+
+    unsigned                     sorting:1;
+    unsigned                     docs:1;       /* the scan reads them */
+    unsigned                     members:1;    /* filter/sort reads a
+                                                  group's members */
+    unsigned                     from_list:1;  /* the candidates */
+} ngx_http_scim_scan_t;
 
 
 static ngx_int_t ngx_http_scim_arg(ngx_http_scim_argv_t *a, u_char *data,
@@ -120,12 +180,33 @@ static void ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static void ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
-static void ngx_http_scim_list_many(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
 static void ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
+static ngx_int_t ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx,
+    redisReply *cands);
+static void ngx_http_scim_scan_cleanup(void *data);
+static ngx_int_t ngx_http_scim_scan_batch(ngx_http_scim_ctx_t *ctx,
+    ngx_http_scim_argv_t *a, ngx_uint_t n);
+static void ngx_http_scim_scan_done(ngx_http_scim_scan_t *scan);
 static void ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static ngx_int_t ngx_http_scim_hit_cmp(ngx_http_scim_scan_t *scan,
+    ngx_http_scim_hit_t *a, ngx_http_scim_hit_t *b);
+static void ngx_http_scim_heap_down(ngx_http_scim_scan_t *scan,
+    ngx_uint_t i, ngx_uint_t n);
+static void ngx_http_scim_heap_up(ngx_http_scim_scan_t *scan, ngx_uint_t i);
+static ngx_int_t ngx_http_scim_hit_set_id(ngx_http_scim_hit_t *hit,
+    u_char *id, size_t len);
+static void ngx_http_scim_hit_free(ngx_http_scim_hit_t *hit);
+static ngx_int_t ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id,
+    size_t len, json_t *doc);
+static ngx_int_t ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_page(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_page_done(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_scim_list_cands(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 static ngx_int_t ngx_http_scim_literal(ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_may_match(ngx_http_scim_ctx_t *ctx,
@@ -133,6 +214,8 @@ static ngx_int_t ngx_http_scim_may_match(ngx_http_scim_ctx_t *ctx,
 static void ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx,
     json_t *docs, ngx_uint_t total, ngx_uint_t paged);
+static void ngx_http_scim_list_answer(ngx_http_scim_ctx_t *ctx,
+    json_t *resources, ngx_uint_t total);
 
 
 /* filter attributes answered by an index, per resource type */
@@ -2101,8 +2184,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
     if (!ctx->has_filter) {
 
         if (ctx->has_sort || ctx->root_search) {
-            ngx_http_scim_scan_next(ctx);
-            return;
+            goto scan;
         }
 
         /* plain paging in creation order, one round trip */
@@ -2148,17 +2230,16 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
-    if (ctx->root_search) {
-        ngx_http_scim_scan_next(ctx);
-        return;
-    }
-
-    hint = scim_filter_eq_hint(ctx->filter_ast,
-                               ctx->resource == NGX_HTTP_SCIM_R_USERS
-                               ? ngx_http_scim_user_hints
-                               : ngx_http_scim_group_hints,
-                               ctx->resource == NGX_HTTP_SCIM_R_USERS ? 6 : 4,
-                               &value);
+    /* root .search always scans */
+    hint = ctx->root_search
+           ? -1
+           : scim_filter_eq_hint(ctx->filter_ast,
+                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                 ? ngx_http_scim_user_hints
+                                 : ngx_http_scim_group_hints,
+                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                 ? 6 : 4,
+                                 &value);
 
     /* what every matching document's text holds, for scans */
     if (ngx_http_scim_literal(ctx) != NGX_OK) {
@@ -2183,8 +2264,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
     if (hint < 0) {
         /* no index answers this filter: scan */
-        ngx_http_scim_scan_next(ctx);
-        return;
+        goto scan;
     }
 
     v.data = (u_char *) value;
@@ -2203,18 +2283,14 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         /* the candidates; the whole filter (the type, ...) decides */
 
         if (ngx_http_scim_arg_key(&a, ctx, "idx:email") != NGX_OK
-            || ngx_http_scim_arg_str(&a, &v) != NGX_OK
-            || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-            || ngx_http_scim_arg(&a, (u_char *)
-                                     (ctx->want_members ? "1" : "0"), 1)
-               != NGX_OK)
+            || ngx_http_scim_arg_str(&a, &v) != NGX_OK)
         {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
 
         ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FIND_EMAIL, 1,
-                          ngx_http_scim_list_many);
+                          ngx_http_scim_list_cands);
         return;
 
     case 0:     /* id eq */
@@ -2301,18 +2377,9 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
             }
         }
 
-        if (ngx_http_scim_arg_place(&a, ctx) != NGX_OK
-            || ngx_http_scim_arg(&a, (u_char *)
-                                     (ctx->want_members ? "1" : "0"), 1)
-               != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
         ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_RELATED,
                           ctx->resource == NGX_HTTP_SCIM_R_USERS ? 1 : 2,
-                          ngx_http_scim_list_many);
+                          ngx_http_scim_list_cands);
         return;
 
     default:    /* userName / displayName eq (folded), externalId eq */
@@ -2346,6 +2413,22 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
         ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FIND, 1,
                           ngx_http_scim_list_one);
+        return;
+    }
+
+scan:
+
+    switch (ngx_http_scim_scan_start(ctx, NULL)) {
+
+    case NGX_OK:
+        ngx_http_scim_scan_next(ctx);
+        return;
+
+    case NGX_ABORT:
+        return;
+
+    default:
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 }
@@ -2397,35 +2480,6 @@ ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 }
 
 
-/* candidates from a membership set */
-
-static void
-ngx_http_scim_list_many(ngx_http_scim_ctx_t *ctx, redisReply *reply)
-{
-    size_t   i;
-    json_t  *doc;
-
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    for (i = 0; i < reply->elements; i++) {
-        doc = ngx_http_scim_expand(ctx, reply->element[i], ctx->want_members);
-
-        if (doc && scim_filter_match(ctx->filter_ast, ctx->rt, doc)) {
-            json_array_append(ctx->matches, doc);
-        }
-    }
-
-    ngx_http_scim_list_finish(ctx);
-}
-
-
 static void
 ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
@@ -2460,30 +2514,294 @@ ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 }
 
 
-/* a filter no index answers: walk the ids in batches, evaluate in C */
+/*
+ * Scans: a filter no index answers, a sortBy, root .search, and the
+ * candidates an index gives (group members, e-mail owners).
+ *
+ * The ids are walked in batches, one Redis call each, bounded in ids and
+ * in document bytes (the scan script); each batch is evaluated in C and
+ * its documents are freed before the next call is sent, so a request
+ * holds the worker for one batch at a time.  Of the matches only the
+ * page's candidates are kept, as (sort key, id) hits: without sortBy the
+ * matches startIndex..startIndex+count-1, with sortBy a max-heap of the
+ * best startIndex+count-1 (the worst kept on top).  Then the page's
+ * documents are read by id (the fetch script) and presented.  Memory is
+ * the hits, one batch and the page, whatever the tenant's size.
+ */
+
+static ngx_int_t
+ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx, redisReply *cands)
+{
+    u_char                *s;
+    size_t                 i;
+    ngx_uint_t             skip;
+    scim_error_t           err;
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_scim_scan_t  *scan;
+    ngx_http_request_t    *r;
+
+    r = ctx->request;
+
+    scan = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_scan_t));
+    if (scan == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_scim_scan_cleanup;
+    cln->data = scan;
+
+    scan->ctx = ctx;
+    ctx->scan = scan;
+    ctx->scanned = 0;
+    ctx->total = 0;
+
+    skip = (ngx_uint_t) ctx->start_index - 1;
+    if (skip > NGX_HTTP_SCIM_SCAN_SKIP_MAX) {
+        skip = NGX_HTTP_SCIM_SCAN_SKIP_MAX;
+    }
+
+    scan->skip = skip;
+    scan->sorting = ctx->has_sort;
+
+    if (scan->sorting) {
+        s = ngx_pnalloc(r->pool, ctx->sort_by.len + 1);
+        if (s == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(s, ctx->sort_by.data, ctx->sort_by.len);
+        s[ctx->sort_by.len] = '\0';
+
+        /*
+         * root .search: one order over users and groups, by the user
+         * schema's attribute definitions (displayName, externalId and
+         * meta.* are alike in both)
+         */
+
+        ngx_memzero(&err, sizeof(scim_error_t));
+
+        if (scim_sort_spec(ctx->root_search
+                           ? scim_registry_user(ctx->slcf->registry)
+                           : ctx->rt,
+                           (char *) s, ctx->descending, &scan->spec, &err)
+            != 0)
+        {
+            ngx_http_scim_fail_err(ctx, &err);
+            return NGX_ABORT;
+        }
+
+        /* the keys see what the answer shows */
+        if (ngx_strlcasestrn(ctx->sort_by.data,
+                             ctx->sort_by.data + ctx->sort_by.len,
+                             (u_char *) "location", 8 - 1)
+            != NULL)
+        {
+            ctx->filter_location = 1;
+        }
+    }
+
+    /* with sortBy, the best skip + count; else the count after skip */
+    scan->keep = (ngx_uint_t) ctx->count;
+
+    if (scan->sorting && ctx->count > 0) {
+        scan->keep += skip;
+    }
+
+    /* without a filter and without sortBy, an id is all a match needs */
+    scan->docs = (ctx->filter_ast != NULL
+                  || (scan->sorting && scan->keep > 0));
+
+    if ((ctx->filter.len
+         && ngx_strlcasestrn(ctx->filter.data,
+                             ctx->filter.data + ctx->filter.len,
+                             (u_char *) "members", 7 - 1) != NULL)
+        || (scan->sorting
+            && ngx_strlcasestrn(ctx->sort_by.data,
+                                ctx->sort_by.data + ctx->sort_by.len,
+                                (u_char *) "members", 7 - 1) != NULL))
+    {
+        scan->members = 1;
+    }
+
+    if (cands == NULL) {
+        return NGX_OK;
+    }
+
+    /* an index's candidates: kept (ids only) until the scan is over */
+
+    scan->from_list = 1;
+
+    if (cands->elements == 0) {
+        return NGX_OK;
+    }
+
+    scan->cand_pool = ngx_create_pool(NGX_HTTP_SCIM_SCAN_POOL,
+                                      r->connection->log);
+    if (scan->cand_pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    scan->cand = ngx_palloc(scan->cand_pool,
+                            cands->elements * sizeof(ngx_str_t));
+    if (scan->cand == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < cands->elements; i++) {
+        if (cands->element[i]->type != REDIS_REPLY_STRING
+            || cands->element[i]->len == 0)
+        {
+            continue;
+        }
+
+        s = ngx_pnalloc(scan->cand_pool, cands->element[i]->len);
+        if (s == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(s, cands->element[i]->str, cands->element[i]->len);
+
+        scan->cand[scan->ncand].data = s;
+        scan->cand[scan->ncand].len = cands->element[i]->len;
+        scan->ncand++;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_scim_scan_cleanup(void *data)
+{
+    ngx_uint_t             i;
+    ngx_http_scim_scan_t  *scan;
+
+    scan = data;
+
+    /* the request is gone: its pending call (if any) was cancelled */
+
+    if (scan->batch) {
+        ngx_destroy_pool(scan->batch);
+        scan->batch = NULL;
+    }
+
+    if (scan->cand_pool) {
+        ngx_destroy_pool(scan->cand_pool);
+        scan->cand_pool = NULL;
+    }
+
+    for (i = 0; i < scan->nhits; i++) {
+        ngx_http_scim_hit_free(&scan->hits[i]);
+    }
+
+    ngx_free(scan->hits);
+    scan->hits = NULL;
+    scan->nhits = 0;
+
+    if (scan->user_filter) {
+        scim_filter_free(scan->user_filter);
+        scan->user_filter = NULL;
+    }
+
+    if (scan->user_projection) {
+        scim_projection_free(scan->user_projection);
+        scan->user_projection = NULL;
+    }
+}
+
+
+/* a pool for one call's arguments, destroyed when its reply is read */
+
+static ngx_int_t
+ngx_http_scim_scan_batch(ngx_http_scim_ctx_t *ctx, ngx_http_scim_argv_t *a,
+    ngx_uint_t n)
+{
+    ngx_http_scim_scan_t  *scan;
+
+    scan = ctx->scan;
+
+    ngx_http_scim_scan_done(scan);
+
+    scan->batch = ngx_create_pool(NGX_HTTP_SCIM_SCAN_POOL,
+                                  ctx->request->connection->log);
+    if (scan->batch == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* ngx_http_scim_exec() puts the command's argv there too */
+    ctx->args_pool = scan->batch;
+
+    a->pool = scan->batch;
+    a->args = ngx_array_create(a->pool, n, sizeof(ngx_str_t));
+
+    return a->args ? NGX_OK : NGX_ERROR;
+}
+
+
+static void
+ngx_http_scim_scan_done(ngx_http_scim_scan_t *scan)
+{
+    if (scan->batch) {
+        ngx_destroy_pool(scan->batch);
+        scan->batch = NULL;
+        scan->ctx->args_pool = NULL;
+    }
+}
+
 
 static void
 ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
 {
-    ngx_http_scim_argv_t  a;
+    ngx_uint_t             i, n;
+    ngx_http_scim_argv_t   a;
+    ngx_http_scim_scan_t  *scan;
 
-    if (ngx_http_scim_argv_init(&a, ctx, 8) != NGX_OK
+    scan = ctx->scan;
+
+    n = scan->docs ? NGX_HTTP_SCIM_SCAN_BATCH : NGX_HTTP_SCIM_SCAN_IDS;
+
+    if (scan->from_list && n > scan->ncand - ctx->scanned) {
+        n = scan->ncand - ctx->scanned;
+    }
+
+    if (ngx_http_scim_scan_batch(ctx, &a, 10 + (scan->from_list ? n : 0))
+           != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
-        || ngx_http_scim_arg_int(&a, (ngx_int_t) ctx->scanned) != NGX_OK
-        || ngx_http_scim_arg_int(&a, NGX_HTTP_SCIM_SCAN_BATCH) != NGX_OK
+        || (scan->from_list
+            ? ngx_http_scim_arg(&a, (u_char *) "", 0)
+            : ngx_http_scim_arg_int(&a, (ngx_int_t) ctx->scanned))
+           != NGX_OK
+        || ngx_http_scim_arg_int(&a, (ngx_int_t) n) != NGX_OK
         || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) (ctx->want_members ? "1" : "0"),
-                             1) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) (scan->members ? "1" : "0"), 1)
+           != NGX_OK
         || ngx_http_scim_arg(&a, ctx->literal_lc.len
                                  ? ctx->literal_lc.data : (u_char *) "",
                              ctx->literal_lc.len) != NGX_OK
         || ngx_http_scim_arg(&a, ctx->literal_lc.len
                                  ? ctx->literal_key.data : (u_char *) "",
                              ctx->literal_lc.len
-                                 ? ctx->literal_key.len : 0) != NGX_OK)
+                                 ? ctx->literal_key.len : 0) != NGX_OK
+        || ngx_http_scim_arg_int(&a, NGX_HTTP_SCIM_SCAN_BYTES) != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) (scan->docs ? "1" : "0"), 1)
+           != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
+    }
+
+    for (i = 0; scan->from_list && i < n; i++) {
+        if (ngx_http_scim_arg_str(&a, &scan->cand[ctx->scanned + i])
+            != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
     }
 
     ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_SCAN, 1,
@@ -2494,34 +2812,72 @@ ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
 static void
 ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 {
-    size_t       i;
-    json_t      *doc;
-    ngx_uint_t   walked;
-    redisReply  *e;
+    size_t                 i;
+    json_t                *doc;
+    ngx_int_t              rc;
+    ngx_uint_t             walked;
+    redisReply            *e, *id;
+    ngx_http_scim_scan_t  *scan;
+
+    scan = ctx->scan;
+
+    ngx_http_scim_scan_done(scan);
 
     if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
         return;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_INTEGER)
+    {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ctx->total = (ngx_uint_t) reply->element[0]->integer;
     walked = (ngx_uint_t) reply->element[1]->integer;
 
-    if (ctx->total > ctx->slcf->max_scan) {
-        ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_TOO_MANY,
-                           "this filter or sort needs a scan of %ui "
-                           "resources; the limit is %ui "
-                           "(scim_filter_max_scan)",
-                           ctx->total, ctx->slcf->max_scan);
-        return;
+    if (scan->from_list) {
+        ctx->total = scan->ncand;
+
+    } else {
+        ctx->total = (ngx_uint_t) reply->element[0]->integer;
+
+        if (ctx->total > ctx->slcf->max_scan) {
+            ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_TOO_MANY,
+                               "this filter or sort needs a scan of %ui "
+                               "resources; the limit is %ui "
+                               "(scim_filter_max_scan)",
+                               ctx->total, ctx->slcf->max_scan);
+            return;
+        }
     }
 
     for (i = 2; i < reply->elements; i++) {
-        if (reply->element[i]->type != REDIS_REPLY_ARRAY) {
+        id = reply->element[i];
+
+        if (!scan->docs) {
+            if (id->type == REDIS_REPLY_STRING
+                && ngx_http_scim_scan_hit(ctx, (u_char *) id->str, id->len,
+                                          NULL)
+                   != NGX_OK)
+            {
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            continue;
+        }
+
+        /* pairs: id, {doc, ...} */
+
+        if (++i == reply->elements) {
+            break;
+        }
+
+        e = reply->element[i];
+
+        if (id->type != REDIS_REPLY_STRING || e->type != REDIS_REPLY_ARRAY) {
             continue;
         }
 
@@ -2531,8 +2887,6 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
          * folds to "s": a text holding it is parsed all the same.)
          */
 
-        e = reply->element[i];
-
         if (ctx->literal.len && e->elements > 0
             && e->element[0]->type == REDIS_REPLY_STRING
             && !ngx_http_scim_may_match(ctx, (u_char *) e->element[0]->str,
@@ -2541,77 +2895,273 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
             continue;
         }
 
-        /* a document that does not match is freed at once */
-
-        doc = ngx_http_scim_expand_raw(ctx, e, ctx->want_members);
+        doc = ngx_http_scim_expand_raw(ctx, e, scan->members);
         if (doc == NULL) {
             continue;
         }
 
+        rc = NGX_OK;
+
         if (ctx->filter_ast == NULL
             || scim_filter_match(ctx->filter_ast, ctx->rt, doc))
         {
-            if (json_array_append_new(ctx->matches, doc) != 0) {
-                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
-            }
-
-            continue;
+            rc = ngx_http_scim_scan_hit(ctx, (u_char *) id->str, id->len,
+                                        doc);
         }
 
         json_decref(doc);
+
+        if (rc != NGX_OK) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
     }
 
     ctx->scanned += walked;
 
-    if (walked == NGX_HTTP_SCIM_SCAN_BATCH && ctx->scanned < ctx->total) {
+    if (walked > 0 && ctx->scanned < ctx->total) {
+        /* the next batch: the worker serves others meanwhile */
         ngx_http_scim_scan_next(ctx);
         return;
     }
 
-    ngx_http_scim_list_finish(ctx);
+    if (ctx->root_search && ctx->resource == NGX_HTTP_SCIM_R_USERS) {
+        rc = ngx_http_scim_root_next(ctx);
+
+        if (rc == NGX_OK) {
+            ngx_http_scim_scan_next(ctx);
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        return;
+    }
+
+    ngx_http_scim_page(ctx);
+}
+
+
+/* hits: ties go by the order of the matches (scim_sort() is stable) */
+
+static ngx_int_t
+ngx_http_scim_hit_cmp(ngx_http_scim_scan_t *scan, ngx_http_scim_hit_t *a,
+    ngx_http_scim_hit_t *b)
+{
+    int  c;
+
+    c = scim_sort_key_cmp(&scan->spec, &a->key, &b->key);
+
+    if (c != 0) {
+        return c;
+    }
+
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+
+static void
+ngx_http_scim_heap_down(ngx_http_scim_scan_t *scan, ngx_uint_t i,
+    ngx_uint_t n)
+{
+    ngx_uint_t            c;
+    ngx_http_scim_hit_t   h, *hits;
+
+    hits = scan->hits;
+
+    for ( ;; ) {
+        c = 2 * i + 1;
+
+        if (c >= n) {
+            return;
+        }
+
+        if (c + 1 < n && ngx_http_scim_hit_cmp(scan, &hits[c + 1], &hits[c])
+                         > 0)
+        {
+            c++;
+        }
+
+        if (ngx_http_scim_hit_cmp(scan, &hits[c], &hits[i]) <= 0) {
+            return;
+        }
+
+        h = hits[i];
+        hits[i] = hits[c];
+        hits[c] = h;
+        i = c;
+    }
+}
+
+
+static void
+ngx_http_scim_heap_up(ngx_http_scim_scan_t *scan, ngx_uint_t i)
+{
+    ngx_uint_t            p;
+    ngx_http_scim_hit_t   h, *hits;
+
+    hits = scan->hits;
+
+    while (i > 0) {
+        p = (i - 1) / 2;
+
+        if (ngx_http_scim_hit_cmp(scan, &hits[i], &hits[p]) <= 0) {
+            return;
+        }
+
+        h = hits[i];
+        hits[i] = hits[p];
+        hits[p] = h;
+        i = p;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_scim_hit_set_id(ngx_http_scim_hit_t *hit, u_char *id, size_t len)
+{
+    hit->long_id = NULL;
+    hit->len = len;
+
+    if (len <= sizeof(hit->id)) {
+        ngx_memcpy(hit->id, id, len);
+        return NGX_OK;
+    }
+
+    hit->long_id = ngx_alloc(len, ngx_cycle->log);
+    if (hit->long_id == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(hit->long_id, id, len);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_scim_hit_free(ngx_http_scim_hit_t *hit)
+{
+    scim_sort_key_free(&hit->key);
+
+    if (hit->long_id) {
+        ngx_free(hit->long_id);
+        hit->long_id = NULL;
+    }
+}
+
+
+/* a match: kept if it can be on the page (doc NULL: no sortBy) */
+
+static ngx_int_t
+ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id, size_t len,
+    json_t *doc)
+{
+    size_t                 size;
+    ngx_uint_t             n;
+    ngx_http_scim_hit_t    hit, *hits;
+    ngx_http_scim_scan_t  *scan;
+
+    scan = ctx->scan;
+
+    ngx_memzero(&hit, sizeof(ngx_http_scim_hit_t));
+    hit.seq = scan->matched++;
+    hit.group = (ctx->resource == NGX_HTTP_SCIM_R_GROUPS);
+
+    if (scan->keep == 0) {
+        return NGX_OK;
+    }
+
+    if (!scan->sorting) {
+        if (hit.seq < scan->skip || scan->nhits == scan->keep) {
+            return NGX_OK;
+        }
+
+    } else {
+        if (doc == NULL || scim_sort_key(&scan->spec, doc, &hit.key) != 0) {
+            return NGX_ERROR;
+        }
+
+        if (scan->nhits == scan->keep) {
+            /* full: only a match before the worst kept gets in */
+
+            if (ngx_http_scim_hit_cmp(scan, &hit, &scan->hits[0]) >= 0) {
+                scim_sort_key_free(&hit.key);
+                return NGX_OK;
+            }
+
+            if (ngx_http_scim_hit_set_id(&hit, id, len) != NGX_OK) {
+                scim_sort_key_free(&hit.key);
+                return NGX_ERROR;
+            }
+
+            ngx_http_scim_hit_free(&scan->hits[0]);
+            scan->hits[0] = hit;
+            ngx_http_scim_heap_down(scan, 0, scan->nhits);
+
+            return NGX_OK;
+        }
+    }
+
+    if (scan->nhits == scan->nalloc) {
+        n = scan->nalloc ? 2 * scan->nalloc : 64;
+
+        if (n > scan->keep) {
+            n = scan->keep;
+        }
+
+        size = n * sizeof(ngx_http_scim_hit_t);
+
+        hits = ngx_alloc(size, ctx->request->connection->log);
+        if (hits == NULL) {
+            scim_sort_key_free(&hit.key);
+            return NGX_ERROR;
+        }
+
+        if (scan->nhits) {
+            ngx_memcpy(hits, scan->hits,
+                       scan->nhits * sizeof(ngx_http_scim_hit_t));
+        }
+
+        ngx_free(scan->hits);
+        scan->hits = hits;
+        scan->nalloc = n;
+    }
+
+    if (ngx_http_scim_hit_set_id(&hit, id, len) != NGX_OK) {
+        scim_sort_key_free(&hit.key);
+        return NGX_ERROR;
+    }
+
+    scan->hits[scan->nhits++] = hit;
+
+    if (scan->sorting) {
+        ngx_http_scim_heap_up(scan, scan->nhits - 1);
+    }
+
+    return NGX_OK;
 }
 
 
 /*
- * Root .search: the users' matches are presented and kept, then the
- * same search runs over the groups.
+ * Root .search: the users are scanned, then the same search runs over
+ * the groups; the users' filter and projection are kept for the page.
  */
 
 static ngx_int_t
 ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx)
 {
-    size_t         i;
-    json_t        *out;
-    scim_error_t   err;
+    scim_error_t           err;
+    ngx_http_scim_scan_t  *scan;
 
-    if (ctx->root_results == NULL) {
-        ctx->root_results = ngx_http_scim_track(ctx->request, json_array());
-        if (ctx->root_results == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    for (i = 0; i < json_array_size(ctx->matches); i++) {
-        out = scim_resource_present(ctx->rt, json_array_get(ctx->matches, i),
-                                    (const char *) ctx->base_url.data,
-                                    ctx->projection);
-        if (out == NULL || json_array_append_new(ctx->root_results, out) != 0)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS) {
-        return NGX_DONE;
-    }
+    scan = ctx->scan;
 
     ctx->resource = NGX_HTTP_SCIM_R_GROUPS;
     ctx->rt = scim_registry_group(ctx->slcf->registry);
     ctx->scanned = 0;
     ctx->total = 0;
-
-    json_array_clear(ctx->matches);
 
     if (ngx_http_scim_store_keys(ctx->request->pool, &ctx->tenant, "Group",
                                  &ctx->keys)
@@ -2620,17 +3170,16 @@ ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    if (ctx->projection) {
-        scim_projection_free(ctx->projection);
-        ctx->projection = NULL;
-    }
+    scan->user_projection = ctx->projection;
+    ctx->projection = NULL;
 
     if (ngx_http_scim_projection(ctx) != NGX_OK) {
         return NGX_ABORT;
     }
 
     if (ctx->filter_ast) {
-        scim_filter_free(ctx->filter_ast);
+        scan->user_filter = ctx->filter_ast;
+        ctx->filter_ast = NULL;
         ngx_str_null(&ctx->literal);
         ngx_memzero(&err, sizeof(scim_error_t));
 
@@ -2648,6 +3197,230 @@ ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx)
     }
 
     return NGX_OK;
+}
+
+
+/* the scan is over: cut the page out of the hits, then read it */
+
+static void
+ngx_http_scim_page(ngx_http_scim_ctx_t *ctx)
+{
+    ngx_uint_t             i, n;
+    ngx_http_scim_hit_t    h, *hits;
+    ngx_http_scim_scan_t  *scan;
+
+    scan = ctx->scan;
+    hits = scan->hits;
+    n = scan->nhits;
+
+    scan->resources = ngx_http_scim_track(ctx->request, json_array());
+    if (scan->resources == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (scan->sorting) {
+        /*
+         * The heap holds the best min(matches, skip + count) with the
+         * worst on top: taking the top out n - skip times leaves the page
+         * in order at hits[skip, n) (the tail of a heapsort)
+         */
+
+        if (n > scan->skip) {
+            for (i = n; i > scan->skip; i--) {
+                h = hits[0];
+                hits[0] = hits[i - 1];
+                hits[i - 1] = h;
+                ngx_http_scim_heap_down(scan, 0, i - 1);
+            }
+
+            scan->from = scan->skip;
+
+        } else {
+            scan->from = n;
+        }
+
+    } else {
+        scan->from = 0;
+    }
+
+    scan->to = n;
+    scan->next = scan->from;
+
+    if (scan->from == scan->to) {
+        ngx_http_scim_list_answer(ctx, scan->resources, scan->matched);
+        return;
+    }
+
+    ngx_http_scim_page_fetch(ctx);
+}
+
+
+static void
+ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx)
+{
+    size_t                 len;
+    u_char                *id;
+    ngx_uint_t             i, n, want;
+    ngx_http_scim_hit_t   *hit;
+    ngx_http_scim_argv_t   a;
+    ngx_http_scim_scan_t  *scan;
+
+    scan = ctx->scan;
+
+    n = scan->to - scan->next;
+    if (n > NGX_HTTP_SCIM_FETCH_BATCH) {
+        n = NGX_HTTP_SCIM_FETCH_BATCH;
+    }
+
+    scan->sent = n;
+
+    /* a group's members: if the answer shows them or the filter reads them */
+    want = (ctx->want_members || scan->members);
+
+    if (ngx_http_scim_scan_batch(ctx, &a, 2 + 2 * n) != NGX_OK
+        || ngx_http_scim_arg(&a, ctx->keys.tenant.data, ctx->keys.tenant.len)
+           != NGX_OK
+        || ngx_http_scim_arg(&a, (u_char *) (want ? "1" : "0"), 1) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    for (i = 0; i < n; i++) {
+        hit = &scan->hits[scan->next + i];
+        id = hit->long_id ? hit->long_id : hit->id;
+        len = hit->len;
+
+        if (ngx_http_scim_arg(&a, (u_char *) (hit->group ? "Group" : "User"),
+                              hit->group ? 5 : 4)
+            != NGX_OK
+            || ngx_http_scim_arg(&a, id, len) != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FETCH, 0,
+                      ngx_http_scim_page_done);
+}
+
+
+static void
+ngx_http_scim_page_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    size_t                 i;
+    json_t                *doc, *out;
+    ngx_uint_t             want, own;
+    scim_filter_t         *filter;
+    scim_projection_t     *projection;
+    ngx_http_scim_hit_t   *hit;
+    ngx_http_scim_scan_t  *scan;
+
+    scan = ctx->scan;
+
+    ngx_http_scim_scan_done(scan);
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    want = (ctx->want_members || scan->members);
+
+    for (i = 0; i < reply->elements && i < scan->sent; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_ARRAY) {
+            continue;               /* deleted since the scan */
+        }
+
+        hit = &scan->hits[scan->next + i];
+
+        /* root .search: the users' own filter and projection */
+        own = (ctx->root_search && !hit->group);
+
+        ctx->resource = hit->group ? NGX_HTTP_SCIM_R_GROUPS
+                                   : NGX_HTTP_SCIM_R_USERS;
+        ctx->rt = hit->group ? scim_registry_group(ctx->slcf->registry)
+                             : scim_registry_user(ctx->slcf->registry);
+
+        filter = own ? scan->user_filter : ctx->filter_ast;
+        projection = own ? scan->user_projection : ctx->projection;
+
+        doc = ngx_http_scim_expand_raw(ctx, reply->element[i], want);
+        if (doc == NULL) {
+            continue;
+        }
+
+        /* changed since the scan so that it no longer matches */
+        if (filter && !scim_filter_match(filter, ctx->rt, doc)) {
+            json_decref(doc);
+            continue;
+        }
+
+        out = scim_resource_present(ctx->rt, doc,
+                                    (const char *) ctx->base_url.data,
+                                    projection);
+        json_decref(doc);
+
+        if (out == NULL || json_array_append_new(scan->resources, out) != 0)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    scan->next += scan->sent;
+
+    if (scan->next < scan->to) {
+        ngx_http_scim_page_fetch(ctx);
+        return;
+    }
+
+    ngx_http_scim_list_answer(ctx, scan->resources, scan->matched);
+}
+
+
+/* an index's candidates (ids): scanned like the whole collection */
+
+static void
+ngx_http_scim_list_cands(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+{
+    ngx_int_t              rc;
+    ngx_http_scim_scan_t  *scan;
+
+    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = ngx_http_scim_scan_start(ctx, reply);
+
+    if (rc == NGX_ABORT) {
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    scan = ctx->scan;
+
+    if (scan->ncand == 0) {
+        ngx_http_scim_page(ctx);
+        return;
+    }
+
+    ngx_http_scim_scan_next(ctx);
 }
 
 
@@ -2765,16 +3538,15 @@ ngx_http_scim_may_match(ngx_http_scim_ctx_t *ctx, u_char *p, size_t len)
 }
 
 
-/* all matches collected: sort, cut the page, answer */
+/* an id lookup's match (at most one): sort, cut the page, answer */
 
 static void
 ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx)
 {
     u_char        *s;
-    ngx_int_t      rc;
     scim_error_t   err;
 
-    if (ctx->has_sort && !ctx->root_search) {
+    if (ctx->has_sort) {
         s = ngx_pnalloc(ctx->request->pool, ctx->sort_by.len + 1);
         if (s == NULL) {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -2795,55 +3567,6 @@ ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx)
         }
     }
 
-    if (ctx->root_search) {
-        rc = ngx_http_scim_root_next(ctx);
-
-        if (rc == NGX_OK) {
-            ngx_http_scim_scan_next(ctx);
-            return;
-        }
-
-        if (rc == NGX_ERROR) {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        }
-
-        if (rc != NGX_DONE) {
-            return;
-        }
-
-        if (ctx->has_sort) {
-            /*
-             * One order over users and groups together: the presented
-             * resources sort by the user schema's attribute definitions
-             * (displayName, externalId, meta.* are alike in both)
-             */
-
-            s = ngx_pnalloc(ctx->request->pool, ctx->sort_by.len + 1);
-            if (s == NULL) {
-                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
-            }
-
-            ngx_memcpy(s, ctx->sort_by.data, ctx->sort_by.len);
-            s[ctx->sort_by.len] = '\0';
-
-            ngx_memzero(&err, sizeof(scim_error_t));
-
-            if (scim_sort(scim_registry_user(ctx->slcf->registry),
-                          ctx->root_results, (char *) s, ctx->descending,
-                          &err)
-                != 0)
-            {
-                ngx_http_scim_fail_err(ctx, &err);
-                return;
-            }
-        }
-
-        ngx_http_scim_list_respond(ctx, ctx->root_results,
-                                   json_array_size(ctx->root_results), 0);
-        return;
-    }
-
     ngx_http_scim_list_respond(ctx, ctx->matches,
                                json_array_size(ctx->matches), 0);
 }
@@ -2859,13 +3582,11 @@ ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx, json_t *docs,
     ngx_uint_t total, ngx_uint_t paged)
 {
     size_t   i, from, to;
-    json_t  *list, *resources, *out;
+    json_t  *resources, *out;
 
-    list = ngx_http_scim_track(ctx->request, json_object());
-    resources = json_array();
+    resources = ngx_http_scim_track(ctx->request, json_array());
 
-    if (list == NULL || resources == NULL) {
-        json_decref(resources);
+    if (resources == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -2878,31 +3599,39 @@ ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx, json_t *docs,
         from = (size_t) ctx->start_index - 1;
         to = from + (size_t) ctx->count;
 
-        if (to > json_array_size(docs)) {
+        if (to > json_array_size(docs) || to < from) {
             to = json_array_size(docs);
         }
     }
 
     for (i = from; i < to; i++) {
-        if (docs == ctx->root_results) {
-            /* presented already, each with its own resource type */
-            out = json_incref(json_array_get(docs, i));
-
-        } else {
-            out = scim_resource_present(ctx->rt, json_array_get(docs, i),
-                                        (const char *) ctx->base_url.data,
-                                        ctx->projection);
-        }
+        out = scim_resource_present(ctx->rt, json_array_get(docs, i),
+                                    (const char *) ctx->base_url.data,
+                                    ctx->projection);
 
         if (out == NULL || json_array_append_new(resources, out) != 0) {
-            json_decref(resources);
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
     }
 
-    if (json_object_set_new(list, "schemas",
-                            json_pack("[s]", SCIM_SCHEMA_LIST)) != 0
+    ngx_http_scim_list_answer(ctx, resources, total);
+}
+
+
+/* the ListResponse around the page's presented resources */
+
+static void
+ngx_http_scim_list_answer(ngx_http_scim_ctx_t *ctx, json_t *resources,
+    ngx_uint_t total)
+{
+    json_t  *list;
+
+    list = ngx_http_scim_track(ctx->request, json_object());
+
+    if (list == NULL
+        || json_object_set_new(list, "schemas",
+                               json_pack("[s]", SCIM_SCHEMA_LIST)) != 0
         || json_object_set_new(list, "totalResults",
                                json_integer((json_int_t) total)) != 0
         || json_object_set_new(list, "itemsPerPage",
@@ -2910,7 +3639,7 @@ ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx, json_t *docs,
                                             json_array_size(resources))) != 0
         || json_object_set_new(list, "startIndex",
                                json_integer(ctx->start_index)) != 0
-        || json_object_set_new(list, "Resources", resources) != 0)
+        || json_object_set(list, "Resources", resources) != 0)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

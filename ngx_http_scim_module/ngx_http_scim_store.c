@@ -299,20 +299,19 @@ static const char  ngx_http_scim_lua_find[] =
 
 
 /*
- * find_email: the users that have an e-mail (folded), any type
+ * find_email: the ids of the users that have an e-mail (folded), any
+ * type; the scan script reads them (candidates, see "scan")
  *   KEYS: User:idx:email
- *   ARGV: folded e-mail, tenant prefix, want members
- *   -> {{doc, ...}, ...}
+ *   ARGV: folded e-mail
+ *   -> {id, ...}
  */
 
 static const char  ngx_http_scim_lua_find_email[] =
-    SCIM_LUA_COMMON
     "local r = {}\n"
     "local e = ARGV[1] .. '\\0'\n"
     "for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[1], '[' .. e,\n"
     "                              '[' .. e .. '\\255')) do\n"
-    "  local d = expand(ARGV[2], 'User', string.sub(m, #e + 1), ARGV[3])\n"
-    "  if d then r[#r + 1] = d end\n"
+    "  r[#r + 1] = string.sub(m, #e + 1)\n"
     "end\n"
     "return r\n";
 
@@ -339,17 +338,27 @@ static const char  ngx_http_scim_lua_page[] =
 
 
 /*
- * scan: a batch of a non-indexed filter's walk.  Only the documents that
- * can match leave Redis: those holding the filter's required literal in
- * a string value of a member ARGV[7] ('"<name>":"', the canonical name
+ * scan: a batch of a walk over the ids in creation order (ARGV[1], the
+ * start, 0-based) or over candidates the caller holds (ARGV[1] == '':
+ * the ids from ARGV[10] on).  A batch is bounded: at most ARGV[2] ids,
+ * and it ends after the document that brings what it returns (the
+ * documents' text, 32 bytes per group or member listed with them) to
+ * ARGV[8] bytes or what it searched for the literal to 4 * ARGV[8]
+ * bytes, so that neither Redis nor nginx is held long by one call.
+ *
+ * With ARGV[9] == '0' (the documents are not needed: no filter, no
+ * sort) the ids alone come back.  Otherwise only the documents that can
+ * match leave Redis: those holding the filter's required literal in a
+ * string value of a member ARGV[7] ('"<name>":"', the canonical name
  * the stored documents use); ARGV[6] is the literal as a Lua pattern
  * that ignores ASCII case ("[sS][aA]%-1"), '' for none.  The C side
  * evaluates the filter on them.  A text with U+017F (long s, which folds
  * to "s") always leaves.
  *   KEYS: ids
- *   ARGV: start (0-based), count, tenant prefix, type, want members,
- *         literal, member
- *   -> {total, ids walked, {doc, ...}, ...}
+ *   ARGV: start | '', count, tenant prefix, type, want members, literal,
+ *         member, bytes, documents ('1'|'0'), ids...
+ *   -> {total, ids walked, id, {doc, ...}, id, {doc, ...}, ...}
+ *      | {total, ids walked, id, id, ...}
  */
 
 static const char  ngx_http_scim_lua_scan[] =
@@ -375,42 +384,74 @@ static const char  ngx_http_scim_lua_scan[] =
     "    end\n"
     "  end\n"
     "end\n"
-    "local r = {redis.call('ZCARD', KEYS[1]), 0}\n"
-    "local s, n = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-    "local ids = redis.call('ZRANGE', KEYS[1], s, s + n - 1)\n"
+    "local n = tonumber(ARGV[2])\n"
+    "local ids, total\n"
+    "if ARGV[1] == '' then\n"
+    "  ids = {}\n"
+    "  for i = 10, math.min(#ARGV, 9 + n) do ids[#ids + 1] = ARGV[i] end\n"
+    "  total = #ids\n"
+    "else\n"
+    "  local s = tonumber(ARGV[1])\n"
+    "  total = redis.call('ZCARD', KEYS[1])\n"
+    "  ids = redis.call('ZRANGE', KEYS[1], s, s + n - 1)\n"
+    "end\n"
+    "local r = {total, #ids}\n"
     "local p, t, lit, key = ARGV[3], ARGV[4], ARGV[6], ARGV[7]\n"
-    "r[2] = #ids\n"
+    "if ARGV[9] == '0' then\n"
+    "  for i = 1, #ids do r[i + 2] = ids[i] end\n"
+    "  return r\n"
+    "end\n"
+    "local budget, bytes, seen = tonumber(ARGV[8]), 0, 0\n"
     "for i = 1, #ids do\n"
     "  local keep = true\n"
     "  if lit ~= '' then\n"
     "    local doc = redis.call('GET', p .. t .. ':' .. ids[i])\n"
     "    keep = doc and (string.find(doc, '\\197\\191', 1, true)\n"
     "                    or holds(doc, key, lit))\n"
+    "    seen = seen + (doc and #doc or 0)\n"
     "  end\n"
     "  if keep then\n"
     "    local e = expand(p, t, ids[i], ARGV[5])\n"
-    "    if e then r[#r + 1] = e end\n"
+    "    if e then\n"
+    "      r[#r + 1] = ids[i]\n"
+    "      r[#r + 1] = e\n"
+    "      bytes = bytes + #e[1] + 32 * #e\n"
+    "    end\n"
+    "  end\n"
+    "  if bytes >= budget or seen >= 4 * budget then\n"
+    "    r[2] = i\n"
+    "    break\n"
     "  end\n"
     "end\n"
     "return r\n";
 
 
 /*
- * related: the documents of a set's ids (a user's groups, a group's
- * members), for filters on members.value / groups.value
- *   KEYS: sets (their union)
- *   ARGV: tenant prefix, type, want members
- *   -> {{doc, ...}, ...}
+ * fetch: the documents of a page whose ids a scan chose (a page may mix
+ * users and groups: root .search)
+ *   ARGV: tenant prefix, want members, type, id, type, id, ...
+ *   -> {{doc, ...} | nil, ...}   (deleted meanwhile: nil)
+ */
+
+static const char  ngx_http_scim_lua_fetch[] =
+    SCIM_LUA_COMMON
+    "local r = {}\n"
+    "for i = 3, #ARGV - 1, 2 do\n"
+    "  r[#r + 1] = expand(ARGV[1], ARGV[i], ARGV[i + 1], ARGV[2])\n"
+    "end\n"
+    "return r\n";
+
+
+/*
+ * related: the ids of a set (a group's members) or of the union of two
+ * (a member's groups), for filters on groups.value / members.value; the
+ * scan script reads them (candidates)
+ *   KEYS: sets
+ *   -> {id, ...}
  */
 
 static const char  ngx_http_scim_lua_related[] =
-    SCIM_LUA_COMMON
-    "local r = {}\n"
-    "for _, id in ipairs(redis.call('SUNION', unpack(KEYS))) do\n"
-    "  local e = expand(ARGV[1], ARGV[2], id, ARGV[3])\n"
-    "  if e then r[#r + 1] = e end\n"
-    "end\n"
-    "return r\n";
+    "return redis.call('SUNION', unpack(KEYS))\n";
 
 
 static struct {
@@ -436,6 +477,8 @@ static struct {
       sizeof(ngx_http_scim_lua_related) - 1 },
     { "scan", ngx_http_scim_lua_scan,
       sizeof(ngx_http_scim_lua_scan) - 1 },
+    { "fetch", ngx_http_scim_lua_fetch,
+      sizeof(ngx_http_scim_lua_fetch) - 1 },
 };
 
 

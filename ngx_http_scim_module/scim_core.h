@@ -398,6 +398,44 @@ json_t *scim_resource_present(const scim_resource_type_t *rt, json_t *doc,
 int scim_sort(const scim_resource_type_t *rt, json_t *docs,
     const char *sort_by, int descending, scim_error_t *err);
 
+/*
+ * The same order, one document at a time, for who cannot hold them all
+ * (a scan keeps only the keys): scim_sort_spec() resolves sort_by as
+ * scim_sort() does (same errors); scim_sort_key() extracts a document's
+ * key, owning its text (0, or -1 out of memory; free it with
+ * scim_sort_key_free()); scim_sort_key_cmp() compares two keys (missing
+ * values included, descending applied).  Ties are left to the caller:
+ * scim_sort() keeps them in their original order.
+ */
+typedef struct {
+    const scim_resource_type_t *rt;
+    scim_attr_ref_t             ref;
+    const scim_attr_t          *sub;      /* "value" of a complex one */
+    const scim_attr_t          *attr;     /* what is compared */
+    int                         descending;
+} scim_sort_spec_t;
+
+typedef struct {
+    int                         present;
+    int                         is_int;
+    char                       *str;      /* owned: folded unless
+                                             caseExact */
+    size_t                      len;
+    double                      num;
+    json_int_t                  inum;
+    int64_t                     sec;
+    long                        nsec;
+} scim_sort_key_t;
+
+int scim_sort_spec(const scim_resource_type_t *rt, const char *sort_by,
+    int descending, scim_sort_spec_t *spec, scim_error_t *err);
+int scim_sort_key(const scim_sort_spec_t *spec, json_t *doc,
+    scim_sort_key_t *key);
+void scim_sort_key_free(scim_sort_key_t *key);
+size_t scim_sort_key_size(const scim_sort_key_t *key);
+int scim_sort_key_cmp(const scim_sort_spec_t *spec, const scim_sort_key_t *a,
+    const scim_sort_key_t *b);
+
 
 /* ----------------------------------------------------------------- filter */
 

@@ -850,126 +850,68 @@ scim_url(const char *base, const char *path, json_t *id)
 /* ---------------------------------------------------------------- sorting */
 
 
-typedef struct {
-    json_t      *doc;
-    size_t       idx;
-    int          present;
-    const char  *str;           /* borrowed, or folded (owned) */
-    size_t       len;
-    char        *folded;
-    double       num;
-    json_int_t   inum;
-    int          is_int;
-    int64_t      sec;
-    long         nsec;
-} scim_sort_key_t;
-
-
-typedef struct {
-    scim_type_t  type;
-    int          descending;
-} scim_sort_ctx_t;
-
-
-static int
-scim_sort_cmp_values(const scim_sort_ctx_t *sc, const scim_sort_key_t *a,
-    const scim_sort_key_t *b)
+int
+scim_sort_spec(const scim_resource_type_t *rt, const char *sort_by,
+    int descending, scim_sort_spec_t *spec, scim_error_t *err)
 {
-    int  c;
+    const scim_attr_t  *sub;
 
-    switch (sc->type) {
+    memset(spec, 0, sizeof(scim_sort_spec_t));
 
-    case SCIM_TYPE_BOOLEAN:
-    case SCIM_TYPE_INTEGER:
-    case SCIM_TYPE_DECIMAL:
-        if (a->is_int && b->is_int) {
-            return (a->inum > b->inum) - (a->inum < b->inum);
+    if (rt == NULL || sort_by == NULL) {
+        return scim_error_set(err, 500, NULL, "nothing to sort by");
+    }
+
+    if (scim_attr_resolve(rt, sort_by, strlen(sort_by), &spec->ref) != 0) {
+        return scim_error_set(err, 400, SCIM_ERR_INVALID_VALUE,
+                              "sortBy: \"%.200s\" is not a known attribute",
+                              sort_by);
+    }
+
+    sub = spec->ref.sub;
+
+    if (sub == NULL && spec->ref.attr->type == SCIM_TYPE_COMPLEX) {
+        sub = scim_attr_find(spec->ref.attr->sub_attrs,
+                             spec->ref.attr->n_sub_attrs, "value", 5);
+
+        if (sub == NULL) {
+            return scim_error_set(err, 400, SCIM_ERR_INVALID_VALUE,
+                                  "sortBy: \"%.200s\" is a complex "
+                                  "attribute; name one of its "
+                                  "sub-attributes", sort_by);
         }
-
-        return (a->num > b->num) - (a->num < b->num);
-
-    case SCIM_TYPE_DATETIME:
-        if (a->sec != b->sec) {
-            return (a->sec > b->sec) ? 1 : -1;
-        }
-
-        return (a->nsec > b->nsec) - (a->nsec < b->nsec);
-
-    default:
-        c = memcmp(a->str, b->str, a->len < b->len ? a->len : b->len);
-        if (c != 0) {
-            return c;
-        }
-
-        return (a->len > b->len) - (a->len < b->len);
-    }
-}
-
-
-/* merge sort: stable; missing values last ascending, first descending */
-
-static void
-scim_sort_merge(const scim_sort_ctx_t *sc, scim_sort_key_t **v,
-    scim_sort_key_t **tmp, size_t n)
-{
-    int               c;
-    size_t            i, j, k, mid;
-    scim_sort_key_t  *a, *b;
-
-    if (n < 2) {
-        return;
     }
 
-    mid = n / 2;
-    scim_sort_merge(sc, v, tmp, mid);
-    scim_sort_merge(sc, v + mid, tmp, n - mid);
-
-    for (i = 0, j = mid, k = 0; i < mid && j < n; k++) {
-        a = v[i];
-        b = v[j];
-
-        if (a->present != b->present) {
-            /* a missing value is greater than any: last, or first when
-               descending (RFC 7644 3.4.2.3) */
-            c = (a->present ? -1 : 1) * (sc->descending ? -1 : 1);
-
-        } else if (!a->present) {
-            c = 0;
-
-        } else {
-            c = scim_sort_cmp_values(sc, a, b);
-            if (sc->descending) {
-                c = -c;
-            }
-        }
-
-        tmp[k] = (c <= 0) ? v[i++] : v[j++];
+    if (sub != NULL && sub->multi_valued) {
+        return scim_error_set(err, 400, SCIM_ERR_INVALID_VALUE,
+                              "sortBy: \"%.200s\" is multi-valued",
+                              sort_by);
     }
 
-    while (i < mid) {
-        tmp[k++] = v[i++];
-    }
+    spec->rt = rt;
+    spec->sub = sub;
+    spec->attr = (sub != NULL) ? sub : spec->ref.attr;
+    spec->descending = descending ? 1 : 0;
 
-    while (j < n) {
-        tmp[k++] = v[j++];
-    }
-
-    memcpy(v, tmp, n * sizeof(scim_sort_key_t *));
+    return 0;
 }
 
 
 /* the value to sort doc by, borrowed, or NULL */
 
 static json_t *
-scim_sort_value(const scim_resource_type_t *rt, const scim_attr_ref_t *ref,
-    const scim_attr_t *sub, json_t *doc)
+scim_sort_value(const scim_sort_spec_t *spec, json_t *doc)
 {
-    size_t   i;
-    json_t  *v, *e, *pick;
+    size_t                  i;
+    json_t                 *v, *e, *pick;
+    const scim_attr_t      *sub;
+    const scim_attr_ref_t  *ref;
 
+    ref = &spec->ref;
+    sub = spec->sub;
     v = doc;
 
-    if (ref->schema != NULL && ref->schema != rt->schema) {
+    if (ref->schema != NULL && ref->schema != spec->rt->schema) {
         v = json_object_get(doc, ref->schema->id);
     }
 
@@ -1021,15 +963,202 @@ scim_sort_value(const scim_resource_type_t *rt, const scim_attr_ref_t *ref,
 
 
 int
+scim_sort_key(const scim_sort_spec_t *spec, json_t *doc, scim_sort_key_t *key)
+{
+    json_t  *v;
+
+    memset(key, 0, sizeof(scim_sort_key_t));
+
+    v = scim_sort_value(spec, doc);
+
+    if (v == NULL) {
+        return 0;
+    }
+
+    switch (spec->attr->type) {
+
+    case SCIM_TYPE_BOOLEAN:
+        if (json_is_boolean(v)) {
+            key->present = 1;
+            key->is_int = 1;
+            key->inum = json_is_true(v);
+        }
+
+        return 0;
+
+    case SCIM_TYPE_INTEGER:
+    case SCIM_TYPE_DECIMAL:
+        if (json_is_number(v)) {
+            key->present = 1;
+            key->is_int = json_is_integer(v);
+            key->inum = json_integer_value(v);
+            key->num = json_number_value(v);
+        }
+
+        return 0;
+
+    case SCIM_TYPE_DATETIME:
+        if (json_is_string(v)
+            && scim_datetime_parse(json_string_value(v),
+                                   json_string_length(v), &key->sec,
+                                   &key->nsec)
+               == 0)
+        {
+            key->present = 1;
+        }
+
+        return 0;
+
+    default:
+        if (!json_is_string(v)) {
+            return 0;
+        }
+
+        if (spec->attr->case_exact) {
+            key->len = json_string_length(v);
+            key->str = malloc(key->len + 1);
+
+            if (key->str != NULL) {
+                memcpy(key->str, json_string_value(v), key->len + 1);
+            }
+
+        } else {
+            key->str = scim_casefold(json_string_value(v),
+                                     json_string_length(v), &key->len);
+        }
+
+        if (key->str == NULL) {
+            key->len = 0;
+            return -1;
+        }
+
+        key->present = 1;
+
+        return 0;
+    }
+}
+
+
+void
+scim_sort_key_free(scim_sort_key_t *key)
+{
+    free(key->str);
+    key->str = NULL;
+    key->len = 0;
+}
+
+
+size_t
+scim_sort_key_size(const scim_sort_key_t *key)
+{
+    return sizeof(scim_sort_key_t) + (key->str ? key->len + 1 : 0);
+}
+
+
+/* a missing value is greater than any: last, or first when descending
+   (RFC 7644 3.4.2.3) */
+
+int
+scim_sort_key_cmp(const scim_sort_spec_t *spec, const scim_sort_key_t *a,
+    const scim_sort_key_t *b)
+{
+    int  c;
+
+    if (a->present != b->present) {
+        c = a->present ? -1 : 1;
+        return spec->descending ? -c : c;
+    }
+
+    if (!a->present) {
+        return 0;
+    }
+
+    switch (spec->attr->type) {
+
+    case SCIM_TYPE_BOOLEAN:
+    case SCIM_TYPE_INTEGER:
+    case SCIM_TYPE_DECIMAL:
+        if (a->is_int && b->is_int) {
+            c = (a->inum > b->inum) - (a->inum < b->inum);
+
+        } else {
+            c = (a->num > b->num) - (a->num < b->num);
+        }
+
+        break;
+
+    case SCIM_TYPE_DATETIME:
+        if (a->sec != b->sec) {
+            c = (a->sec > b->sec) ? 1 : -1;
+
+        } else {
+            c = (a->nsec > b->nsec) - (a->nsec < b->nsec);
+        }
+
+        break;
+
+    default:
+        c = memcmp(a->str, b->str, a->len < b->len ? a->len : b->len);
+
+        if (c == 0) {
+            c = (a->len > b->len) - (a->len < b->len);
+
+        } else {
+            c = c < 0 ? -1 : 1;
+        }
+    }
+
+    return spec->descending ? -c : c;
+}
+
+
+typedef struct {
+    json_t           *doc;
+    scim_sort_key_t   key;
+} scim_sort_item_t;
+
+
+/* merge sort: stable */
+
+static void
+scim_sort_merge(const scim_sort_spec_t *spec, scim_sort_item_t **v,
+    scim_sort_item_t **tmp, size_t n)
+{
+    size_t  i, j, k, mid;
+
+    if (n < 2) {
+        return;
+    }
+
+    mid = n / 2;
+    scim_sort_merge(spec, v, tmp, mid);
+    scim_sort_merge(spec, v + mid, tmp, n - mid);
+
+    for (i = 0, j = mid, k = 0; i < mid && j < n; k++) {
+        tmp[k] = (scim_sort_key_cmp(spec, &v[i]->key, &v[j]->key) <= 0)
+                 ? v[i++] : v[j++];
+    }
+
+    while (i < mid) {
+        tmp[k++] = v[i++];
+    }
+
+    while (j < n) {
+        tmp[k++] = v[j++];
+    }
+
+    memcpy(v, tmp, n * sizeof(scim_sort_item_t *));
+}
+
+
+int
 scim_sort(const scim_resource_type_t *rt, json_t *docs, const char *sort_by,
     int descending, scim_error_t *err)
 {
+    int                 rc;
     size_t              i, n;
-    json_t             *v;
-    scim_sort_ctx_t     sc;
-    scim_sort_key_t    *keys, *k, **order, **tmp;
-    scim_attr_ref_t     ref;
-    const scim_attr_t  *sub, *t;
+    scim_sort_spec_t    spec;
+    scim_sort_item_t   *items, **order, **tmp;
 
     if (sort_by == NULL || *sort_by == '\0') {
         return 0;
@@ -1039,153 +1168,60 @@ scim_sort(const scim_resource_type_t *rt, json_t *docs, const char *sort_by,
         return scim_error_set(err, 500, NULL, "nothing to sort");
     }
 
-    if (scim_attr_resolve(rt, sort_by, strlen(sort_by), &ref) != 0) {
-        return scim_error_set(err, 400, SCIM_ERR_INVALID_VALUE,
-                              "sortBy: \"%.200s\" is not a known attribute",
-                              sort_by);
+    if (scim_sort_spec(rt, sort_by, descending, &spec, err) != 0) {
+        return -1;
     }
-
-    sub = ref.sub;
-
-    if (sub == NULL && ref.attr->type == SCIM_TYPE_COMPLEX) {
-        sub = scim_attr_find(ref.attr->sub_attrs, ref.attr->n_sub_attrs,
-                             "value", 5);
-
-        if (sub == NULL) {
-            return scim_error_set(err, 400, SCIM_ERR_INVALID_VALUE,
-                                  "sortBy: \"%.200s\" is a complex "
-                                  "attribute; name one of its "
-                                  "sub-attributes", sort_by);
-        }
-    }
-
-    t = (sub != NULL) ? sub : ref.attr;
-
-    if (sub != NULL && sub->multi_valued) {
-        return scim_error_set(err, 400, SCIM_ERR_INVALID_VALUE,
-                              "sortBy: \"%.200s\" is multi-valued",
-                              sort_by);
-    }
-
-    sc.type = t->type;
-    sc.descending = descending;
 
     n = json_array_size(docs);
     if (n < 2) {
         return 0;
     }
 
-    keys = calloc(n, sizeof(scim_sort_key_t));
-    order = calloc(n, sizeof(scim_sort_key_t *));
-    tmp = calloc(n, sizeof(scim_sort_key_t *));
+    items = calloc(n, sizeof(scim_sort_item_t));
+    order = calloc(n, sizeof(scim_sort_item_t *));
+    tmp = calloc(n, sizeof(scim_sort_item_t *));
 
-    if (keys == NULL || order == NULL || tmp == NULL) {
-        free(keys);
-        free(order);
-        free(tmp);
-        return scim_error_set(err, 500, NULL, "out of memory");
+    rc = -1;
+
+    if (items == NULL || order == NULL || tmp == NULL) {
+        goto done;
     }
 
     for (i = 0; i < n; i++) {
-        k = &keys[i];
-        k->doc = json_incref(json_array_get(docs, i));
-        k->idx = i;
-        order[i] = k;
+        items[i].doc = json_incref(json_array_get(docs, i));
+        order[i] = &items[i];
 
-        v = scim_sort_value(rt, &ref, sub, k->doc);
-
-        if (v == NULL) {
-            continue;
-        }
-
-        switch (t->type) {
-
-        case SCIM_TYPE_BOOLEAN:
-            if (json_is_boolean(v)) {
-                k->present = 1;
-                k->is_int = 1;
-                k->inum = json_is_true(v);
-            }
-
-            break;
-
-        case SCIM_TYPE_INTEGER:
-        case SCIM_TYPE_DECIMAL:
-            if (json_is_number(v)) {
-                k->present = 1;
-                k->is_int = json_is_integer(v);
-                k->inum = json_integer_value(v);
-                k->num = json_number_value(v);
-            }
-
-            break;
-
-        case SCIM_TYPE_DATETIME:
-            if (json_is_string(v)
-                && scim_datetime_parse(json_string_value(v),
-                                       json_string_length(v), &k->sec,
-                                       &k->nsec)
-                   == 0)
-            {
-                k->present = 1;
-            }
-
-            break;
-
-        default:
-            if (!json_is_string(v)) {
-                break;
-            }
-
-            k->present = 1;
-
-            if (t->case_exact) {
-                k->str = json_string_value(v);
-                k->len = json_string_length(v);
-                break;
-            }
-
-            k->folded = scim_casefold(json_string_value(v),
-                                      json_string_length(v), &k->len);
-            if (k->folded == NULL) {
-                goto nomem;
-            }
-
-            k->str = k->folded;
+        if (scim_sort_key(&spec, items[i].doc, &items[i].key) != 0) {
+            goto done;
         }
     }
 
-    scim_sort_merge(&sc, order, tmp, n);
+    scim_sort_merge(&spec, order, tmp, n);
 
-    /* the keys hold a reference to each document: no replacement frees */
+    /* the items hold a reference to each document: no replacement frees */
 
     for (i = 0; i < n; i++) {
         json_array_set(docs, i, order[i]->doc);
     }
 
-    for (i = 0; i < n; i++) {
-        free(keys[i].folded);
-        json_decref(keys[i].doc);
+    rc = 0;
+
+done:
+
+    for (i = 0; items != NULL && i < n; i++) {
+        scim_sort_key_free(&items[i].key);
+        json_decref(items[i].doc);
     }
 
-    free(keys);
+    free(items);
     free(order);
     free(tmp);
+
+    if (rc != 0) {
+        return scim_error_set(err, 500, NULL, "out of memory");
+    }
 
     return 0;
-
-nomem:
-
-    for (i = 0; i < n; i++) {
-        free(keys[i].folded);
-        json_decref(keys[i].doc);
-    }
-
-    free(keys);
-    free(order);
-    free(tmp);
-
-    return scim_error_set(err, 500, NULL, "out of memory");
 }
 
 

@@ -375,6 +375,124 @@ sorted(const scim_resource_type_t *rt, const char *docs, const char *by,
 }
 
 
+/*
+ * The order one key at a time, as a scan builds it (the documents are
+ * freed once their keys are taken; ties by position): must equal
+ * scim_sort()'s
+ */
+
+static const char *
+keyed(const scim_resource_type_t *rt, const char *docs, const char *by,
+    int desc)
+{
+    int                c;
+    char              *p;
+    size_t             i, j, n, k, order[16];
+    json_t            *a;
+    const char        *id;
+    scim_sort_key_t    keys[16];
+    scim_sort_spec_t   spec;
+    static char        ids[16][8];
+
+    a = json_loads(docs, 0, NULL);
+    if (a == NULL || json_array_size(a) > 16) {
+        json_decref(a);
+        return "BAD TEST JSON";
+    }
+
+    memset(&err, 0, sizeof(err));
+
+    if (scim_sort_spec(rt, by, desc, &spec, &err) != 0) {
+        snprintf(out, sizeof(out), "ERR %d %s: %s", err.status,
+                 err.scim_type ? err.scim_type : "-", err.detail);
+        json_decref(a);
+        return out;
+    }
+
+    n = json_array_size(a);
+
+    for (i = 0; i < n; i++) {
+        id = json_string_value(json_object_get(json_array_get(a, i), "id"));
+        snprintf(ids[i], sizeof(ids[i]), "%s", id ? id : "-");
+
+        if (scim_sort_key(&spec, json_array_get(a, i), &keys[i]) != 0) {
+            json_decref(a);
+            return "OUT OF MEMORY";
+        }
+    }
+
+    json_decref(a);
+
+    /* insertion, ties kept in order */
+
+    for (i = 0; i < n; i++) {
+        for (j = i; j > 0; j--) {
+            c = scim_sort_key_cmp(&spec, &keys[order[j - 1]], &keys[i]);
+            if (c <= 0) {
+                break;
+            }
+
+            order[j] = order[j - 1];
+        }
+
+        order[j] = i;
+    }
+
+    p = out;
+    *p = '\0';
+
+    for (k = 0; k < n; k++) {
+        p += sprintf(p, "%s%s", k ? "," : "", ids[order[k]]);
+        scim_sort_key_free(&keys[k]);
+    }
+
+    return out;
+}
+
+
+static void
+test_sort_keys(scim_registry_t *reg)
+{
+    json_t            *doc;
+    scim_sort_key_t    a, b;
+    scim_sort_spec_t   spec;
+
+    const scim_resource_type_t  *user = scim_registry_user(reg);
+
+    is_int(scim_sort_spec(user, "userName", 0, &spec, &err), 0, "spec");
+
+    doc = json_loads("{\"userName\":\"\xc3\x89MILE\"}", 0, NULL);
+    is_int(scim_sort_key(&spec, doc, &a), 0, "key of a document");
+    json_decref(doc);
+
+    doc = json_loads("{\"userName\":\"\xc3\xa9mile\"}", 0, NULL);
+    is_int(scim_sort_key(&spec, doc, &b), 0, "key of another");
+    json_decref(doc);
+
+    ok(a.present && a.str != NULL, "the key owns its (folded) text");
+    is_int(scim_sort_key_cmp(&spec, &a, &b), 0,
+           "keys outlive their documents; folded text compares equal");
+    is_int(scim_sort_key_size(&a), sizeof(scim_sort_key_t) + a.len + 1,
+           "a key's size counts its text");
+    scim_sort_key_free(&b);
+
+    doc = json_loads("{\"id\":\"x\"}", 0, NULL);
+    is_int(scim_sort_key(&spec, doc, &b), 0, "key of a document without it");
+    json_decref(doc);
+
+    ok(!b.present && b.str == NULL, "... missing");
+    is_int(scim_sort_key_cmp(&spec, &b, &a), 1, "missing after a value");
+    spec.descending = 1;
+    is_int(scim_sort_key_cmp(&spec, &b, &a), -1, "... before it descending");
+    is_int(scim_sort_key_cmp(&spec, &b, &b), 0, "two missing: equal");
+
+    scim_sort_key_free(&a);
+    scim_sort_key_free(&b);
+    scim_sort_key_free(&b);
+    ok(b.str == NULL && b.len == 0, "freeing twice is harmless");
+}
+
+
 static void
 test_sort(scim_registry_t *reg)
 {
@@ -397,6 +515,24 @@ test_sort(scim_registry_t *reg)
         "\"meta\":{\"created\":\"2020-01-01T08:30:00.25Z\"},"
         "\"" ENT "\":{\"manager\":{\"value\":\"m1\"}}},"
         " 7]";
+
+    {
+        size_t       i;
+        const char  *by[] = { "userName", "meta.created", "active",
+                              "emails", "emails.value", "manager",
+                              ENT ":manager.value", "id", "name",
+                              "nosuch" };
+        char         want[sizeof(out)];
+
+        for (i = 0; i < sizeof(by) / sizeof(by[0]); i++) {
+            snprintf(want, sizeof(want), "%s", sorted(user, docs, by[i], 0));
+            is_str(keyed(user, docs, by[i], 0), want,
+                   "one key at a time = scim_sort: %s", by[i]);
+            snprintf(want, sizeof(want), "%s", sorted(user, docs, by[i], 1));
+            is_str(keyed(user, docs, by[i], 1), want,
+                   "one key at a time = scim_sort: %s descending", by[i]);
+        }
+    }
 
     is_str(sorted(user, docs, "userName", 0), "2,4,1,5,3,-",
            "userName ascending, case-insensitive, stable, missing last");
@@ -476,6 +612,7 @@ main(void)
     test_projection();
     test_returned_request(reg);
     test_sort(reg);
+    test_sort_keys(reg);
 
     scim_registry_free(reg);
 
