@@ -8,6 +8,7 @@
 #   make unit     build the C unit tests of the SCIM core
 #   make bench    wrk benchmark against a live server (bench/run)
 #   make fuzz     libFuzzer targets of the core (clang)
+#   make replay   the fuzz corpus replay tests (plain cc; part of `make test`)
 
 SHELL       := /bin/bash
 TOP         := $(CURDIR)
@@ -27,6 +28,11 @@ CC          ?= cc
 UNIT_CFLAGS := -std=gnu99 -g -O1 -Wall -Wextra -Werror -I$(SRC_DIR) -It/unit
 UNIT_LIBS   := -ljansson -lm
 
+# every fuzz target's corpus (t/fuzz-corpus/NAME) replayed without
+# libFuzzer: t/fuzz/replay.c + t/fuzz/fuzz_NAME.c, a TAP test per target
+FUZZ_SRCS   := $(wildcard t/fuzz/fuzz_*.c)
+REPLAY_BINS := $(patsubst t/fuzz/fuzz_%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRCS))
+
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS    := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
                redis-server redis-tools gcc make perl openssl wrk
@@ -37,7 +43,7 @@ NGX_CC_OPT  := -g -O2 -Wextra -Wno-unused-parameter \
                -fstack-protector-strong -Wformat -Werror=format-security \
                -fPIC -D_FORTIFY_SOURCE=2
 
-.PHONY: all build deps test unit run bench fuzz clean distclean
+.PHONY: all build deps test unit replay run bench fuzz clean distclean
 
 all: build
 
@@ -93,9 +99,18 @@ $(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(CORE_HDRS) t/unit/tap.h
 
 unit: $(UNIT_BINS)
 
+$(BUILD)/fuzz-replay/%: t/fuzz/fuzz_%.c t/fuzz/replay.c t/fuzz/fuzz.h \
+                        $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(BUILD)/fuzz-replay
+	@echo "  CC  $< (corpus replay)"
+	@$(CC) $(UNIT_CFLAGS) -It/fuzz -DFUZZ_CORPUS='"t/fuzz-corpus/$*"' \
+	    -o $@ t/fuzz/replay.c $< $(CORE_SRCS) $(UNIT_LIBS)
+
+replay: $(REPLAY_BINS)
+
 test: deps
-	$(MAKE) build unit
-	prove -j2 -f t/*.t $(UNIT_BINS)
+	$(MAKE) build unit replay
+	prove -j2 -f t/*.t $(UNIT_BINS) $(REPLAY_BINS)
 
 run: deps
 	$(MAKE) build
