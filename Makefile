@@ -11,6 +11,7 @@
 #                 run with the sanitizer runtime preloaded (build/asan/)
 #   make bench    wrk benchmark against a live server (bench/run)
 #   make fuzz     libFuzzer targets of the core (clang)
+#   make replay   the fuzz corpus replay tests (plain cc; part of `make test`)
 
 SHELL       := /bin/bash
 TOP         := $(CURDIR)
@@ -39,6 +40,11 @@ UNIT_CFLAGS := -std=gnu99 -g -O1 -Wall -Wextra -Werror -I$(SRC_DIR) -It/unit \
                $(SAN_CFLAGS)
 UNIT_LIBS   := -ljansson -lm
 
+# every fuzz target's corpus (t/fuzz-corpus/NAME) replayed without
+# libFuzzer: t/fuzz/replay.c + t/fuzz/fuzz_NAME.c, a TAP test per target
+FUZZ_SRCS   := $(wildcard t/fuzz/fuzz_*.c)
+REPLAY_BINS := $(patsubst t/fuzz/fuzz_%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRCS))
+
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS    := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
                libargon2-dev \
@@ -61,7 +67,8 @@ ASAN_PKGS   := clang libclang-rt-14-dev
 ASAN_NGINX  := $(ASAN_BUILD)/nginx
 ASAN_RT      = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 
-.PHONY: all build deps test test-asan asan-run unit run bench fuzz clean distclean
+.PHONY: all build deps test test-asan asan-run unit replay run bench fuzz clean \
+        distclean
 
 all: build
 
@@ -121,9 +128,18 @@ $(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(CORE_HDRS) t/unit/tap.h \
 
 unit: $(UNIT_BINS)
 
+$(BUILD)/fuzz-replay/%: t/fuzz/fuzz_%.c t/fuzz/replay.c t/fuzz/fuzz.h \
+                        $(CORE_SRCS) $(CORE_HDRS) $(BUILD)/srcs.list
+	@mkdir -p $(BUILD)/fuzz-replay
+	@echo "  CC  $< (corpus replay)"
+	@$(CC) $(UNIT_CFLAGS) -It/fuzz -DFUZZ_CORPUS='"t/fuzz-corpus/$*"' \
+	    -o $@ t/fuzz/replay.c $< $(CORE_SRCS) $(UNIT_LIBS) $(SAN_LDFLAGS)
+
+replay: $(REPLAY_BINS)
+
 test: deps
-	$(MAKE) build unit
-	prove -j2 -f $(TESTS) $(UNIT_BINS)
+	$(MAKE) build unit replay
+	prove -j2 -f $(TESTS) $(UNIT_BINS) $(REPLAY_BINS)
 
 # The integration tests read SCIM_NGINX and SCIM_MODULE; a sanitizer
 # report, a "runtime error:" or a worker killed by a signal in error.log
@@ -135,7 +151,7 @@ test-asan: deps
 
 # (a make of its own: clang's runtime path is known once clang is there)
 asan-run:
-	$(MAKE) build unit BUILD=$(ASAN_BUILD) CC=clang NGX_CC=clang \
+	$(MAKE) build unit replay BUILD=$(ASAN_BUILD) CC=clang NGX_CC=clang \
 	    SAN_CFLAGS="$(ASAN_FLAGS)" SAN_LDFLAGS="-fsanitize=address,undefined" \
 	    NGX_LD_OPT="-fsanitize=address,undefined -shared-libasan \
 	                -Wl,-rpath,$(dir $(ASAN_RT))"
@@ -149,7 +165,8 @@ asan-run:
 	SCIM_NGINX=$(ASAN_NGINX) \
 	SCIM_MODULE=$(ASAN_BUILD)/ngx_http_scim_module.so \
 	SCIM_TEST_TIMEOUT=900 UBSAN_OPTIONS=print_stacktrace=1 \
-	    prove -j2 -f $(TESTS) $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS))
+	    prove -j2 -f $(TESTS) \
+	        $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS) $(REPLAY_BINS))
 
 run: deps
 	$(MAKE) build

@@ -31,6 +31,8 @@ static ngx_int_t ngx_http_scim_read_body(ngx_http_scim_ctx_t *ctx,
 static void ngx_http_scim_dispatch(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_cleanup(void *data);
 static ngx_int_t ngx_http_scim_if_match(ngx_http_scim_ctx_t *ctx);
+static ngx_int_t ngx_http_scim_etag_next(u_char **pos, u_char *last,
+    ngx_int_t *n);
 
 static void ngx_http_scim_json_cleanup(void *data);
 
@@ -419,6 +421,25 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
         ctx->base_url.len = p - base.data;
     }
 
+    /*
+     * the core takes it as a C string and puts it into JSON strings:
+     * bytes that are not UTF-8 (a path with %FF, such a Host) would make
+     * it no JSON string at all (no meta.location, or text that is not
+     * JSON); a NUL would cut it (nginx refuses %00 in a path: checked
+     * all the same)
+     */
+
+    if (ngx_strlchr(ctx->base_url.data,
+                    ctx->base_url.data + ctx->base_url.len, '\0')
+        != NULL
+        || !scim_utf8_valid((char *) ctx->base_url.data, ctx->base_url.len))
+    {
+        ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_VALUE,
+                           "the base URL of this request (Host and path) "
+                           "must be UTF-8 without NUL");
+        return NGX_ERROR;
+    }
+
     if (ngx_http_scim_parse_query(ctx) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -622,12 +643,16 @@ ngx_http_scim_parse_query(ngx_http_scim_ctx_t *ctx)
 }
 
 
-/* If-Match: W/"n" (or "n", or *) */
+/*
+ * If-Match: W/"n" (or "n", or *).  A list of entity tags (W/"1", "2",
+ * ...) is kept as the header has it, however long, and read again for
+ * each check: a version we never issued matches nothing.
+ */
 
 static ngx_int_t
 ngx_http_scim_if_match(ngx_http_scim_ctx_t *ctx)
 {
-    u_char              *p, *last, *end, *q;
+    u_char              *p, *last;
     ngx_int_t            n;
     ngx_http_request_t  *r;
 
@@ -648,53 +673,63 @@ ngx_http_scim_if_match(ngx_http_scim_ctx_t *ctx)
         return NGX_OK;
     }
 
-    /* a list of entity tags: W/"1", "2", ... (a version we never issued
-       matches nothing) */
-
     ctx->expect_version = 0;
     ctx->n_if_match = 0;
+    ctx->if_match.data = p;
+    ctx->if_match.len = last - p;
 
     while (p < last) {
-        end = ngx_strlchr(p, last, ',');
-        if (end == NULL) {
-            end = last;
+        if (ngx_http_scim_etag_next(&p, last, &n) != NGX_OK) {
+            continue;
         }
 
-        q = end;
-
-        while (p < q && *p == ' ') {
-            p++;
+        if (ctx->n_if_match++ == 0) {
+            ctx->expect_version = n;
         }
-
-        while (q > p && q[-1] == ' ') {
-            q--;
-        }
-
-        if (q - p >= 2 && (p[0] == 'W' || p[0] == 'w') && p[1] == '/') {
-            p += 2;
-        }
-
-        if (q - p >= 2 && *p == '"' && q[-1] == '"') {
-            p++;
-            q--;
-        }
-
-        n = ngx_atoi(p, q - p);
-
-        if (n != NGX_ERROR
-            && ctx->n_if_match < sizeof(ctx->if_match) / sizeof(ngx_int_t))
-        {
-            ctx->if_match[ctx->n_if_match++] = n;
-        }
-
-        p = end + 1;
-    }
-
-    if (ctx->n_if_match) {
-        ctx->expect_version = ctx->if_match[0];
     }
 
     return NGX_OK;
+}
+
+
+/* the next entity tag of a list, its version in *n; *pos moves past it */
+
+static ngx_int_t
+ngx_http_scim_etag_next(u_char **pos, u_char *last, ngx_int_t *n)
+{
+    u_char  *p, *q, *end;
+
+    p = *pos;
+
+    end = ngx_strlchr(p, last, ',');
+    if (end == NULL) {
+        end = last;
+    }
+
+    *pos = (end < last) ? end + 1 : last;
+
+    q = end;
+
+    while (p < q && *p == ' ') {
+        p++;
+    }
+
+    while (q > p && q[-1] == ' ') {
+        q--;
+    }
+
+    if (q - p >= 2 && (p[0] == 'W' || p[0] == 'w') && p[1] == '/') {
+        p += 2;
+    }
+
+    if (q - p >= 2 && *p == '"' && q[-1] == '"') {
+        p++;
+        q--;
+    }
+
+    *n = ngx_atoi(p, q - p);
+
+    return (*n == NGX_ERROR) ? NGX_DECLINED : NGX_OK;
 }
 
 
@@ -703,19 +738,29 @@ ngx_http_scim_if_match(ngx_http_scim_ctx_t *ctx)
 ngx_int_t
 ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
 {
-    ngx_uint_t  i;
+    u_char     *p, *last;
+    ngx_int_t   n;
 
     if (ctx->expect_version < 0) {
         return 1;
     }
 
-    for (i = 0; i < ctx->n_if_match; i++) {
-        if (ctx->if_match[i] == version) {
+    if (ctx->n_if_match == 0) {
+        return ctx->expect_version == version;
+    }
+
+    p = ctx->if_match.data;
+    last = p + ctx->if_match.len;
+
+    while (p < last) {
+        if (ngx_http_scim_etag_next(&p, last, &n) == NGX_OK
+            && n == version)
+        {
             return 1;
         }
     }
 
-    return ctx->n_if_match == 0 && ctx->expect_version == version;
+    return 0;
 }
 
 

@@ -127,8 +127,8 @@ struct ngx_http_scim_ctx_s {
     scim_filter_t              *filter_ast;
     scim_projection_t          *projection;
     ngx_int_t                   expect_version; /* If-Match, or -1 */
-    ngx_int_t                   if_match[8];   /* If-Match's list */
-    ngx_uint_t                  n_if_match;
+    ngx_str_t                   if_match;      /* If-Match's list */
+    ngx_uint_t                  n_if_match;    /* its versions */
     json_t                     *headers_from;  /* ETag, Location source */
 
     ngx_uint_t                  total;         /* ids in the store */

@@ -157,6 +157,9 @@ static void ngx_http_scim_read(ngx_http_scim_ctx_t *ctx,
     ngx_uint_t status, ngx_http_scim_step_pt step);
 static ngx_int_t ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e,
     ngx_uint_t list);
+static ngx_int_t ngx_http_scim_fast_text(ngx_http_scim_ctx_t *ctx,
+    const char *text, size_t len, scim_str_t *mdp, scim_str_t *groups,
+    size_t ngroups, size_t before, size_t after, ngx_buf_t **out);
 static ngx_int_t ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx,
     ngx_uint_t status, long long seq, redisReply *mgr_display);
 static void ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx,
@@ -1270,7 +1273,8 @@ static ngx_int_t
 ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
 {
     u_char       *p, *v;
-    size_t        i, n, size, ngroups;
+    size_t        i, ngroups;
+    ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_str_t     etag;
     redisReply   *doc;
@@ -1326,40 +1330,18 @@ ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
 
     /* the document, then the ListResponse around it */
 
-    size = 2 * doc->len + 1024 + (list ? sizeof(head) + 2 : 0);
-
-    b = ngx_create_temp_buf(ctx->request->pool, size);
-    if (b == NULL) {
-        return NGX_ERROR;
+    rc = ngx_http_scim_fast_text(ctx, doc->str, doc->len, mdp, groups,
+                                 ngroups, list ? sizeof(head) - 1 : 0,
+                                 list ? 2 : 0, &b);
+    if (rc != NGX_OK) {
+        return rc;
     }
-
-    p = b->pos;
 
     if (list) {
-        p = ngx_cpymem(p, head, sizeof(head) - 1);
+        ngx_memcpy(b->pos, head, sizeof(head) - 1);
+        *b->last++ = ']';
+        *b->last++ = '}';
     }
-
-    n = scim_present_fast(doc->str, doc->len,
-                          (const char *) ctx->base_url.data, mdp, groups,
-                          ngroups, (char *) p, b->end - p);
-
-    if (n == 0) {
-        return NGX_DECLINED;
-    }
-
-    if (n + (list ? 2 : 0) > (size_t) (b->end - p)) {
-        /* never for a document of ours; the general path copes */
-        return NGX_DECLINED;
-    }
-
-    p += n;
-
-    if (list) {
-        *p++ = ']';
-        *p++ = '}';
-    }
-
-    b->last = p;
 
     /* ETag: the version at the stored document's end, unescaped */
 
@@ -1414,6 +1396,59 @@ ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
 
 
 /*
+ * A buffer holding the fast path's text of a stored user, with room for
+ * "before" bytes in front of it (b->pos) and "after" bytes behind it
+ * (b->last); NGX_DECLINED when the general path must answer.  The text
+ * is written into a buffer of an estimated size, or, when the answer
+ * needs more (long group names, a long base URL), into one of the size
+ * scim_present_fast() said it needs.
+ */
+
+static ngx_int_t
+ngx_http_scim_fast_text(ngx_http_scim_ctx_t *ctx, const char *text,
+    size_t len, scim_str_t *mdp, scim_str_t *groups, size_t ngroups,
+    size_t before, size_t after, ngx_buf_t **out)
+{
+    size_t      n, size;
+    ngx_buf_t  *b;
+
+    size = 2 * len + 1024;
+
+    b = ngx_create_temp_buf(ctx->request->pool, before + size + after);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = scim_present_fast(text, len, (const char *) ctx->base_url.data, mdp,
+                          groups, ngroups, (char *) b->pos + before, size);
+
+    if (n == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (n > size) {
+        b = ngx_create_temp_buf(ctx->request->pool, before + n + after);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (scim_present_fast(text, len, (const char *) ctx->base_url.data,
+                              mdp, groups, ngroups, (char *) b->pos + before,
+                              n)
+            != n)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    b->last = b->pos + before + n;
+    *out = b;
+
+    return NGX_OK;
+}
+
+
+/*
  * The answer to a user write, from the text just stored: ctx->prefix
  * plus the version the script appended (the same text a read returns).
  */
@@ -1423,8 +1458,9 @@ ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     long long seq, redisReply *mgr_display)
 {
     u_char       *text, *p, *out;
-    size_t        i, n, len, ngroups, size;
-    json_t       *g;
+    size_t        i, len, ngroups;
+    json_t       *g, *v, *d;
+    ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_str_t     etag, location;
     scim_str_t   *groups, md, *mdp;
@@ -1464,35 +1500,27 @@ ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
 
         for (i = 0; i < ngroups; i++) {
             g = json_array_get(ctx->related, i);
-            groups[2 * i].s = json_string_value(json_object_get(g, "value"));
-            groups[2 * i + 1].s = json_string_value(json_object_get(g,
-                                                                "display"));
+            v = json_object_get(g, "value");
+            d = json_object_get(g, "display");
 
-            if (groups[2 * i].s == NULL || groups[2 * i + 1].s == NULL) {
+            if (!json_is_string(v) || !json_is_string(d)) {
                 return NGX_DECLINED;
             }
 
-            groups[2 * i].len = ngx_strlen(groups[2 * i].s);
-            groups[2 * i + 1].len = ngx_strlen(groups[2 * i + 1].s);
+            /* lengths as stored: a display may hold a NUL (\u0000) */
+
+            groups[2 * i].s = json_string_value(v);
+            groups[2 * i].len = json_string_length(v);
+            groups[2 * i + 1].s = json_string_value(d);
+            groups[2 * i + 1].len = json_string_length(d);
         }
     }
 
-    size = 2 * len + 1024;
-
-    b = ngx_create_temp_buf(ctx->request->pool, size);
-    if (b == NULL) {
-        return NGX_ERROR;
+    rc = ngx_http_scim_fast_text(ctx, (char *) text, len, mdp, groups,
+                                 ngroups, 0, 0, &b);
+    if (rc != NGX_OK) {
+        return rc;
     }
-
-    n = scim_present_fast((char *) text, len,
-                          (const char *) ctx->base_url.data, mdp, groups,
-                          ngroups, (char *) b->pos, size);
-
-    if (n == 0 || n > size) {
-        return NGX_DECLINED;
-    }
-
-    b->last = b->pos + n;
 
     out = ngx_pnalloc(ctx->request->pool, NGX_INT_T_LEN + 4
                                           + ctx->base_url.len

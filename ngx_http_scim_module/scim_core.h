@@ -52,6 +52,18 @@
 #define SCIM_SCHEMA_SCHEMA      "urn:ietf:params:scim:schemas:core:2.0:Schema"
 
 
+/*
+ * The longest id, and the longest reference to one, that a client may
+ * send (bytes): enterprise manager.value and Group members[].value are
+ * refused above it (400 invalidValue) by scim_resource_normalize() and
+ * by PATCH.  The ids this module hands out are 36 bytes (UUIDs), and an
+ * id in a URL path is only ever one of those.  Documents stored before
+ * the limit, with longer values, are still served (never by the fast
+ * read path, which declines them).
+ */
+#define SCIM_MAX_ID_LEN         256
+
+
 /* ---------------------------------------------------------------- errors */
 
 /* scimType values of RFC 7644 3.12 (static strings) */
@@ -243,7 +255,8 @@ typedef enum {
  * Refuses: a body that is not an object, "schemas" missing the core
  * schema (CREATE/REPLACE: 400 invalidSyntax); a value of the wrong type
  * (400 invalidValue); more than one element with "primary": true in a
- * multi-valued attribute (RFC 7643 2.4; 400 invalidValue); a string
+ * multi-valued attribute (RFC 7643 2.4; 400 invalidValue); a manager
+ * or member "value" longer than SCIM_MAX_ID_LEN (400 invalidValue); a string
  * that is none of the attribute's canonicalValues (400 invalidValue
  * listing them), for every attribute whose schema lists canonicalValues
  * EXCEPT the "type" sub-attributes of the RFC 7643 schemas (emails,
@@ -337,6 +350,9 @@ size_t scim_json_dumpb(const json_t *j, char *buf, size_t size);
 /* the same for one string: "...", escaped, quotes included */
 size_t scim_json_string(const char *s, size_t n, char *buf, size_t size);
 
+/* ... and for the inside of a string: escaped, without the quotes */
+size_t scim_json_escape(const char *s, size_t n, char *buf, size_t size);
+
 
 typedef struct {
     const char  *s;
@@ -350,7 +366,11 @@ typedef struct {
  * (no attribute returned "never"/"request" but password).
  * scim_present_fast(): manager_display may be NULL; groups holds ngroups
  * pairs (id, display).  Returns the length the text needs (snprintf
- * style), or 0 when this document needs scim_resource_present().
+ * style: out may be NULL or short, nothing is written past out + size),
+ * or 0 when this document needs scim_resource_present(): among others,
+ * an id, a manager value or a group id that is not 1 to SCIM_MAX_ID_LEN
+ * bytes of [A-Za-z0-9-].  No length of doc, base_url or the values is
+ * assumed: the output is written straight from them.
  */
 int scim_present_fast_ok(const scim_resource_type_t *rt);
 size_t scim_present_fast(const char *doc, size_t len, const char *base_url,

@@ -19,8 +19,17 @@
  * in the loaded schemas, a manager or tail of another shape, "$ref"
  * anywhere) makes scim_present_fast() decline, and the caller takes the
  * general path, scim_resource_present().  The answer is the same JSON
- * object as the general path's (t/unit/test_fast.c compares them);
- * only the order of members may differ.
+ * object as the general path's (t/unit/test_fast.c and the fuzz target
+ * t/fuzz/fuzz_fast.c compare them); only the order of members may
+ * differ.
+ *
+ * Nothing here has a fixed size or assumes a length: every "$ref" and
+ * the location are written straight into the output (the base URL
+ * escaped, then the path and the id), and the length the whole answer
+ * needs is returned as snprintf does.  Ids, manager values and group
+ * ids must be plain ([A-Za-z0-9-], at most SCIM_MAX_ID_LEN bytes, which
+ * the general path would not percent-encode); a document stored with
+ * longer ones, before that limit, is declined.
  */
 
 
@@ -37,7 +46,10 @@ typedef struct {
 
 
 static void scim_put(scim_buf_t *b, const char *s, size_t n);
+static void scim_put_esc(scim_buf_t *b, const char *s, size_t n);
 static void scim_put_str(scim_buf_t *b, const char *s, size_t n);
+static void scim_put_url(scim_buf_t *b, const char *base, size_t base_len,
+    const char *path, size_t path_len, const char *id, size_t id_len);
 static int scim_fast_hidden(const scim_attr_t *attrs, size_t n);
 static const char *scim_find(const char *s, size_t len, const char *what);
 static int scim_plain_id(const char *s, size_t n);
@@ -58,22 +70,51 @@ scim_put(scim_buf_t *b, const char *s, size_t n)
 }
 
 
+/* the inside of a JSON string: s escaped */
+
+static void
+scim_put_esc(scim_buf_t *b, const char *s, size_t n)
+{
+    size_t  need, room;
+
+    room = (b->p < b->end) ? (size_t) (b->end - b->p) : 0;
+
+    need = scim_json_escape(s, n, room ? b->p : NULL, room);
+
+    b->len += need;
+
+    if (room) {
+        b->p += (need < room) ? need : room;
+    }
+}
+
+
 /* an escaped JSON string, quotes included */
 
 static void
 scim_put_str(scim_buf_t *b, const char *s, size_t n)
 {
-    size_t  need;
+    scim_put(b, "\"", 1);
+    scim_put_esc(b, s, n);
+    scim_put(b, "\"", 1);
+}
 
-    need = scim_json_string(s, n, b->p,
-                            b->p < b->end ? (size_t) (b->end - b->p) : 0);
 
-    b->len += need;
+/*
+ * "base + path + id" as a JSON string, written in pieces: the base URL
+ * escaped, path and id (a plain id: nothing to escape or percent-encode)
+ * as they are
+ */
 
-    if (b->p < b->end) {
-        b->p += need < (size_t) (b->end - b->p) ? need
-                                               : (size_t) (b->end - b->p);
-    }
+static void
+scim_put_url(scim_buf_t *b, const char *base, size_t base_len,
+    const char *path, size_t path_len, const char *id, size_t id_len)
+{
+    scim_put(b, "\"", 1);
+    scim_put_esc(b, base, base_len);
+    scim_put(b, path, path_len);
+    scim_put(b, id, id_len);
+    scim_put(b, "\"", 1);
 }
 
 
@@ -139,14 +180,17 @@ scim_find(const char *s, size_t len, const char *what)
 }
 
 
-/* ids put into a "$ref" as they are: no escaping or encoding needed */
+/*
+ * ids put into a "$ref" as they are: no escaping or encoding needed;
+ * longer ones (stored before SCIM_MAX_ID_LEN) go the general way
+ */
 
 static int
 scim_plain_id(const char *s, size_t n)
 {
     size_t  i;
 
-    if (n == 0) {
+    if (s == NULL || n == 0 || n > SCIM_MAX_ID_LEN) {
         return 0;
     }
 
@@ -181,6 +225,25 @@ scim_present_fast_ok(const scim_resource_type_t *rt)
         {
             return 0;
         }
+
+        /*
+         * the text's first "manager" must be the enterprise one: another
+         * extension's attribute of that name would take its "$ref"
+         */
+
+        if (strcmp(rt->extensions[i]->id, SCIM_SCHEMA_ENTERPRISE) != 0
+            && scim_attr_find(rt->extensions[i]->attrs,
+                              rt->extensions[i]->n_attrs, "manager", 7)
+               != NULL)
+        {
+            return 0;
+        }
+    }
+
+    if (scim_attr_find(rt->schema->attrs, rt->schema->n_attrs, "manager", 7)
+        != NULL)
+    {
+        return 0;
     }
 
     return 1;
@@ -192,16 +255,17 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
     const scim_str_t *manager_display, const scim_str_t *groups,
     size_t ngroups, char *out, size_t size)
 {
-    char         ref[1024];
-    size_t       i, base_len, ref_len;
+    size_t       i, base_len;
     scim_buf_t   b;
     const char  *id, *id_end, *mgr, *mval, *mval_end, *p;
 
     static const char  head[] = "{\"schemas\":[";
+    static const char  id_key[] = "],\"id\":\"";
     static const char  mgr_key[] = "\"manager\":{\"value\":\"";
     static const char  tail[] = "\"}}";
 
-    if (len < sizeof(head) - 1 + sizeof(tail) - 1
+    if (doc == NULL || base_url == NULL
+        || len < sizeof(head) - 1 + sizeof(tail) - 1
         || memcmp(doc, head, sizeof(head) - 1) != 0
         || memcmp(doc + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1)
            != 0
@@ -215,13 +279,13 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
     /* the id follows the schemas, which hold only schema URNs */
 
     p = memchr(doc, ']', len);
-    if (p == NULL || (size_t) (doc + len - p) < sizeof("],\"id\":\"\"")
-        || memcmp(p, "],\"id\":\"", 8) != 0)
+    if (p == NULL || (size_t) (doc + len - p) < sizeof(id_key)
+        || memcmp(p, id_key, sizeof(id_key) - 1) != 0)
     {
         return 0;
     }
 
-    id = p + 8;
+    id = p + sizeof(id_key) - 1;
     id_end = memchr(id, '"', (size_t) (doc + len - id));
 
     if (id_end == NULL || !scim_plain_id(id, (size_t) (id_end - id))) {
@@ -244,6 +308,8 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
         mval = mgr + sizeof(mgr_key) - 1;
         mval_end = memchr(mval, '"', (size_t) (doc + len - mval));
 
+        /* mval_end[1] exists: the document ends with "}} */
+
         if (mval_end == NULL || mval_end[1] != '}'
             || !scim_plain_id(mval, (size_t) (mval_end - mval))
             || scim_find(mval_end, (size_t) (doc + len - mval_end),
@@ -253,11 +319,19 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
         }
     }
 
-    base_len = strlen(base_url);
+    for (i = 0; i < ngroups; i++) {
+        if (!scim_plain_id(groups[2 * i].s, groups[2 * i].len)
+            || groups[2 * i + 1].s == NULL)
+        {
+            return 0;
+        }
+    }
 
-    if (base_len + sizeof("/Groups/") + 256 > sizeof(ref)) {
+    if (manager_display != NULL && manager_display->s == NULL) {
         return 0;
     }
+
+    base_len = strlen(base_url);
 
     b.p = out;
     b.end = (out != NULL) ? out + size : NULL;
@@ -270,13 +344,9 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
 
         scim_put(&b, p, (size_t) (mval_end + 1 - p));
 
-        memcpy(ref, base_url, base_len);
-        memcpy(ref + base_len, "/Users/", 7);
-        memcpy(ref + base_len + 7, mval, (size_t) (mval_end - mval));
-        ref_len = base_len + 7 + (size_t) (mval_end - mval);
-
         scim_put(&b, ",\"$ref\":", 8);
-        scim_put_str(&b, ref, ref_len);
+        scim_put_url(&b, base_url, base_len, "/Users/", 7, mval,
+                     (size_t) (mval_end - mval));
 
         if (manager_display != NULL) {
             scim_put(&b, ",\"displayName\":", 15);
@@ -290,35 +360,20 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
 
     scim_put(&b, p, (size_t) (doc + len - 2 - p));
 
-    memcpy(ref, base_url, base_len);
-    memcpy(ref + base_len, "/Users/", 7);
-    memcpy(ref + base_len + 7, id, (size_t) (id_end - id));
-    ref_len = base_len + 7 + (size_t) (id_end - id);
-
     scim_put(&b, ",\"location\":", 12);
-    scim_put_str(&b, ref, ref_len);
+    scim_put_url(&b, base_url, base_len, "/Users/", 7, id,
+                 (size_t) (id_end - id));
     scim_put(&b, "}", 1);
 
     if (ngroups) {
         scim_put(&b, ",\"groups\":[", 11);
 
         for (i = 0; i < ngroups; i++) {
-            if (!scim_plain_id(groups[2 * i].s, groups[2 * i].len)
-                || groups[2 * i].len > 256)
-            {
-                return 0;
-            }
-
             scim_put(&b, i ? ",{\"value\":" : "{\"value\":", i ? 10 : 9);
             scim_put_str(&b, groups[2 * i].s, groups[2 * i].len);
-
-            memcpy(ref, base_url, base_len);
-            memcpy(ref + base_len, "/Groups/", 8);
-            memcpy(ref + base_len + 8, groups[2 * i].s, groups[2 * i].len);
-            ref_len = base_len + 8 + groups[2 * i].len;
-
             scim_put(&b, ",\"$ref\":", 8);
-            scim_put_str(&b, ref, ref_len);
+            scim_put_url(&b, base_url, base_len, "/Groups/", 8,
+                         groups[2 * i].s, groups[2 * i].len);
             scim_put(&b, ",\"display\":", 11);
             scim_put_str(&b, groups[2 * i + 1].s, groups[2 * i + 1].len);
             scim_put(&b, ",\"type\":\"direct\"}", 17);

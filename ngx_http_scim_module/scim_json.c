@@ -25,6 +25,7 @@ typedef struct {
 
 static void scim_out(scim_out_t *o, const char *s, size_t n);
 static void scim_out_string(scim_out_t *o, const char *s, size_t n);
+static void scim_out_escaped(scim_out_t *o, const char *s, size_t n);
 static int scim_out_exponent(char *num, int n);
 static void scim_out_value(scim_out_t *o, const json_t *j, int depth);
 
@@ -52,13 +53,20 @@ scim_out(scim_out_t *o, const char *s, size_t n)
 static void
 scim_out_string(scim_out_t *o, const char *s, size_t n)
 {
+    scim_out(o, "\"", 1);
+    scim_out_escaped(o, s, n);
+    scim_out(o, "\"", 1);
+}
+
+
+static void
+scim_out_escaped(scim_out_t *o, const char *s, size_t n)
+{
     size_t          i, run;
     char            esc[8];
     unsigned char   c;
 
     static const char  hex[] = "0123456789ABCDEF";
-
-    scim_out(o, "\"", 1);
 
     run = 0;
 
@@ -94,7 +102,6 @@ scim_out_string(scim_out_t *o, const char *s, size_t n)
     }
 
     scim_out(o, s + run, n - run);
-    scim_out(o, "\"", 1);
 }
 
 
@@ -237,6 +244,21 @@ scim_json_string(const char *s, size_t n, char *buf, size_t size)
     o.len = 0;
 
     scim_out_string(&o, s, n);
+
+    return o.len;
+}
+
+
+size_t
+scim_json_escape(const char *s, size_t n, char *buf, size_t size)
+{
+    scim_out_t  o;
+
+    o.p = buf;
+    o.end = (buf != NULL) ? buf + size : NULL;
+    o.len = 0;
+
+    scim_out_escaped(&o, s, n);
 
     return o.len;
 }

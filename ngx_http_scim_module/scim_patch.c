@@ -47,7 +47,9 @@
  *  - group members (delta != NULL): add [{"value": id}] (several at
  *    once), remove with a value list (those only), remove
  *    members[value eq "id"] (or several "value eq" joined by "or"),
- *    remove without value (all), replace (all, then add).
+ *    remove without value (all), replace (all, then add); an added
+ *    member's value has at most SCIM_MAX_ID_LEN bytes (a removed one
+ *    may be longer: it may have been stored before that limit).
  */
 
 
@@ -1300,6 +1302,15 @@ scim_patch_member_add(scim_patch_t *ctx, json_t *value)
         if (id == NULL) {
             return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
                                   "a member must be {\"value\": id}");
+        }
+
+        /* removing one stays possible: one may be stored from before */
+
+        if (strlen(id) > SCIM_MAX_ID_LEN) {
+            return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                                  "\"members.value\" is longer than %d "
+                                  "bytes: it must be the id of a resource",
+                                  SCIM_MAX_ID_LEN);
         }
 
         m = json_pack("{ss}", "value", id);

@@ -27,6 +27,10 @@
  *    rebuilds them); manager is stored as {"value": id};
  *  - a complex value (or element) that ends up empty is absent; a
  *    multi-valued attribute keeps an empty array as sent;
+ *  - manager.value and members[].value are references to ids: at most
+ *    SCIM_MAX_ID_LEN bytes (400 invalidValue), also in STORED mode, so
+ *    that a PATCH leaving a longer value stored before the limit fails
+ *    until the value is replaced or removed;
  *  - group members: "value" must be a non-empty string; "type" is
  *    "User" or "Group" in any case (stored canonical), else taken from a
  *    "$ref" containing "/Groups/", else "User"; duplicate values are
@@ -56,6 +60,15 @@
 
 #include "scim_core.h"
 #include "scim_util.h"
+
+
+/*
+ * scim_norm_path() output: an attribute path for error details,
+ * "<URN>:<name>.<sub>" (snprintf: a path longer than this, with a URN
+ * near its maximum of 1024 bytes and two names near 256, is cut, which
+ * the 512-byte detail it goes into would do anyway)
+ */
+#define SCIM_NORM_PATH_SIZE  1400
 
 
 typedef struct {
@@ -100,6 +113,8 @@ static size_t scim_immut_count(const scim_attr_t *a, json_t *arr,
 static int scim_norm_type_error(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     const char *what);
 static int scim_norm_nomem(scim_norm_ctx_t *ctx);
+static int scim_norm_too_long(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    const char *sub);
 static const char *scim_norm_path(scim_norm_ctx_t *ctx,
     const scim_attr_t *a, char *buf, size_t size);
 static int scim_is_manager(const scim_attr_t *a);
@@ -596,6 +611,11 @@ scim_norm_manager(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
             return 0;
         }
 
+        if (json_string_length(v) > SCIM_MAX_ID_LEN) {
+            json_decref(dec);
+            return scim_norm_too_long(ctx, a, "value");
+        }
+
         o = json_pack("{sO}", "value", v);
         json_decref(dec);
 
@@ -622,6 +642,11 @@ scim_norm_manager(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
         return 0;
     }
 
+    if (json_string_length(val) > SCIM_MAX_ID_LEN) {
+        json_decref(o);
+        return scim_norm_too_long(ctx, a, "value");
+    }
+
     *out = o;
 
     return 0;
@@ -636,7 +661,7 @@ scim_norm_member(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
 {
     json_t      *dec, *val, *type, *ref, *o;
     const char  *t, *s;
-    char         buf[64];
+    char         buf[SCIM_NORM_PATH_SIZE];
 
     *out = NULL;
     dec = NULL;
@@ -665,6 +690,11 @@ scim_norm_member(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
                        "a non-empty string",
                        scim_norm_path(ctx, a, buf, sizeof(buf)));
         return -1;
+    }
+
+    if (json_string_length(val) > SCIM_MAX_ID_LEN) {
+        json_decref(dec);
+        return scim_norm_too_long(ctx, a, "value");
     }
 
     if (type != NULL && !json_is_null(type)) {
@@ -858,7 +888,7 @@ scim_norm_canonical(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
     int          k;
     size_t       i, len, clen, n, room;
     const char  *s, *c;
-    char         path[1400], list[320];
+    char         path[SCIM_NORM_PATH_SIZE], list[320];
 
     s = json_string_value(v);
     len = json_string_length(v);
@@ -941,7 +971,7 @@ scim_norm_primary(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *arr)
 {
     size_t              i, n;
     const scim_attr_t  *p;
-    char                path[1400];
+    char                path[SCIM_NORM_PATH_SIZE];
 
     if (a->type != SCIM_TYPE_COMPLEX || a->parent != NULL) {
         return 0;
@@ -980,7 +1010,7 @@ scim_norm_required(scim_norm_ctx_t *ctx, const scim_attr_t *attrs, size_t n,
     size_t              i;
     json_t             *v;
     const scim_attr_t  *a;
-    char                buf[1400];
+    char                buf[SCIM_NORM_PATH_SIZE];
 
     for (i = 0; i < n; i++) {
         a = &attrs[i];
@@ -1021,7 +1051,7 @@ static int
 scim_norm_type_error(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     const char *what)
 {
-    char  buf[1400];
+    char  buf[SCIM_NORM_PATH_SIZE];
 
     return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
                           "attribute \"%s\" must be %s",
@@ -1033,6 +1063,22 @@ static int
 scim_norm_nomem(scim_norm_ctx_t *ctx)
 {
     return scim_error_set(ctx->err, 500, NULL, "out of memory");
+}
+
+
+/* a reference to an id longer than any id can be (SCIM_MAX_ID_LEN) */
+
+static int
+scim_norm_too_long(scim_norm_ctx_t *ctx, const scim_attr_t *a,
+    const char *sub)
+{
+    char  buf[SCIM_NORM_PATH_SIZE];
+
+    return scim_error_set(ctx->err, 400, SCIM_ERR_INVALID_VALUE,
+                          "\"%s.%s\" is longer than %d bytes: it must be "
+                          "the id of a resource",
+                          scim_norm_path(ctx, a, buf, sizeof(buf)), sub,
+                          SCIM_MAX_ID_LEN);
 }
 
 
@@ -1138,7 +1184,7 @@ scim_immut_attrs(scim_norm_ctx_t *ctx, const scim_attr_t *attrs, size_t n,
     size_t              i;
     json_t             *ov, *nv;
     const scim_attr_t  *a;
-    char                path[1400];
+    char                path[SCIM_NORM_PATH_SIZE];
 
     for (i = 0; i < n; i++) {
         a = &attrs[i];
