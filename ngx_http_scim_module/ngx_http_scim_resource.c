@@ -2259,6 +2259,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
     }
 
     /* root .search always scans */
+    value = NULL;
     hint = ctx->root_search
            ? -1
            : scim_filter_eq_hint(ctx->filter_ast,
