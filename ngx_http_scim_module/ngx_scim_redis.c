@@ -69,6 +69,7 @@ static void ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r,
     void *privdata);
 static ngx_int_t ngx_scim_redis_send(ngx_scim_redis_conn_t *rc,
     ngx_scim_redis_cmd_t *cmd);
+static ngx_uint_t ngx_scim_redis_unavailable_reply(redisReply *reply);
 
 static ngx_int_t ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc);
 static void ngx_scim_redis_add_read(void *privdata);
@@ -858,6 +859,8 @@ ngx_scim_redis_report(ngx_scim_redis_server_t *s, u_char *why, size_t len)
 static void
 ngx_scim_redis_report_ready(ngx_scim_redis_server_t *s)
 {
+    s->unavailable = 0;
+
     if (!s->failing) {
         return;
     }
@@ -1118,9 +1121,11 @@ ngx_scim_redis_cancel(ngx_scim_redis_cmd_t *cmd)
 static void
 ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
+    u_char                 *p;
     redisReply             *reply = r;
     ngx_scim_redis_cmd_t   *cmd = privdata;
     ngx_scim_redis_conn_t  *rc;
+    u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
 
     rc = cmd->conn;
 
@@ -1140,6 +1145,26 @@ ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
         {
             /* hiredis lost the connection (see ngx_scim_redis_gone()) */
             ngx_scim_redis_gone(rc, ac);
+        }
+    }
+
+    if (reply != NULL && rc->state != NGX_SCIM_REDIS_CLOSED) {
+        if (ngx_scim_redis_unavailable_reply(reply)) {
+            /*
+             * Redis is loading its data (DEBUG RELOAD, a replica's full
+             * sync) or runs a script too long: unavailable for now, the
+             * same to the caller as no connection, reported once
+             */
+
+            rc->server->unavailable = 1;
+            p = ngx_snprintf(why, sizeof(why), "command failed: %*s",
+                             (size_t) reply->len, reply->str);
+            ngx_scim_redis_report(rc->server, why, p - why);
+            reply = NULL;
+
+        } else if (rc->server->unavailable) {
+            rc->server->unavailable = 0;
+            ngx_scim_redis_report_ready(rc->server);
         }
     }
 
@@ -1170,6 +1195,20 @@ ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
     }
 
     ngx_free(cmd);
+}
+
+
+/* LOADING, BUSY: Redis cannot run commands for now */
+
+static ngx_uint_t
+ngx_scim_redis_unavailable_reply(redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ERROR) {
+        return 0;
+    }
+
+    return (reply->len >= 8 && ngx_strncmp(reply->str, "LOADING ", 8) == 0)
+           || (reply->len >= 5 && ngx_strncmp(reply->str, "BUSY ", 5) == 0);
 }
 
 

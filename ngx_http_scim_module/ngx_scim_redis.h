@@ -16,7 +16,8 @@
  *
  * A command gets exactly one callback: with the reply, or with
  * reply == NULL when the connection failed, Redis did not answer within
- * the command timeout, or the worker is exiting.  A command issued while
+ * the command timeout, Redis answered LOADING or BUSY (it cannot run
+ * commands for now), or the worker is exiting.  A command issued while
  * a connection is being made waits for it (never longer than the connect
  * timeout) in a queue of the connection; it holds no copy of its
  * arguments there, and cancelling it takes it out at once, so the queue
@@ -90,6 +91,7 @@ struct ngx_scim_redis_server_s {
     u_char                      since[32];     /* failing since, as
                                                   error.log writes it */
     unsigned                    failing:1;
+    unsigned                    unavailable:1; /* LOADING, BUSY replies */
 };
 
 
