@@ -7,6 +7,10 @@
  * once (edge-triggered where the event method allows it); writes are
  * posted events, so that all commands issued during one event loop
  * iteration leave in one write(2): pipelining for free.
+ *
+ * Each hiredis context has its own ngx_connection_t (ac->ev.data), so
+ * that a context being freed never touches the connection of the next
+ * one, even when the next one is made from inside its callbacks.
  */
 
 
@@ -22,16 +26,38 @@
 
 #define NGX_SCIM_REDIS_BACKOFF_MIN   100
 #define NGX_SCIM_REDIS_BACKOFF_MAX   1000
-#define NGX_SCIM_REDIS_ON_DEMAND     100
+#define NGX_SCIM_REDIS_ON_DEMAND     100     /* after a failed attempt */
+#define NGX_SCIM_REDIS_SHORT_LIVED   1000
+#define NGX_SCIM_REDIS_SUMMARY       60000
+#define NGX_SCIM_REDIS_CHANGES       4       /* cause changes logged in a
+                                                summary period */
 
 
 static void ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc);
-static void ngx_scim_redis_fail(ngx_scim_redis_conn_t *rc, const char *why);
-static void ngx_scim_redis_schedule_reconnect(ngx_scim_redis_conn_t *rc);
+static void ngx_scim_redis_ready(ngx_scim_redis_conn_t *rc);
+static void ngx_scim_redis_attempt_failed(ngx_scim_redis_conn_t *rc,
+    u_char *why, size_t len);
+static void ngx_scim_redis_lost(ngx_scim_redis_conn_t *rc, u_char *why,
+    size_t len, ngx_uint_t harmful);
+static void ngx_scim_redis_gone(ngx_scim_redis_conn_t *rc,
+    const redisAsyncContext *ac);
+static void ngx_scim_redis_drop(ngx_scim_redis_conn_t *rc);
+static void ngx_scim_redis_schedule_reconnect(ngx_scim_redis_conn_t *rc,
+    ngx_msec_t delay);
 static void ngx_scim_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_scim_redis_connect_timeout_handler(ngx_event_t *ev);
 static void ngx_scim_redis_deadline_handler(ngx_event_t *ev);
 static void ngx_scim_redis_arm_deadline(ngx_scim_redis_conn_t *rc);
+static void ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc);
+
+static void ngx_scim_redis_report(ngx_scim_redis_server_t *s, u_char *why,
+    size_t len);
+static void ngx_scim_redis_report_ready(ngx_scim_redis_server_t *s);
+
+static ngx_scim_redis_conn_t *ngx_scim_redis_ready_conn(
+    ngx_scim_redis_server_t *s);
+static ngx_scim_redis_conn_t *ngx_scim_redis_pick(
+    ngx_scim_redis_server_t *s);
 
 static void ngx_scim_redis_on_connect(const redisAsyncContext *ac,
     int status);
@@ -43,6 +69,7 @@ static void ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r,
     void *privdata);
 static ngx_int_t ngx_scim_redis_send(ngx_scim_redis_conn_t *rc,
     ngx_scim_redis_cmd_t *cmd);
+static ngx_uint_t ngx_scim_redis_unavailable_reply(redisReply *reply);
 
 static ngx_int_t ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc);
 static void ngx_scim_redis_add_read(void *privdata);
@@ -124,6 +151,7 @@ ngx_scim_redis_init_worker(ngx_scim_redis_server_t *server, ngx_log_t *log)
 
     server->log = log;
     server->next = 0;
+    server->failing = 0;
 
     server->conns = ngx_pcalloc(ngx_cycle->pool,
                                 server->nconns * sizeof(ngx_scim_redis_conn_t));
@@ -137,6 +165,7 @@ ngx_scim_redis_init_worker(ngx_scim_redis_server_t *server, ngx_log_t *log)
         rc->server = server;
         rc->state = NGX_SCIM_REDIS_DISCONNECTED;
         ngx_queue_init(&rc->pending);
+        ngx_queue_init(&rc->waiting);
 
         rc->reconnect.handler = ngx_scim_redis_reconnect_handler;
         rc->reconnect.data = rc;
@@ -151,8 +180,10 @@ ngx_scim_redis_init_worker(ngx_scim_redis_server_t *server, ngx_log_t *log)
         rc->deadline.handler = ngx_scim_redis_deadline_handler;
         rc->deadline.data = rc;
         rc->deadline.log = log;
+    }
 
-        ngx_scim_redis_connect(rc);
+    for (i = 0; i < server->nconns; i++) {
+        ngx_scim_redis_connect(&server->conns[i]);
     }
 
     return NGX_OK;
@@ -171,12 +202,18 @@ ngx_scim_redis_exit_worker(ngx_scim_redis_server_t *server)
     }
 
     for (i = 0; i < server->nconns; i++) {
-        rc = &server->conns[i];
+        server->conns[i].state = NGX_SCIM_REDIS_CLOSED;
+    }
 
-        rc->state = NGX_SCIM_REDIS_CLOSED;
+    for (i = 0; i < server->nconns; i++) {
+        rc = &server->conns[i];
 
         if (rc->reconnect.timer_set) {
             ngx_del_timer(&rc->reconnect);
+        }
+
+        if (rc->reconnect.posted) {
+            ngx_delete_posted_event(&rc->reconnect);
         }
 
         if (rc->connect_timer.timer_set) {
@@ -195,6 +232,8 @@ ngx_scim_redis_exit_worker(ngx_scim_redis_server_t *server)
             ac->onConnect = NULL;
             redisAsyncFree(ac);
         }
+
+        ngx_scim_redis_flush(rc);
     }
 }
 
@@ -203,10 +242,12 @@ static void
 ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
 {
     int                       argc;
+    u_char                   *p;
     ngx_uint_t                i;
     const char               *argv[3];
     size_t                    argvlen[3];
     u_char                    db[NGX_INT_T_LEN];
+    u_char                    why[NGX_SCIM_REDIS_REASON_LEN];
     redisAsyncContext        *ac;
     ngx_scim_redis_server_t  *s;
 
@@ -218,8 +259,6 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
         return;
     }
 
-    rc->last_attempt = ngx_current_msec;
-
     if (s->unix_path.len) {
         ac = redisAsyncConnectUnix((char *) s->unix_path.data);
 
@@ -228,21 +267,15 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
     }
 
     if (ac == NULL) {
-        ngx_scim_redis_fail(rc, "out of memory");
+        p = ngx_snprintf(why, sizeof(why), "connect failed: out of memory");
+        ngx_scim_redis_attempt_failed(rc, why, p - why);
         return;
     }
 
     if (ac->err) {
-        if (!rc->failed_logged) {
-            ngx_log_error(NGX_LOG_ERR, s->log, 0,
-                          "scim redis %V: connect failed: %s",
-                          &s->addr, ac->errstr);
-            rc->failed_logged = 1;
-        }
-
+        p = ngx_snprintf(why, sizeof(why), "connect failed: %s", ac->errstr);
         redisAsyncFree(ac);
-        rc->state = NGX_SCIM_REDIS_DISCONNECTED;
-        ngx_scim_redis_schedule_reconnect(rc);
+        ngx_scim_redis_attempt_failed(rc, why, p - why);
         return;
     }
 
@@ -252,8 +285,9 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
     if (ngx_scim_redis_attach(rc) != NGX_OK) {
         rc->ac = NULL;
         redisAsyncFree(ac);
-        rc->state = NGX_SCIM_REDIS_DISCONNECTED;
-        ngx_scim_redis_schedule_reconnect(rc);
+        p = ngx_snprintf(why, sizeof(why),
+                         "connect failed: no nginx connection for it");
+        ngx_scim_redis_attempt_failed(rc, why, p - why);
         return;
     }
 
@@ -265,10 +299,11 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
 
     rc->state = NGX_SCIM_REDIS_CONNECTING;
     rc->handshake = 0;
+    rc->dropped = 0;
 
     /*
-     * The handshake goes into the output buffer before any command a
-     * request may queue while the connection is being made.
+     * Commands wait in rc->waiting until the handshake is done, so that
+     * a handshake error never reaches them as a reply of theirs.
      */
 
     if (s->password.len) {
@@ -328,6 +363,7 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
         }
     }
 
+    rc->connect_timer.cancelable = ngx_queue_empty(&rc->waiting);
     ngx_add_timer(&rc->connect_timer, s->connect_timeout);
 }
 
@@ -335,6 +371,8 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
 static void
 ngx_scim_redis_on_connect(const redisAsyncContext *ac, int status)
 {
+    u_char                 *p;
+    u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
     ngx_scim_redis_conn_t  *rc;
 
     rc = ac->data;
@@ -350,21 +388,10 @@ ngx_scim_redis_on_connect(const redisAsyncContext *ac, int status)
 
     /* hiredis frees the context itself after this callback */
 
-    if (!rc->failed_logged) {
-        ngx_log_error(NGX_LOG_ERR, rc->server->log, 0,
-                      "scim redis %V: connect failed: %s",
-                      &rc->server->addr, ac->errstr);
-        rc->failed_logged = 1;
-    }
-
+    p = ngx_snprintf(why, sizeof(why), "connect failed: %s", ac->errstr);
     rc->ac = NULL;
-    rc->state = NGX_SCIM_REDIS_DISCONNECTED;
 
-    if (rc->connect_timer.timer_set) {
-        ngx_del_timer(&rc->connect_timer);
-    }
-
-    ngx_scim_redis_schedule_reconnect(rc);
+    ngx_scim_redis_attempt_failed(rc, why, p - why);
 }
 
 
@@ -379,33 +406,61 @@ ngx_scim_redis_on_disconnect(const redisAsyncContext *ac, int status)
         return;
     }
 
+    ngx_scim_redis_gone(rc, ac);
+}
+
+
+/*
+ * hiredis is freeing a context after an error (end of file, reset): from
+ * the first NULL reply or from the disconnect callback, whichever comes
+ * first, so that the handlers of those NULL replies already find the
+ * connection gone and may start a new one.
+ */
+
+static void
+ngx_scim_redis_gone(ngx_scim_redis_conn_t *rc, const redisAsyncContext *ac)
+{
+    u_char                *p;
+    ngx_uint_t             harmful;
+    ngx_queue_t           *q;
+    ngx_scim_redis_cmd_t  *cmd;
+    u_char                 why[NGX_SCIM_REDIS_REASON_LEN];
+
     rc->ac = NULL;
 
     if (rc->state == NGX_SCIM_REDIS_CLOSED) {
         return;
     }
 
-    if (!rc->failed_logged) {
-        ngx_log_error(NGX_LOG_ERR, rc->server->log, 0,
-                      "scim redis %V: connection lost: %s",
-                      &rc->server->addr,
-                      ac->errstr[0] ? ac->errstr : "closed");
-        rc->failed_logged = 1;
+    /* did requests lose their answers with it? */
+
+    harmful = rc->dropped;
+
+    for (q = ngx_queue_head(&rc->pending);
+         !harmful && q != ngx_queue_sentinel(&rc->pending);
+         q = ngx_queue_next(q))
+    {
+        cmd = ngx_queue_data(q, ngx_scim_redis_cmd_t, queue);
+        harmful = (cmd->handler != NULL);
     }
 
-    rc->state = NGX_SCIM_REDIS_DISCONNECTED;
+    p = ngx_snprintf(why, sizeof(why), "connection lost: %s",
+                     ac->errstr[0] ? ac->errstr : "closed");
 
-    if (rc->connect_timer.timer_set) {
-        ngx_del_timer(&rc->connect_timer);
+    if (rc->state == NGX_SCIM_REDIS_CONNECTING) {
+        ngx_scim_redis_attempt_failed(rc, why, p - why);
+        return;
     }
 
-    ngx_scim_redis_schedule_reconnect(rc);
+    ngx_scim_redis_lost(rc, why, p - why, harmful);
 }
 
 
 static void
 ngx_scim_redis_handshake_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
+    u_char                 *p;
+    u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
     redisReply             *reply = r;
     ngx_scim_redis_conn_t  *rc;
 
@@ -417,12 +472,10 @@ ngx_scim_redis_handshake_reply(redisAsyncContext *ac, void *r, void *privdata)
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, rc->server->log, 0,
-                      "scim redis %V: %s failed: %*s",
-                      &rc->server->addr, (char *) privdata,
-                      (size_t) reply->len, reply->str);
-        rc->failed_logged = 1;
-        ngx_scim_redis_fail(rc, NULL);
+        /* a wrong password, LOADING, a bad database number... */
+        p = ngx_snprintf(why, sizeof(why), "%s failed: %*s",
+                         (char *) privdata, (size_t) reply->len, reply->str);
+        ngx_scim_redis_attempt_failed(rc, why, p - why);
         return;
     }
 
@@ -430,69 +483,50 @@ ngx_scim_redis_handshake_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
 
+    ngx_scim_redis_ready(rc);
+}
+
+
+static void
+ngx_scim_redis_ready(ngx_scim_redis_conn_t *rc)
+{
     if (rc->connect_timer.timer_set) {
         ngx_del_timer(&rc->connect_timer);
     }
 
     rc->state = NGX_SCIM_REDIS_READY;
     rc->backoff = 0;
+    rc->failed = 0;
+    rc->ready_at = ngx_current_msec;
 
-    if (rc->failed_logged || rc->ever_ready) {
-        ngx_log_error(NGX_LOG_NOTICE, rc->server->log, 0,
-                      "scim redis %V: connected", &rc->server->addr);
-    }
+    ngx_scim_redis_report_ready(rc->server);
 
-    rc->failed_logged = 0;
-    rc->ever_ready = 1;
+    ngx_scim_redis_flush(rc);
 }
 
 
 /*
- * Drops the connection: every pending command is answered with NULL.
- * Safe from a hiredis callback (hiredis defers the free).
+ * A connection attempt failed: the next one waits for the backoff (a
+ * request may start one earlier, but not within NGX_SCIM_REDIS_ON_DEMAND
+ * ms); the commands that waited for this one fail, unless another
+ * connection to the server is ready.
  */
 
 static void
-ngx_scim_redis_fail(ngx_scim_redis_conn_t *rc, const char *why)
+ngx_scim_redis_attempt_failed(ngx_scim_redis_conn_t *rc, u_char *why,
+    size_t len)
 {
-    redisAsyncContext  *ac;
+    rc->failed = 1;
+    rc->failed_at = ngx_current_msec;
 
-    if (why != NULL && !rc->failed_logged) {
-        ngx_log_error(NGX_LOG_ERR, rc->server->log, 0,
-                      "scim redis %V: %s", &rc->server->addr, why);
-        rc->failed_logged = 1;
-    }
+    ngx_scim_redis_drop(rc);
 
-    if (rc->connect_timer.timer_set) {
-        ngx_del_timer(&rc->connect_timer);
-    }
-
-    ac = rc->ac;
-
-    if (rc->state != NGX_SCIM_REDIS_CLOSED) {
-        rc->state = NGX_SCIM_REDIS_DISCONNECTED;
-    }
-
-    if (ac != NULL) {
-        /* on_disconnect will not run for us: we reconnect ourselves */
-        rc->ac = NULL;
-        redisAsyncFree(ac);
-    }
-
-    ngx_scim_redis_schedule_reconnect(rc);
-}
-
-
-static void
-ngx_scim_redis_schedule_reconnect(ngx_scim_redis_conn_t *rc)
-{
-    ngx_msec_t  delay;
-
-    if (rc->state == NGX_SCIM_REDIS_CLOSED || ngx_exiting || ngx_quit
-        || ngx_terminate || rc->reconnect.timer_set)
-    {
+    if (rc->state == NGX_SCIM_REDIS_CLOSED) {
+        ngx_scim_redis_flush(rc);
         return;
     }
+
+    ngx_scim_redis_report(rc->server, why, len);
 
     if (rc->backoff == 0) {
         rc->backoff = NGX_SCIM_REDIS_BACKOFF_MIN;
@@ -505,8 +539,116 @@ ngx_scim_redis_schedule_reconnect(ngx_scim_redis_conn_t *rc)
         }
     }
 
+    ngx_scim_redis_schedule_reconnect(rc, rc->backoff);
+
+    ngx_scim_redis_flush(rc);
+}
+
+
+/*
+ * A ready connection was lost (or dropped because Redis stopped
+ * answering): made again at once.  A connection lost soon after it was
+ * made, twice in a row, is made again with a growing delay instead, so
+ * that a Redis (or a proxy) that keeps closing connections cannot keep
+ * a worker busy; requests may still start one at once.
+ */
+
+static void
+ngx_scim_redis_lost(ngx_scim_redis_conn_t *rc, u_char *why, size_t len,
+    ngx_uint_t harmful)
+{
+    ngx_msec_t  delay;
+
+    rc->failed = 0;
+
+    /* commands answered with NULL during the drop may reconnect at once */
+    ngx_scim_redis_drop(rc);
+
+    if (rc->state == NGX_SCIM_REDIS_CLOSED) {
+        return;
+    }
+
+    if (harmful || rc->server->failing) {
+        ngx_scim_redis_report(rc->server, why, len);
+
+    } else {
+        /* nothing was lost with it (an idle connection closed by Redis) */
+        ngx_log_error(NGX_LOG_NOTICE, rc->server->log, 0,
+                      "scim redis %V: %*s, reconnecting",
+                      &rc->server->addr, len, why);
+    }
+
+    rc->dropped = 0;
+
+    if (ngx_current_msec - rc->ready_at < NGX_SCIM_REDIS_SHORT_LIVED) {
+        rc->short_lived++;
+
+    } else {
+        rc->short_lived = 0;
+    }
+
+    if (rc->short_lived < 2) {
+        if (rc->state == NGX_SCIM_REDIS_DISCONNECTED
+            && !rc->reconnect.posted)
+        {
+            if (rc->reconnect.timer_set) {
+                ngx_del_timer(&rc->reconnect);
+            }
+
+            ngx_post_event(&rc->reconnect, &ngx_posted_events);
+        }
+
+        return;
+    }
+
+    delay = NGX_SCIM_REDIS_BACKOFF_MIN << ngx_min(rc->short_lived - 2, 4);
+    ngx_scim_redis_schedule_reconnect(rc,
+                                      ngx_min(delay,
+                                              NGX_SCIM_REDIS_BACKOFF_MAX));
+}
+
+
+/*
+ * Frees the hiredis context: every command sent on it is answered with
+ * NULL (their handlers may issue new commands meanwhile).  Safe from a
+ * hiredis callback (hiredis defers the free).
+ */
+
+static void
+ngx_scim_redis_drop(ngx_scim_redis_conn_t *rc)
+{
+    redisAsyncContext  *ac;
+
+    if (rc->connect_timer.timer_set) {
+        ngx_del_timer(&rc->connect_timer);
+    }
+
+    if (rc->state != NGX_SCIM_REDIS_CLOSED) {
+        rc->state = NGX_SCIM_REDIS_DISCONNECTED;
+    }
+
+    ac = rc->ac;
+
+    if (ac != NULL) {
+        /* on_disconnect will not run for us: we reconnect ourselves */
+        rc->ac = NULL;
+        redisAsyncFree(ac);
+    }
+}
+
+
+static void
+ngx_scim_redis_schedule_reconnect(ngx_scim_redis_conn_t *rc,
+    ngx_msec_t delay)
+{
+    if (rc->state != NGX_SCIM_REDIS_DISCONNECTED || ngx_exiting || ngx_quit
+        || ngx_terminate || rc->reconnect.timer_set || rc->reconnect.posted)
+    {
+        return;
+    }
+
     /* up to 25% jitter, so that workers do not reconnect in step */
-    delay = rc->backoff + ngx_random() % (rc->backoff / 4 + 1);
+    delay += ngx_random() % (delay / 4 + 1);
 
     ngx_add_timer(&rc->reconnect, delay);
 }
@@ -521,6 +663,10 @@ ngx_scim_redis_reconnect_handler(ngx_event_t *ev)
         return;
     }
 
+    if (rc->reconnect.timer_set) {
+        ngx_del_timer(&rc->reconnect);
+    }
+
     ngx_scim_redis_connect(rc);
 }
 
@@ -528,19 +674,24 @@ ngx_scim_redis_reconnect_handler(ngx_event_t *ev)
 static void
 ngx_scim_redis_connect_timeout_handler(ngx_event_t *ev)
 {
+    u_char                 *p;
+    u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
     ngx_scim_redis_conn_t  *rc = ev->data;
 
     if (rc->state != NGX_SCIM_REDIS_CONNECTING) {
         return;
     }
 
-    ngx_scim_redis_fail(rc, "connect timed out");
+    p = ngx_snprintf(why, sizeof(why), "connect timed out");
+    ngx_scim_redis_attempt_failed(rc, why, p - why);
 }
 
 
 static void
 ngx_scim_redis_deadline_handler(ngx_event_t *ev)
 {
+    u_char                 *p;
+    u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
     ngx_queue_t            *q;
     ngx_scim_redis_cmd_t   *cmd;
     ngx_scim_redis_conn_t  *rc = ev->data;
@@ -562,8 +713,8 @@ ngx_scim_redis_deadline_handler(ngx_event_t *ev)
      * more.  Dropping it answers every pending command with NULL.
      */
 
-    rc->failed_logged = 0;
-    ngx_scim_redis_fail(rc, "command timed out");
+    p = ngx_snprintf(why, sizeof(why), "command timed out");
+    ngx_scim_redis_lost(rc, why, p - why, 1);
 }
 
 
@@ -595,6 +746,214 @@ ngx_scim_redis_arm_deadline(ngx_scim_redis_conn_t *rc)
 }
 
 
+/*
+ * The commands that waited for rc's connection: sent on it when it is
+ * ready, else on another ready connection to the server, else answered
+ * with NULL.  Handlers may issue or cancel commands meanwhile.
+ */
+
+static void
+ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc)
+{
+    void                       *data;
+    ngx_queue_t                *q, waiting;
+    ngx_scim_redis_cmd_t       *cmd;
+    ngx_scim_redis_conn_t      *to;
+    ngx_scim_redis_handler_pt   handler;
+
+    rc->connect_timer.cancelable = 1;
+
+    if (ngx_queue_empty(&rc->waiting)) {
+        return;
+    }
+
+    ngx_queue_init(&waiting);
+    ngx_queue_add(&waiting, &rc->waiting);
+    ngx_queue_init(&rc->waiting);
+
+    while (!ngx_queue_empty(&waiting)) {
+        q = ngx_queue_head(&waiting);
+        cmd = ngx_queue_data(q, ngx_scim_redis_cmd_t, queue);
+
+        ngx_queue_remove(q);
+
+        to = (rc->state == NGX_SCIM_REDIS_READY && rc->ac != NULL)
+             ? rc : ngx_scim_redis_ready_conn(rc->server);
+
+        if (to != NULL && ngx_scim_redis_send(to, cmd) == NGX_OK) {
+            continue;
+        }
+
+        handler = cmd->handler;
+        data = cmd->data;
+
+        ngx_free(cmd);
+
+        if (handler) {
+            handler(data, NULL);
+        }
+    }
+}
+
+
+/* failure reporting: once per change, then a summary every 60 s */
+
+static void
+ngx_scim_redis_report(ngx_scim_redis_server_t *s, u_char *why, size_t len)
+{
+    size_t  n;
+
+    len = ngx_min(len, sizeof(s->reason));
+
+    if (!s->failing) {
+        s->failing = 1;
+        s->failures = 1;
+        s->logged = 1;
+        s->failing_start = ngx_current_msec;
+        s->reported = ngx_current_msec;
+
+        n = ngx_min(ngx_cached_err_log_time.len, sizeof(s->since) - 1);
+        ngx_memcpy(s->since, ngx_cached_err_log_time.data, n);
+        s->since[n] = '\0';
+
+        ngx_memcpy(s->reason, why, len);
+        s->reason_len = len;
+
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "scim redis %V: %*s (retrying; while this lasts, "
+                      "a summary every %M s)",
+                      &s->addr, len, why,
+                      (ngx_msec_t) (NGX_SCIM_REDIS_SUMMARY / 1000));
+        return;
+    }
+
+    s->failures++;
+
+    if (len != s->reason_len || ngx_memcmp(why, s->reason, len) != 0) {
+        ngx_memcpy(s->reason, why, len);
+        s->reason_len = len;
+
+        /* a new cause is a change worth a line, within reason */
+
+        if (s->logged < NGX_SCIM_REDIS_CHANGES) {
+            s->logged++;
+            ngx_log_error(NGX_LOG_ERR, s->log, 0, "scim redis %V: %*s",
+                          &s->addr, len, why);
+            return;
+        }
+    }
+
+    if (ngx_current_msec - s->reported >= NGX_SCIM_REDIS_SUMMARY) {
+        s->reported = ngx_current_msec;
+        s->logged = 0;
+
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "scim redis %V: still failing: %ui failures since %s, "
+                      "the last: %*s",
+                      &s->addr, s->failures, s->since,
+                      s->reason_len, s->reason);
+    }
+}
+
+
+static void
+ngx_scim_redis_report_ready(ngx_scim_redis_server_t *s)
+{
+    s->unavailable = 0;
+
+    if (!s->failing) {
+        return;
+    }
+
+    s->failing = 0;
+
+    ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
+                  "scim redis %V: connected again, %M ms after the first "
+                  "failure (%ui failures)",
+                  &s->addr, (ngx_msec_t) (ngx_current_msec - s->failing_start),
+                  s->failures);
+}
+
+
+static ngx_scim_redis_conn_t *
+ngx_scim_redis_ready_conn(ngx_scim_redis_server_t *s)
+{
+    ngx_uint_t              i, k;
+    ngx_scim_redis_conn_t  *rc;
+
+    for (i = 0; i < s->nconns; i++) {
+        k = (s->next + i) % s->nconns;
+        rc = &s->conns[k];
+
+        if (rc->state == NGX_SCIM_REDIS_READY && rc->ac != NULL) {
+            s->next = k + 1;
+            return rc;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A ready connection (round robin), else one being made, else a new
+ * one: rather than at the next backoff step, unless an attempt failed
+ * less than NGX_SCIM_REDIS_ON_DEMAND ms ago.  NULL: none now.
+ */
+
+static ngx_scim_redis_conn_t *
+ngx_scim_redis_pick(ngx_scim_redis_server_t *s)
+{
+    ngx_uint_t              i, k;
+    ngx_scim_redis_conn_t  *rc;
+
+    rc = ngx_scim_redis_ready_conn(s);
+    if (rc != NULL) {
+        return rc;
+    }
+
+    for (i = 0; i < s->nconns; i++) {
+        k = (s->next + i) % s->nconns;
+
+        if (s->conns[k].state == NGX_SCIM_REDIS_CONNECTING) {
+            return &s->conns[k];
+        }
+    }
+
+    for (i = 0; i < s->nconns; i++) {
+        k = (s->next + i) % s->nconns;
+        rc = &s->conns[k];
+
+        if (rc->state != NGX_SCIM_REDIS_DISCONNECTED || rc->ac != NULL
+            || (rc->failed
+                && ngx_current_msec - rc->failed_at
+                   < NGX_SCIM_REDIS_ON_DEMAND))
+        {
+            continue;
+        }
+
+        if (rc->reconnect.timer_set) {
+            ngx_del_timer(&rc->reconnect);
+        }
+
+        if (rc->reconnect.posted) {
+            ngx_delete_posted_event(&rc->reconnect);
+        }
+
+        ngx_scim_redis_connect(rc);
+
+        if (rc->state == NGX_SCIM_REDIS_CONNECTING) {
+            return rc;
+        }
+
+        /* failed at once: the others would too */
+        break;
+    }
+
+    return NULL;
+}
+
+
 ngx_int_t
 ngx_scim_redis_command(ngx_scim_redis_server_t *server, int argc,
     const char **argv, size_t *argvlen, ngx_scim_redis_handler_pt handler,
@@ -612,8 +971,9 @@ ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     ngx_scim_redis_cmd_t **cmdp)
 {
     int                     n, extra;
+    size_t                  size;
     u_char                 *p;
-    ngx_uint_t              i, k;
+    ngx_uint_t              i, wait;
     ngx_scim_redis_cmd_t   *cmd;
     ngx_scim_redis_conn_t  *rc;
 
@@ -621,78 +981,50 @@ ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
         return NGX_DECLINED;
     }
 
-    /* round robin over the usable connections */
-
-    rc = NULL;
-
-    for (i = 0; i < server->nconns; i++) {
-        k = (server->next + i) % server->nconns;
-
-        if (server->conns[k].state == NGX_SCIM_REDIS_READY
-            || server->conns[k].state == NGX_SCIM_REDIS_CONNECTING)
-        {
-            rc = &server->conns[k];
-            server->next = k + 1;
-            break;
-        }
-    }
+    rc = ngx_scim_redis_pick(server);
 
     if (rc == NULL) {
-        /*
-         * No connection: try one now rather than at the next backoff
-         * step, at most every NGX_SCIM_REDIS_ON_DEMAND ms, and queue the
-         * command behind it.  If Redis is back the request succeeds; if
-         * not, the connect fails at once or within connect_timeout.
-         */
-
-        for (i = 0; i < server->nconns; i++) {
-            k = (server->next + i) % server->nconns;
-
-            if (server->conns[k].state == NGX_SCIM_REDIS_DISCONNECTED
-                && server->conns[k].ac == NULL
-                && ngx_current_msec - server->conns[k].last_attempt
-                   >= NGX_SCIM_REDIS_ON_DEMAND)
-            {
-                if (server->conns[k].reconnect.timer_set) {
-                    ngx_del_timer(&server->conns[k].reconnect);
-                }
-
-                ngx_scim_redis_connect(&server->conns[k]);
-
-                if (server->conns[k].state == NGX_SCIM_REDIS_CONNECTING) {
-                    rc = &server->conns[k];
-                }
-
-                break;
-            }
-        }
-    }
-
-    if (rc == NULL || rc->ac == NULL) {
         return NGX_DECLINED;
     }
+
+    /*
+     * A command that waits for the connection keeps a copy of its
+     * arguments: nothing has to stay valid for it but the handler's data,
+     * and cancelling it frees the copy at once.
+     */
+
+    wait = (rc->state == NGX_SCIM_REDIS_CONNECTING);
 
     extra = script ? 3 : 0;
     n = argc + extra;
 
-    cmd = ngx_alloc(sizeof(ngx_scim_redis_cmd_t)
-                    + n * (sizeof(char *) + sizeof(size_t)) + NGX_INT_T_LEN,
-                    server->log);
+    size = sizeof(ngx_scim_redis_cmd_t)
+           + n * (sizeof(char *) + sizeof(size_t)) + NGX_INT_T_LEN;
+
+    if (wait) {
+        for (i = 0; i < (ngx_uint_t) argc; i++) {
+            size += argvlen[i];
+        }
+    }
+
+    cmd = ngx_alloc(size, server->log);
     if (cmd == NULL) {
         return NGX_ERROR;
     }
 
     cmd->conn = rc;
+    cmd->deadline = 0;
     cmd->handler = handler;
     cmd->data = data;
+    cmd->sent = 0;
     cmd->script = script;
     cmd->argc = n;
     cmd->argv = (const char **) (cmd + 1);
     cmd->argvlen = (size_t *) (cmd->argv + n);
 
-    if (script) {
-        p = (u_char *) (cmd->argvlen + n);
+    p = (u_char *) (cmd->argvlen + n);
 
+    if (script) {
         cmd->argv[0] = "EVALSHA";
         cmd->argvlen[0] = 7;
         cmd->argv[1] = (const char *) script->sha1;
@@ -701,12 +1033,30 @@ ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
         cmd->argvlen[2] = ngx_sprintf(p, "%d", nkeys) - p;
     }
 
+    p += NGX_INT_T_LEN;
+
     for (i = 0; i < (ngx_uint_t) argc; i++) {
-        cmd->argv[extra + i] = argv[i];
         cmd->argvlen[extra + i] = argvlen[i];
+
+        if (!wait) {
+            cmd->argv[extra + i] = argv[i];
+            continue;
+        }
+
+        cmd->argv[extra + i] = (const char *) p;
+
+        if (argvlen[i]) {
+            p = ngx_cpymem(p, argv[i], argvlen[i]);
+        }
     }
 
-    if (ngx_scim_redis_send(rc, cmd) != NGX_OK) {
+    if (wait) {
+        ngx_queue_insert_tail(&rc->waiting, &cmd->queue);
+
+        /* an exiting worker stays until the connection is made or not */
+        rc->connect_timer.cancelable = 0;
+
+    } else if (ngx_scim_redis_send(rc, cmd) != NGX_OK) {
         ngx_free(cmd);
         return NGX_DECLINED;
     }
@@ -731,6 +1081,7 @@ ngx_scim_redis_send(ngx_scim_redis_conn_t *rc, ngx_scim_redis_cmd_t *cmd)
     }
 
     cmd->conn = rc;
+    cmd->sent = 1;
     cmd->deadline = ngx_current_msec + rc->server->timeout;
     ngx_queue_insert_tail(&rc->pending, &cmd->queue);
 
@@ -745,6 +1096,23 @@ ngx_scim_redis_send(ngx_scim_redis_conn_t *rc, ngx_scim_redis_cmd_t *cmd)
 void
 ngx_scim_redis_cancel(ngx_scim_redis_cmd_t *cmd)
 {
+    ngx_scim_redis_conn_t  *rc;
+
+    if (!cmd->sent) {
+        /* still waiting for its connection: nothing else refers to it */
+
+        rc = cmd->conn;
+
+        ngx_queue_remove(&cmd->queue);
+        ngx_free(cmd);
+
+        if (ngx_queue_empty(&rc->waiting)) {
+            rc->connect_timer.cancelable = 1;
+        }
+
+        return;
+    }
+
     cmd->handler = NULL;
     cmd->data = NULL;
 }
@@ -753,9 +1121,11 @@ ngx_scim_redis_cancel(ngx_scim_redis_cmd_t *cmd)
 static void
 ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
+    u_char                 *p;
     redisReply             *reply = r;
     ngx_scim_redis_cmd_t   *cmd = privdata;
     ngx_scim_redis_conn_t  *rc;
+    u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
 
     rc = cmd->conn;
 
@@ -763,6 +1133,39 @@ ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     if (rc->state != NGX_SCIM_REDIS_CLOSED) {
         ngx_scim_redis_arm_deadline(rc);
+    }
+
+    if (reply == NULL) {
+        if (cmd->handler) {
+            rc->dropped = 1;
+        }
+
+        if (rc->ac == ac
+            && (ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
+        {
+            /* hiredis lost the connection (see ngx_scim_redis_gone()) */
+            ngx_scim_redis_gone(rc, ac);
+        }
+    }
+
+    if (reply != NULL && rc->state != NGX_SCIM_REDIS_CLOSED) {
+        if (ngx_scim_redis_unavailable_reply(reply)) {
+            /*
+             * Redis is loading its data (DEBUG RELOAD, a replica's full
+             * sync) or runs a script too long: unavailable for now, the
+             * same to the caller as no connection, reported once
+             */
+
+            rc->server->unavailable = 1;
+            p = ngx_snprintf(why, sizeof(why), "command failed: %*s",
+                             (size_t) reply->len, reply->str);
+            ngx_scim_redis_report(rc->server, why, p - why);
+            reply = NULL;
+
+        } else if (rc->server->unavailable) {
+            rc->server->unavailable = 0;
+            ngx_scim_redis_report_ready(rc->server);
+        }
     }
 
     if (reply != NULL
@@ -795,7 +1198,21 @@ ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
 }
 
 
-/* the event adapter */
+/* LOADING, BUSY: Redis cannot run commands for now */
+
+static ngx_uint_t
+ngx_scim_redis_unavailable_reply(redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ERROR) {
+        return 0;
+    }
+
+    return (reply->len >= 8 && ngx_strncmp(reply->str, "LOADING ", 8) == 0)
+           || (reply->len >= 5 && ngx_strncmp(reply->str, "BUSY ", 5) == 0);
+}
+
+
+/* the event adapter: ac->ev.data is the ngx_connection_t, c->data the ac */
 
 static ngx_int_t
 ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc)
@@ -808,7 +1225,7 @@ ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc)
         return NGX_ERROR;
     }
 
-    c->data = rc;
+    c->data = rc->ac;
     rc->c = c;
     rc->want_write = 0;
 
@@ -834,7 +1251,7 @@ ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc)
         }
     }
 
-    rc->ac->ev.data = rc->ac;
+    rc->ac->ev.data = c;
     rc->ac->ev.addRead = ngx_scim_redis_add_read;
     rc->ac->ev.delRead = ngx_scim_redis_del_read;
     rc->ac->ev.addWrite = ngx_scim_redis_add_write;
@@ -871,15 +1288,23 @@ static void
 ngx_scim_redis_add_write(void *privdata)
 {
     ngx_event_t            *wev;
-    redisAsyncContext      *ac = privdata;
-    ngx_scim_redis_conn_t  *rc = ac->data;
+    ngx_connection_t       *c = privdata;
+    redisAsyncContext      *ac;
+    ngx_scim_redis_conn_t  *rc;
 
-    if (rc->c == NULL || rc->c->fd != ac->c.fd) {
+    if (c == NULL) {
+        return;
+    }
+
+    ac = c->data;
+    rc = ac->data;
+
+    if (rc->c != c) {
         return;
     }
 
     rc->want_write = 1;
-    wev = rc->c->write;
+    wev = c->write;
 
     if (!(ngx_event_flags & NGX_USE_CLEAR_EVENT) || !ngx_add_conn) {
         if (!wev->active) {
@@ -905,15 +1330,23 @@ static void
 ngx_scim_redis_del_write(void *privdata)
 {
     ngx_event_t            *wev;
-    redisAsyncContext      *ac = privdata;
-    ngx_scim_redis_conn_t  *rc = ac->data;
+    ngx_connection_t       *c = privdata;
+    redisAsyncContext      *ac;
+    ngx_scim_redis_conn_t  *rc;
 
-    if (rc->c == NULL || rc->c->fd != ac->c.fd) {
+    if (c == NULL) {
+        return;
+    }
+
+    ac = c->data;
+    rc = ac->data;
+
+    if (rc->c != c) {
         return;
     }
 
     rc->want_write = 0;
-    wev = rc->c->write;
+    wev = c->write;
 
     if ((!(ngx_event_flags & NGX_USE_CLEAR_EVENT) || !ngx_add_conn)
         && wev->active)
@@ -923,30 +1356,36 @@ ngx_scim_redis_del_write(void *privdata)
 }
 
 
+/*
+ * hiredis 0.14 may call this more than once for a context (on an error,
+ * then when it frees the context): the hooks are removed the first time.
+ */
+
 static void
 ngx_scim_redis_cleanup(void *privdata)
 {
-    redisAsyncContext      *ac = privdata;
-    ngx_connection_t       *c;
+    ngx_connection_t       *c = privdata;
+    redisAsyncContext      *ac;
     ngx_scim_redis_conn_t  *rc;
 
-    rc = ac->data;
-    c = rc->c;
-
-    if (c == NULL || c->fd != ac->c.fd) {
+    if (c == NULL) {
         return;
     }
 
-    rc->c = NULL;
-    rc->want_write = 0;
+    ac = c->data;
+    rc = ac->data;
 
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
+    if (rc->c == c) {
+        rc->c = NULL;
+        rc->want_write = 0;
     }
 
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
+    ac->ev.data = NULL;
+    ac->ev.addRead = NULL;
+    ac->ev.delRead = NULL;
+    ac->ev.addWrite = NULL;
+    ac->ev.delWrite = NULL;
+    ac->ev.cleanup = NULL;
 
     /*
      * nginx closes the socket; hiredis must not close it a second time
@@ -967,10 +1406,10 @@ ngx_scim_redis_read_handler(ngx_event_t *ev)
     ngx_scim_redis_conn_t  *rc;
 
     c = ev->data;
-    rc = c->data;
-    ac = rc->ac;
+    ac = c->data;
+    rc = ac->data;
 
-    if (ac == NULL) {
+    if (rc->ac != ac) {
         return;
     }
 
@@ -978,10 +1417,11 @@ ngx_scim_redis_read_handler(ngx_event_t *ev)
 
     /*
      * hiredis reads at most 16 KB a call; with edge-triggered events the
-     * rest would wait for more data to arrive.
+     * rest would wait for more data to arrive.  The context (and c) may
+     * be gone after any call.
      */
 
-    while (rc->ac == ac && rc->c != NULL) {
+    while (rc->ac == ac && rc->c == c) {
         if (ioctl(ac->c.fd, FIONREAD, &n) == -1 || n <= 0) {
             break;
         }
@@ -999,17 +1439,17 @@ ngx_scim_redis_write_handler(ngx_event_t *ev)
     ngx_scim_redis_conn_t  *rc;
 
     c = ev->data;
-    rc = c->data;
-    ac = rc->ac;
+    ac = c->data;
+    rc = ac->data;
 
-    if (ac == NULL || !rc->want_write) {
+    if (rc->ac != ac || rc->c != c || !rc->want_write) {
         return;
     }
 
     redisAsyncHandleWrite(ac);
 
-    if (rc->ac == ac && rc->c != NULL && rc->want_write) {
+    if (rc->ac == ac && rc->c == c && rc->want_write) {
         /* the socket buffer is full: wait for the edge */
-        rc->c->write->ready = 0;
+        c->write->ready = 0;
     }
 }

@@ -5,14 +5,30 @@
  * One ngx_scim_redis_server_t per distinct Redis (address, password,
  * database, connections, timeouts) in the configuration; each worker
  * keeps scim_redis_connections persistent connections to it, connects in
- * init_process, reconnects by itself with backoff, and pipelines every
- * command.  Nothing here knows HTTP.
+ * init_process, reconnects by itself, and pipelines every command.
+ * Nothing here knows HTTP.
+ *
+ * A connection that was ready and is lost is made again at once.  A
+ * connection attempt that fails (refused, timed out, or a handshake
+ * error: AUTH, SELECT, SCRIPT LOAD, LOADING) is retried with backoff,
+ * 100 ms doubling up to 1 s; a command that finds no connection starts
+ * one itself, but at most every 100 ms after a failed attempt.
  *
  * A command gets exactly one callback: with the reply, or with
  * reply == NULL when the connection failed, Redis did not answer within
- * the command timeout, or the worker is exiting.  A command that cannot
- * be sent at all (no connection) is refused synchronously with
- * NGX_DECLINED, so that callers answer "unavailable" at once.
+ * the command timeout, Redis answered LOADING or BUSY (it cannot run
+ * commands for now), or the worker is exiting.  A command issued while
+ * a connection is being made waits for it (never longer than the connect
+ * timeout) in a queue of the connection; it holds no copy of its
+ * arguments there, and cancelling it takes it out at once, so the queue
+ * is never longer than the worker's live requests.  A command that
+ * cannot be sent at all (no connection, none may be started now) is
+ * refused synchronously with NGX_DECLINED, so that callers answer
+ * "unavailable" at once.
+ *
+ * Failures are logged once per worker and server when they start (and
+ * when their cause changes), then summarized every 60 s while they last;
+ * the recovery is logged once.
  */
 
 #ifndef _NGX_SCIM_REDIS_H_INCLUDED_
@@ -32,6 +48,9 @@ typedef struct ngx_scim_redis_conn_s    ngx_scim_redis_conn_t;
 typedef struct ngx_scim_redis_cmd_s     ngx_scim_redis_cmd_t;
 
 typedef void (*ngx_scim_redis_handler_pt)(void *data, redisReply *reply);
+
+
+#define NGX_SCIM_REDIS_REASON_LEN  128
 
 
 /* a Lua script, loaded on every connection, run by EVALSHA */
@@ -61,13 +80,25 @@ struct ngx_scim_redis_server_s {
     ngx_scim_redis_conn_t      *conns;
     ngx_uint_t                  next;
     ngx_log_t                  *log;
+
+    /* failure reporting, per worker */
+    ngx_uint_t                  failures;      /* since failing began */
+    ngx_uint_t                  logged;        /* lines this period */
+    ngx_msec_t                  reported;      /* last summary */
+    ngx_msec_t                  failing_start;
+    size_t                      reason_len;
+    u_char                      reason[NGX_SCIM_REDIS_REASON_LEN];
+    u_char                      since[32];     /* failing since, as
+                                                  error.log writes it */
+    unsigned                    failing:1;
+    unsigned                    unavailable:1; /* LOADING, BUSY replies */
 };
 
 
 typedef enum {
     NGX_SCIM_REDIS_DISCONNECTED = 0,
     NGX_SCIM_REDIS_CONNECTING,      /* connect + handshake in flight;
-                                       commands are buffered behind it */
+                                       commands wait in rc->waiting */
     NGX_SCIM_REDIS_READY,
     NGX_SCIM_REDIS_CLOSED           /* worker exiting */
 } ngx_scim_redis_state_e;
@@ -79,29 +110,36 @@ struct ngx_scim_redis_conn_s {
     ngx_connection_t           *c;
     ngx_scim_redis_state_e      state;
 
-    ngx_queue_t                 pending;       /* ngx_scim_redis_cmd_t */
+    ngx_queue_t                 pending;       /* sent to hiredis */
+    ngx_queue_t                 waiting;       /* for the connection */
     ngx_uint_t                  handshake;     /* replies still awaited */
 
-    ngx_event_t                 reconnect;     /* backoff, cancelable */
-    ngx_event_t                 connect_timer; /* cancelable */
+    ngx_event_t                 reconnect;     /* backoff timer, or posted
+                                                  at once; cancelable */
+    ngx_event_t                 connect_timer; /* cancelable unless
+                                                  commands wait */
     ngx_event_t                 deadline;      /* oldest command; keeps
                                                   an exiting worker alive
                                                   until answered */
-    ngx_msec_t                  backoff;
-    ngx_msec_t                  last_attempt;
+    ngx_msec_t                  backoff;       /* 0 after a success */
+    ngx_msec_t                  failed_at;     /* last failed attempt */
+    ngx_msec_t                  ready_at;
+    ngx_uint_t                  short_lived;   /* lost soon after ready,
+                                                  in a row */
 
     unsigned                    want_write:1;
-    unsigned                    failed_logged:1;
-    unsigned                    ever_ready:1;
+    unsigned                    failed:1;      /* the last attempt */
+    unsigned                    dropped:1;     /* a command got NULL */
 };
 
 
 struct ngx_scim_redis_cmd_s {
-    ngx_queue_t                 queue;
+    ngx_queue_t                 queue;         /* rc->pending or waiting */
     ngx_scim_redis_conn_t      *conn;
     ngx_msec_t                  deadline;
     ngx_scim_redis_handler_pt   handler;       /* NULL: cancelled */
     void                       *data;
+    unsigned                    sent:1;        /* hiredis has a copy */
 
     /* kept for the EVAL retry after NOSCRIPT */
     ngx_scim_redis_script_t    *script;
@@ -123,6 +161,9 @@ void ngx_scim_redis_exit_worker(ngx_scim_redis_server_t *server);
  * Sends a command (argv is binary-safe).  NGX_OK: handler will be called
  * once, later (never from inside this call); *cmdp lets the caller cancel.
  * NGX_DECLINED: Redis is unavailable now.  NGX_ERROR: out of memory.
+ * argv/argvlen (the array and the strings) must stay valid until the
+ * handler runs or the command is cancelled: a command that waits for a
+ * connection is only copied when it is sent.
  */
 ngx_int_t ngx_scim_redis_command(ngx_scim_redis_server_t *server,
     int argc, const char **argv, size_t *argvlen,
@@ -139,6 +180,10 @@ ngx_int_t ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     size_t *argvlen, ngx_scim_redis_handler_pt handler, void *data,
     ngx_scim_redis_cmd_t **cmdp);
 
+/*
+ * The handler will not be called; a command still waiting for its
+ * connection is freed at once.  Call it before argv goes away.
+ */
 void ngx_scim_redis_cancel(ngx_scim_redis_cmd_t *cmd);
 
 
