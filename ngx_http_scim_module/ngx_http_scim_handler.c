@@ -19,7 +19,6 @@
 
 #define NGX_HTTP_SCIM_DUMP_ESTIMATE 4096
 #define NGX_HTTP_SCIM_MAX_RETRIES   8
-#define NGX_HTTP_SCIM_SCAN_BATCH    500
 
 
 static ngx_int_t ngx_http_scim_route(ngx_http_scim_ctx_t *ctx);
