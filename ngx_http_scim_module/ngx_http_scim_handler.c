@@ -1039,9 +1039,9 @@ ngx_http_scim_finish(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
     r = ctx->request;
     c = r->connection;
 
-    if (ctx->bulk && (ctx->failing || rc < NGX_HTTP_SPECIAL_RESPONSE)) {
+    if (ctx->done && (ctx->failing || rc < NGX_HTTP_SPECIAL_RESPONSE)) {
         /* a bulk operation's answer is recorded, never sent */
-        ngx_http_scim_bulk_result(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL);
+        ctx->done(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL);
         return;
     }
 
@@ -1050,7 +1050,7 @@ ngx_http_scim_finish(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
      * failure) gets a SCIM error body too, never nginx's HTML page.
      */
 
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && (!r->header_sent || ctx->bulk)
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && (!r->header_sent || ctx->done)
         && !ctx->failing
         && rc != NGX_HTTP_CLOSE && rc != NGX_HTTP_REQUEST_TIME_OUT
         && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST)
@@ -1246,8 +1246,8 @@ ngx_http_scim_reply(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     json_t              *meta, *v;
     ngx_http_request_t  *r;
 
-    if (ctx->bulk) {
-        ngx_http_scim_bulk_result(ctx, status, json);
+    if (ctx->done) {
+        ctx->done(ctx, status, json);
         return;
     }
 
@@ -1305,8 +1305,8 @@ ngx_http_scim_fail_err(ngx_http_scim_ctx_t *ctx, scim_error_t *err)
 
     json = scim_error_to_json(err);
 
-    if (ctx->bulk) {
-        ngx_http_scim_bulk_result(ctx, err->status,
+    if (ctx->done) {
+        ctx->done(ctx, err->status,
                                   ngx_http_scim_track(r, json));
         return;
     }

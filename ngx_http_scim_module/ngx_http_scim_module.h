@@ -89,14 +89,20 @@ typedef struct ngx_http_scim_ctx_s  ngx_http_scim_ctx_t;
 typedef void (*ngx_http_scim_step_pt)(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 
+/* where the answer of an operation run on behalf of another goes (Bulk) */
+typedef void (*ngx_http_scim_done_pt)(ngx_http_scim_ctx_t *ctx,
+    ngx_uint_t status, json_t *json);
+
 
 struct ngx_http_scim_ctx_s {
     ngx_http_request_t         *request;
     ngx_http_scim_loc_conf_t   *slcf;
     ngx_uint_t                  method;        /* of the HTTP request, or
                                                   of a bulk operation */
-    void                       *bulk;          /* a bulk operation's
-                                                  driver, or NULL */
+    ngx_http_scim_done_pt       done;          /* a bulk operation's
+                                                  answer goes here, not to
+                                                  the client; or NULL */
+    void                       *done_data;
     ngx_http_scim_ctx_t        *sub;           /* the bulk operation
                                                   running now */
 
@@ -219,8 +225,6 @@ void ngx_http_scim_discovery(ngx_http_scim_ctx_t *ctx);
 /* ngx_http_scim_search.c: .search and /Bulk */
 void ngx_http_scim_search(ngx_http_scim_ctx_t *ctx);
 void ngx_http_scim_bulk(ngx_http_scim_ctx_t *ctx);
-void ngx_http_scim_bulk_result(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
-    json_t *json);
 
 /* ngx_http_scim_resource.c: Users and Groups */
 void ngx_http_scim_create(ngx_http_scim_ctx_t *ctx);

@@ -1285,7 +1285,7 @@ ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
         "\"itemsPerPage\":1,\"startIndex\":1,\"Resources\":[";
     static const char  version[] = "\"version\":\"";
 
-    if (!ctx->slcf->fast || ctx->projection != NULL || ctx->bulk != NULL
+    if (!ctx->slcf->fast || ctx->projection != NULL || ctx->done != NULL
         || ctx->resource != NGX_HTTP_SCIM_R_USERS
         || ctx->request->headers_in.if_none_match != NULL
         || e->type != REDIS_REPLY_ARRAY || e->elements < 2
@@ -1465,7 +1465,7 @@ ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     ngx_str_t     etag, location;
     scim_str_t   *groups, md, *mdp;
 
-    if (!ctx->slcf->fast || ctx->projection != NULL || ctx->bulk != NULL
+    if (!ctx->slcf->fast || ctx->projection != NULL || ctx->done != NULL
         || ctx->resource != NGX_HTTP_SCIM_R_USERS)
     {
         return NGX_DECLINED;

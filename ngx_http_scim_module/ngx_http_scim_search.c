@@ -41,6 +41,8 @@ static ngx_int_t ngx_http_scim_search_list(ngx_http_scim_ctx_t *ctx,
 static void ngx_http_scim_bulk_next(ngx_http_scim_bulk_t *b);
 static ngx_int_t ngx_http_scim_bulk_start(ngx_http_scim_bulk_t *b,
     size_t i);
+static void ngx_http_scim_bulk_result(ngx_http_scim_ctx_t *sub,
+    ngx_uint_t status, json_t *json);
 static void ngx_http_scim_bulk_record(ngx_http_scim_bulk_t *b, size_t i,
     ngx_uint_t status, json_t *json);
 static void ngx_http_scim_bulk_error(ngx_http_scim_bulk_t *b, size_t i,
@@ -483,7 +485,8 @@ ngx_http_scim_bulk_next(ngx_http_scim_bulk_t *b)
 
 /*
  * NGX_OK: the operation runs (its result arrives through
- * ngx_http_scim_bulk_result); otherwise its error is recorded.
+ * its completion hook, ngx_http_scim_bulk_result); otherwise its error
+ * is recorded.
  */
 
 static ngx_int_t
@@ -620,7 +623,8 @@ ngx_http_scim_bulk_start(ngx_http_scim_bulk_t *b, size_t i)
     sub->request = r;
     sub->slcf = ctx->slcf;
     sub->method = method;
-    sub->bulk = b;
+    sub->done = ngx_http_scim_bulk_result;
+    sub->done_data = b;
     sub->tenant = ctx->tenant;
     sub->base_url = ctx->base_url;
     sub->start_index = 1;
@@ -713,13 +717,13 @@ ngx_http_scim_bulk_start(ngx_http_scim_bulk_t *b, size_t i)
 }
 
 
-/* the answer of the running operation */
+/* the answer of the running operation: its completion hook */
 
-void
+static void
 ngx_http_scim_bulk_result(ngx_http_scim_ctx_t *sub, ngx_uint_t status,
     json_t *json)
 {
-    ngx_http_scim_bulk_t  *b = sub->bulk;
+    ngx_http_scim_bulk_t  *b = sub->done_data;
 
     b->main->sub = NULL;
     sub->cmd = NULL;
