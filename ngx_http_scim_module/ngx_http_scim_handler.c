@@ -885,6 +885,70 @@ ngx_http_scim_read_body(ngx_http_scim_ctx_t *ctx, u_char **data,
 }
 
 
+/* a member by name, exact case first, then any case */
+
+json_t *
+ngx_http_scim_json_member(json_t *obj, const char *name)
+{
+    json_t      *v;
+    const char  *key;
+
+    v = json_object_get(obj, name);
+    if (v != NULL) {
+        return v;
+    }
+
+    json_object_foreach(obj, key, v) {
+        if (ngx_strcasecmp((u_char *) key, (u_char *) name) == 0) {
+            return v;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A request body's "schemas", when given, must list its message schema
+ * (SearchRequest, BulkRequest); a body without "schemas" is taken as
+ * that message.
+ */
+
+ngx_int_t
+ngx_http_scim_body_message(ngx_http_scim_ctx_t *ctx, const char *urn)
+{
+    size_t   i;
+    json_t  *schemas, *v;
+
+    schemas = ngx_http_scim_json_member(ctx->body, "schemas");
+
+    if (schemas == NULL || json_is_null(schemas)) {
+        return NGX_OK;
+    }
+
+    if (json_is_string(schemas)
+        && ngx_strcasecmp((u_char *) json_string_value(schemas),
+                          (u_char *) urn) == 0)
+    {
+        return NGX_OK;
+    }
+
+    json_array_foreach(schemas, i, v) {
+        if (json_is_string(v)
+            && ngx_strcasecmp((u_char *) json_string_value(v),
+                              (u_char *) urn) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_SYNTAX,
+                       "\"schemas\" must list \"%s\"", urn);
+
+    return NGX_ERROR;
+}
+
+
 static void
 ngx_http_scim_dispatch(ngx_http_scim_ctx_t *ctx)
 {

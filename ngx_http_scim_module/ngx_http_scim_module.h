@@ -218,11 +218,14 @@ ngx_int_t ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx,
     redisReply *reply);
 ngx_int_t ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx,
     ngx_int_t version);
+json_t *ngx_http_scim_json_member(json_t *obj, const char *name);
+ngx_int_t ngx_http_scim_body_message(ngx_http_scim_ctx_t *ctx,
+    const char *urn);
 
 /* ngx_http_scim_discovery.c */
 void ngx_http_scim_discovery(ngx_http_scim_ctx_t *ctx);
 
-/* ngx_http_scim_search.c: .search and /Bulk */
+/* ngx_http_scim_search.c, ngx_http_scim_bulk.c */
 void ngx_http_scim_search(ngx_http_scim_ctx_t *ctx);
 void ngx_http_scim_bulk(ngx_http_scim_ctx_t *ctx);
 
