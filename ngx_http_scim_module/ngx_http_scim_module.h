@@ -197,8 +197,21 @@ void ngx_http_scim_password_hash(ngx_http_scim_ctx_t *ctx, json_t *doc,
     ngx_http_scim_step_pt next);
 void ngx_http_scim_password_cancel(ngx_http_scim_ctx_t *ctx);
 
-/* ngx_http_scim_handler.c: request plumbing */
+/* ngx_http_scim_handler.c: the content handler, query, body; the Redis
+ * call (ngx_http_scim_exec) until the typed store API takes it */
 ngx_int_t ngx_http_scim_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx,
+    ngx_int_t version);
+json_t *ngx_http_scim_json_member(json_t *obj, const char *name);
+ngx_int_t ngx_http_scim_body_message(ngx_http_scim_ctx_t *ctx,
+    const char *urn);
+void ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx,
+    ngx_http_scim_script_e script, int nkeys, int argc, ngx_str_t *args,
+    ngx_http_scim_step_pt step);
+ngx_int_t ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx,
+    redisReply *reply);
+
+/* ngx_http_scim_reply.c: the answers */
 void ngx_http_scim_finish(ngx_http_scim_ctx_t *ctx, ngx_int_t rc);
 void ngx_http_scim_reply(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     json_t *json, ngx_uint_t resource_headers);
@@ -211,16 +224,6 @@ ngx_int_t ngx_http_scim_send_json(ngx_http_request_t *r, ngx_uint_t status,
 void ngx_http_scim_reply_raw(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     ngx_buf_t *b, ngx_str_t *etag, ngx_str_t *location);
 json_t *ngx_http_scim_track(ngx_http_request_t *r, json_t *json);
-void ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx,
-    ngx_http_scim_script_e script, int nkeys, int argc, ngx_str_t *args,
-    ngx_http_scim_step_pt step);
-ngx_int_t ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
-ngx_int_t ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx,
-    ngx_int_t version);
-json_t *ngx_http_scim_json_member(json_t *obj, const char *name);
-ngx_int_t ngx_http_scim_body_message(ngx_http_scim_ctx_t *ctx,
-    const char *urn);
 
 /* ngx_http_scim_discovery.c */
 void ngx_http_scim_discovery(ngx_http_scim_ctx_t *ctx);
