@@ -185,6 +185,9 @@ ngx_int_t ngx_http_scim_authenticate(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
 void ngx_http_scim_random_id(u_char *buf);  /* 36 bytes, UUID v4 */
 
+/* ngx_http_scim_variables.c: $scim_tenant, $scim_resource, ... */
+ngx_int_t ngx_http_scim_add_variables(ngx_conf_t *cf);
+
 /* ngx_http_scim_filter.c: SCIM errors in place of nginx's error pages */
 ngx_int_t ngx_http_scim_filter_init(ngx_conf_t *cf);
 

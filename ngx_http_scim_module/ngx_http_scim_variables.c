@@ -1,0 +1,156 @@
+
+/*
+ * ngx_http_scim_module: the variables for log_format.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_scim_module.h"
+
+
+static ngx_int_t ngx_http_scim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_http_variable_t  ngx_http_scim_vars[] = {
+
+    { ngx_string("scim_tenant"), NULL, ngx_http_scim_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_resource"), NULL, ngx_http_scim_variable,
+      1, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_id"), NULL, ngx_http_scim_variable,
+      2, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_op"), NULL, ngx_http_scim_variable,
+      3, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_scim_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_scim_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * $scim_tenant, $scim_resource ("Users", ...), $scim_id, $scim_op
+ * ("create", "read", "list", "replace", "patch", "delete", "search",
+ * "bulk", "discovery"): for log_format; empty outside a scim location
+ */
+
+static ngx_int_t
+ngx_http_scim_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_str_t             s;
+    ngx_http_scim_ctx_t  *ctx;
+
+    static ngx_str_t  resources[] = {
+        ngx_null_string,
+        ngx_string("Users"),
+        ngx_string("Groups"),
+        ngx_string("Me"),
+        ngx_string("Schemas"),
+        ngx_string("ResourceTypes"),
+        ngx_string("ServiceProviderConfig"),
+        ngx_string("Bulk"),
+        ngx_string(".search")
+    };
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    switch (data) {
+
+    case 0:
+        s = ctx->tenant;
+        break;
+
+    case 1:
+        s = resources[ctx->resource];
+        break;
+
+    case 2:
+        s = ctx->id;
+        break;
+
+    default:
+        if (ctx->resource == NGX_HTTP_SCIM_R_NONE) {
+            /* refused before routing (401) or no such endpoint */
+            s.len = 0;
+
+        } else if (ctx->search || ctx->resource == NGX_HTTP_SCIM_R_SEARCH) {
+            ngx_str_set(&s, "search");
+
+        } else if (ctx->resource == NGX_HTTP_SCIM_R_BULK) {
+            ngx_str_set(&s, "bulk");
+
+        } else if (ctx->resource != NGX_HTTP_SCIM_R_USERS
+                   && ctx->resource != NGX_HTTP_SCIM_R_GROUPS)
+        {
+            ngx_str_set(&s, "discovery");
+
+        } else {
+            switch (r->method) {
+            case NGX_HTTP_POST:
+                ngx_str_set(&s, "create");
+                break;
+            case NGX_HTTP_PUT:
+                ngx_str_set(&s, "replace");
+                break;
+            case NGX_HTTP_PATCH:
+                ngx_str_set(&s, "patch");
+                break;
+            case NGX_HTTP_DELETE:
+                ngx_str_set(&s, "delete");
+                break;
+            default:
+                if (ctx->id.len) {
+                    ngx_str_set(&s, "read");
+
+                } else {
+                    ngx_str_set(&s, "list");
+                }
+            }
+        }
+
+        break;
+    }
+
+    if (s.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = s.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = s.data;
+
+    return NGX_OK;
+}
