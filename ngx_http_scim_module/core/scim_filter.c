@@ -151,17 +151,8 @@ static int scim_filter_cmp_number(const scim_filter_t *f, scim_fop_t op,
     json_t *v);
 static int scim_filter_order(scim_fop_t op, int c);
 static int scim_filter_bool(const scim_filter_t *f);
-static int scim_filter_datetime(const char *s, size_t len, int64_t *sec,
-    long *nsec);
 static int scim_filter_hint_find(const scim_filter_t *f, const char *path,
     const char *prefix, const char **value);
-
-
-#define scim_is_ws(c)                                                        \
-    ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
-#define scim_is_alpha(c)                                                     \
-    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
-#define scim_is_digit(c)     ((c) >= '0' && (c) <= '9')
 
 
 /* ------------------------------------------------------------ parsing */
@@ -885,7 +876,7 @@ fold:
         return scim_lex_error(lx, start, "invalid UTF-8 in value");
     }
 
-    f->is_dt = (scim_filter_datetime(f->text, f->text_len, &f->dt_sec,
+    f->is_dt = (scim_datetime_parse_loose(f->text, f->text_len, &f->dt_sec,
                                      &f->dt_nsec) == 0);
 
     f->folded = scim_casefold(f->text, f->text_len, &f->folded_len);
@@ -1533,7 +1524,7 @@ scim_filter_test(const scim_filter_t *f, scim_fop_t op,
              || (leaf == NULL && type == SCIM_TYPE_STRING))
             && f->is_dt && op != SCIM_OP_CO && op != SCIM_OP_SW
             && op != SCIM_OP_EW
-            && scim_filter_datetime(json_string_value(v),
+            && scim_datetime_parse_loose(json_string_value(v),
                                     json_string_length(v), &s1, &ns1) == 0)
         {
             c = (s1 < f->dt_sec) ? -1 : (s1 > f->dt_sec) ? 1
@@ -1748,151 +1739,6 @@ scim_filter_cmp_string(const scim_filter_t *f, scim_fop_t op, int case_exact,
     free(folded);
 
     return rc;
-}
-
-
-static int
-scim_filter_digits(const char *s, size_t len, size_t *i, size_t n, int *out)
-{
-    size_t  k;
-    int     v;
-
-    if (*i + n > len) {
-        return -1;
-    }
-
-    v = 0;
-
-    for (k = 0; k < n; k++) {
-        if (!scim_is_digit(s[*i + k])) {
-            return -1;
-        }
-
-        v = v * 10 + (s[*i + k] - '0');
-    }
-
-    *i += n;
-    *out = v;
-
-    return 0;
-}
-
-
-/*
- * xsd:dateTime as RFC 7643 2.3.5 uses it: YYYY-MM-DDThh:mm:ss[.frac]
- * [Z|(+|-)hh:mm]; "t" or a blank may separate, seconds and the offset
- * may be missing (UTC), as may the whole time.
- */
-
-static int
-scim_filter_datetime(const char *s, size_t len, int64_t *sec, long *nsec)
-{
-    int      y, mo, d, h, mi, se, oh, om, sign, k;
-    long     ns;
-    size_t   i;
-    int64_t  days, yy, era, yoe, doy, doe;
-
-    i = 0;
-    h = mi = se = 0;
-    ns = 0;
-
-    if (scim_filter_digits(s, len, &i, 4, &y) != 0
-        || i >= len || s[i++] != '-'
-        || scim_filter_digits(s, len, &i, 2, &mo) != 0
-        || i >= len || s[i++] != '-'
-        || scim_filter_digits(s, len, &i, 2, &d) != 0)
-    {
-        return -1;
-    }
-
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) {
-        return -1;
-    }
-
-    if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
-        i++;
-
-        if (scim_filter_digits(s, len, &i, 2, &h) != 0
-            || i >= len || s[i++] != ':'
-            || scim_filter_digits(s, len, &i, 2, &mi) != 0)
-        {
-            return -1;
-        }
-
-        if (i < len && s[i] == ':') {
-            i++;
-
-            if (scim_filter_digits(s, len, &i, 2, &se) != 0) {
-                return -1;
-            }
-
-            if (i < len && s[i] == '.') {
-                i++;
-
-                if (i >= len || !scim_is_digit(s[i])) {
-                    return -1;
-                }
-
-                for (k = 0; i < len && scim_is_digit(s[i]); i++, k++) {
-                    if (k < 9) {
-                        ns = ns * 10 + (s[i] - '0');
-                    }
-                }
-
-                for ( /* void */ ; k < 9; k++) {
-                    ns *= 10;
-                }
-            }
-        }
-
-        if (h > 24 || mi > 59 || se > 60) {
-            return -1;
-        }
-    }
-
-    oh = om = 0;
-    sign = 0;
-
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-
-    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
-        sign = (s[i] == '-') ? -1 : 1;
-        i++;
-
-        if (scim_filter_digits(s, len, &i, 2, &oh) != 0) {
-            return -1;
-        }
-
-        if (i < len && s[i] == ':') {
-            i++;
-        }
-
-        if (scim_filter_digits(s, len, &i, 2, &om) != 0
-            || oh > 23 || om > 59)
-        {
-            return -1;
-        }
-    }
-
-    if (i != len) {
-        return -1;
-    }
-
-    /* days since 1970-01-01 (proleptic Gregorian) */
-
-    yy = y - (mo <= 2);
-    era = (yy >= 0 ? yy : yy - 399) / 400;
-    yoe = yy - era * 400;
-    doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    days = era * 146097 + doe - 719468;
-
-    *sec = days * 86400 + h * 3600 + mi * 60 + se
-           - sign * (oh * 3600 + om * 60);
-    *nsec = ns;
-
-    return 0;
 }
 
 

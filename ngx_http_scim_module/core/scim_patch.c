@@ -59,7 +59,7 @@
 #include <strings.h>
 
 #include "scim_path.h"
-#include "scim_util.h"
+#include "scim_text.h"
 
 
 #define SCIM_PATCH_MAX_DEPTH  8

@@ -2,8 +2,7 @@
 /*
  * ngx_http_scim_module: attribute paths (RFC 7644 3.10 and 3.5.2):
  * "userName", "name.givenName", "urn:...:enterprise:2.0:User:manager",
- * "emails[type eq \"work\"].value", "members[value eq \"id\"]", and the
- * case-insensitive JSON helpers that the filter and PATCH share.
+ * "emails[type eq \"work\"].value", "members[value eq \"id\"]".
  */
 
 
@@ -16,9 +15,6 @@
 #include "scim_path.h"
 
 
-#define scim_is_alpha(c)                                                     \
-    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
-#define scim_is_digit(c)     ((c) >= '0' && (c) <= '9')
 #define scim_is_name_start(c)  (scim_is_alpha(c) || (c) == '$')
 #define scim_is_name_char(c)                                                 \
     (scim_is_alpha(c) || scim_is_digit(c) || (c) == '-' || (c) == '_'        \
@@ -602,143 +598,4 @@ scim_path_clear(scim_path_t *p)
     scim_filter_free(p->filter);
 
     memset(p, 0, sizeof(scim_path_t));
-}
-
-
-/* ------------------------------------------------------ JSON helpers */
-
-
-json_t *
-scim_json_get_ci(json_t *obj, const char *name)
-{
-    json_t      *v;
-    const char  *key;
-
-    if (!json_is_object(obj) || name == NULL) {
-        return NULL;
-    }
-
-    v = json_object_get(obj, name);
-    if (v != NULL || json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
-        return v;
-    }
-
-    json_object_foreach(obj, key, v) {
-        if (strcasecmp(key, name) == 0) {
-            return v;
-        }
-    }
-
-    return NULL;
-}
-
-
-const char *
-scim_json_key_ci(json_t *obj, const char *name)
-{
-    void        *it;
-    json_t      *v;
-    const char  *key;
-
-    if (!json_is_object(obj) || name == NULL) {
-        return NULL;
-    }
-
-    it = json_object_iter_at(obj, name);
-    if (it != NULL) {
-        return json_object_iter_key(it);
-    }
-
-    if (json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
-        return NULL;
-    }
-
-    json_object_foreach(obj, key, v) {
-        if (strcasecmp(key, name) == 0) {
-            return key;
-        }
-    }
-
-    return NULL;
-}
-
-
-int
-scim_json_set_ci(json_t *obj, const char *name, json_t *value)
-{
-    void        *tmp;
-    json_t      *v;
-    const char  *key;
-
-    if (value == NULL) {
-        return -1;
-    }
-
-    if (!json_is_object(obj) || name == NULL) {
-        json_decref(value);
-        return -1;
-    }
-
-    if (json_object_size(obj) <= SCIM_JSON_CI_MAX_KEYS) {
-        json_object_foreach_safe(obj, tmp, key, v) {
-            if (strcasecmp(key, name) == 0 && strcmp(key, name) != 0) {
-                json_object_del(obj, key);
-            }
-        }
-    }
-
-    return json_object_set_new(obj, name, value);
-}
-
-
-void
-scim_json_del_ci(json_t *obj, const char *name)
-{
-    void        *tmp;
-    json_t      *v;
-    const char  *key;
-
-    if (!json_is_object(obj) || name == NULL) {
-        return;
-    }
-
-    if (json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
-        json_object_del(obj, name);
-        return;
-    }
-
-    json_object_foreach_safe(obj, tmp, key, v) {
-        if (strcasecmp(key, name) == 0) {
-            json_object_del(obj, key);
-        }
-    }
-}
-
-
-int
-scim_json_bool(json_t *v)
-{
-    const char  *s;
-
-    if (json_is_true(v)) {
-        return 1;
-    }
-
-    if (json_is_false(v)) {
-        return 0;
-    }
-
-    if (json_is_string(v)) {
-        s = json_string_value(v);
-
-        if (strcasecmp(s, "true") == 0) {
-            return 1;
-        }
-
-        if (strcasecmp(s, "false") == 0) {
-            return 0;
-        }
-    }
-
-    return -1;
 }

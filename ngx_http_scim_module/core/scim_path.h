@@ -18,18 +18,13 @@
 
 
 #include "scim_core.h"
+#include "scim_json.h"
+#include "scim_text.h"
 
 
 #define SCIM_PATH_MAX_LEN       4096     /* a PATCH path or no-path key */
 #define SCIM_FILTER_MAX_LEN     16384    /* a whole filter */
 #define SCIM_FILTER_MAX_DEPTH   64       /* parentheses, "not", brackets */
-
-/*
- * Case-insensitive key lookups scan an object; in objects with more keys
- * (never a stored document, only hostile input) only exact keys count,
- * so that no lookup is quadratic.
- */
-#define SCIM_JSON_CI_MAX_KEYS   1024
 
 
 /*
@@ -123,14 +118,6 @@ int scim_path_is_schema_urn(const scim_resource_type_t *rt, const char *s,
     size_t len);
 
 
-/* JSON object helpers on names compared case-insensitively (ASCII) */
-json_t *scim_json_get_ci(json_t *obj, const char *name);
-const char *scim_json_key_ci(json_t *obj, const char *name);
-/* sets obj[name] = value (stolen), dropping keys equal but for case */
-int scim_json_set_ci(json_t *obj, const char *name, json_t *value);
-void scim_json_del_ci(json_t *obj, const char *name);
-
-
 /* ---- filter internals used by the path parser and by PATCH */
 
 /* reads a valFilter up to, not including, "]" */
@@ -164,10 +151,6 @@ int scim_filter_value_ids(const scim_filter_t *f, json_t *ids);
 
 /* the number of nodes of f (the cost of matching one element) */
 size_t scim_filter_size(const scim_filter_t *f);
-
-/* value true/false of a JSON boolean or of a "true"/"false" string in any
-   case; -1 otherwise */
-int scim_json_bool(json_t *v);
 
 
 #endif /* _SCIM_PATH_H_INCLUDED_ */

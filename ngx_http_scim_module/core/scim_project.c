@@ -36,7 +36,7 @@
 #include <string.h>
 
 #include "scim_core.h"
-#include "scim_util.h"
+#include "scim_text.h"
 
 
 #define SCIM_PROJ_MAX_ITEMS  1024

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "scim_core.h"
-#include "scim_util.h"
+#include "scim_text.h"
 
 
 #define SCIM_SCHEMA_MAX_NAME   256
