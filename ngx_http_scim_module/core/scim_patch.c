@@ -58,7 +58,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "scim_path.h"
+#include "scim_parse.h"
 #include "scim_text.h"
 
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "scim_core.h"
-#include "scim_path.h"
+#include "scim_parse.h"
 #include "tap.h"
 
 
