@@ -348,7 +348,8 @@ scim_filter_test(const scim_filter_t *f, scim_fop_t op,
             && f->is_dt && op != SCIM_OP_CO && op != SCIM_OP_SW
             && op != SCIM_OP_EW
             && scim_datetime_parse_loose(json_string_value(v),
-                                    json_string_length(v), &s1, &ns1) == 0)
+                                         json_string_length(v), &s1, &ns1)
+               == 0)
         {
             c = (s1 < f->dt_sec) ? -1 : (s1 > f->dt_sec) ? 1
                 : (ns1 < f->dt_nsec) ? -1 : (ns1 > f->dt_nsec) ? 1 : 0;

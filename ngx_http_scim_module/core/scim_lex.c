@@ -246,8 +246,8 @@ fold:
         return scim_lex_error(lx, start, "invalid UTF-8 in value");
     }
 
-    f->is_dt = (scim_datetime_parse_loose(f->text, f->text_len, &f->dt_sec,
-                                     &f->dt_nsec) == 0);
+    f->is_dt = (scim_datetime_parse_loose(f->text, f->text_len,
+                                          &f->dt_sec, &f->dt_nsec) == 0);
 
     f->folded = scim_casefold(f->text, f->text_len, &f->folded_len);
     if (f->folded == NULL) {
