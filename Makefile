@@ -12,6 +12,9 @@
 #   make bench    wrk benchmark against a live server (bench/run)
 #   make fuzz     libFuzzer targets of the core (clang)
 #   make replay   the fuzz corpus replay tests (plain cc; part of `make test`)
+#   make generate rewrite the generated C (the built-in schemas from
+#                 ngx_http_scim_module/core/schemas/*.json); make test checks
+#                 that it is up to date
 
 SHELL       := /bin/bash
 TOP         := $(CURDIR)
@@ -69,7 +72,7 @@ ASAN_NGINX  := $(ASAN_BUILD)/nginx
 ASAN_RT      = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 
 .PHONY: all build deps test test-asan asan-run unit replay run bench fuzz clean \
-        distclean check-layers
+        distclean check-layers generate check-generated
 
 all: build
 
@@ -142,7 +145,28 @@ replay: $(REPLAY_BINS)
 check-layers:
 	@perl t/check-layers $(SRC_DIR)
 
-test: deps check-layers
+# Generated C, committed so that a plain nginx build needs no step of its
+# own: one "output:generator" a line, the generator (Perl) printing the
+# output.  `make generate` rewrites them; check-generated (part of make
+# test) fails when one differs from what its generator prints.
+GENERATED   := $(CORE_DIR)/scim_schemas_gen.c:$(CORE_DIR)/schemas/gen.pl
+
+generate:
+	@for g in $(GENERATED); do \
+	    out=$${g%%:*}; gen=$${g#*:}; \
+	    perl $$gen > $$out.tmp && mv $$out.tmp $$out || exit 1; \
+	    echo "  GEN $$out"; \
+	done
+
+check-generated:
+	@mkdir -p $(BUILD); rc=0; for g in $(GENERATED); do \
+	    out=$${g%%:*}; gen=$${g#*:}; \
+	    perl $$gen > $(BUILD)/.gen.tmp || exit 1; \
+	    cmp -s $(BUILD)/.gen.tmp $$out \
+	        || { echo "$$out is stale: run make generate"; rc=1; }; \
+	done; rm -f $(BUILD)/.gen.tmp; exit $$rc
+
+test: deps check-layers check-generated
 	$(MAKE) build unit replay
 	prove -j2 -f $(TESTS) $(UNIT_BINS) $(REPLAY_BINS)
 
@@ -150,7 +174,7 @@ test: deps check-layers
 # report, a "runtime error:" or a worker killed by a signal in error.log
 # fails the test file (t/lib/ScimTest.pm).  Leak checks stay on for the
 # unit tests and off for nginx, which leaves its pools to the exit.
-test-asan: deps check-layers
+test-asan: deps check-layers check-generated
 	@$(MAKE) --no-print-directory deps DEB_PKGS="$(ASAN_PKGS)"
 	@$(MAKE) --no-print-directory asan-run
 

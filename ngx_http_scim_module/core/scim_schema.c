@@ -2,7 +2,7 @@
 /*
  * ngx_http_scim_module: the schema registry.
  *
- * The built-in schemas (scim_schema_builtin.c) and every configured User
+ * The built-in schemas (core/schemas/NAME.json) and every configured User
  * extension go through the same parser (scim_schema_doc.c), so an
  * extension document gets the checks and the RFC 7643 2.2 defaults the
  * built-ins rely on.  The JSON a schema serves on /Schemas is rebuilt
@@ -30,11 +30,6 @@ struct scim_registry_s {
     scim_resource_type_t    user;
     scim_resource_type_t    group;
 };
-
-
-extern const char  scim_schema_builtin_user[];
-extern const char  scim_schema_builtin_group[];
-extern const char  scim_schema_builtin_enterprise[];
 
 
 static int scim_registry_push(scim_registry_t *reg, scim_schema_t *s);

@@ -24,4 +24,21 @@ scim_schema_t *scim_schema_parse(json_t *doc, scim_error_t *err);
 void scim_schema_free(scim_schema_t *s);
 
 
+/*
+ * The built-in schemas of RFC 7643 section 8.7 (core User and Group,
+ * enterprise User) as JSON text: core/schemas/NAME.json, made C by
+ * core/schemas/gen.pl (scim_schemas_gen.c), parsed once by
+ * scim_registry_create().  They are also what GET /Schemas serves, so
+ * every characteristic is spelled out (camelCase, no nulls).
+ *
+ * Deviations from the RFC's printed representation, on purpose:
+ *  - addresses has "primary" (RFC 7643 4.1.2 defines it; 8.7.1 omits it);
+ *  - Group displayName is required and unique (RFC 7643 4.2 says
+ *    REQUIRED; the module enforces uniqueness, as Entra ID expects).
+ */
+extern const char  scim_schema_builtin_user[];
+extern const char  scim_schema_builtin_group[];
+extern const char  scim_schema_builtin_enterprise[];
+
+
 #endif /* _SCIM_SCHEMA_H_INCLUDED_ */
