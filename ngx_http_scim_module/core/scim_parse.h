@@ -7,6 +7,7 @@
  *   scim_lex.c     tokens and values
  *   scim_parse.c   paths and the filter grammar (the recursion: a path
  *                  holds a value filter, a filter holds paths)
+ *   scim_resolve.c where a path points in a resource type's schemas
  *   scim_plan.c    what a filter says without a document
  *   scim_filter.c  matching a document
  *
@@ -190,6 +191,12 @@ void scim_path_clear(scim_path_t *p);
 int scim_path_lex(scim_lexer_t *lx, const scim_attr_t *parent,
     scim_path_t *p);
 
+/* reads a valFilter up to, not including, "]" */
+scim_filter_t *scim_filter_lex_valfilter(scim_lexer_t *lx,
+    const scim_attr_t *parent);
+
+
+/* ---- scim_resolve.c */
 
 /*
  * Fills res for p: from the parse-time cache when p->resolved, else
@@ -207,11 +214,6 @@ const scim_schema_t *scim_path_find_schema(const scim_resource_type_t *rt,
 /* 1 if s[0..len) looks like a schema URN alone ("urn:...:2.0:User") */
 int scim_path_is_schema_urn(const scim_resource_type_t *rt, const char *s,
     size_t len);
-
-
-/* reads a valFilter up to, not including, "]" */
-scim_filter_t *scim_filter_lex_valfilter(scim_lexer_t *lx,
-    const scim_attr_t *parent);
 
 
 /* ---- scim_filter.c */
