@@ -85,14 +85,15 @@ sub pieces {
 }
 
 
-# the C spelling of bytes: quotes, backslashes, "??" (trigraphs), control
-# and non-ASCII bytes escaped (octal, always three digits)
+# the C spelling of bytes: quotes and backslashes escaped, the second "?"
+# of "??" too (no trigraph: they are replaced before escapes are read),
+# control and non-ASCII bytes in octal (always three digits)
 
 sub literal {
     my ($s) = @_;
 
     $s =~ s/([\\"])/\\$1/g;
-    $s =~ s/\?(?=\?)/\\?/g;
+    $s =~ s/(?<=\?)\?/\\?/g;
     $s =~ s/\n/\\n/g;
     $s =~ s/([^\x20-\x7e])/sprintf('\\%03o', ord $1)/ge;
 
