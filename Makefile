@@ -12,6 +12,9 @@
 #   make bench    wrk benchmark against a live server (bench/run)
 #   make fuzz     libFuzzer targets of the core (clang)
 #   make replay   the fuzz corpus replay tests (plain cc; part of `make test`)
+#   make generate rewrite the generated C (the built-in schemas from
+#                 ngx_http_scim_module/core/schemas/*.json); make test checks
+#                 that it is up to date
 
 SHELL       := /bin/bash
 TOP         := $(CURDIR)
@@ -21,9 +24,10 @@ NGX_COPY    := $(BUILD)/nginx-src
 MODULE_SO   := $(BUILD)/ngx_http_scim_module.so
 
 SRC_DIR     := ngx_http_scim_module
-ALL_SRCS    := $(wildcard $(SRC_DIR)/*.c) $(wildcard $(SRC_DIR)/*.h)
-CORE_SRCS   := $(wildcard $(SRC_DIR)/scim_*.c)
-CORE_HDRS   := $(wildcard $(SRC_DIR)/scim_*.h)
+CORE_DIR    := $(SRC_DIR)/core
+ALL_SRCS    := $(shell find $(SRC_DIR) -name '*.[ch]' | sort)
+CORE_SRCS   := $(wildcard $(CORE_DIR)/*.c)
+CORE_HDRS   := $(wildcard $(CORE_DIR)/*.h)
 UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 TESTS       ?= t/*.t                 # make test TESTS=t/35-passwords.t
@@ -36,7 +40,7 @@ SAN_CFLAGS  ?=
 SAN_LDFLAGS ?=
 NGX_LD_OPT  ?=
 NGX_CC      ?=
-UNIT_CFLAGS := -std=gnu99 -g -O1 -Wall -Wextra -Werror -I$(SRC_DIR) -It/unit \
+UNIT_CFLAGS := -std=gnu99 -g -O1 -Wall -Wextra -Werror -I$(CORE_DIR) -It/unit \
                $(SAN_CFLAGS)
 UNIT_LIBS   := -ljansson -lm
 
@@ -68,7 +72,7 @@ ASAN_NGINX  := $(ASAN_BUILD)/nginx
 ASAN_RT      = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 
 .PHONY: all build deps test test-asan asan-run unit replay run bench fuzz clean \
-        distclean
+        distclean check-layers generate check-generated
 
 all: build
 
@@ -98,7 +102,7 @@ deps:
 # the addon script or the compiler flags change.
 $(BUILD)/srcs.list: FORCE
 	@mkdir -p $(BUILD)
-	@ls $(SRC_DIR)/*.c $(SRC_DIR)/*.h config | sort > $@.tmp
+	@{ find $(SRC_DIR) -name '*.[ch]'; echo config; } | sort > $@.tmp
 	@echo '$(NGX_CC) $(NGX_CC_OPT) $(NGX_LD_OPT) $(CC) $(SAN_LDFLAGS)' >> $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
@@ -137,7 +141,32 @@ $(BUILD)/fuzz-replay/%: t/fuzz/fuzz_%.c t/fuzz/replay.c t/fuzz/fuzz.h \
 
 replay: $(REPLAY_BINS)
 
-test: deps
+# what each layer may include (t/check-layers: one rule a line)
+check-layers:
+	@perl t/check-layers $(SRC_DIR)
+
+# Generated C, committed so that a plain nginx build needs no step of its
+# own: one "output:generator" a line, the generator (Perl) printing the
+# output.  `make generate` rewrites them; check-generated (part of make
+# test) fails when one differs from what its generator prints.
+GENERATED   := $(CORE_DIR)/scim_schemas_gen.c:$(CORE_DIR)/schemas/gen.pl
+
+generate:
+	@for g in $(GENERATED); do \
+	    out=$${g%%:*}; gen=$${g#*:}; \
+	    perl $$gen > $$out.tmp && mv $$out.tmp $$out || exit 1; \
+	    echo "  GEN $$out"; \
+	done
+
+check-generated:
+	@mkdir -p $(BUILD); rc=0; for g in $(GENERATED); do \
+	    out=$${g%%:*}; gen=$${g#*:}; \
+	    perl $$gen > $(BUILD)/.gen.tmp || exit 1; \
+	    cmp -s $(BUILD)/.gen.tmp $$out \
+	        || { echo "$$out is stale: run make generate"; rc=1; }; \
+	done; rm -f $(BUILD)/.gen.tmp; exit $$rc
+
+test: deps check-layers check-generated
 	$(MAKE) build unit replay
 	prove -j2 -f $(TESTS) $(UNIT_BINS) $(REPLAY_BINS)
 
@@ -145,7 +174,7 @@ test: deps
 # report, a "runtime error:" or a worker killed by a signal in error.log
 # fails the test file (t/lib/ScimTest.pm).  Leak checks stay on for the
 # unit tests and off for nginx, which leaves its pools to the exit.
-test-asan: deps
+test-asan: deps check-layers check-generated
 	@$(MAKE) --no-print-directory deps DEB_PKGS="$(ASAN_PKGS)"
 	@$(MAKE) --no-print-directory asan-run
 

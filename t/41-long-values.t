@@ -27,7 +27,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use ScimTest;
 
-my $MAX = 256;      # SCIM_MAX_ID_LEN in ngx_http_scim_module/scim_core.h
+my $MAX = 256;      # SCIM_MAX_ID_LEN in ngx_http_scim_module/core/scim_core.h
 
 my $t = ScimTest->new(workers => 2);
 my $port = $t->port;

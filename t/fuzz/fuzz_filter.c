@@ -21,7 +21,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "scim_path.h"
+#include "scim_parse.h"
 
 
 /* the paths the glue asks for, in its order (ngx_http_scim_resource.c) */

@@ -1,8 +1,8 @@
 
 /*
  * Unit tests of attribute paths (RFC 7644 3.10, 3.5.2): parsing,
- * resolution against the registry, errors with positions, and the
- * case-insensitive JSON helpers.
+ * resolution against the registry, errors with positions.  (The
+ * case-insensitive JSON helpers are tested in test_json.c.)
  */
 
 
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "scim_core.h"
-#include "scim_path.h"
+#include "scim_parse.h"
 #include "tap.h"
 
 
@@ -304,73 +304,6 @@ test_urn_shape(void)
 }
 
 
-static void
-test_json_helpers(void)
-{
-    json_t  *o;
-
-    o = json_pack("{s:i, s:i}", "UserName", 1, "other", 2);
-
-    is_int(json_integer_value(scim_json_get_ci(o, "username")), 1,
-           "get_ci");
-    ok(scim_json_get_ci(o, "nope") == NULL, "get_ci miss");
-    ok(scim_json_get_ci(NULL, "x") == NULL, "get_ci NULL");
-    is_str(scim_json_key_ci(o, "USERNAME"), "UserName", "key_ci");
-
-    is_int(scim_json_set_ci(o, "userName", json_integer(3)), 0, "set_ci");
-    ok(json_object_get(o, "UserName") == NULL, "other-case key gone");
-    is_int(json_integer_value(json_object_get(o, "userName")), 3,
-           "canonical key set");
-    is_int(json_object_size(o), 2, "two keys");
-
-    is_int(scim_json_set_ci(NULL, "x", json_integer(1)), -1,
-           "set_ci on NULL (the value is released)");
-    is_int(scim_json_set_ci(o, "x", NULL), -1, "set_ci of NULL");
-
-    scim_json_del_ci(o, "OTHER");
-    is_int(json_object_size(o), 1, "del_ci");
-
-    json_decref(o);
-
-    o = json_string("TRUE");
-    is_int(scim_json_bool(o), 1, "\"TRUE\"");
-    json_decref(o);
-    o = json_string("False");
-    is_int(scim_json_bool(o), 0, "\"False\"");
-    json_decref(o);
-    o = json_string("yes");
-    is_int(scim_json_bool(o), -1, "\"yes\"");
-    json_decref(o);
-    is_int(scim_json_bool(json_true()), 1, "true");
-    is_int(scim_json_bool(NULL), -1, "NULL");
-
-    /* objects too big for case-insensitive scans: exact keys only */
-    {
-        char    key[32];
-        size_t  i;
-
-        o = json_object();
-        for (i = 0; i < SCIM_JSON_CI_MAX_KEYS + 1; i++) {
-            snprintf(key, sizeof(key), "k%zu", i);
-            json_object_set_new(o, key, json_integer((json_int_t) i));
-        }
-
-        ok(scim_json_get_ci(o, "k7") != NULL, "big object: exact key");
-        ok(scim_json_get_ci(o, "K7") == NULL, "big object: no scan");
-        is_str(scim_json_key_ci(o, "k9"), "k9", "big object: key_ci exact");
-        scim_json_set_ci(o, "K7", json_true());
-        ok(json_object_get(o, "k7") != NULL && json_object_get(o, "K7"),
-           "big object: set_ci leaves other cases");
-        scim_json_del_ci(o, "K7");
-        ok(json_object_get(o, "k7") != NULL
-           && json_object_get(o, "K7") == NULL,
-           "big object: del_ci exact");
-
-        json_decref(o);
-    }
-}
-
-
 int
 main(void)
 {
@@ -391,7 +324,6 @@ main(void)
     test_parse();
     test_errors();
     test_urn_shape();
-    test_json_helpers();
 
     scim_registry_free(reg);
 

@@ -9,9 +9,7 @@
 #include <string.h>
 
 #include "scim_core.h"
-#include "scim_util.h"
-
-
+#include "scim_text.h"
 
 
 int

@@ -7,13 +7,19 @@
  * single cost of a read.  This writes the same compact JSON (members in
  * insertion order, UTF-8 kept as is, reals as "%.17g" with a decimal
  * point) in one pass into the caller's buffer.
+ *
+ * And the core's one set of JSON object lookups that ignore the case of
+ * names (scim_json.h).
  */
 
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "scim_core.h"
+#include "scim_json.h"
+#include "scim_text.h"
 
 
 typedef struct {
@@ -280,4 +286,248 @@ scim_json_dumpb(const json_t *j, char *buf, size_t size)
     scim_out_value(&o, j, 0);
 
     return o.len;
+}
+
+
+/* ---------------------------------------- case-insensitive lookups */
+
+
+json_t *
+scim_json_get_ci(json_t *obj, const char *name)
+{
+    json_t      *v;
+    const char  *key;
+
+    if (!json_is_object(obj) || name == NULL) {
+        return NULL;
+    }
+
+    v = json_object_get(obj, name);
+    if (v != NULL || json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
+        return v;
+    }
+
+    json_object_foreach(obj, key, v) {
+        if (strcasecmp(key, name) == 0) {
+            return v;
+        }
+    }
+
+    return NULL;
+}
+
+
+const char *
+scim_json_key_ci(json_t *obj, const char *name)
+{
+    void        *it;
+    json_t      *v;
+    const char  *key;
+
+    if (!json_is_object(obj) || name == NULL) {
+        return NULL;
+    }
+
+    it = json_object_iter_at(obj, name);
+    if (it != NULL) {
+        return json_object_iter_key(it);
+    }
+
+    if (json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
+        return NULL;
+    }
+
+    json_object_foreach(obj, key, v) {
+        if (strcasecmp(key, name) == 0) {
+            return key;
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+scim_json_set_ci(json_t *obj, const char *name, json_t *value)
+{
+    void        *tmp;
+    json_t      *v;
+    const char  *key;
+
+    if (value == NULL) {
+        return -1;
+    }
+
+    if (!json_is_object(obj) || name == NULL) {
+        json_decref(value);
+        return -1;
+    }
+
+    if (json_object_size(obj) <= SCIM_JSON_CI_MAX_KEYS) {
+        json_object_foreach_safe(obj, tmp, key, v) {
+            if (strcasecmp(key, name) == 0 && strcmp(key, name) != 0) {
+                json_object_del(obj, key);
+            }
+        }
+    }
+
+    return json_object_set_new(obj, name, value);
+}
+
+
+void
+scim_json_del_ci(json_t *obj, const char *name)
+{
+    void        *tmp;
+    json_t      *v;
+    const char  *key;
+
+    if (!json_is_object(obj) || name == NULL) {
+        return;
+    }
+
+    if (json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
+        json_object_del(obj, name);
+        return;
+    }
+
+    json_object_foreach_safe(obj, tmp, key, v) {
+        if (strcasecmp(key, name) == 0) {
+            json_object_del(obj, key);
+        }
+    }
+}
+
+
+int
+scim_json_bool(json_t *v)
+{
+    const char  *s;
+
+    if (json_is_true(v)) {
+        return 1;
+    }
+
+    if (json_is_false(v)) {
+        return 0;
+    }
+
+    if (json_is_string(v)) {
+        s = json_string_value(v);
+
+        if (strcasecmp(s, "true") == 0) {
+            return 1;
+        }
+
+        if (strcasecmp(s, "false") == 0) {
+            return 0;
+        }
+    }
+
+    return -1;
+}
+
+
+/* o's member named name: the exact key first, else the first one that
+   matches ignoring ASCII case */
+
+json_t *
+scim_json_getn_ci(json_t *o, const char *name, size_t len)
+{
+    void        *it;
+    json_t      *v;
+    const char  *key;
+
+    if (!json_is_object(o)) {
+        return NULL;
+    }
+
+    v = json_object_getn(o, name, len);
+    if (v != NULL) {
+        return v;
+    }
+
+    for (it = json_object_iter(o); it != NULL;
+         it = json_object_iter_next(o, it))
+    {
+        key = json_object_iter_key(it);
+
+        if (scim_ascii_caseeq(key, json_object_iter_key_len(it), name, len)) {
+            return json_object_iter_value(it);
+        }
+    }
+
+    return NULL;
+}
+
+
+/* top's member "<urn>:<name>", ignoring ASCII case; NULL if none or null */
+
+json_t *
+scim_json_get_flat(json_t *top, const char *urn, const char *name)
+{
+    void        *it;
+    size_t       klen, ulen, nlen;
+    json_t      *v;
+    const char  *key;
+
+    if (!json_is_object(top)) {
+        return NULL;
+    }
+
+    ulen = strlen(urn);
+    nlen = strlen(name);
+
+    for (it = json_object_iter(top); it != NULL;
+         it = json_object_iter_next(top, it))
+    {
+        key = json_object_iter_key(it);
+        klen = json_object_iter_key_len(it);
+
+        if (klen == ulen + 1 + nlen && key[ulen] == ':'
+            && scim_ascii_caseeq(key, ulen, urn, ulen)
+            && scim_ascii_caseeq(key + ulen + 1, nlen, name, nlen))
+        {
+            v = json_object_iter_value(it);
+
+            if (!json_is_null(v)) {
+                return v;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a JSON object (or array, if arrays) encoded in the string v, or NULL */
+
+json_t *
+scim_json_decode(json_t *v, int arrays)
+{
+    size_t       i, len;
+    json_t      *j;
+    const char  *s;
+
+    s = json_string_value(v);
+    len = json_string_length(v);
+
+    for (i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
+            break;
+        }
+    }
+
+    if (i == len || (s[i] != '{' && !(arrays && s[i] == '['))) {
+        return NULL;
+    }
+
+    j = json_loadb(s, len, JSON_REJECT_DUPLICATES, NULL);
+
+    if (j != NULL && !json_is_object(j) && !(arrays && json_is_array(j))) {
+        json_decref(j);
+        return NULL;
+    }
+
+    return j;
 }

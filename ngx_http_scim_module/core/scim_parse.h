@@ -1,8 +1,15 @@
 
 /*
- * ngx_http_scim_module: attribute paths (RFC 7644 3.10, 3.5.2), shared by
- * the filter (scim_filter.c) and PATCH (scim_patch.c).  Internal to the
- * core: the nginx glue uses scim_core.h only.
+ * ngx_http_scim_module: the grammar of filters and attribute paths (RFC
+ * 7644 3.4.2.2, 3.10, 3.5.2): the filter's syntax tree, paths, the lexer.
+ * Internal to core/: the other layers use scim_core.h only.
+ *
+ *   scim_lex.c     tokens and values
+ *   scim_parse.c   paths and the filter grammar (the recursion: a path
+ *                  holds a value filter, a filter holds paths)
+ *   scim_resolve.c where a path points in a resource type's schemas
+ *   scim_plan.c    what a filter says without a document
+ *   scim_filter.c  matching a document
  *
  *   PATH      = attrPath / valuePath [subAttr]
  *   attrPath  = [URI ":"] ATTRNAME *1subAttr
@@ -13,23 +20,18 @@
  * an extension block.  Value filters do not nest (RFC 7644 errata 4690).
  */
 
-#ifndef _SCIM_PATH_H_INCLUDED_
-#define _SCIM_PATH_H_INCLUDED_
+#ifndef _SCIM_PARSE_H_INCLUDED_
+#define _SCIM_PARSE_H_INCLUDED_
 
 
 #include "scim_core.h"
+#include "scim_json.h"
+#include "scim_text.h"
 
 
 #define SCIM_PATH_MAX_LEN       4096     /* a PATCH path or no-path key */
 #define SCIM_FILTER_MAX_LEN     16384    /* a whole filter */
 #define SCIM_FILTER_MAX_DEPTH   64       /* parentheses, "not", brackets */
-
-/*
- * Case-insensitive key lookups scan an object; in objects with more keys
- * (never a stored document, only hostile input) only exact keys count,
- * so that no lookup is quadratic.
- */
-#define SCIM_JSON_CI_MAX_KEYS   1024
 
 
 /*
@@ -64,6 +66,61 @@ typedef struct {
 } scim_path_t;
 
 
+typedef enum {
+    SCIM_FN_AND = 0,
+    SCIM_FN_OR,
+    SCIM_FN_NOT,
+    SCIM_FN_CMP,              /* attrExp, "pr" included */
+    SCIM_FN_VPATH             /* a value path alone: emails[type eq "x"] */
+} scim_fnode_type_t;
+
+typedef enum {
+    SCIM_OP_EQ = 0,
+    SCIM_OP_NE,
+    SCIM_OP_CO,
+    SCIM_OP_SW,
+    SCIM_OP_EW,
+    SCIM_OP_GT,
+    SCIM_OP_GE,
+    SCIM_OP_LT,
+    SCIM_OP_LE,
+    SCIM_OP_PR,
+    SCIM_OP_ANY               /* internal: an element matched (VPATH) */
+} scim_fop_t;
+
+typedef enum {
+    SCIM_FV_STRING = 0,
+    SCIM_FV_NUMBER,
+    SCIM_FV_BOOL,
+    SCIM_FV_NULL
+} scim_fvalue_type_t;
+
+
+struct scim_filter_s {
+    scim_fnode_type_t    type;
+    scim_fop_t           op;
+    scim_filter_t      **kids;         /* AND, OR: n; NOT: 1 */
+    size_t               nkids;
+    scim_path_t          path;         /* CMP, VPATH */
+
+    scim_fvalue_type_t   vtype;
+    unsigned             quoted:1;
+    unsigned             is_int:1;
+    unsigned             is_dt:1;      /* text is a dateTime */
+    long                 dt_nsec;
+    int64_t              dt_sec;
+    int                  vbool;
+    json_int_t           vint;
+    double               vnum;
+    char                *text;         /* decoded string, or the literal */
+    size_t               text_len;
+    char                *folded;       /* text case-folded */
+    size_t               folded_len;
+
+    char                *hint;         /* path for scim_filter_eq_hint() */
+};
+
+
 /* the state of one parse: a filter or a PATCH path */
 typedef struct {
     const scim_resource_type_t  *rt;        /* may be NULL */
@@ -76,6 +133,45 @@ typedef struct {
     scim_error_t                *err;
 } scim_lexer_t;
 
+
+/* ---- scim_lex.c */
+
+/* "eq", "ne", ... "pr", indexed by scim_fop_t */
+extern const char  *scim_fop_names[];
+
+/* sets the error of lx: "invalid filter: <what> at position N"; -1 */
+int scim_lex_error(scim_lexer_t *lx, size_t pos, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* "unexpected 'c'<suffix>" (or "unexpected byte 0xNN<suffix>"); -1 */
+int scim_lex_unexpected(scim_lexer_t *lx, size_t pos, const char *suffix);
+
+/* skips blanks at lx->pos; the number skipped */
+size_t scim_lex_skip_ws(scim_lexer_t *lx);
+
+/* the length of the run of letters at pos */
+size_t scim_lex_word(scim_lexer_t *lx, size_t pos);
+
+/* 1 if the keyword kw ("and", "or") starts at lx->pos and ends there */
+int scim_lex_keyword(scim_lexer_t *lx, const char *kw);
+
+/* the comparison operator (or "pr") at pos, -1 if none */
+int scim_lex_op(scim_lexer_t *lx, size_t pos, size_t *wlen);
+
+/* reads the compared value at lx->pos into f (vtype, text, number, ...) */
+int scim_lex_value(scim_lexer_t *lx, scim_filter_t *f);
+
+/* JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+int scim_lex_number(const char *s, size_t len);
+
+/* the node's value as a boolean: true, "True", "false"...; -1 if none */
+int scim_lex_bool(const scim_filter_t *f);
+
+
+/* ---- scim_parse.c */
 
 /*
  * Parses a whole PATCH path (surrounding blanks allowed) and resolves it
@@ -95,15 +191,12 @@ void scim_path_clear(scim_path_t *p);
 int scim_path_lex(scim_lexer_t *lx, const scim_attr_t *parent,
     scim_path_t *p);
 
-/* sets the error of lx: "invalid filter: <what> at position N"; -1 */
-int scim_lex_error(scim_lexer_t *lx, size_t pos, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+/* reads a valFilter up to, not including, "]" */
+scim_filter_t *scim_filter_lex_valfilter(scim_lexer_t *lx,
+    const scim_attr_t *parent);
 
-/* "unexpected 'c'<suffix>" (or "unexpected byte 0xNN<suffix>"); -1 */
-int scim_lex_unexpected(scim_lexer_t *lx, size_t pos, const char *suffix);
+
+/* ---- scim_resolve.c */
 
 /*
  * Fills res for p: from the parse-time cache when p->resolved, else
@@ -123,19 +216,7 @@ int scim_path_is_schema_urn(const scim_resource_type_t *rt, const char *s,
     size_t len);
 
 
-/* JSON object helpers on names compared case-insensitively (ASCII) */
-json_t *scim_json_get_ci(json_t *obj, const char *name);
-const char *scim_json_key_ci(json_t *obj, const char *name);
-/* sets obj[name] = value (stolen), dropping keys equal but for case */
-int scim_json_set_ci(json_t *obj, const char *name, json_t *value);
-void scim_json_del_ci(json_t *obj, const char *name);
-
-
-/* ---- filter internals used by the path parser and by PATCH */
-
-/* reads a valFilter up to, not including, "]" */
-scim_filter_t *scim_filter_lex_valfilter(scim_lexer_t *lx,
-    const scim_attr_t *parent);
+/* ---- scim_filter.c */
 
 /*
  * Matches one element of a multi-valued attribute (an object) against a
@@ -144,6 +225,9 @@ scim_filter_t *scim_filter_lex_valfilter(scim_lexer_t *lx,
 int scim_filter_match_elem(const scim_filter_t *f,
     const scim_resource_type_t *rt, const scim_attr_t *parent,
     json_t *elem);
+
+
+/* ---- scim_plan.c */
 
 /*
  * For PATCH add/replace on a value filter that matches nothing: if f is
@@ -165,9 +249,5 @@ int scim_filter_value_ids(const scim_filter_t *f, json_t *ids);
 /* the number of nodes of f (the cost of matching one element) */
 size_t scim_filter_size(const scim_filter_t *f);
 
-/* value true/false of a JSON boolean or of a "true"/"false" string in any
-   case; -1 otherwise */
-int scim_json_bool(json_t *v);
 
-
-#endif /* _SCIM_PATH_H_INCLUDED_ */
+#endif /* _SCIM_PARSE_H_INCLUDED_ */

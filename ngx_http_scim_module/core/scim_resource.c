@@ -1,7 +1,6 @@
 
 /*
- * ngx_http_scim_module: validation and normalization of resources, and
- * the UTF-8 helpers (case folding, validation, xsd:dateTime).
+ * ngx_http_scim_module: validation and normalization of resources.
  *
  * scim_resource_normalize() builds the stored document by walking the
  * schemas, not the input: every attribute of the core schema, then of
@@ -59,24 +58,9 @@
 #include <string.h>
 
 #include "scim_core.h"
-#include "scim_util.h"
-
-
-/*
- * scim_norm_path() output: an attribute path for error details,
- * "<URN>:<name>.<sub>" (snprintf: a path longer than this, with a URN
- * near its maximum of 1024 bytes and two names near 256, is cut, which
- * the 512-byte detail it goes into would do anyway)
- */
-#define SCIM_NORM_PATH_SIZE  1400
-
-
-typedef struct {
-    const scim_resource_type_t  *rt;
-    scim_error_t                *err;
-    scim_input_mode_t            mode;
-    unsigned                     group:1;
-} scim_norm_ctx_t;
+#include "scim_json.h"
+#include "scim_resource.h"
+#include "scim_text.h"
 
 
 static int scim_norm_block(scim_norm_ctx_t *ctx, const scim_schema_t *s,
@@ -103,28 +87,12 @@ static int scim_norm_primary(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     json_t *arr);
 static int scim_norm_required(scim_norm_ctx_t *ctx, const scim_attr_t *attrs,
     size_t n, json_t *o);
-static int scim_immut_attrs(scim_norm_ctx_t *ctx, const scim_attr_t *attrs,
-    size_t n, json_t *oo, json_t *no);
-static int scim_immut_unset(json_t *v);
-static int scim_immut_equal(const scim_attr_t *a, json_t *x, json_t *y);
-static int scim_immut_one(const scim_attr_t *a, json_t *x, json_t *y);
-static size_t scim_immut_count(const scim_attr_t *a, json_t *arr,
-    json_t *v);
 static int scim_norm_type_error(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     const char *what);
 static int scim_norm_nomem(scim_norm_ctx_t *ctx);
 static int scim_norm_too_long(scim_norm_ctx_t *ctx, const scim_attr_t *a,
     const char *sub);
-static const char *scim_norm_path(scim_norm_ctx_t *ctx,
-    const scim_attr_t *a, char *buf, size_t size);
 static int scim_is_manager(const scim_attr_t *a);
-static json_t *scim_json_get_ci(json_t *o, const char *name, size_t len);
-static json_t *scim_json_get_flat(json_t *top, const char *urn,
-    const char *name);
-static json_t *scim_json_decode(json_t *v, int arrays);
-static int scim_utf8_caseeq(const char *a, size_t alen, const char *b,
-    size_t blen);
-static uint32_t scim_fold_cp(uint32_t c);
 
 
 json_t *
@@ -158,7 +126,7 @@ scim_resource_normalize(const scim_resource_type_t *rt, json_t *in,
 
     if (mode != SCIM_INPUT_STORED) {
         found = 0;
-        v = scim_json_get_ci(in, "schemas", 7);
+        v = scim_json_getn_ci(in, "schemas", 7);
 
         if (json_is_string(v)) {
             found = scim_ascii_caseeq(json_string_value(v),
@@ -203,7 +171,7 @@ scim_resource_normalize(const scim_resource_type_t *rt, json_t *in,
     if (scim_attr_resolve(rt, "externalId", 10, &ref) == 0
         && ref.schema == NULL)
     {
-        v = scim_json_get_ci(in, "externalId", 10);
+        v = scim_json_getn_ci(in, "externalId", 10);
 
         if (scim_norm_value(&ctx, ref.attr, v, &r) != 0) {
             goto failed;
@@ -230,7 +198,7 @@ scim_resource_normalize(const scim_resource_type_t *rt, json_t *in,
             continue;
         }
 
-        v = scim_json_get_ci(in, ext->id, strlen(ext->id));
+        v = scim_json_getn_ci(in, ext->id, strlen(ext->id));
         dec = NULL;
 
         if (json_is_string(v)) {
@@ -321,7 +289,7 @@ scim_norm_block(scim_norm_ctx_t *ctx, const scim_schema_t *s, json_t *src,
         v = NULL;
 
         if (src != NULL) {
-            v = scim_json_get_ci(src, a->name, strlen(a->name));
+            v = scim_json_getn_ci(src, a->name, strlen(a->name));
         }
 
         if (v == NULL || json_is_null(v)) {
@@ -528,7 +496,7 @@ scim_norm_complex(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
             continue;
         }
 
-        sv = scim_json_get_ci(v, sub->name, strlen(sub->name));
+        sv = scim_json_getn_ci(v, sub->name, strlen(sub->name));
 
         if (scim_norm_value(ctx, sub, sv, &r) != 0) {
             goto failed;
@@ -679,9 +647,9 @@ scim_norm_member(scim_norm_ctx_t *ctx, const scim_attr_t *a, json_t *v,
                                     "objects");
     }
 
-    val = scim_json_get_ci(v, "value", 5);
-    type = scim_json_get_ci(v, "type", 4);
-    ref = scim_json_get_ci(v, "$ref", 4);
+    val = scim_json_getn_ci(v, "value", 5);
+    type = scim_json_getn_ci(v, "type", 4);
+    ref = scim_json_getn_ci(v, "$ref", 4);
 
     if (!json_is_string(val) || json_string_length(val) == 0) {
         json_decref(dec);
@@ -1084,7 +1052,7 @@ scim_norm_too_long(scim_norm_ctx_t *ctx, const scim_attr_t *a,
 
 /* "name.givenName"; extension attributes URN-qualified */
 
-static const char *
+const char *
 scim_norm_path(scim_norm_ctx_t *ctx, const scim_attr_t *a, char *buf,
     size_t size)
 {
@@ -1109,743 +1077,4 @@ scim_is_manager(const scim_attr_t *a)
     return a->parent == NULL && a->schema != NULL
            && strcmp(a->name, "manager") == 0
            && strcmp(a->schema->id, SCIM_SCHEMA_ENTERPRISE) == 0;
-}
-
-
-/* ------------------------------------------------------------ immutable */
-
-
-int
-scim_resource_check_immutable(const scim_resource_type_t *rt,
-    json_t *old_doc, json_t *new_doc, scim_error_t *err)
-{
-    size_t                i;
-    json_t               *ob, *nb;
-    scim_norm_ctx_t       ctx;
-    const scim_schema_t  *ext;
-
-    if (rt == NULL || rt->schema == NULL || !json_is_object(new_doc)) {
-        return scim_error_set(err, 500, NULL, "no resource type or document");
-    }
-
-    if (!json_is_object(old_doc)) {
-        return 0;
-    }
-
-    ctx.rt = rt;
-    ctx.err = err;
-    ctx.mode = SCIM_INPUT_STORED;
-    ctx.group = (strcmp(rt->schema->id, SCIM_SCHEMA_GROUP) == 0);
-
-    if (scim_immut_attrs(&ctx, rt->schema->attrs, rt->schema->n_attrs,
-                         old_doc, new_doc)
-        != 0)
-    {
-        return -1;
-    }
-
-    for (i = 0; i < rt->n_extensions; i++) {
-        ext = rt->extensions[i];
-        if (ext == NULL) {
-            continue;
-        }
-
-        ob = scim_json_get_ci(old_doc, ext->id, strlen(ext->id));
-        if (!json_is_object(ob)) {
-            continue;
-        }
-
-        nb = scim_json_get_ci(new_doc, ext->id, strlen(ext->id));
-
-        if (scim_immut_attrs(&ctx, ext->attrs, ext->n_attrs, ob,
-                             json_is_object(nb) ? nb : NULL)
-            != 0)
-        {
-            return -1;
-        }
-    }
-
-    return 0;
-}
-
-
-/*
- * attrs[0..n) as found in oo (old) and no (new, may be NULL): an immutable
- * one that had a value must keep it; the sub-attributes of a singular
- * complex attribute are checked the same way.  Sub-attributes of a
- * multi-valued attribute are not: elements have no identity to pair old
- * and new by, and adding or removing elements is allowed (group members).
- */
-
-static int
-scim_immut_attrs(scim_norm_ctx_t *ctx, const scim_attr_t *attrs, size_t n,
-    json_t *oo, json_t *no)
-{
-    size_t              i;
-    json_t             *ov, *nv;
-    const scim_attr_t  *a;
-    char                path[SCIM_NORM_PATH_SIZE];
-
-    for (i = 0; i < n; i++) {
-        a = &attrs[i];
-
-        if (a->mutability == SCIM_MUT_READONLY
-            || strcmp(a->name, "$ref") == 0)
-        {
-            continue;
-        }
-
-        ov = scim_json_get_ci(oo, a->name, strlen(a->name));
-        nv = scim_json_get_ci(no, a->name, strlen(a->name));
-
-        if (a->mutability == SCIM_MUT_IMMUTABLE) {
-            if (scim_immut_unset(ov)) {
-                continue;
-            }
-
-            if (scim_immut_unset(nv) || !scim_immut_equal(a, ov, nv)) {
-                return scim_error_set(ctx->err, 400, SCIM_ERR_MUTABILITY,
-                                      "attribute \"%.300s\" is immutable: "
-                                      "once set, it cannot be %s",
-                                      scim_norm_path(ctx, a, path,
-                                                     sizeof(path)),
-                                      scim_immut_unset(nv) ? "removed"
-                                                           : "changed");
-            }
-
-            continue;
-        }
-
-        if (a->type == SCIM_TYPE_COMPLEX && !a->multi_valued
-            && a->parent == NULL && json_is_object(ov)
-            && scim_immut_attrs(ctx, a->sub_attrs, a->n_sub_attrs, ov,
-                                json_is_object(nv) ? nv : NULL)
-               != 0)
-        {
-            return -1;
-        }
-    }
-
-    return 0;
-}
-
-
-/* absent, null, [] or {}: "not already set" */
-
-static int
-scim_immut_unset(json_t *v)
-{
-    return v == NULL || json_is_null(v)
-           || (json_is_array(v) && json_array_size(v) == 0)
-           || (json_is_object(v) && json_object_size(v) == 0);
-}
-
-
-/* a's values x and y are the same; multi-valued ones in any order */
-
-static int
-scim_immut_equal(const scim_attr_t *a, json_t *x, json_t *y)
-{
-    size_t  i;
-    json_t  *e;
-
-    if (!a->multi_valued || !json_is_array(x) || !json_is_array(y)) {
-        return scim_immut_one(a, x, y);
-    }
-
-    if (json_array_size(x) != json_array_size(y)) {
-        return 0;
-    }
-
-    /* the same multiset: every value as often in x as in y */
-
-    for (i = 0; i < json_array_size(x); i++) {
-        e = json_array_get(x, i);
-
-        if (scim_immut_count(a, x, e) != scim_immut_count(a, y, e)) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static size_t
-scim_immut_count(const scim_attr_t *a, json_t *arr, json_t *v)
-{
-    size_t  i, n;
-
-    n = 0;
-
-    for (i = 0; i < json_array_size(arr); i++) {
-        if (scim_immut_one(a, json_array_get(arr, i), v)) {
-            n++;
-        }
-    }
-
-    return n;
-}
-
-
-/*
- * One value (or element) of a: strings compared per caseExact, dateTimes
- * as instants, numbers as numbers, complex values sub-attribute by
- * sub-attribute (readOnly ones and "$ref" aside)
- */
-
-static int
-scim_immut_one(const scim_attr_t *a, json_t *x, json_t *y)
-{
-    long                xn, yn;
-    size_t              i, xl, yl;
-    json_t             *sx, *sy;
-    int64_t             xs, ys;
-    double              xd, yd;
-    const char         *xp, *yp;
-    const scim_attr_t  *sub;
-
-    if (a->type == SCIM_TYPE_COMPLEX && json_is_object(x)
-        && json_is_object(y))
-    {
-        for (i = 0; i < a->n_sub_attrs; i++) {
-            sub = &a->sub_attrs[i];
-
-            if (sub->mutability == SCIM_MUT_READONLY
-                || strcmp(sub->name, "$ref") == 0)
-            {
-                continue;
-            }
-
-            sx = scim_json_get_ci(x, sub->name, strlen(sub->name));
-            sy = scim_json_get_ci(y, sub->name, strlen(sub->name));
-
-            if (scim_immut_unset(sx) != scim_immut_unset(sy)) {
-                return 0;
-            }
-
-            if (!scim_immut_unset(sx) && !scim_immut_equal(sub, sx, sy)) {
-                return 0;
-            }
-        }
-
-        return 1;
-    }
-
-    if (json_is_string(x) && json_is_string(y)) {
-        xp = json_string_value(x);
-        xl = json_string_length(x);
-        yp = json_string_value(y);
-        yl = json_string_length(y);
-
-        if (a->type == SCIM_TYPE_DATETIME
-            && scim_datetime_parse(xp, xl, &xs, &xn) == 0
-            && scim_datetime_parse(yp, yl, &ys, &yn) == 0)
-        {
-            return xs == ys && xn == yn;
-        }
-
-        if (a->case_exact || a->type == SCIM_TYPE_BINARY) {
-            return xl == yl && memcmp(xp, yp, xl) == 0;
-        }
-
-        return scim_utf8_caseeq(xp, xl, yp, yl);
-    }
-
-    if (json_is_integer(x) && json_is_integer(y)) {
-        return json_integer_value(x) == json_integer_value(y);
-    }
-
-    if (json_is_number(x) && json_is_number(y)) {
-        xd = json_number_value(x);
-        yd = json_number_value(y);
-
-        return !(xd < yd) && !(xd > yd);
-    }
-
-    return json_equal(x, y);
-}
-
-
-/* ------------------------------------------------------------ JSON helpers */
-
-
-/* o's member named name: the exact key first, else the first one that
-   matches ignoring ASCII case */
-
-static json_t *
-scim_json_get_ci(json_t *o, const char *name, size_t len)
-{
-    void        *it;
-    json_t      *v;
-    const char  *key;
-
-    if (!json_is_object(o)) {
-        return NULL;
-    }
-
-    v = json_object_getn(o, name, len);
-    if (v != NULL) {
-        return v;
-    }
-
-    for (it = json_object_iter(o); it != NULL;
-         it = json_object_iter_next(o, it))
-    {
-        key = json_object_iter_key(it);
-
-        if (scim_ascii_caseeq(key, json_object_iter_key_len(it), name, len)) {
-            return json_object_iter_value(it);
-        }
-    }
-
-    return NULL;
-}
-
-
-/* top's member "<urn>:<name>", ignoring ASCII case; NULL if none or null */
-
-static json_t *
-scim_json_get_flat(json_t *top, const char *urn, const char *name)
-{
-    void        *it;
-    size_t       klen, ulen, nlen;
-    json_t      *v;
-    const char  *key;
-
-    if (!json_is_object(top)) {
-        return NULL;
-    }
-
-    ulen = strlen(urn);
-    nlen = strlen(name);
-
-    for (it = json_object_iter(top); it != NULL;
-         it = json_object_iter_next(top, it))
-    {
-        key = json_object_iter_key(it);
-        klen = json_object_iter_key_len(it);
-
-        if (klen == ulen + 1 + nlen && key[ulen] == ':'
-            && scim_ascii_caseeq(key, ulen, urn, ulen)
-            && scim_ascii_caseeq(key + ulen + 1, nlen, name, nlen))
-        {
-            v = json_object_iter_value(it);
-
-            if (!json_is_null(v)) {
-                return v;
-            }
-        }
-    }
-
-    return NULL;
-}
-
-
-/* a JSON object (or array, if arrays) encoded in the string v, or NULL */
-
-static json_t *
-scim_json_decode(json_t *v, int arrays)
-{
-    size_t       i, len;
-    json_t      *j;
-    const char  *s;
-
-    s = json_string_value(v);
-    len = json_string_length(v);
-
-    for (i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
-            break;
-        }
-    }
-
-    if (i == len || (s[i] != '{' && !(arrays && s[i] == '['))) {
-        return NULL;
-    }
-
-    j = json_loadb(s, len, JSON_REJECT_DUPLICATES, NULL);
-
-    if (j != NULL && !json_is_object(j) && !(arrays && json_is_array(j))) {
-        json_decref(j);
-        return NULL;
-    }
-
-    return j;
-}
-
-
-
-
-/* a and b equal after simple case folding; invalid bytes match only
-   themselves */
-
-static int
-scim_utf8_caseeq(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t                i, j, n, m;
-    uint32_t              ca, cb;
-    const unsigned char  *p, *q;
-
-    p = (const unsigned char *) a;
-    q = (const unsigned char *) b;
-
-    for (i = 0, j = 0; i < alen && j < blen; i += n, j += m) {
-        n = scim_utf8_decode(p + i, alen - i, &ca);
-        if (n == 0) {
-            ca = 0x110000 + p[i];           /* no code point */
-            n = 1;
-        }
-
-        m = scim_utf8_decode(q + j, blen - j, &cb);
-        if (m == 0) {
-            cb = 0x110000 + q[j];
-            m = 1;
-        }
-
-        if (ca != cb && scim_fold_cp(ca) != scim_fold_cp(cb)) {
-            return 0;
-        }
-    }
-
-    return i == alen && j == blen;
-}
-
-
-/* ---------------------------------------------------------------- UTF-8 */
-
-
-/* the length of the valid sequence at p and its code point, 0 if invalid */
-
-
-
-int
-scim_utf8_valid(const char *s, size_t len)
-{
-    size_t    i, n;
-    uint32_t  c;
-
-    if (s == NULL) {
-        return len == 0;
-    }
-
-    for (i = 0; i < len; i += n) {
-        n = scim_utf8_decode((const unsigned char *) s + i, len - i, &c);
-        if (n == 0) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-/* simple case folding (Unicode CaseFolding.txt, C and S) for ASCII,
-   Latin-1, Latin Extended-A, Greek and Cyrillic */
-
-static uint32_t
-scim_fold_cp(uint32_t c)
-{
-    if (c < 0x80) {
-        return (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
-    }
-
-    if (c == 0xb5) {
-        return 0x3bc;                       /* micro sign */
-    }
-
-    if (c >= 0xc0 && c <= 0xde && c != 0xd7) {
-        return c + 0x20;
-    }
-
-    if (c >= 0x100 && c <= 0x17f) {
-        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149) {
-            return c;                       /* no simple folding */
-        }
-
-        if (c == 0x178) {
-            return 0xff;
-        }
-
-        if (c == 0x17f) {
-            return 's';                     /* long s */
-        }
-
-        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) {
-            return (c & 1) ? c + 1 : c;
-        }
-
-        return (c & 1) ? c : c + 1;
-    }
-
-    if (c >= 0x370 && c <= 0x3ff) {
-        if (c == 0x386) {
-            return 0x3ac;
-        }
-
-        if (c >= 0x388 && c <= 0x38a) {
-            return c + 37;
-        }
-
-        if (c == 0x38c) {
-            return 0x3cc;
-        }
-
-        if (c == 0x38e || c == 0x38f) {
-            return c + 63;
-        }
-
-        if ((c >= 0x391 && c <= 0x3a1) || (c >= 0x3a3 && c <= 0x3ab)) {
-            return c + 32;
-        }
-
-        if (c == 0x3c2) {
-            return 0x3c3;                   /* final sigma */
-        }
-
-        return c;
-    }
-
-    if (c >= 0x400 && c <= 0x52f) {
-        if (c <= 0x40f) {
-            return c + 80;
-        }
-
-        if (c <= 0x42f) {
-            return c + 32;
-        }
-
-        if (c <= 0x45f) {
-            return c;
-        }
-
-        if ((c >= 0x460 && c <= 0x481) || (c >= 0x48a && c <= 0x4bf)
-            || c >= 0x4d0)
-        {
-            return (c & 1) ? c : c + 1;
-        }
-
-        if (c == 0x4c0) {
-            return 0x4cf;
-        }
-
-        if (c >= 0x4c1 && c <= 0x4ce) {
-            return (c & 1) ? c + 1 : c;
-        }
-
-        return c;
-    }
-
-    return c;
-}
-
-
-char *
-scim_casefold(const char *s, size_t len, size_t *out_len)
-{
-    char                 *out;
-    size_t                i, j, n;
-    uint32_t              c;
-    const unsigned char  *p;
-
-    /* folding never makes a character longer in these ranges */
-
-    out = malloc(len + 1);
-    if (out == NULL) {
-        return NULL;
-    }
-
-    p = (const unsigned char *) s;
-
-    for (i = 0, j = 0; i < len; i += n) {
-        n = scim_utf8_decode(p + i, len - i, &c);
-
-        if (n == 0) {
-            out[j++] = (char) p[i];
-            n = 1;
-            continue;
-        }
-
-        if (n == 1) {
-            out[j++] = (char) ((c >= 'A' && c <= 'Z') ? c + 0x20 : c);
-            continue;
-        }
-
-        c = scim_fold_cp(c);
-
-        if (c < 0x80) {
-            out[j++] = (char) c;
-
-        } else if (c < 0x800) {
-            out[j++] = (char) (0xc0 | (c >> 6));
-            out[j++] = (char) (0x80 | (c & 0x3f));
-
-        } else if (c < 0x10000) {
-            out[j++] = (char) (0xe0 | (c >> 12));
-            out[j++] = (char) (0x80 | ((c >> 6) & 0x3f));
-            out[j++] = (char) (0x80 | (c & 0x3f));
-
-        } else {
-            out[j++] = (char) (0xf0 | (c >> 18));
-            out[j++] = (char) (0x80 | ((c >> 12) & 0x3f));
-            out[j++] = (char) (0x80 | ((c >> 6) & 0x3f));
-            out[j++] = (char) (0x80 | (c & 0x3f));
-        }
-    }
-
-    out[j] = '\0';
-
-    if (out_len != NULL) {
-        *out_len = j;
-    }
-
-    return out;
-}
-
-
-/* ------------------------------------------------------------- dateTime */
-
-
-static int
-scim_digits(const char *s, size_t n, int *v)
-{
-    size_t  i;
-
-    *v = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-
-        *v = *v * 10 + (s[i] - '0');
-    }
-
-    return 0;
-}
-
-
-/* days since 1970-01-01 of a proleptic Gregorian date */
-
-static int64_t
-scim_days_from_civil(int64_t y, int m, int d)
-{
-    int64_t  era, yoe, doy, doe;
-
-    y -= (m <= 2);
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-    return era * 146097 + doe - 719468;
-}
-
-
-int
-scim_datetime_parse(const char *s, size_t len, int64_t *sec, long *nsec)
-{
-    int      year, mon, day, hour, min, secs, tzh, tzm, mdays, leap;
-    long     frac;
-    size_t   i, nd;
-    int64_t  t;
-
-    static const int  days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-                                 30, 31 };
-
-    /* YYYY-MM-DDThh:mm:ss */
-
-    if (s == NULL || len < 19
-        || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':'
-        || s[16] != ':'
-        || scim_digits(s, 4, &year) != 0
-        || scim_digits(s + 5, 2, &mon) != 0
-        || scim_digits(s + 8, 2, &day) != 0
-        || scim_digits(s + 11, 2, &hour) != 0
-        || scim_digits(s + 14, 2, &min) != 0
-        || scim_digits(s + 17, 2, &secs) != 0)
-    {
-        return -1;
-    }
-
-    if (year == 0 || mon < 1 || mon > 12 || day < 1 || hour > 24
-        || min > 59 || secs > 59)
-    {
-        return -1;
-    }
-
-    leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    mdays = days[mon - 1] + (mon == 2 && leap);
-
-    if (day > mdays) {
-        return -1;
-    }
-
-    i = 19;
-    frac = 0;
-
-    if (i < len && s[i] == '.') {
-        i++;
-
-        for (nd = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++) {
-            if (nd < 9) {
-                frac = frac * 10 + (s[i] - '0');
-            }
-
-            if (hour == 24 && s[i] != '0') {
-                return -1;
-            }
-        }
-
-        if (nd == 0) {
-            return -1;
-        }
-
-        for ( /* void */ ; nd < 9; nd++) {
-            frac *= 10;
-        }
-    }
-
-    if (hour == 24 && (min != 0 || secs != 0)) {
-        return -1;
-    }
-
-    t = scim_days_from_civil(year, mon, day) * 86400
-        + (int64_t) hour * 3600 + min * 60 + secs;
-
-    if (i < len && s[i] == 'Z') {
-        i++;
-
-    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
-        if (len - i < 6 || s[i + 3] != ':'
-            || scim_digits(s + i + 1, 2, &tzh) != 0
-            || scim_digits(s + i + 4, 2, &tzm) != 0
-            || tzm > 59 || tzh > 14 || (tzh == 14 && tzm != 0))
-        {
-            return -1;
-        }
-
-        if (s[i] == '+') {
-            t -= (int64_t) tzh * 3600 + tzm * 60;
-
-        } else {
-            t += (int64_t) tzh * 3600 + tzm * 60;
-        }
-
-        i += 6;
-    }
-
-    if (i != len) {
-        return -1;
-    }
-
-    if (sec != NULL) {
-        *sec = t;
-    }
-
-    if (nsec != NULL) {
-        *nsec = frac;
-    }
-
-    return 0;
 }
