@@ -12,6 +12,7 @@
 #   make bench    wrk benchmark against a live server (bench/run)
 #   make fuzz     libFuzzer targets of the core (clang)
 #   make replay   the fuzz corpus replay tests (plain cc; part of `make test`)
+#   make lua      embed ngx_http_scim_module/store/lua/*.lua into C
 
 SHELL       := /bin/bash
 TOP         := $(CURDIR)
@@ -21,12 +22,13 @@ NGX_COPY    := $(BUILD)/nginx-src
 MODULE_SO   := $(BUILD)/ngx_http_scim_module.so
 
 SRC_DIR     := ngx_http_scim_module
-ALL_SRCS    := $(wildcard $(SRC_DIR)/*.c) $(wildcard $(SRC_DIR)/*.h)
+ALL_SRCS    := $(wildcard $(SRC_DIR)/*.c) $(wildcard $(SRC_DIR)/*.h) \
+               $(wildcard $(SRC_DIR)/store/*.c) $(wildcard $(SRC_DIR)/store/*.h)
 CORE_SRCS   := $(wildcard $(SRC_DIR)/scim_*.c)
 CORE_HDRS   := $(wildcard $(SRC_DIR)/scim_*.h)
 UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
-TESTS       ?= t/*.t                 # make test TESTS=t/35-passwords.t
+TESTS       ?= t/*.t t/lua/*.t       # make test TESTS=t/35-passwords.t
 
 CC          ?= cc
 # a sanitizer build (make test-asan sets these): compiler flags for the
@@ -68,7 +70,7 @@ ASAN_NGINX  := $(ASAN_BUILD)/nginx
 ASAN_RT      = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 
 .PHONY: all build deps test test-asan asan-run unit replay run bench fuzz clean \
-        distclean
+        distclean lua
 
 all: build
 
@@ -98,7 +100,8 @@ deps:
 # the addon script or the compiler flags change.
 $(BUILD)/srcs.list: FORCE
 	@mkdir -p $(BUILD)
-	@ls $(SRC_DIR)/*.c $(SRC_DIR)/*.h config | sort > $@.tmp
+	@ls $(SRC_DIR)/*.c $(SRC_DIR)/*.h $(SRC_DIR)/store/*.[ch] config \
+	    | sort > $@.tmp
 	@echo '$(NGX_CC) $(NGX_CC_OPT) $(NGX_LD_OPT) $(CC) $(SAN_LDFLAGS)' >> $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
@@ -127,6 +130,11 @@ $(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(CORE_HDRS) t/unit/tap.h \
 	@$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS) $(SAN_LDFLAGS)
 
 unit: $(UNIT_BINS)
+
+# store/lua/*.lua -> store/ngx_scim_lua.[ch] (committed; t/lua/00-generated.t
+# fails when they are stale)
+lua:
+	perl $(SRC_DIR)/store/lua/gen.pl
 
 $(BUILD)/fuzz-replay/%: t/fuzz/fuzz_%.c t/fuzz/replay.c t/fuzz/fuzz.h \
                         $(CORE_SRCS) $(CORE_HDRS) $(BUILD)/srcs.list

@@ -96,6 +96,13 @@ static ngx_int_t ngx_http_scim_arg_key(ngx_http_scim_argv_t *a,
     ngx_http_scim_ctx_t *ctx, const char *suffix);
 static ngx_int_t ngx_http_scim_arg_place(ngx_http_scim_argv_t *a,
     ngx_http_scim_ctx_t *ctx);
+static ngx_int_t ngx_http_scim_arg_shared(ngx_http_scim_argv_t *a,
+    ngx_http_scim_ctx_t *ctx);
+static ngx_int_t ngx_http_scim_arg_id_key(ngx_http_scim_argv_t *a,
+    ngx_http_scim_ctx_t *ctx, const char *type, u_char *id, size_t len,
+    const char *tail);
+static ngx_int_t ngx_http_scim_arg_own_set(ngx_http_scim_argv_t *a,
+    ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_arg_doc_key(ngx_http_scim_argv_t *a,
     ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_arg_int(ngx_http_scim_argv_t *a,
@@ -336,6 +343,65 @@ ngx_http_scim_arg_doc_key(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx)
                ctx->id.data, ctx->id.len);
 
     return ngx_http_scim_arg(a, p, ctx->keys.type.len + ctx->id.len);
+}
+
+
+/*
+ * the tenant's shared keys, the first KEYS of the scripts that use them:
+ * User:display, Group:display, User:manager, User:idx:email
+ */
+
+static ngx_int_t
+ngx_http_scim_arg_shared(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx)
+{
+    if (ngx_http_scim_arg_key(a, ctx, "^User:display") != NGX_OK
+        || ngx_http_scim_arg_key(a, ctx, "^Group:display") != NGX_OK
+        || ngx_http_scim_arg_key(a, ctx, "^User:manager") != NGX_OK
+        || ngx_http_scim_arg_key(a, ctx, "^User:idx:email") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "scim:{T}:<type>:<id><tail>" */
+
+static ngx_int_t
+ngx_http_scim_arg_id_key(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx,
+    const char *type, u_char *id, size_t len, const char *tail)
+{
+    u_char  *p, *q;
+    size_t   tlen, taillen;
+
+    tlen = ngx_strlen(type);
+    taillen = ngx_strlen(tail);
+
+    p = ngx_pnalloc(a->pool, ctx->keys.tenant.len + tlen + 1 + len + taillen);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(p, ctx->keys.tenant.data, ctx->keys.tenant.len);
+    q = ngx_cpymem(q, type, tlen);
+    *q++ = ':';
+    q = ngx_cpymem(q, id, len);
+    q = ngx_cpymem(q, tail, taillen);
+
+    return ngx_http_scim_arg(a, p, q - p);
+}
+
+
+/* a group's member set, a user's groups set */
+
+static ngx_int_t
+ngx_http_scim_arg_own_set(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx)
+{
+    return ngx_http_scim_arg_id_key(a, ctx, ngx_http_scim_type(ctx),
+                                    ctx->id.data, ctx->id.len,
+                                    ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                    ? ":groups" : ":members");
 }
 
 
@@ -1101,7 +1167,8 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         return;
     }
 
-    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
+    if (ngx_http_scim_arg_shared(&a, ctx) != NGX_OK
+        || ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx,
@@ -1109,7 +1176,7 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
                                  ? "idx:userName" : "idx:displayName")
            != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
+        || ngx_http_scim_arg_own_set(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->prefix) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->newdoc,
@@ -1125,7 +1192,7 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_CREATE, 6,
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_CREATE, 10,
                       ngx_http_scim_create_done);
 }
 
@@ -1248,7 +1315,10 @@ ngx_http_scim_read(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
 
     ctx->final_status = status;
 
-    if (ngx_http_scim_argv_init(&a, ctx, 4) != NGX_OK
+    if (ngx_http_scim_argv_init(&a, ctx, 10) != NGX_OK
+        || ngx_http_scim_arg_shared(&a, ctx) != NGX_OK
+        || ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
+        || ngx_http_scim_arg_own_set(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) (ctx->want_members ? "1" : "0"),
@@ -1258,7 +1328,7 @@ ngx_http_scim_read(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_GET, 0, step);
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_GET, 6, step);
 }
 
 
@@ -1692,7 +1762,10 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
         ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
     }
 
-    if (ngx_http_scim_argv_init(&a, ctx, 4) != NGX_OK
+    if (ngx_http_scim_argv_init(&a, ctx, 10) != NGX_OK
+        || ngx_http_scim_arg_shared(&a, ctx) != NGX_OK
+        || ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
+        || ngx_http_scim_arg_own_set(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) "0", 1) != NGX_OK)
@@ -1701,7 +1774,7 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_GET, 0,
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_GET, 6,
                       ngx_http_scim_modify_read);
 }
 
@@ -1796,11 +1869,12 @@ ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
 
     ngx_memcpy(p, now, sizeof(now));
 
-    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
+    if (ngx_http_scim_arg_shared(&a, ctx) != NGX_OK
+        || ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "idx:displayName") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
+        || ngx_http_scim_arg_own_set(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
         || (ctx->expect_version >= 0
             ? ngx_http_scim_arg_int(&a, ctx->expect_version)
@@ -1826,7 +1900,7 @@ ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_REPLACE, 5,
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_REPLACE, 9,
                       ngx_http_scim_modify_done);
 }
 
@@ -1985,14 +2059,18 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
         return;
     }
 
-    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
+    if (ngx_http_scim_arg_shared(&a, ctx) != NGX_OK
+        || ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx,
                                  ctx->resource == NGX_HTTP_SCIM_R_USERS
                                  ? "idx:userName" : "idx:displayName")
            != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
+        || ngx_http_scim_arg_id_key(&a, ctx, ngx_http_scim_type(ctx),
+                                    ctx->id.data, ctx->id.len, ":groups")
+           != NGX_OK
+        || ngx_http_scim_arg_own_set(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
         || ngx_http_scim_arg_int(&a, version) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
@@ -2005,7 +2083,7 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_DELETE, 5,
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_DELETE, 10,
                       ngx_http_scim_delete_done);
 }
 
@@ -2025,14 +2103,15 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
 
     meta = json_object_get(ctx->newdoc, "meta");
 
-    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
+    if (ngx_http_scim_arg_shared(&a, ctx) != NGX_OK
+        || ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx,
                                  ctx->resource == NGX_HTTP_SCIM_R_USERS
                                  ? "idx:userName" : "idx:displayName")
            != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
+        || ngx_http_scim_arg_own_set(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
         || ngx_http_scim_arg_int(&a, ngx_http_scim_doc_version(ctx->doc))
            != NGX_OK
@@ -2058,7 +2137,7 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_REPLACE, 5,
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_REPLACE, 9,
                       ngx_http_scim_modify_done);
 }
 
@@ -2217,7 +2296,8 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
         /* plain paging in creation order, one round trip */
 
-        if (ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
+        if (ngx_http_scim_arg_shared(&a, ctx) != NGX_OK
+            || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
             || ngx_http_scim_arg_int(&a, ctx->start_index - 1) != NGX_OK
             || ngx_http_scim_arg_int(&a, ctx->count) != NGX_OK
             || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
@@ -2229,7 +2309,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
             return;
         }
 
-        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_PAGE, 1,
+        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_PAGE, 5,
                           ngx_http_scim_list_page);
         return;
     }
@@ -2413,11 +2493,12 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
     default:    /* userName / displayName eq (folded), externalId eq */
 
-        if (ngx_http_scim_arg_key(&a, ctx,
-                                  hint == 2 ? "idx:externalId"
-                                  : ctx->resource == NGX_HTTP_SCIM_R_USERS
-                                  ? "idx:userName" : "idx:displayName")
-            != NGX_OK)
+        if (ngx_http_scim_arg_shared(&a, ctx) != NGX_OK
+            || ngx_http_scim_arg_key(&a, ctx,
+                                     hint == 2 ? "idx:externalId"
+                                     : ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                     ? "idx:userName" : "idx:displayName")
+               != NGX_OK)
         {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
@@ -2440,7 +2521,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
             return;
         }
 
-        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FIND, 1,
+        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FIND, 5,
                           ngx_http_scim_list_one);
         return;
     }
@@ -2798,8 +2879,9 @@ ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
         n = scan->ncand - ctx->scanned;
     }
 
-    if (ngx_http_scim_scan_batch(ctx, &a, 10 + (scan->from_list ? n : 0))
+    if (ngx_http_scim_scan_batch(ctx, &a, 14 + (scan->from_list ? n : 0))
            != NGX_OK
+        || ngx_http_scim_arg_shared(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
         || (scan->from_list
             ? ngx_http_scim_arg(&a, (u_char *) "", 0)
@@ -2833,7 +2915,7 @@ ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
         }
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_SCAN, 1,
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_SCAN, 5,
                       ngx_http_scim_list_scan);
 }
 
@@ -3291,6 +3373,7 @@ ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx)
     size_t                 len;
     u_char                *id;
     ngx_uint_t             i, n, want;
+    const char            *type;
     ngx_http_scim_hit_t   *hit;
     ngx_http_scim_argv_t   a;
     ngx_http_scim_scan_t  *scan;
@@ -3307,8 +3390,32 @@ ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx)
     /* a group's members: if the answer shows them or the filter reads them */
     want = (ctx->want_members || scan->members);
 
-    if (ngx_http_scim_scan_batch(ctx, &a, 2 + 2 * n) != NGX_OK
-        || ngx_http_scim_arg(&a, ctx->keys.tenant.data, ctx->keys.tenant.len)
+    if (ngx_http_scim_scan_batch(ctx, &a, 6 + 4 * n) != NGX_OK
+        || ngx_http_scim_arg_shared(&a, ctx) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* KEYS: each document's key and its set */
+
+    for (i = 0; i < n; i++) {
+        hit = &scan->hits[scan->next + i];
+        id = hit->long_id ? hit->long_id : hit->id;
+        type = hit->group ? "Group" : "User";
+
+        if (ngx_http_scim_arg_id_key(&a, ctx, type, id, hit->len, "")
+            != NGX_OK
+            || ngx_http_scim_arg_id_key(&a, ctx, type, id, hit->len,
+                                        hit->group ? ":members" : ":groups")
+               != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    if (ngx_http_scim_arg(&a, ctx->keys.tenant.data, ctx->keys.tenant.len)
            != NGX_OK
         || ngx_http_scim_arg(&a, (u_char *) (want ? "1" : "0"), 1) != NGX_OK)
     {
@@ -3331,7 +3438,7 @@ ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx)
         }
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FETCH, 0,
+    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FETCH, 4 + 2 * n,
                       ngx_http_scim_page_done);
 }
 

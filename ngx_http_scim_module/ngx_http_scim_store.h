@@ -45,21 +45,23 @@
 #include <ngx_core.h>
 
 #include "ngx_scim_redis.h"
+#include "ngx_scim_lua.h"
 
 
-typedef enum {
-    NGX_HTTP_SCIM_SCRIPT_CREATE = 0,
-    NGX_HTTP_SCIM_SCRIPT_REPLACE,
-    NGX_HTTP_SCIM_SCRIPT_DELETE,
-    NGX_HTTP_SCIM_SCRIPT_GET,
-    NGX_HTTP_SCIM_SCRIPT_FIND,
-    NGX_HTTP_SCIM_SCRIPT_FIND_EMAIL,
-    NGX_HTTP_SCIM_SCRIPT_PAGE,
-    NGX_HTTP_SCIM_SCRIPT_RELATED,
-    NGX_HTTP_SCIM_SCRIPT_SCAN,
-    NGX_HTTP_SCIM_SCRIPT_FETCH,
-    NGX_HTTP_SCIM_SCRIPT_N
-} ngx_http_scim_script_e;
+/* the scripts (store/lua) */
+typedef ngx_scim_lua_e  ngx_http_scim_script_e;
+
+#define NGX_HTTP_SCIM_SCRIPT_CREATE      NGX_SCIM_LUA_CREATE
+#define NGX_HTTP_SCIM_SCRIPT_REPLACE     NGX_SCIM_LUA_REPLACE
+#define NGX_HTTP_SCIM_SCRIPT_DELETE      NGX_SCIM_LUA_DELETE
+#define NGX_HTTP_SCIM_SCRIPT_GET         NGX_SCIM_LUA_GET
+#define NGX_HTTP_SCIM_SCRIPT_FIND        NGX_SCIM_LUA_FIND
+#define NGX_HTTP_SCIM_SCRIPT_FIND_EMAIL  NGX_SCIM_LUA_FIND_EMAIL
+#define NGX_HTTP_SCIM_SCRIPT_PAGE        NGX_SCIM_LUA_PAGE
+#define NGX_HTTP_SCIM_SCRIPT_RELATED     NGX_SCIM_LUA_RELATED
+#define NGX_HTTP_SCIM_SCRIPT_SCAN        NGX_SCIM_LUA_SCAN
+#define NGX_HTTP_SCIM_SCRIPT_FETCH       NGX_SCIM_LUA_FETCH
+#define NGX_HTTP_SCIM_SCRIPT_N           NGX_SCIM_LUA_N
 
 
 /* script results (first element of the reply array) */
