@@ -35,7 +35,7 @@ static ngx_int_t ngx_http_scim_etag_next(u_char **pos, u_char *last,
 
 static void ngx_http_scim_json_cleanup(void *data);
 
-static void ngx_http_scim_redis_done(void *data, redisReply *reply);
+static void ngx_http_scim_store_done(void *data, ngx_scim_store_res_t *res);
 
 
 
@@ -991,7 +991,7 @@ ngx_http_scim_cleanup(void *data)
     ngx_http_scim_ctx_t  *ctx = data;
 
     if (ctx->cmd) {
-        ngx_scim_redis_cancel(ctx->cmd);
+        ngx_scim_store_cancel(ctx->cmd);
         ctx->cmd = NULL;
     }
 
@@ -1000,7 +1000,7 @@ ngx_http_scim_cleanup(void *data)
     }
 
     if (ctx->sub && ctx->sub->cmd) {
-        ngx_scim_redis_cancel(ctx->sub->cmd);
+        ngx_scim_store_cancel(ctx->sub->cmd);
         ctx->sub->cmd = NULL;
     }
 
@@ -1429,70 +1429,71 @@ ngx_http_scim_json_cleanup(void *data)
 }
 
 
-/* Redis */
+/* the store */
 
 static void
-ngx_http_scim_redis_done(void *data, redisReply *reply)
+ngx_http_scim_store_done(void *data, ngx_scim_store_res_t *res)
 {
     ngx_http_scim_ctx_t  *ctx = data;
 
     ctx->cmd = NULL;
 
-    if (reply == NULL) {
+    switch (res->status) {
+
+    case NGX_SCIM_STORE_UNAVAILABLE:
         ngx_http_scim_unavailable(ctx);
         return;
-    }
 
-    ctx->step(ctx, reply);
+    case NGX_SCIM_STORE_FAILED:
+        /* the store logged Redis's error */
+        ngx_http_scim_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
+                           "the directory store failed the request");
+        return;
+
+    case NGX_SCIM_STORE_BAD_REPLY:
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+
+    default:
+        ctx->step(ctx, res);
+    }
 }
 
 
 /*
- * Runs a script (or, with script == NGX_HTTP_SCIM_SCRIPT_N, the plain
- * command in args) and continues with step; answers 503 itself when
- * Redis is unavailable.
+ * What a store operation of ctx takes: its result goes to step, or, when
+ * Redis is unavailable or fails, to a 503 or a 500 answered here.  The
+ * arguments live in ctx->args_pool (a scan's batch) or the request pool.
  */
 
-void
-ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx, ngx_http_scim_script_e script,
-    int nkeys, int argc, ngx_str_t *args, ngx_http_scim_step_pt step)
+ngx_scim_store_call_t *
+ngx_http_scim_call(ngx_http_scim_ctx_t *ctx, ngx_http_scim_step_pt step)
 {
-    int                         i;
-    size_t                     *argvlen;
-    ngx_int_t                   rc;
-    const char                **argv;
-    ngx_http_request_t         *r;
-    ngx_scim_redis_script_t    *s;
+    ngx_scim_store_call_t  *call;
 
-    r = ctx->request;
+    call = &ctx->call;
 
-    argv = ngx_palloc(ctx->args_pool ? ctx->args_pool : r->pool,
-                      argc * (sizeof(char *) + sizeof(size_t)));
-    if (argv == NULL) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    argvlen = (size_t *) (argv + argc);
-
-    for (i = 0; i < argc; i++) {
-        argv[i] = (const char *) args[i].data;
-        argvlen[i] = args[i].len;
-    }
+    call->store = ctx->slcf->redis;
+    call->tenant = ctx->tenant;
+    call->type = ctx->resource == NGX_HTTP_SCIM_R_GROUPS
+                 ? NGX_SCIM_STORE_GROUP : NGX_SCIM_STORE_USER;
+    call->pool = ctx->args_pool ? ctx->args_pool : ctx->request->pool;
+    call->log = ctx->request->connection->log;
+    call->handler = ngx_http_scim_store_done;
+    call->data = ctx;
+    call->op = &ctx->cmd;
 
     ctx->step = step;
 
-    if (script == NGX_HTTP_SCIM_SCRIPT_N) {
-        rc = ngx_scim_redis_command(ctx->slcf->redis, argc, argv, argvlen,
-                                    ngx_http_scim_redis_done, ctx, &ctx->cmd);
+    return call;
+}
 
-    } else {
-        s = &ctx->slcf->redis->scripts[script];
-        rc = ngx_scim_redis_eval(ctx->slcf->redis, s, nkeys, argc, argv,
-                                 argvlen, ngx_http_scim_redis_done, ctx,
-                                 &ctx->cmd);
-    }
 
+/* what a store operation returned when it was asked for */
+
+void
+ngx_http_scim_issued(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
+{
     if (rc == NGX_OK) {
         return;
     }
@@ -1505,25 +1506,6 @@ ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx, ngx_http_scim_script_e script,
     }
 
     ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-}
-
-
-/* a Redis error reply is logged and answered with 500 */
-
-ngx_int_t
-ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx, redisReply *reply)
-{
-    if (reply->type != REDIS_REPLY_ERROR) {
-        return NGX_OK;
-    }
-
-    ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                  "scim redis error: %*s", (size_t) reply->len, reply->str);
-
-    ngx_http_scim_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
-                       "the directory store failed the request");
-
-    return NGX_ERROR;
 }
 
 

@@ -16,6 +16,7 @@
 #include "scim_core.h"
 #include "ngx_scim_redis.h"
 #include "ngx_http_scim_store.h"
+#include "ngx_scim_store.h"
 
 
 #define NGX_HTTP_SCIM_TOKEN_LEN  32      /* SHA-256 digest */
@@ -87,7 +88,7 @@ typedef enum {
 typedef struct ngx_http_scim_ctx_s  ngx_http_scim_ctx_t;
 
 typedef void (*ngx_http_scim_step_pt)(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 
 
 struct ngx_http_scim_ctx_s {
@@ -135,7 +136,8 @@ struct ngx_http_scim_ctx_s {
     ngx_uint_t                  scanned;
     ngx_uint_t                  retries;
 
-    ngx_scim_redis_cmd_t       *cmd;
+    ngx_scim_store_op_t        *cmd;          /* in flight */
+    ngx_scim_store_call_t       call;
     ngx_event_t                 retry;         /* backoff between attempts */
     ngx_http_scim_step_pt       step;          /* on the Redis reply */
 
@@ -156,8 +158,8 @@ struct ngx_http_scim_ctx_s {
                                                   ASCII case, for Redis */
     void                       *scan;          /* a scan's state
                                                   (resource.c) */
-    ngx_pool_t                 *args_pool;     /* where exec keeps a
-                                                  command's arguments;
+    ngx_pool_t                 *args_pool;     /* where a store call keeps
+                                                  its arguments and result;
                                                   NULL: r->pool */
     ngx_buf_t                  *error_page;    /* a SCIM error in place of
                                                   nginx's own error page */
@@ -205,11 +207,9 @@ ngx_int_t ngx_http_scim_send_json(ngx_http_request_t *r, ngx_uint_t status,
 void ngx_http_scim_reply_raw(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     ngx_buf_t *b, ngx_str_t *etag, ngx_str_t *location);
 json_t *ngx_http_scim_track(ngx_http_request_t *r, json_t *json);
-void ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx,
-    ngx_http_scim_script_e script, int nkeys, int argc, ngx_str_t *args,
+ngx_scim_store_call_t *ngx_http_scim_call(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_step_pt step);
-ngx_int_t ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+void ngx_http_scim_issued(ngx_http_scim_ctx_t *ctx, ngx_int_t rc);
 ngx_int_t ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx,
     ngx_int_t version);
 
