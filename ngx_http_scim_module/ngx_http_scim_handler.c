@@ -295,7 +295,6 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
     u_char                    *p;
     ngx_str_t                  tenant, base, host, scheme;
     ngx_uint_t                 i;
-    const char                *type;
     ngx_http_request_t        *r;
     ngx_http_core_srv_conf_t  *cscf;
 
@@ -305,12 +304,10 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
 
     case NGX_HTTP_SCIM_R_USERS:
         ctx->rt = scim_registry_user(ctx->slcf->registry);
-        type = "User";
         break;
 
     case NGX_HTTP_SCIM_R_GROUPS:
         ctx->rt = scim_registry_group(ctx->slcf->registry);
-        type = "Group";
         break;
 
     case NGX_HTTP_SCIM_R_ME:
@@ -320,8 +317,7 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
         return NGX_ERROR;
 
     default:
-        /* discovery, root .search and /Bulk: keys are made per type */
-        type = NULL;
+        /* discovery, root .search and /Bulk: the type is per operation */
         break;
     }
 
@@ -353,14 +349,6 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
     }
 
     ctx->tenant = tenant;
-
-    if (type
-        && ngx_http_scim_store_keys(r->pool, &tenant, type, &ctx->keys)
-           != NGX_OK)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
 
     /* base URL for meta.location and $ref, NUL-terminated */
 
@@ -957,7 +945,7 @@ ngx_http_scim_dispatch(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
-    if (!ngx_http_scim_store_valid_id(ctx->id.data, ctx->id.len)) {
+    if (!ngx_scim_store_valid_id(ctx->id.data, ctx->id.len)) {
         ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
                            "%s \"%V\" not found", ctx->rt->name, &ctx->id);
         return;

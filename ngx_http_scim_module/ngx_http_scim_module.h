@@ -14,8 +14,6 @@
 #include <jansson.h>
 
 #include "scim_core.h"
-#include "ngx_scim_redis.h"
-#include "ngx_http_scim_store.h"
 #include "ngx_scim_store.h"
 
 
@@ -30,9 +28,7 @@ typedef struct {
 
 
 typedef struct {
-    ngx_array_t                 servers;       /* ngx_scim_redis_server_t * */
-    ngx_scim_redis_script_t    *scripts;
-    ngx_uint_t                  nscripts;
+    ngx_array_t                 servers;       /* ngx_scim_store_t * */
 } ngx_http_scim_main_conf_t;
 
 
@@ -63,7 +59,7 @@ typedef struct {
     ngx_uint_t                  bulk_max_ops;
     size_t                      max_body;
 
-    ngx_scim_redis_server_t    *redis;
+    ngx_scim_store_t           *redis;
     ngx_thread_pool_t          *pw_pool;       /* password hashing */
 
     /* where the directives that matter were given, for messages */
@@ -107,7 +103,6 @@ struct ngx_http_scim_ctx_s {
     unsigned                    search:1;      /* .../.search */
 
     ngx_str_t                   tenant;
-    ngx_http_scim_keys_t        keys;
     ngx_str_t                   base_url;
 
     /* query */

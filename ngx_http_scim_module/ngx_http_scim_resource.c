@@ -2,7 +2,7 @@
 /*
  * ngx_http_scim_module: /Users and /Groups.
  *
- * Writes are one Lua script each (see ngx_http_scim_store.h); a change
+ * Writes are one store operation each (store/ngx_scim_store.h); a change
  * of an existing resource reads it, changes it in C, and writes it only
  * if it is still at the version read, retrying a bounded number of times.
  * Group member changes never rewrite a member list: they travel as a
@@ -680,7 +680,7 @@ ngx_http_scim_iso_time(u_char *buf)
 
 /*
  * The stored form: schemas, id, the attributes, meta last with version
- * last (see ngx_http_scim_store.h).  Groups keep no members in it.
+ * last (see store/ngx_scim_store.c).  Groups keep no members in it.
  */
 
 static json_t *
@@ -760,10 +760,9 @@ failed:
 static ngx_int_t
 ngx_http_scim_serialize(ngx_http_scim_ctx_t *ctx, json_t *doc)
 {
-    u_char  *p;
-    size_t   size;
-
-    static const char  tail[] = "\"version\":\"\"}}";
+    u_char     *p;
+    size_t      size;
+    ngx_str_t   text;
 
     size = scim_json_dumpb(doc, NULL, 0);
 
@@ -774,18 +773,14 @@ ngx_http_scim_serialize(ngx_http_scim_ctx_t *ctx, json_t *doc)
 
     (void) scim_json_dumpb(doc, (char *) p, size);
 
-    if (size < sizeof(tail) - 1
-        || ngx_memcmp(p + size - (sizeof(tail) - 1), tail, sizeof(tail) - 1)
-           != 0)
-    {
+    text.data = p;
+    text.len = size;
+
+    if (ngx_scim_store_head(&text, &ctx->prefix) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, ctx->request->connection->log, 0,
                       "scim: document does not end with its version");
         return NGX_ERROR;
     }
-
-    /* keep ..."version":" */
-    ctx->prefix.data = p;
-    ctx->prefix.len = size - 3;
 
     return NGX_OK;
 }
@@ -1189,8 +1184,8 @@ ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, ngx_scim_store_doc_t *d,
     /* the document, then the ListResponse around it */
 
     rc = ngx_http_scim_fast_text(ctx, (const char *) doc->data, doc->len,
-                                 mdp, groups,
-                                 ngroups, list ? sizeof(head) - 1 : 0,
+                                 mdp, groups, ngroups,
+                                 list ? sizeof(head) - 1 : 0,
                                  list ? 2 : 0, &b);
     if (rc != NGX_OK) {
         return rc;
@@ -1316,12 +1311,12 @@ static ngx_int_t
 ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     long long seq, ngx_str_t *mgr_display)
 {
-    u_char       *text, *p, *out;
-    size_t        i, len, ngroups;
+    u_char       *out;
+    size_t        i, ngroups;
     json_t       *g, *v, *d;
     ngx_int_t     rc;
     ngx_buf_t    *b;
-    ngx_str_t     etag, location;
+    ngx_str_t     etag, location, stored;
     scim_str_t   *groups, md, *mdp;
 
     if (!ctx->slcf->fast || ctx->projection != NULL || ctx->bulk != NULL
@@ -1330,14 +1325,12 @@ ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
         return NGX_DECLINED;
     }
 
-    text = ngx_pnalloc(ctx->request->pool, ctx->prefix.len + 64);
-    if (text == NULL) {
+    if (ngx_scim_store_text(ctx->request->pool, &ctx->prefix,
+                            (ngx_int_t) seq, &stored)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    p = ngx_cpymem(text, ctx->prefix.data, ctx->prefix.len);
-    p = ngx_sprintf(p, "W/\\\"%L\\\"\"}}", (int64_t) seq);
-    len = p - text;
 
     mdp = NULL;
 
@@ -1375,8 +1368,8 @@ ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
         }
     }
 
-    rc = ngx_http_scim_fast_text(ctx, (char *) text, len, mdp, groups,
-                                 ngroups, 0, 0, &b);
+    rc = ngx_http_scim_fast_text(ctx, (char *) stored.data, stored.len,
+                                 mdp, groups, ngroups, 0, 0, &b);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -2169,7 +2162,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
             value = (const char *) f;
         }
 
-        if (!ngx_http_scim_store_valid_id(v.data, v.len)) {
+        if (!ngx_scim_store_valid_id(v.data, v.len)) {
             ngx_http_scim_list_finish(ctx);
             return;
         }
@@ -2906,13 +2899,6 @@ ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx)
     ctx->rt = scim_registry_group(ctx->slcf->registry);
     ctx->scanned = 0;
     ctx->total = 0;
-
-    if (ngx_http_scim_store_keys(ctx->request->pool, &ctx->tenant, "Group",
-                                 &ctx->keys)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
 
     scan->user_projection = ctx->projection;
     ctx->projection = NULL;

@@ -235,14 +235,6 @@ ngx_http_scim_search(ngx_http_scim_ctx_t *ctx)
         ctx->root_search = 1;
         ctx->resource = NGX_HTTP_SCIM_R_USERS;
         ctx->rt = scim_registry_user(ctx->slcf->registry);
-
-        if (ngx_http_scim_store_keys(ctx->request->pool, &ctx->tenant, "User",
-                                     &ctx->keys)
-            != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
     }
 
     ngx_http_scim_list(ctx);
@@ -667,17 +659,9 @@ ngx_http_scim_bulk_start(ngx_http_scim_bulk_t *b, size_t i)
         return NGX_ERROR;
     }
 
-    if (id.len && !ngx_http_scim_store_valid_id(id.data, id.len)) {
+    if (id.len && !ngx_scim_store_valid_id(id.data, id.len)) {
         ngx_http_scim_bulk_error(b, i, NGX_HTTP_NOT_FOUND, NULL,
                                  "resource not found");
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_scim_store_keys(r->pool, &ctx->tenant,
-                                 sub->resource == NGX_HTTP_SCIM_R_USERS
-                                 ? "User" : "Group", &sub->keys)
-        != NGX_OK)
-    {
         return NGX_ERROR;
     }
 

@@ -3,6 +3,40 @@
  * ngx_http_scim_module: the store's typed API (see ngx_scim_store.h) on
  * the Redis adapter: key names, each script's KEYS/ARGV (their order is
  * that of store/lua/<script>.lua), and the decoding of its reply.
+ *
+ * Keys of tenant T (all with the hash tag {T}, so that each script
+ * touches one Redis Cluster slot):
+ *
+ *   scim:{T}:User:<id>                 string  stored resource (JSON)
+ *   scim:{T}:User:ids                  zset    ids by creation sequence
+ *   scim:{T}:User:idx:userName         hash    folded userName -> id
+ *   scim:{T}:User:idx:externalId       hash    externalId -> id
+ *   scim:{T}:User:idx:email            zset    "<folded e-mail>\0<id>" of
+ *                                              every e-mail (any type):
+ *                                              e-mail lookups by
+ *                                              ZRANGEBYLEX
+ *   scim:{T}:User:<id>:groups          set     ids of the user's groups
+ *   scim:{T}:Group:<id>                string  stored group (no members)
+ *   scim:{T}:Group:ids                 zset
+ *   scim:{T}:Group:idx:displayName     hash    folded displayName -> id
+ *   scim:{T}:Group:idx:externalId      hash
+ *   scim:{T}:Group:<id>:members        set     member ids
+ *   scim:{T}:Group:<id>:groups         set     ids of a nested group's
+ *                                              parent groups
+ *   scim:{T}:User:display              hash    id -> displayName (else
+ *                                              userName): "display" of
+ *                                              members, type of a member
+ *   scim:{T}:Group:display             hash    id -> displayName
+ *   scim:{T}:User:manager              hash    id -> manager's id (so that
+ *                                              reads show the manager's
+ *                                              current displayName)
+ *   scim:{T}:seq                       string  creation order, versions
+ *
+ * A stored document always ends with its version, as
+ * ..."version":"W/\"<n>\""}} (meta is the last member, version the last
+ * member of meta).  Scripts receive the document without that tail and
+ * append the version they draw from scim:{T}:seq, so that a write needs
+ * one round trip, and they compare versions without decoding JSON.
  */
 
 

@@ -29,6 +29,21 @@ typedef struct ngx_scim_redis_server_s  ngx_scim_store_t;
 typedef struct ngx_scim_redis_cmd_s     ngx_scim_store_op_t;
 
 
+/* a Redis to use: "scim_redis" and the scim_redis_* directives */
+typedef struct {
+    ngx_str_t                   addr;          /* as configured */
+    ngx_str_t                   host;          /* numeric, NUL-terminated */
+    ngx_str_t                   unix_path;     /* NUL-terminated */
+    in_port_t                   port;
+
+    ngx_str_t                   password;
+    ngx_int_t                   db;
+    ngx_uint_t                  nconns;
+    ngx_msec_t                  connect_timeout;
+    ngx_msec_t                  timeout;
+} ngx_scim_store_conf_t;
+
+
 typedef enum {
     NGX_SCIM_STORE_USER = 0,
     NGX_SCIM_STORE_GROUP
@@ -217,6 +232,34 @@ ngx_int_t ngx_scim_store_delete(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);
 
 void ngx_scim_store_cancel(ngx_scim_store_op_t *op);
+
+
+/*
+ * Configuration: "host:port" or "unix:/path" into conf (a host name is
+ * resolved here, at configuration time); the store for conf, one per
+ * distinct conf in stores (ngx_scim_store_t *), with its scripts; each
+ * worker connects to its stores in init_process.
+ */
+ngx_int_t ngx_scim_store_parse_addr(ngx_conf_t *cf, ngx_str_t *addr,
+    ngx_scim_store_conf_t *conf);
+ngx_scim_store_t *ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
+    ngx_scim_store_conf_t *conf);
+ngx_int_t ngx_scim_store_init_worker(ngx_scim_store_t *store,
+    ngx_log_t *log);
+void ngx_scim_store_exit_worker(ngx_scim_store_t *store);
+
+/*
+ * A stored document ends with its version: the glue serializes it with
+ * an empty one (..."version":""}}, meta last, version last in meta) and
+ * head gives what create and replace take as text; text gives the
+ * document as stored at version (what a read would return).
+ */
+ngx_int_t ngx_scim_store_head(ngx_str_t *doc, ngx_str_t *head);
+ngx_int_t ngx_scim_store_text(ngx_pool_t *pool, ngx_str_t *head,
+    ngx_int_t version, ngx_str_t *text);
+
+/* a valid resource id (the store only ever hands out UUIDs) */
+ngx_int_t ngx_scim_store_valid_id(u_char *p, size_t len);
 
 
 #endif /* _NGX_SCIM_STORE_H_INCLUDED_ */
