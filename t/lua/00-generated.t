@@ -19,7 +19,8 @@ is($?, 0, 'store/ngx_scim_lua.[ch] are up to date (make lua)')
     or diag($out);
 
 my $c = ScimLua::slurp("$store/ngx_scim_lua.c");
-my %sha = $c =~ /"(\w+)", ngx_scim_lua_\w+,\s+sizeof\(\w+\) - 1,\s+"([0-9a-f]{40})"/g;
+my %sha = $c =~ /"(\w+)",\s ngx_scim_lua_\w+,\s+ sizeof\(\w+\)\s-\s1,
+                 \s+ "([0-9a-f]{40})"/xg;
 
 opendir(my $dh, "$store/lua") or die;
 my @names = sort grep { $_ ne 'lib' } map { /^(\w+)\.lua$/ ? $1 : () }

@@ -69,7 +69,8 @@ my $h = "\n$gen\n#ifndef _NGX_SCIM_LUA_H_INCLUDED_\n"
         . "typedef enum {\n";
 
 for my $i (0 .. $#names) {
-    $h .= '    NGX_SCIM_LUA_' . uc($names[$i]) . ($i == 0 ? ' = 0' : '') . ",\n";
+    $h .= '    NGX_SCIM_LUA_' . uc($names[$i])
+          . ($i == 0 ? ' = 0' : '') . ",\n";
 }
 
 $h .= "    NGX_SCIM_LUA_N\n} ngx_scim_lua_e;\n\n\n"
