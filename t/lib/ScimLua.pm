@@ -17,6 +17,8 @@ use strict;
 use warnings;
 
 use ScimTest;
+use IO::Socket::INET;
+use IO::Select;
 
 my $DIR = ScimTest->repo . '/ngx_http_scim_module/store/lua';
 
@@ -57,6 +59,39 @@ sub run_err {
     my ($r, $e) = $self->{t}->redis_cmd('EVAL', ScimLua->source($name),
                                         scalar(@$keys), @$keys, @argv);
     return wantarray ? ($r, $e) : $r;
+}
+
+# run_err, and the keys the script's commands named, as MONITOR saw
+# them: (reply, error, [key, ...])
+sub touched {
+    my ($self, $name, $keys, @argv) = @_;
+    my $m = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $self->{t}->redis_port,
+                                  Timeout => 5) or die "monitor: $!";
+    print $m "MONITOR\r\n";
+    my $buf = '';
+    my $sel = IO::Select->new($m);
+    while ($buf !~ /\+OK\r\n/) {
+        $sel->can_read(5) or die 'MONITOR: no answer';
+        sysread($m, $buf, 65536, length $buf) or die 'MONITOR: EOF';
+    }
+    $buf = '';
+    my ($r, $e) = $self->run_err($name, $keys, @argv);
+    my $mark = 'end-of-script-' . rand();
+    $self->cmd('ECHO', $mark);
+    while (index($buf, $mark) < 0) {
+        $sel->can_read(5) or die 'MONITOR: no end mark';
+        sysread($m, $buf, 65536, length $buf) or die 'MONITOR: EOF';
+    }
+    close($m);
+    my @keys;
+    for my $line (split /\r\n/, $buf) {
+        next unless $line =~ /\[\d+ lua\] (.*)$/;
+        my @a = $1 =~ /"((?:[^"\\]|\\.)*)"/g;
+        my $cmd = uc shift @a;
+        push @keys, $cmd eq 'SUNION' ? @a : $a[0];
+    }
+    return ($r, $e, \@keys);
 }
 
 # a stored document's text without its version tail, and with it
