@@ -1642,8 +1642,6 @@ ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
 
     ngx_memcpy(p, now, sizeof(now));
 
-    /* the document is kept: no text, names, display, manager, e-mails */
-
     ngx_memzero(&w, sizeof(ngx_scim_store_write_t));
 
     w.id = ctx->id;
@@ -1655,7 +1653,7 @@ ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
     ngx_http_scim_argv_list(&rem, &w.remove, &w.nremove);
     ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
 
-    ngx_http_scim_issued(ctx, ngx_scim_store_replace(
+    ngx_http_scim_issued(ctx, ngx_scim_store_members(
                                   ngx_http_scim_call(ctx,
                                                      ngx_http_scim_modify_done),
                                   &w));

@@ -599,6 +599,29 @@ ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 
 
 ngx_int_t
+ngx_scim_store_members(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
+{
+    ngx_scim_store_write_t  m;
+
+    /* replace.lua with no text keeps the document */
+
+    ngx_memzero(&m, sizeof(ngx_scim_store_write_t));
+
+    m.id = w->id;
+    m.expect = w->expect;
+    m.any_version = w->any_version;
+    m.now = w->now;
+    m.clear = w->clear;
+    m.remove = w->remove;
+    m.nremove = w->nremove;
+    m.add = w->add;
+    m.nadd = w->nadd;
+
+    return ngx_scim_store_replace(call, &m);
+}
+
+
+ngx_int_t
 ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 {
     const char            *type;

@@ -227,6 +227,11 @@ ngx_int_t ngx_scim_store_create(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);
 ngx_int_t ngx_scim_store_replace(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);
+/* a group's member changes alone, without reading or rewriting the
+   group (only its lastModified and version change); w: id, expect or
+   any_version, now, clear, remove, add */
+ngx_int_t ngx_scim_store_members(ngx_scim_store_call_t *call,
+    ngx_scim_store_write_t *w);
 /* w: id, expect, name, external_id, emails (as stored) */
 ngx_int_t ngx_scim_store_delete(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);
