@@ -93,10 +93,12 @@ static ngx_int_t ngx_scim_store_run(ngx_scim_store_ctx_t *sc,
     ngx_scim_lua_e script);
 static void ngx_scim_store_reply(void *data, redisReply *reply);
 static ngx_int_t ngx_scim_store_decode(ngx_scim_store_ctx_t *sc,
-    ngx_pool_t *pool, redisReply *reply, ngx_scim_store_res_t *res);
+    ngx_pool_t **pool, redisReply *reply, ngx_scim_store_res_t *res,
+    ngx_scim_store_doc_t *one);
+static void *ngx_scim_store_alloc(ngx_pool_t **pool, size_t size);
 static void ngx_scim_store_decode_write(redisReply *reply,
     ngx_scim_store_res_t *res);
-static ngx_int_t ngx_scim_store_decode_doc(ngx_pool_t *pool, redisReply *e,
+static ngx_int_t ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
     ngx_scim_store_doc_t *doc);
 static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
 
@@ -704,11 +706,13 @@ ngx_scim_store_run(ngx_scim_store_ctx_t *sc, ngx_scim_lua_e script)
 
 
 /*
- * The decoded result lives in a pool of its own, freed when the handler
- * returns (the text it points to is hiredis's, freed then too): a reply
- * leaves nothing in the request's pool, nor in the call's, which the
- * handler may destroy.  Its log is the cycle's: the handler may close the
- * request's connection.
+ * The decoded result lives on the stack and, for what it must allocate
+ * (lists of documents, ids, a document's groups or members), in a pool
+ * of its own made on demand and freed when the handler returns (the text
+ * it points to is hiredis's, freed then too): a reply leaves nothing in
+ * the request's pool, nor in the call's, which the handler may destroy.
+ * Its log is the cycle's: the handler may close the request's
+ * connection.
  */
 
 static void
@@ -718,6 +722,7 @@ ngx_scim_store_reply(void *data, redisReply *reply)
 
     ngx_pool_t                 *pool;
     ngx_scim_store_res_t        res;
+    ngx_scim_store_doc_t        one;
     ngx_scim_store_handler_pt   handler;
 
     if (sc->call.op) {
@@ -739,14 +744,10 @@ ngx_scim_store_reply(void *data, redisReply *reply)
         ngx_log_error(NGX_LOG_ERR, sc->call.log, 0,
                       "scim redis error: %V", &res.error);
 
-    } else {
-        pool = ngx_create_pool(NGX_SCIM_STORE_POOL_SIZE, ngx_cycle->log);
-
-        if (pool == NULL
-            || ngx_scim_store_decode(sc, pool, reply, &res) != NGX_OK)
-        {
-            res.status = NGX_SCIM_STORE_BAD_REPLY;
-        }
+    } else if (ngx_scim_store_decode(sc, &pool, reply, &res, &one)
+               != NGX_OK)
+    {
+        res.status = NGX_SCIM_STORE_BAD_REPLY;
     }
 
     handler = sc->call.handler;
@@ -761,8 +762,8 @@ ngx_scim_store_reply(void *data, redisReply *reply)
 
 
 static ngx_int_t
-ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t *pool,
-    redisReply *reply, ngx_scim_store_res_t *res)
+ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
+    redisReply *reply, ngx_scim_store_res_t *res, ngx_scim_store_doc_t *one)
 {
     size_t                 i, first;
     ngx_scim_store_doc_t  *doc;
@@ -788,11 +789,9 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t *pool,
             return NGX_OK;
         }
 
-        res->docs = ngx_pcalloc(pool, sizeof(ngx_scim_store_doc_t));
-        if (res->docs == NULL) {
-            return NGX_ERROR;
-        }
+        ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
 
+        res->docs = one;
         res->ndocs = 1;
 
         return ngx_scim_store_decode_doc(pool, reply, res->docs);
@@ -821,7 +820,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t *pool,
             return NGX_OK;
         }
 
-        res->docs = ngx_pcalloc(pool,
+        res->docs = ngx_scim_store_alloc(pool,
                                 res->ndocs * sizeof(ngx_scim_store_doc_t));
         if (res->docs == NULL) {
             return NGX_ERROR;
@@ -868,13 +867,13 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t *pool,
             return NGX_OK;
         }
 
-        res->ids = ngx_pcalloc(pool, res->nids * sizeof(ngx_str_t));
+        res->ids = ngx_scim_store_alloc(pool, res->nids * sizeof(ngx_str_t));
         if (res->ids == NULL) {
             return NGX_ERROR;
         }
 
         if (res->ndocs) {
-            res->docs = ngx_pcalloc(pool,
+            res->docs = ngx_scim_store_alloc(pool,
                                     res->ndocs * sizeof(ngx_scim_store_doc_t));
             if (res->docs == NULL) {
                 return NGX_ERROR;
@@ -919,7 +918,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t *pool,
             return NGX_OK;
         }
 
-        res->ids = ngx_palloc(pool, res->nids * sizeof(ngx_str_t));
+        res->ids = ngx_scim_store_alloc(pool, res->nids * sizeof(ngx_str_t));
         if (res->ids == NULL) {
             return NGX_ERROR;
         }
@@ -1007,7 +1006,7 @@ ngx_scim_store_decode_write(redisReply *reply, ngx_scim_store_res_t *res)
 /* {doc, manager display, id, type, display, ...}, or a bare doc */
 
 static ngx_int_t
-ngx_scim_store_decode_doc(ngx_pool_t *pool, redisReply *e,
+ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
     ngx_scim_store_doc_t *doc)
 {
     size_t                 i, n;
@@ -1041,7 +1040,7 @@ ngx_scim_store_decode_doc(ngx_pool_t *pool, redisReply *e,
         return NGX_OK;
     }
 
-    doc->refs = ngx_palloc(pool, n * sizeof(ngx_scim_store_ref_t));
+    doc->refs = ngx_scim_store_alloc(pool, n * sizeof(ngx_scim_store_ref_t));
     if (doc->refs == NULL) {
         return NGX_ERROR;
     }
@@ -1062,6 +1061,22 @@ ngx_scim_store_decode_doc(ngx_pool_t *pool, redisReply *e,
     }
 
     return NGX_OK;
+}
+
+
+/* zeroed memory of the result's pool, made at the first call */
+
+static void *
+ngx_scim_store_alloc(ngx_pool_t **pool, size_t size)
+{
+    if (*pool == NULL) {
+        *pool = ngx_create_pool(NGX_SCIM_STORE_POOL_SIZE, ngx_cycle->log);
+        if (*pool == NULL) {
+            return NULL;
+        }
+    }
+
+    return ngx_pcalloc(*pool, size);
 }
 
 
