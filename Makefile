@@ -15,6 +15,7 @@
 #   make generate rewrite the generated C (the built-in schemas from
 #                 ngx_http_scim_module/core/schemas/*.json); make test checks
 #                 that it is up to date
+#   make lua      embed ngx_http_scim_module/store/lua/*.lua into C
 
 SHELL       := /bin/bash
 TOP         := $(CURDIR)
@@ -30,7 +31,7 @@ CORE_SRCS   := $(wildcard $(CORE_DIR)/*.c)
 CORE_HDRS   := $(wildcard $(CORE_DIR)/*.h)
 UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
-TESTS       ?= t/*.t                 # make test TESTS=t/35-passwords.t
+TESTS       ?= t/*.t t/lua/*.t       # make test TESTS=t/35-passwords.t
 
 CC          ?= cc
 # a sanitizer build (make test-asan sets these): compiler flags for the
@@ -72,7 +73,7 @@ ASAN_NGINX  := $(ASAN_BUILD)/nginx
 ASAN_RT      = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 
 .PHONY: all build deps test test-asan asan-run unit replay run bench fuzz clean \
-        distclean check-layers generate check-generated
+        distclean check-layers generate check-generated lua
 
 all: build
 
@@ -132,6 +133,11 @@ $(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(CORE_HDRS) t/unit/tap.h \
 
 unit: $(UNIT_BINS)
 
+# store/lua/*.lua -> store/ngx_scim_lua.[ch] (committed; t/lua/00-generated.t
+# fails when they are stale)
+lua:
+	perl $(SRC_DIR)/store/lua/gen.pl
+
 $(BUILD)/fuzz-replay/%: t/fuzz/fuzz_%.c t/fuzz/replay.c t/fuzz/fuzz.h \
                         $(CORE_SRCS) $(CORE_HDRS) $(BUILD)/srcs.list
 	@mkdir -p $(BUILD)/fuzz-replay
@@ -151,7 +157,7 @@ check-layers:
 # test) fails when one differs from what its generator prints.
 GENERATED   := $(CORE_DIR)/scim_schemas_gen.c:$(CORE_DIR)/schemas/gen.pl
 
-generate:
+generate: lua
 	@for g in $(GENERATED); do \
 	    out=$${g%%:*}; gen=$${g#*:}; \
 	    perl $$gen > $$out.tmp && mv $$out.tmp $$out || exit 1; \

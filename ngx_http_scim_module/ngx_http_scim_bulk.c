@@ -412,17 +412,9 @@ ngx_http_scim_bulk_start(ngx_http_scim_bulk_t *b, size_t i)
         return NGX_ERROR;
     }
 
-    if (id.len && !ngx_http_scim_store_valid_id(id.data, id.len)) {
+    if (id.len && !ngx_scim_store_valid_id(id.data, id.len)) {
         ngx_http_scim_bulk_error(b, i, NGX_HTTP_NOT_FOUND, NULL,
                                  "resource not found");
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_scim_store_keys(r->pool, &ctx->tenant,
-                                 sub->resource == NGX_HTTP_SCIM_R_USERS
-                                 ? "User" : "Group", &sub->keys)
-        != NGX_OK)
-    {
         return NGX_ERROR;
     }
 

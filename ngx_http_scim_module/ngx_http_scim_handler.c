@@ -28,10 +28,7 @@ static void ngx_http_scim_cleanup(void *data);
 static ngx_int_t ngx_http_scim_if_match(ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_etag_next(u_char **pos, u_char *last,
     ngx_int_t *n);
-
-
-static void ngx_http_scim_redis_done(void *data, redisReply *reply);
-
+static void ngx_http_scim_store_done(void *data, ngx_scim_store_res_t *res);
 
 
 ngx_int_t
@@ -290,7 +287,6 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
     u_char                    *p;
     ngx_str_t                  tenant, base, host, scheme;
     ngx_uint_t                 i;
-    const char                *type;
     ngx_http_request_t        *r;
     ngx_http_core_srv_conf_t  *cscf;
 
@@ -300,12 +296,10 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
 
     case NGX_HTTP_SCIM_R_USERS:
         ctx->rt = scim_registry_user(ctx->slcf->registry);
-        type = "User";
         break;
 
     case NGX_HTTP_SCIM_R_GROUPS:
         ctx->rt = scim_registry_group(ctx->slcf->registry);
-        type = "Group";
         break;
 
     case NGX_HTTP_SCIM_R_ME:
@@ -315,8 +309,7 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
         return NGX_ERROR;
 
     default:
-        /* discovery, root .search and /Bulk: keys are made per type */
-        type = NULL;
+        /* discovery, root .search and /Bulk: the type is per operation */
         break;
     }
 
@@ -348,14 +341,6 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
     }
 
     ctx->tenant = tenant;
-
-    if (type
-        && ngx_http_scim_store_keys(r->pool, &tenant, type, &ctx->keys)
-           != NGX_OK)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
 
     /* base URL for meta.location and $ref, NUL-terminated */
 
@@ -1016,7 +1001,7 @@ ngx_http_scim_dispatch(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
-    if (!ngx_http_scim_store_valid_id(ctx->id.data, ctx->id.len)) {
+    if (!ngx_scim_store_valid_id(ctx->id.data, ctx->id.len)) {
         ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
                            "%s \"%V\" not found", ctx->rt->name, &ctx->id);
         return;
@@ -1050,7 +1035,7 @@ ngx_http_scim_cleanup(void *data)
     ngx_http_scim_ctx_t  *ctx = data;
 
     if (ctx->cmd) {
-        ngx_scim_redis_cancel(ctx->cmd);
+        ngx_scim_store_cancel(ctx->cmd);
         ctx->cmd = NULL;
     }
 
@@ -1059,7 +1044,7 @@ ngx_http_scim_cleanup(void *data)
     }
 
     if (ctx->sub && ctx->sub->cmd) {
-        ngx_scim_redis_cancel(ctx->sub->cmd);
+        ngx_scim_store_cancel(ctx->sub->cmd);
         ctx->sub->cmd = NULL;
     }
 
@@ -1087,70 +1072,71 @@ ngx_http_scim_cleanup(void *data)
 }
 
 
-/* Redis */
+/* the store */
 
 static void
-ngx_http_scim_redis_done(void *data, redisReply *reply)
+ngx_http_scim_store_done(void *data, ngx_scim_store_res_t *res)
 {
     ngx_http_scim_ctx_t  *ctx = data;
 
     ctx->cmd = NULL;
 
-    if (reply == NULL) {
+    switch (res->status) {
+
+    case NGX_SCIM_STORE_UNAVAILABLE:
         ngx_http_scim_unavailable(ctx);
         return;
-    }
 
-    ctx->step(ctx, reply);
+    case NGX_SCIM_STORE_FAILED:
+        /* the store logged Redis's error */
+        ngx_http_scim_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
+                           "the directory store failed the request");
+        return;
+
+    case NGX_SCIM_STORE_BAD_REPLY:
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+
+    default:
+        ctx->step(ctx, res);
+    }
 }
 
 
 /*
- * Runs a script (or, with script == NGX_HTTP_SCIM_SCRIPT_N, the plain
- * command in args) and continues with step; answers 503 itself when
- * Redis is unavailable.
+ * What a store operation of ctx takes: its result goes to step, or, when
+ * Redis is unavailable or fails, to a 503 or a 500 answered here.  The
+ * arguments live in ctx->args_pool (a scan's batch) or the request pool.
  */
 
-void
-ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx, ngx_http_scim_script_e script,
-    int nkeys, int argc, ngx_str_t *args, ngx_http_scim_step_pt step)
+ngx_scim_store_call_t *
+ngx_http_scim_call(ngx_http_scim_ctx_t *ctx, ngx_http_scim_step_pt step)
 {
-    int                         i;
-    size_t                     *argvlen;
-    ngx_int_t                   rc;
-    const char                **argv;
-    ngx_http_request_t         *r;
-    ngx_scim_redis_script_t    *s;
+    ngx_scim_store_call_t  *call;
 
-    r = ctx->request;
+    call = &ctx->call;
 
-    argv = ngx_palloc(ctx->args_pool ? ctx->args_pool : r->pool,
-                      argc * (sizeof(char *) + sizeof(size_t)));
-    if (argv == NULL) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    argvlen = (size_t *) (argv + argc);
-
-    for (i = 0; i < argc; i++) {
-        argv[i] = (const char *) args[i].data;
-        argvlen[i] = args[i].len;
-    }
+    call->store = ctx->slcf->redis;
+    call->tenant = ctx->tenant;
+    call->type = ctx->resource == NGX_HTTP_SCIM_R_GROUPS
+                 ? NGX_SCIM_STORE_GROUP : NGX_SCIM_STORE_USER;
+    call->pool = ctx->args_pool ? ctx->args_pool : ctx->request->pool;
+    call->log = ctx->request->connection->log;
+    call->handler = ngx_http_scim_store_done;
+    call->data = ctx;
+    call->op = &ctx->cmd;
 
     ctx->step = step;
 
-    if (script == NGX_HTTP_SCIM_SCRIPT_N) {
-        rc = ngx_scim_redis_command(ctx->slcf->redis, argc, argv, argvlen,
-                                    ngx_http_scim_redis_done, ctx, &ctx->cmd);
+    return call;
+}
 
-    } else {
-        s = &ctx->slcf->redis->scripts[script];
-        rc = ngx_scim_redis_eval(ctx->slcf->redis, s, nkeys, argc, argv,
-                                 argvlen, ngx_http_scim_redis_done, ctx,
-                                 &ctx->cmd);
-    }
 
+/* what a store operation returned when it was asked for */
+
+void
+ngx_http_scim_issued(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
+{
     if (rc == NGX_OK) {
         return;
     }
@@ -1163,25 +1149,6 @@ ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx, ngx_http_scim_script_e script,
     }
 
     ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-}
-
-
-/* a Redis error reply is logged and answered with 500 */
-
-ngx_int_t
-ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx, redisReply *reply)
-{
-    if (reply->type != REDIS_REPLY_ERROR) {
-        return NGX_OK;
-    }
-
-    ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                  "scim redis error: %*s", (size_t) reply->len, reply->str);
-
-    ngx_http_scim_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
-                       "the directory store failed the request");
-
-    return NGX_ERROR;
 }
 
 

@@ -28,8 +28,6 @@ static char *ngx_http_scim_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_scim_schema_extension(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static ngx_int_t ngx_http_scim_parse_redis(ngx_conf_t *cf,
-    ngx_http_scim_loc_conf_t *slcf, ngx_scim_redis_server_t *s);
 static ngx_int_t ngx_http_scim_build_registry(ngx_conf_t *cf,
     ngx_http_scim_loc_conf_t *slcf);
 static void ngx_http_scim_registry_cleanup(void *data);
@@ -188,13 +186,7 @@ ngx_http_scim_create_main_conf(ngx_conf_t *cf)
     }
 
     if (ngx_array_init(&smcf->servers, cf->pool, 4,
-                       sizeof(ngx_scim_redis_server_t *))
-        != NGX_OK)
-    {
-        return NULL;
-    }
-
-    if (ngx_http_scim_store_init_scripts(cf, &smcf->scripts, &smcf->nscripts)
+                       sizeof(ngx_scim_store_t *))
         != NGX_OK)
     {
         return NULL;
@@ -248,7 +240,7 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_scim_loc_conf_t *prev = parent;
     ngx_http_scim_loc_conf_t *conf = child;
 
-    ngx_scim_redis_server_t     proto;
+    ngx_scim_store_conf_t       sconf;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_scim_main_conf_t  *smcf;
 
@@ -320,23 +312,21 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /* the Redis server this location talks to */
 
-    ngx_memzero(&proto, sizeof(ngx_scim_redis_server_t));
+    ngx_memzero(&sconf, sizeof(ngx_scim_store_conf_t));
 
-    if (ngx_http_scim_parse_redis(cf, conf, &proto) != NGX_OK) {
+    if (ngx_scim_store_parse_addr(cf, &conf->redis_addr, &sconf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_scim_module);
 
-    proto.password = conf->redis_password;
-    proto.db = conf->redis_db;
-    proto.nconns = conf->redis_conns;
-    proto.connect_timeout = conf->redis_connect_timeout;
-    proto.timeout = conf->redis_timeout;
-    proto.scripts = smcf->scripts;
-    proto.nscripts = smcf->nscripts;
+    sconf.password = conf->redis_password;
+    sconf.db = conf->redis_db;
+    sconf.nconns = conf->redis_conns;
+    sconf.connect_timeout = conf->redis_connect_timeout;
+    sconf.timeout = conf->redis_timeout;
 
-    conf->redis = ngx_scim_redis_server_add(cf, &smcf->servers, &proto);
+    conf->redis = ngx_scim_store_add(cf, &smcf->servers, &sconf);
     if (conf->redis == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -376,8 +366,8 @@ ngx_http_scim_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_scim_loc_conf_t *slcf = conf;
 
-    ngx_str_t                *value;
-    ngx_scim_redis_server_t   s;
+    ngx_str_t              *value;
+    ngx_scim_store_conf_t   s;
 
     if (slcf->redis_addr.data) {
         return "is duplicate";
@@ -388,92 +378,13 @@ ngx_http_scim_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* checked here too, so that "nginx -t" names the line */
 
-    ngx_memzero(&s, sizeof(ngx_scim_redis_server_t));
+    ngx_memzero(&s, sizeof(ngx_scim_store_conf_t));
 
-    if (ngx_http_scim_parse_redis(cf, slcf, &s) != NGX_OK) {
+    if (ngx_scim_store_parse_addr(cf, &slcf->redis_addr, &s) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
-}
-
-
-/*
- * "host:port", "unix:/path"; a host name is resolved here, at
- * configuration time: hiredis would resolve it with a blocking
- * getaddrinfo() in the worker
- */
-
-static ngx_int_t
-ngx_http_scim_parse_redis(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *slcf,
-    ngx_scim_redis_server_t *s)
-{
-    u_char     *p;
-    ngx_url_t   u;
-
-    s->addr = slcf->redis_addr;
-
-    if (s->addr.len > 5 && ngx_strncmp(s->addr.data, "unix:", 5) == 0) {
-        if (s->addr.len == 5) {
-            goto invalid;
-        }
-
-        p = ngx_pnalloc(cf->pool, s->addr.len - 5 + 1);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        s->unix_path.data = p;
-        s->unix_path.len = s->addr.len - 5;
-        ngx_memcpy(p, s->addr.data + 5, s->unix_path.len);
-        p[s->unix_path.len] = '\0';
-
-        return NGX_OK;
-    }
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url = s->addr;
-    u.default_port = 6379;
-    u.no_resolve = 0;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
-        if (u.err) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid redis address \"%V\" in "
-                               "\"scim_redis\": %s", &s->addr, u.err);
-            return NGX_ERROR;
-        }
-
-        goto invalid;
-    }
-
-    if (u.naddrs == 0 || u.uri.len
-        || (u.addrs[0].sockaddr->sa_family != AF_INET
-            && u.addrs[0].sockaddr->sa_family != AF_INET6))
-    {
-        goto invalid;
-    }
-
-    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    s->host.data = p;
-    s->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
-                                NGX_SOCKADDR_STRLEN, 0);
-    p[s->host.len] = '\0';
-    s->port = u.port ? u.port : 6379;
-
-    return NGX_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid redis address \"%V\" in \"scim_redis\" "
-                       "(expected host:port or unix:/path)", &s->addr);
-    return NGX_ERROR;
 }
 
 
@@ -637,7 +548,7 @@ static ngx_int_t
 ngx_http_scim_init_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                  i;
-    ngx_scim_redis_server_t   **s;
+    ngx_scim_store_t          **s;
     ngx_http_scim_main_conf_t  *smcf;
 
     if (ngx_process != NGX_PROCESS_WORKER
@@ -654,7 +565,7 @@ ngx_http_scim_init_process(ngx_cycle_t *cycle)
     s = smcf->servers.elts;
 
     for (i = 0; i < smcf->servers.nelts; i++) {
-        if (ngx_scim_redis_init_worker(s[i], cycle->log) != NGX_OK) {
+        if (ngx_scim_store_init_worker(s[i], cycle->log) != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -667,7 +578,7 @@ static void
 ngx_http_scim_exit_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                  i;
-    ngx_scim_redis_server_t   **s;
+    ngx_scim_store_t          **s;
     ngx_http_scim_main_conf_t  *smcf;
 
     smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_scim_module);
@@ -678,6 +589,6 @@ ngx_http_scim_exit_process(ngx_cycle_t *cycle)
     s = smcf->servers.elts;
 
     for (i = 0; i < smcf->servers.nelts; i++) {
-        ngx_scim_redis_exit_worker(s[i]);
+        ngx_scim_store_exit_worker(s[i]);
     }
 }

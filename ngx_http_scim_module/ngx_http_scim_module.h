@@ -14,8 +14,7 @@
 #include <jansson.h>
 
 #include "scim_core.h"
-#include "ngx_scim_redis.h"
-#include "ngx_http_scim_store.h"
+#include "ngx_scim_store.h"
 
 
 #define NGX_HTTP_SCIM_TOKEN_LEN  32      /* SHA-256 digest */
@@ -29,9 +28,7 @@ typedef struct {
 
 
 typedef struct {
-    ngx_array_t                 servers;       /* ngx_scim_redis_server_t * */
-    ngx_scim_redis_script_t    *scripts;
-    ngx_uint_t                  nscripts;
+    ngx_array_t                 servers;       /* ngx_scim_store_t * */
 } ngx_http_scim_main_conf_t;
 
 
@@ -62,7 +59,7 @@ typedef struct {
     ngx_uint_t                  bulk_max_ops;
     size_t                      max_body;
 
-    ngx_scim_redis_server_t    *redis;
+    ngx_scim_store_t           *redis;
     ngx_thread_pool_t          *pw_pool;       /* password hashing */
 
     /* where the directives that matter were given, for messages */
@@ -87,7 +84,7 @@ typedef enum {
 typedef struct ngx_http_scim_ctx_s  ngx_http_scim_ctx_t;
 
 typedef void (*ngx_http_scim_step_pt)(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 
 /* where the answer of an operation run on behalf of another goes (Bulk) */
 typedef void (*ngx_http_scim_done_pt)(ngx_http_scim_ctx_t *ctx,
@@ -112,7 +109,6 @@ struct ngx_http_scim_ctx_s {
     unsigned                    search:1;      /* .../.search */
 
     ngx_str_t                   tenant;
-    ngx_http_scim_keys_t        keys;
     ngx_str_t                   base_url;
 
     /* query */
@@ -141,7 +137,8 @@ struct ngx_http_scim_ctx_s {
     ngx_uint_t                  scanned;
     ngx_uint_t                  retries;
 
-    ngx_scim_redis_cmd_t       *cmd;
+    ngx_scim_store_op_t        *cmd;          /* in flight */
+    ngx_scim_store_call_t       call;
     ngx_event_t                 retry;         /* backoff between attempts */
     ngx_http_scim_step_pt       step;          /* on the Redis reply */
 
@@ -162,8 +159,8 @@ struct ngx_http_scim_ctx_s {
                                                   ASCII case, for Redis */
     void                       *scan;          /* a scan's state
                                                   (resource.c) */
-    ngx_pool_t                 *args_pool;     /* where exec keeps a
-                                                  command's arguments;
+    ngx_pool_t                 *args_pool;     /* where a store call keeps
+                                                  its arguments and result;
                                                   NULL: r->pool */
     ngx_buf_t                  *error_page;    /* a SCIM error in place of
                                                   nginx's own error page */
@@ -200,19 +197,17 @@ void ngx_http_scim_password_hash(ngx_http_scim_ctx_t *ctx, json_t *doc,
     ngx_http_scim_step_pt next);
 void ngx_http_scim_password_cancel(ngx_http_scim_ctx_t *ctx);
 
-/* ngx_http_scim_handler.c: the content handler, query, body; the Redis
- * call (ngx_http_scim_exec) until the typed store API takes it */
+/* ngx_http_scim_handler.c: the content handler, query, body, the store's
+ * completion */
 ngx_int_t ngx_http_scim_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx,
     ngx_int_t version);
 json_t *ngx_http_scim_json_member(json_t *obj, const char *name);
 ngx_int_t ngx_http_scim_body_message(ngx_http_scim_ctx_t *ctx,
     const char *urn);
-void ngx_http_scim_exec(ngx_http_scim_ctx_t *ctx,
-    ngx_http_scim_script_e script, int nkeys, int argc, ngx_str_t *args,
+ngx_scim_store_call_t *ngx_http_scim_call(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_step_pt step);
-ngx_int_t ngx_http_scim_reply_error(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+void ngx_http_scim_issued(ngx_http_scim_ctx_t *ctx, ngx_int_t rc);
 
 /* ngx_http_scim_reply.c: the answers */
 void ngx_http_scim_finish(ngx_http_scim_ctx_t *ctx, ngx_int_t rc);

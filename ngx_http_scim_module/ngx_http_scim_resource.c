@@ -2,7 +2,7 @@
 /*
  * ngx_http_scim_module: /Users and /Groups.
  *
- * Writes are one Lua script each (see ngx_http_scim_store.h); a change
+ * Writes are one store operation each (store/ngx_scim_store.h); a change
  * of an existing resource reads it, changes it in C, and writes it only
  * if it is still at the version read, retrying a bounded number of times.
  * Group member changes never rewrite a member list: they travel as a
@@ -92,12 +92,6 @@ static ngx_int_t ngx_http_scim_arg(ngx_http_scim_argv_t *a, u_char *data,
     size_t len);
 static ngx_int_t ngx_http_scim_arg_str(ngx_http_scim_argv_t *a,
     ngx_str_t *s);
-static ngx_int_t ngx_http_scim_arg_key(ngx_http_scim_argv_t *a,
-    ngx_http_scim_ctx_t *ctx, const char *suffix);
-static ngx_int_t ngx_http_scim_arg_place(ngx_http_scim_argv_t *a,
-    ngx_http_scim_ctx_t *ctx);
-static ngx_int_t ngx_http_scim_arg_doc_key(ngx_http_scim_argv_t *a,
-    ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_arg_int(ngx_http_scim_argv_t *a,
     ngx_int_t n);
 static ngx_int_t ngx_http_scim_fold(ngx_pool_t *pool, const char *s,
@@ -110,20 +104,18 @@ static ngx_int_t ngx_http_scim_argv_init(ngx_http_scim_argv_t *a,
     ngx_http_scim_ctx_t *ctx, ngx_uint_t n);
 static ngx_int_t ngx_http_scim_arg_emails(ngx_http_scim_argv_t *a,
     json_t *doc);
-static void ngx_http_scim_run(ngx_http_scim_ctx_t *ctx,
-    ngx_http_scim_argv_t *a, ngx_http_scim_script_e script, int nkeys,
-    ngx_http_scim_step_pt step);
+static void ngx_http_scim_argv_list(ngx_http_scim_argv_t *a,
+    ngx_str_t **list, ngx_uint_t *n);
 
-static const char *ngx_http_scim_type(ngx_http_scim_ctx_t *ctx);
 static const char *ngx_http_scim_name_attr(ngx_http_scim_ctx_t *ctx);
 static json_t *ngx_http_scim_parse_raw(ngx_http_scim_ctx_t *ctx,
     const char *s, size_t len);
 static json_t *ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx,
-    redisReply *e, ngx_uint_t members);
+    ngx_scim_store_doc_t *d, ngx_uint_t members);
 static json_t *ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx,
-    redisReply *e, ngx_uint_t members);
+    ngx_scim_store_doc_t *d, ngx_uint_t members);
 static ngx_int_t ngx_http_scim_manager_display(json_t *doc,
-    redisReply *display);
+    ngx_str_t *display);
 static ngx_int_t ngx_http_scim_location(ngx_http_scim_ctx_t *ctx,
     json_t *doc);
 static ngx_int_t ngx_http_scim_doc_version(json_t *doc);
@@ -143,57 +135,54 @@ static void ngx_http_scim_iso_time(u_char *buf);
 static void ngx_http_scim_normalize_failed(ngx_http_scim_ctx_t *ctx,
     scim_error_t *err);
 static void ngx_http_scim_conflict(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 
-static ngx_int_t ngx_http_scim_script_status(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
 static void ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx,
-    redisReply *unused);
+    ngx_scim_store_res_t *unused);
 static void ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static void ngx_http_scim_written(ngx_http_scim_ctx_t *ctx,
-    ngx_uint_t status, redisReply *reply);
+    ngx_uint_t status, ngx_scim_store_res_t *res);
 static void ngx_http_scim_read(ngx_http_scim_ctx_t *ctx,
     ngx_uint_t status, ngx_http_scim_step_pt step);
-static ngx_int_t ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e,
-    ngx_uint_t list);
+static ngx_int_t ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_doc_t *d, ngx_uint_t list);
 static ngx_int_t ngx_http_scim_fast_text(ngx_http_scim_ctx_t *ctx,
     const char *text, size_t len, scim_str_t *mdp, scim_str_t *groups,
     size_t ngroups, size_t before, size_t after, ngx_buf_t **out);
 static ngx_int_t ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx,
-    ngx_uint_t status, long long seq, redisReply *mgr_display);
+    ngx_uint_t status, long long seq, ngx_str_t *mgr_display);
 static void ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static ngx_int_t ngx_http_scim_not_modified(ngx_http_scim_ctx_t *ctx,
     json_t *doc);
 static ngx_int_t ngx_http_scim_is_members(const char *path);
 static ngx_int_t ngx_http_scim_members_only(json_t *body);
 static void ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static void ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx,
     ngx_int_t version);
 static void ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
-    redisReply *unused);
+    ngx_scim_store_res_t *unused);
 static void ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static void ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_retry_handler(ngx_event_t *ev);
 static void ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static void ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static void ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static ngx_int_t ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx,
-    redisReply *cands);
+    ngx_scim_store_res_t *cands);
 static void ngx_http_scim_scan_cleanup(void *data);
-static ngx_int_t ngx_http_scim_scan_batch(ngx_http_scim_ctx_t *ctx,
-    ngx_http_scim_argv_t *a, ngx_uint_t n);
+static ngx_int_t ngx_http_scim_scan_batch(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_scan_done(ngx_http_scim_scan_t *scan);
 static void ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static ngx_int_t ngx_http_scim_hit_cmp(ngx_http_scim_scan_t *scan,
     ngx_http_scim_hit_t *a, ngx_http_scim_hit_t *b);
 static void ngx_http_scim_heap_down(ngx_http_scim_scan_t *scan,
@@ -208,9 +197,9 @@ static ngx_int_t ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_page(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_page_done(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static void ngx_http_scim_list_cands(ngx_http_scim_ctx_t *ctx,
-    redisReply *reply);
+    ngx_scim_store_res_t *res);
 static ngx_int_t ngx_http_scim_literal(ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_may_match(ngx_http_scim_ctx_t *ctx,
     u_char *p, size_t len);
@@ -267,75 +256,6 @@ static ngx_int_t
 ngx_http_scim_arg_str(ngx_http_scim_argv_t *a, ngx_str_t *s)
 {
     return ngx_http_scim_arg(a, s->data, s->len);
-}
-
-
-/* "scim:{T}:<Type>:" + suffix; "^" + suffix: "scim:{T}:" + suffix */
-
-static ngx_int_t
-ngx_http_scim_arg_key(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx,
-    const char *suffix)
-{
-    u_char     *p;
-    size_t      len;
-    ngx_str_t  *base;
-
-    base = &ctx->keys.type;
-
-    if (*suffix == '^') {
-        base = &ctx->keys.tenant;
-        suffix++;
-    }
-
-    len = ngx_strlen(suffix);
-
-    p = ngx_pnalloc(a->pool, base->len + len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, base->data, base->len);
-    ngx_memcpy(p + base->len, suffix, len);
-
-    return ngx_http_scim_arg(a, p, base->len + len);
-}
-
-
-/* the tenant's key prefix and the resource type, as scripts take them */
-
-static ngx_int_t
-ngx_http_scim_arg_place(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx)
-{
-    const char  *type;
-
-    type = ngx_http_scim_type(ctx);
-
-    if (ngx_http_scim_arg(a, ctx->keys.tenant.data, ctx->keys.tenant.len)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_scim_arg(a, (u_char *) type, ngx_strlen(type));
-}
-
-
-/* "scim:{T}:<Type>:<id>" */
-
-static ngx_int_t
-ngx_http_scim_arg_doc_key(ngx_http_scim_argv_t *a, ngx_http_scim_ctx_t *ctx)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(a->pool, ctx->keys.type.len + ctx->id.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(p, ctx->keys.type.data, ctx->keys.type.len),
-               ctx->id.data, ctx->id.len);
-
-    return ngx_http_scim_arg(a, p, ctx->keys.type.len + ctx->id.len);
 }
 
 
@@ -522,21 +442,14 @@ ngx_http_scim_arg_emails(ngx_http_scim_argv_t *a, json_t *doc)
 }
 
 
+/* the values of a list built by arg_ids or arg_emails (after its count) */
+
 static void
-ngx_http_scim_run(ngx_http_scim_ctx_t *ctx, ngx_http_scim_argv_t *a,
-    ngx_http_scim_script_e script, int nkeys, ngx_http_scim_step_pt step)
+ngx_http_scim_argv_list(ngx_http_scim_argv_t *a, ngx_str_t **list,
+    ngx_uint_t *n)
 {
-    ngx_http_scim_exec(ctx, script, nkeys, (int) a->args->nelts,
-                       a->args->elts, step);
-}
-
-
-/* documents */
-
-static const char *
-ngx_http_scim_type(ngx_http_scim_ctx_t *ctx)
-{
-    return ctx->resource == NGX_HTTP_SCIM_R_USERS ? "User" : "Group";
+    *list = (ngx_str_t *) a->args->elts + 1;
+    *n = a->args->nelts - 1;
 }
 
 
@@ -579,34 +492,29 @@ ngx_http_scim_parse_raw(ngx_http_scim_ctx_t *ctx, const char *s, size_t len)
  */
 
 static json_t *
-ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx, redisReply *e,
+ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx, ngx_scim_store_doc_t *d,
     ngx_uint_t members)
 {
-    size_t       i;
-    json_t      *doc, *list, *item;
-    redisReply  *id, *type, *display;
+    json_t                *doc, *list, *item;
+    ngx_uint_t             i;
+    ngx_scim_store_ref_t  *ref;
 
-    if (e->type == REDIS_REPLY_STRING) {
-        return ngx_http_scim_parse_raw(ctx, e->str, e->len);
-    }
-
-    if (e->type != REDIS_REPLY_ARRAY || e->elements < 1
-        || e->element[0]->type != REDIS_REPLY_STRING)
-    {
+    if (d->text.data == NULL) {
         return NULL;
     }
 
-    doc = ngx_http_scim_parse_raw(ctx, e->element[0]->str,
-                                  e->element[0]->len);
-    if (doc == NULL) {
-        return NULL;
+    doc = ngx_http_scim_parse_raw(ctx, (const char *) d->text.data,
+                                  d->text.len);
+
+    if (doc == NULL || d->bare) {
+        return doc;
     }
 
     if ((ctx->filter_location
          && ngx_http_scim_location(ctx, doc) != NGX_OK)
         || (ctx->resource == NGX_HTTP_SCIM_R_USERS
-            && ngx_http_scim_manager_display(doc, e->elements > 1
-                                                  ? e->element[1] : NULL)
+            && ngx_http_scim_manager_display(doc, d->manager.data
+                                                  ? &d->manager : NULL)
                != NGX_OK))
     {
         json_decref(doc);
@@ -617,7 +525,7 @@ ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx, redisReply *e,
         return doc;
     }
 
-    if (ctx->resource == NGX_HTTP_SCIM_R_USERS && e->elements < 5) {
+    if (ctx->resource == NGX_HTTP_SCIM_R_USERS && d->nrefs == 0) {
         return doc;
     }
 
@@ -627,29 +535,20 @@ ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx, redisReply *e,
         return NULL;
     }
 
-    for (i = 2; i + 2 < e->elements; i += 3) {
-        id = e->element[i];
-        type = e->element[i + 1];
-        display = e->element[i + 2];
-
-        if (id->type != REDIS_REPLY_STRING
-            || type->type != REDIS_REPLY_STRING
-            || display->type != REDIS_REPLY_STRING)
-        {
-            continue;
-        }
+    for (i = 0; i < d->nrefs; i++) {
+        ref = &d->refs[i];
 
         if (ctx->resource == NGX_HTTP_SCIM_R_USERS) {
             item = json_pack("{s:s%,s:s%,s:s}",
-                             "value", id->str, (size_t) id->len,
-                             "display", display->str, (size_t) display->len,
+                             "value", ref->id.data, ref->id.len,
+                             "display", ref->display.data, ref->display.len,
                              "type", "direct");
 
         } else {
             item = json_pack("{s:s%,s:s%,s:s%}",
-                             "value", id->str, (size_t) id->len,
-                             "display", display->str, (size_t) display->len,
-                             "type", type->str, (size_t) type->len);
+                             "value", ref->id.data, ref->id.len,
+                             "display", ref->display.data, ref->display.len,
+                             "type", ref->type.data, ref->type.len);
         }
 
         if (item == NULL || json_array_append_new(list, item) != 0) {
@@ -675,11 +574,11 @@ ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx, redisReply *e,
 /* the same, freed with the request */
 
 static json_t *
-ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
+ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, ngx_scim_store_doc_t *d,
     ngx_uint_t members)
 {
     return ngx_http_scim_track(ctx->request,
-                               ngx_http_scim_expand_raw(ctx, e, members));
+                               ngx_http_scim_expand_raw(ctx, d, members));
 }
 
 
@@ -690,7 +589,7 @@ ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx, redisReply *e,
  */
 
 static ngx_int_t
-ngx_http_scim_manager_display(json_t *doc, redisReply *display)
+ngx_http_scim_manager_display(json_t *doc, ngx_str_t *display)
 {
     json_t  *mgr;
 
@@ -701,13 +600,14 @@ ngx_http_scim_manager_display(json_t *doc, redisReply *display)
         return NGX_OK;
     }
 
-    if (display == NULL || display->type != REDIS_REPLY_STRING) {
+    if (display == NULL) {
         json_object_del(mgr, "displayName");
         return NGX_OK;
     }
 
     return json_object_set_new(mgr, "displayName",
-                               json_stringn(display->str, display->len))
+                               json_stringn((const char *) display->data,
+                                            display->len))
            == 0 ? NGX_OK : NGX_ERROR;
 }
 
@@ -780,7 +680,7 @@ ngx_http_scim_iso_time(u_char *buf)
 
 /*
  * The stored form: schemas, id, the attributes, meta last with version
- * last (see ngx_http_scim_store.h).  Groups keep no members in it.
+ * last (see store/ngx_scim_store.c).  Groups keep no members in it.
  */
 
 static json_t *
@@ -860,10 +760,9 @@ failed:
 static ngx_int_t
 ngx_http_scim_serialize(ngx_http_scim_ctx_t *ctx, json_t *doc)
 {
-    u_char  *p;
-    size_t   size;
-
-    static const char  tail[] = "\"version\":\"\"}}";
+    u_char     *p;
+    size_t      size;
+    ngx_str_t   text;
 
     size = scim_json_dumpb(doc, NULL, 0);
 
@@ -874,18 +773,14 @@ ngx_http_scim_serialize(ngx_http_scim_ctx_t *ctx, json_t *doc)
 
     (void) scim_json_dumpb(doc, (char *) p, size);
 
-    if (size < sizeof(tail) - 1
-        || ngx_memcmp(p + size - (sizeof(tail) - 1), tail, sizeof(tail) - 1)
-           != 0)
-    {
+    text.data = p;
+    text.len = size;
+
+    if (ngx_scim_store_head(&text, &ctx->prefix) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, ctx->request->connection->log, 0,
                       "scim: document does not end with its version");
         return NGX_ERROR;
     }
-
-    /* keep ..."version":" */
-    ctx->prefix.data = p;
-    ctx->prefix.len = size - 3;
 
     return NGX_OK;
 }
@@ -995,45 +890,22 @@ ngx_http_scim_normalize_failed(ngx_http_scim_ctx_t *ctx, scim_error_t *err)
 
 
 static void
-ngx_http_scim_conflict(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_conflict(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
-    if (reply->element[0]->integer == NGX_HTTP_SCIM_STORE_BAD_MEMBER) {
+    if (res->status == NGX_SCIM_STORE_BAD_MEMBER) {
         ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_VALUE,
                            "member \"%*s\" is neither a user nor a group "
                            "of this tenant (or is the group itself)",
-                           reply->elements > 1
-                           ? (size_t) reply->element[1]->len : 0,
-                           reply->elements > 1
-                           ? reply->element[1]->str : "");
+                           res->bad_member.len,
+                           res->bad_member.data ? res->bad_member.data
+                                                : (u_char *) "");
         return;
     }
 
     ngx_http_scim_fail(ctx, NGX_HTTP_CONFLICT, SCIM_ERR_UNIQUENESS,
                        "%s is already taken",
-                       reply->elements > 1
-                       && reply->element[1]->integer
-                          == NGX_HTTP_SCIM_STORE_IDX_EXT
+                       res->conflict == NGX_SCIM_STORE_EXTERNAL_ID
                        ? "externalId" : ngx_http_scim_name_attr(ctx));
-}
-
-
-/* a write script's reply is {status, ...}; NGX_ERROR: answered already */
-
-static ngx_int_t
-ngx_http_scim_script_status(ngx_http_scim_ctx_t *ctx, redisReply *reply)
-{
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
-        || reply->element[0]->type != REDIS_REPLY_INTEGER)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 
@@ -1090,56 +962,55 @@ ngx_http_scim_create(ngx_http_scim_ctx_t *ctx)
 
 
 static void
-ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
+ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *unused)
 {
-    ngx_http_scim_argv_t   a;
+    ngx_str_t               *v;
+    ngx_http_scim_argv_t     a, add, em;
+    ngx_scim_store_write_t   w;
 
     if (ngx_http_scim_serialize(ctx, ctx->newdoc) != NGX_OK
-        || ngx_http_scim_argv_init(&a, ctx, 16) != NGX_OK)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx,
-                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
-                                 ? "idx:userName" : "idx:displayName")
-           != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->prefix) != NGX_OK
+        || ngx_http_scim_argv_init(&a, ctx, 4) != NGX_OK
+        || ngx_http_scim_argv_init(&add, ctx, 8) != NGX_OK
+        || ngx_http_scim_argv_init(&em, ctx, 4) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->newdoc,
                                   ngx_http_scim_name_attr(ctx), 1) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->newdoc, "externalId", 0) != NGX_OK
         || ngx_http_scim_display(ctx, ctx->newdoc, &a) != NGX_OK
-        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_manager(&a, ctx->newdoc) != NGX_OK
-        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK
-        || ngx_http_scim_arg_emails(&a, ctx->newdoc) != NGX_OK)
+        || ngx_http_scim_arg_ids(&add, ctx->delta.add, 1) != NGX_OK
+        || ngx_http_scim_arg_emails(&em, ctx->newdoc) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_CREATE, 6,
-                      ngx_http_scim_create_done);
+    ngx_memzero(&w, sizeof(ngx_scim_store_write_t));
+
+    v = a.args->elts;
+
+    w.id = ctx->id;
+    w.text = ctx->prefix;
+    w.name = v[0];
+    w.external_id = v[1];
+    w.display = v[2];
+    w.manager = v[3];
+    ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
+    ngx_http_scim_argv_list(&em, &w.emails, &w.nemails);
+
+    ngx_http_scim_issued(ctx, ngx_scim_store_create(
+                                  ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_create_done),
+                                  &w));
 }
 
 
 static void
-ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
-    if (ngx_http_scim_script_status(ctx, reply) != NGX_OK) {
-        return;
-    }
+    switch (res->status) {
 
-    switch (reply->element[0]->integer) {
-
-    case NGX_HTTP_SCIM_STORE_OK:
+    case NGX_SCIM_STORE_OK:
 
         if (json_array_size(ctx->delta.add) > 0) {
             /* the members' display names are in the store */
@@ -1147,12 +1018,12 @@ ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
             return;
         }
 
-        ngx_http_scim_written(ctx, NGX_HTTP_CREATED, reply);
+        ngx_http_scim_written(ctx, NGX_HTTP_CREATED, res);
         return;
 
-    case NGX_HTTP_SCIM_STORE_CONFLICT:
-    case NGX_HTTP_SCIM_STORE_BAD_MEMBER:
-        ngx_http_scim_conflict(ctx, reply);
+    case NGX_SCIM_STORE_CONFLICT:
+    case NGX_SCIM_STORE_BAD_MEMBER:
+        ngx_http_scim_conflict(ctx, res);
         return;
 
     default:
@@ -1171,16 +1042,15 @@ ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 
 static void
 ngx_http_scim_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
-    redisReply *reply)
+    ngx_scim_store_res_t *res)
 {
-    json_t      *out;
-    ngx_int_t    rc;
-    redisReply  *mgr;
+    json_t     *out;
+    ngx_int_t   rc;
+    ngx_str_t  *mgr;
 
-    mgr = reply->elements > 2 ? reply->element[2] : NULL;
+    mgr = res->manager.data ? &res->manager : NULL;
 
-    rc = ngx_http_scim_fast_written(ctx, status, reply->element[1]->integer,
-                                    mgr);
+    rc = ngx_http_scim_fast_written(ctx, status, res->version, mgr);
     if (rc == NGX_OK) {
         return;
     }
@@ -1190,7 +1060,7 @@ ngx_http_scim_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
         return;
     }
 
-    ngx_http_scim_set_version(ctx->newdoc, reply->element[1]->integer);
+    ngx_http_scim_set_version(ctx->newdoc, res->version);
 
     if (ngx_http_scim_manager_display(ctx->newdoc, mgr) != NGX_OK
         || (ctx->related
@@ -1244,21 +1114,11 @@ static void
 ngx_http_scim_read(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     ngx_http_scim_step_pt step)
 {
-    ngx_http_scim_argv_t  a;
-
     ctx->final_status = status;
 
-    if (ngx_http_scim_argv_init(&a, ctx, 4) != NGX_OK
-        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) (ctx->want_members ? "1" : "0"),
-                             1) != NGX_OK)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_GET, 0, step);
+    ngx_http_scim_issued(ctx, ngx_scim_store_get(ngx_http_scim_call(ctx, step),
+                                                 &ctx->id,
+                                                 ctx->want_members));
 }
 
 
@@ -1270,14 +1130,14 @@ ngx_http_scim_read(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
  */
 
 static ngx_int_t
-ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
+ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, ngx_scim_store_doc_t *d,
+    ngx_uint_t list)
 {
     u_char       *p, *v;
     size_t        i, ngroups;
     ngx_int_t     rc;
     ngx_buf_t    *b;
-    ngx_str_t     etag;
-    redisReply   *doc;
+    ngx_str_t     etag, *doc;
     scim_str_t   *groups, md, *mdp;
 
     static const char  head[] =
@@ -1288,23 +1148,22 @@ ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
     if (!ctx->slcf->fast || ctx->projection != NULL || ctx->done != NULL
         || ctx->resource != NGX_HTTP_SCIM_R_USERS
         || ctx->request->headers_in.if_none_match != NULL
-        || e->type != REDIS_REPLY_ARRAY || e->elements < 2
-        || e->element[0]->type != REDIS_REPLY_STRING)
+        || d->text.data == NULL || d->bare)
     {
         return NGX_DECLINED;
     }
 
-    doc = e->element[0];
+    doc = &d->text;
 
     mdp = NULL;
 
-    if (e->element[1]->type == REDIS_REPLY_STRING) {
-        md.s = e->element[1]->str;
-        md.len = e->element[1]->len;
+    if (d->manager.data) {
+        md.s = (const char *) d->manager.data;
+        md.len = d->manager.len;
         mdp = &md;
     }
 
-    ngroups = (e->elements - 2) / 3;
+    ngroups = d->nrefs;
     groups = NULL;
 
     if (ngroups) {
@@ -1315,23 +1174,18 @@ ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
         }
 
         for (i = 0; i < ngroups; i++) {
-            if (e->element[2 + 3 * i]->type != REDIS_REPLY_STRING
-                || e->element[4 + 3 * i]->type != REDIS_REPLY_STRING)
-            {
-                return NGX_DECLINED;
-            }
-
-            groups[2 * i].s = e->element[2 + 3 * i]->str;
-            groups[2 * i].len = e->element[2 + 3 * i]->len;
-            groups[2 * i + 1].s = e->element[4 + 3 * i]->str;
-            groups[2 * i + 1].len = e->element[4 + 3 * i]->len;
+            groups[2 * i].s = (const char *) d->refs[i].id.data;
+            groups[2 * i].len = d->refs[i].id.len;
+            groups[2 * i + 1].s = (const char *) d->refs[i].display.data;
+            groups[2 * i + 1].len = d->refs[i].display.len;
         }
     }
 
     /* the document, then the ListResponse around it */
 
-    rc = ngx_http_scim_fast_text(ctx, doc->str, doc->len, mdp, groups,
-                                 ngroups, list ? sizeof(head) - 1 : 0,
+    rc = ngx_http_scim_fast_text(ctx, (const char *) doc->data, doc->len,
+                                 mdp, groups, ngroups,
+                                 list ? sizeof(head) - 1 : 0,
                                  list ? 2 : 0, &b);
     if (rc != NGX_OK) {
         return rc;
@@ -1352,8 +1206,8 @@ ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
 
     v = NULL;
 
-    for (p = (u_char *) doc->str + doc->len - (sizeof(version) - 1);
-         p >= (u_char *) doc->str;
+    for (p = doc->data + doc->len - (sizeof(version) - 1);
+         p >= doc->data;
          p--)
     {
         if (*p == '"' && ngx_strncmp(p, version, sizeof(version) - 1) == 0) {
@@ -1366,7 +1220,7 @@ ngx_http_scim_fast(ngx_http_scim_ctx_t *ctx, redisReply *e, ngx_uint_t list)
         u_char  *last, *q, *w;
 
         v += sizeof(version) - 1;
-        last = (u_char *) doc->str + doc->len - 3;      /* before "}} */
+        last = doc->data + doc->len - 3;                /* before "}} */
 
         if (last <= v) {
             break;
@@ -1455,14 +1309,14 @@ ngx_http_scim_fast_text(ngx_http_scim_ctx_t *ctx, const char *text,
 
 static ngx_int_t
 ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
-    long long seq, redisReply *mgr_display)
+    long long seq, ngx_str_t *mgr_display)
 {
-    u_char       *text, *p, *out;
-    size_t        i, len, ngroups;
+    u_char       *out;
+    size_t        i, ngroups;
     json_t       *g, *v, *d;
     ngx_int_t     rc;
     ngx_buf_t    *b;
-    ngx_str_t     etag, location;
+    ngx_str_t     etag, location, stored;
     scim_str_t   *groups, md, *mdp;
 
     if (!ctx->slcf->fast || ctx->projection != NULL || ctx->done != NULL
@@ -1471,19 +1325,17 @@ ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
         return NGX_DECLINED;
     }
 
-    text = ngx_pnalloc(ctx->request->pool, ctx->prefix.len + 64);
-    if (text == NULL) {
+    if (ngx_scim_store_text(ctx->request->pool, &ctx->prefix,
+                            (ngx_int_t) seq, &stored)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(text, ctx->prefix.data, ctx->prefix.len);
-    p = ngx_sprintf(p, "W/\\\"%L\\\"\"}}", (int64_t) seq);
-    len = p - text;
-
     mdp = NULL;
 
-    if (mgr_display && mgr_display->type == REDIS_REPLY_STRING) {
-        md.s = mgr_display->str;
+    if (mgr_display) {
+        md.s = (const char *) mgr_display->data;
         md.len = mgr_display->len;
         mdp = &md;
     }
@@ -1516,8 +1368,8 @@ ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
         }
     }
 
-    rc = ngx_http_scim_fast_text(ctx, (char *) text, len, mdp, groups,
-                                 ngroups, 0, 0, &b);
+    rc = ngx_http_scim_fast_text(ctx, (char *) stored.data, stored.len,
+                                 mdp, groups, ngroups, 0, 0, &b);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -1544,23 +1396,19 @@ ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
 
 
 static void
-ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
     json_t     *doc, *out;
     ngx_int_t   rc;
 
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY) {
+    if (res->status == NGX_SCIM_STORE_NOT_FOUND) {
         ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
                            "%s \"%V\" not found", ctx->rt->name, &ctx->id);
         return;
     }
 
     if (ctx->final_status == NGX_HTTP_OK) {
-        rc = ngx_http_scim_fast(ctx, reply, 0);
+        rc = ngx_http_scim_fast(ctx, &res->docs[0], 0);
 
         if (rc == NGX_OK) {
             return;
@@ -1572,7 +1420,7 @@ ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         }
     }
 
-    doc = ngx_http_scim_expand(ctx, reply, ctx->want_members);
+    doc = ngx_http_scim_expand(ctx, &res->docs[0], ctx->want_members);
     if (doc == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1652,7 +1500,6 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
 {
     json_t                *dummy;
     scim_error_t           err;
-    ngx_http_scim_argv_t   a;
     ngx_http_request_t    *r;
 
     r = ctx->request;
@@ -1692,17 +1539,10 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
         ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
     }
 
-    if (ngx_http_scim_argv_init(&a, ctx, 4) != NGX_OK
-        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) "0", 1) != NGX_OK)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_GET, 0,
-                      ngx_http_scim_modify_read);
+    ngx_http_scim_issued(ctx, ngx_scim_store_get(
+                                  ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_modify_read),
+                                  &ctx->id, 0));
 }
 
 
@@ -1780,59 +1620,48 @@ ngx_http_scim_members_only(json_t *body)
 static void
 ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
 {
-    u_char                now[sizeof("2026-01-01T00:00:00.000Z")];
-    u_char               *p;
-    ngx_http_scim_argv_t  a;
+    u_char                   now[sizeof("2026-01-01T00:00:00.000Z")];
+    u_char                  *p;
+    ngx_http_scim_argv_t     rem, add;
+    ngx_scim_store_write_t   w;
 
     ctx->members_only = 1;
 
     ngx_http_scim_iso_time(now);
 
     p = ngx_pnalloc(ctx->request->pool, sizeof(now));
-    if (p == NULL || ngx_http_scim_argv_init(&a, ctx, 24) != NGX_OK) {
+    if (p == NULL
+        || ngx_http_scim_argv_init(&rem, ctx, 8) != NGX_OK
+        || ngx_http_scim_argv_init(&add, ctx, 8) != NGX_OK
+        || ngx_http_scim_arg_ids(&rem, ctx->delta.remove, 0) != NGX_OK
+        || ngx_http_scim_arg_ids(&add, ctx->delta.add, 1) != NGX_OK)
+    {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     ngx_memcpy(p, now, sizeof(now));
 
-    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "idx:displayName") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
-        || (ctx->expect_version >= 0
-            ? ngx_http_scim_arg_int(&a, ctx->expect_version)
-            : ngx_http_scim_arg(&a, (u_char *) "", 0)) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK   /* keep doc */
-        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK   /* display */
-        || ngx_http_scim_arg(&a, p, ngx_strlen(p)) != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->keys.tenant) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) "Group", 5) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) "", 0) != NGX_OK   /* manager */
-        || ngx_http_scim_arg(&a, (u_char *) (ctx->delta.clear ? "1" : "0"),
-                             1) != NGX_OK
-        || ngx_http_scim_arg_ids(&a, ctx->delta.remove, 0) != NGX_OK
-        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK
-        || ngx_http_scim_arg_emails(&a, NULL) != NGX_OK
-        || ngx_http_scim_arg_emails(&a, NULL) != NGX_OK)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    ngx_memzero(&w, sizeof(ngx_scim_store_write_t));
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_REPLACE, 5,
-                      ngx_http_scim_modify_done);
+    w.id = ctx->id;
+    w.expect = ctx->expect_version;
+    w.any_version = (ctx->expect_version < 0);
+    w.now.data = p;
+    w.now.len = ngx_strlen(p);
+    w.clear = ctx->delta.clear;
+    ngx_http_scim_argv_list(&rem, &w.remove, &w.nremove);
+    ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
+
+    ngx_http_scim_issued(ctx, ngx_scim_store_members(
+                                  ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_modify_done),
+                                  &w));
 }
 
 
 static void
-ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
     json_t              *work, *normalized, *pw, *oldpw;
     ngx_int_t            version;
@@ -1841,17 +1670,13 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 
     r = ctx->request;
 
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY) {
+    if (res->status == NGX_SCIM_STORE_NOT_FOUND) {
         ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
                            "%s \"%V\" not found", ctx->rt->name, &ctx->id);
         return;
     }
 
-    ctx->doc = ngx_http_scim_expand(ctx, reply, 0);
+    ctx->doc = ngx_http_scim_expand(ctx, &res->docs[0], 0);
     if (ctx->doc == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1978,46 +1803,53 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 static void
 ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
 {
-    ngx_http_scim_argv_t   a;
+    ngx_str_t               *v;
+    ngx_http_scim_argv_t     a, em;
+    ngx_scim_store_write_t   w;
 
-    if (ngx_http_scim_argv_init(&a, ctx, 12) != NGX_OK) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx,
-                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
-                                 ? "idx:userName" : "idx:displayName")
-           != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
-        || ngx_http_scim_arg_int(&a, version) != NGX_OK
+    if (ngx_http_scim_argv_init(&a, ctx, 2) != NGX_OK
+        || ngx_http_scim_argv_init(&em, ctx, 4) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
                                   1) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->doc, "externalId", 0) != NGX_OK
-        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
-        || ngx_http_scim_arg_emails(&a, ctx->doc) != NGX_OK)
+        || ngx_http_scim_arg_emails(&em, ctx->doc) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_DELETE, 5,
-                      ngx_http_scim_delete_done);
+    ngx_memzero(&w, sizeof(ngx_scim_store_write_t));
+
+    v = a.args->elts;
+
+    w.id = ctx->id;
+    w.expect = version;
+    w.name = v[0];
+    w.external_id = v[1];
+    ngx_http_scim_argv_list(&em, &w.emails, &w.nemails);
+
+    ngx_http_scim_issued(ctx, ngx_scim_store_delete(
+                                  ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_delete_done),
+                                  &w));
 }
 
 
 static void
-ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
+ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *unused)
 {
-    json_t                *meta;
-    ngx_http_scim_argv_t   a;
+    json_t                  *meta;
+    ngx_str_t               *v;
+    ngx_http_scim_argv_t     a, rem, add, oldem, newem;
+    ngx_scim_store_write_t   w;
 
     if (ngx_http_scim_serialize(ctx, ctx->newdoc) != NGX_OK
-        || ngx_http_scim_argv_init(&a, ctx, 24) != NGX_OK)
+        || ngx_http_scim_argv_init(&a, ctx, 8) != NGX_OK
+        || ngx_http_scim_argv_init(&rem, ctx, 8) != NGX_OK
+        || ngx_http_scim_argv_init(&add, ctx, 8) != NGX_OK
+        || ngx_http_scim_argv_init(&oldem, ctx, 4) != NGX_OK
+        || ngx_http_scim_argv_init(&newem, ctx, 4) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -2025,54 +1857,57 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx, redisReply *unused)
 
     meta = json_object_get(ctx->newdoc, "meta");
 
-    if (ngx_http_scim_arg_doc_key(&a, ctx) != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "^seq") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx,
-                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
-                                 ? "idx:userName" : "idx:displayName")
-           != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "idx:externalId") != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "display") != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->id) != NGX_OK
-        || ngx_http_scim_arg_int(&a, ngx_http_scim_doc_version(ctx->doc))
-           != NGX_OK
-        || ngx_http_scim_arg_str(&a, &ctx->prefix) != NGX_OK
-        || ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
-                                  1) != NGX_OK
+    if (ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
+                               1) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->newdoc,
                                   ngx_http_scim_name_attr(ctx), 1) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->doc, "externalId", 0) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->newdoc, "externalId", 0) != NGX_OK
         || ngx_http_scim_display(ctx, ctx->newdoc, &a) != NGX_OK
         || ngx_http_scim_arg_json(&a, meta, "lastModified", 0) != NGX_OK
-        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
         || ngx_http_scim_arg_manager(&a, ctx->newdoc) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) (ctx->delta.clear ? "1" : "0"),
-                             1) != NGX_OK
-        || ngx_http_scim_arg_ids(&a, ctx->delta.remove, 0) != NGX_OK
-        || ngx_http_scim_arg_ids(&a, ctx->delta.add, 1) != NGX_OK
-        || ngx_http_scim_arg_emails(&a, ctx->doc) != NGX_OK
-        || ngx_http_scim_arg_emails(&a, ctx->newdoc) != NGX_OK)
+        || ngx_http_scim_arg_ids(&rem, ctx->delta.remove, 0) != NGX_OK
+        || ngx_http_scim_arg_ids(&add, ctx->delta.add, 1) != NGX_OK
+        || ngx_http_scim_arg_emails(&oldem, ctx->doc) != NGX_OK
+        || ngx_http_scim_arg_emails(&newem, ctx->newdoc) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_REPLACE, 5,
-                      ngx_http_scim_modify_done);
+    ngx_memzero(&w, sizeof(ngx_scim_store_write_t));
+
+    v = a.args->elts;
+
+    w.id = ctx->id;
+    w.expect = ngx_http_scim_doc_version(ctx->doc);
+    w.text = ctx->prefix;
+    w.old_name = v[0];
+    w.name = v[1];
+    w.old_external_id = v[2];
+    w.external_id = v[3];
+    w.display = v[4];
+    w.now = v[5];
+    w.manager = v[6];
+    w.clear = ctx->delta.clear;
+    ngx_http_scim_argv_list(&rem, &w.remove, &w.nremove);
+    ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
+    ngx_http_scim_argv_list(&oldem, &w.old_emails, &w.nold_emails);
+    ngx_http_scim_argv_list(&newem, &w.emails, &w.nemails);
+
+    ngx_http_scim_issued(ctx, ngx_scim_store_replace(
+                                  ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_modify_done),
+                                  &w));
 }
 
 
 static void
-ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
-    if (ngx_http_scim_script_status(ctx, reply) != NGX_OK) {
-        return;
-    }
+    switch (res->status) {
 
-    switch (reply->element[0]->integer) {
-
-    case NGX_HTTP_SCIM_STORE_OK:
+    case NGX_SCIM_STORE_OK:
 
         if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS) {
             /*
@@ -2090,17 +1925,17 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
             return;
         }
 
-        ngx_http_scim_written(ctx, NGX_HTTP_OK, reply);
+        ngx_http_scim_written(ctx, NGX_HTTP_OK, res);
         return;
 
-    case NGX_HTTP_SCIM_STORE_NOT_FOUND:
+    case NGX_SCIM_STORE_NOT_FOUND:
         ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
                            "%s \"%V\" not found", ctx->rt->name, &ctx->id);
         return;
 
-    case NGX_HTTP_SCIM_STORE_CONFLICT:
-    case NGX_HTTP_SCIM_STORE_BAD_MEMBER:
-        ngx_http_scim_conflict(ctx, reply);
+    case NGX_SCIM_STORE_CONFLICT:
+    case NGX_SCIM_STORE_BAD_MEMBER:
+        ngx_http_scim_conflict(ctx, res);
         return;
 
     default:
@@ -2158,19 +1993,15 @@ ngx_http_scim_retry_handler(ngx_event_t *ev)
 
 
 static void
-ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
-    if (ngx_http_scim_script_status(ctx, reply) != NGX_OK) {
-        return;
-    }
+    switch (res->status) {
 
-    switch (reply->element[0]->integer) {
-
-    case NGX_HTTP_SCIM_STORE_OK:
+    case NGX_SCIM_STORE_OK:
         ngx_http_scim_reply(ctx, NGX_HTTP_NO_CONTENT, NULL, 0);
         return;
 
-    case NGX_HTTP_SCIM_STORE_NOT_FOUND:
+    case NGX_SCIM_STORE_NOT_FOUND:
         ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
                            "%s \"%V\" not found", ctx->rt->name, &ctx->id);
         return;
@@ -2192,7 +2023,6 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
     ngx_str_t              v;
     const char            *value;
     scim_error_t           err;
-    ngx_http_scim_argv_t   a;
     ngx_http_request_t    *r;
 
     r = ctx->request;
@@ -2203,8 +2033,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
     ctx->matches = ngx_http_scim_track(r, json_array());
 
-    if (ctx->matches == NULL || ngx_http_scim_argv_init(&a, ctx, 8) != NGX_OK)
-    {
+    if (ctx->matches == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -2217,20 +2046,12 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
         /* plain paging in creation order, one round trip */
 
-        if (ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
-            || ngx_http_scim_arg_int(&a, ctx->start_index - 1) != NGX_OK
-            || ngx_http_scim_arg_int(&a, ctx->count) != NGX_OK
-            || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
-            || ngx_http_scim_arg(&a, (u_char *)
-                                     (ctx->want_members ? "1" : "0"), 1)
-               != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_PAGE, 1,
-                          ngx_http_scim_list_page);
+        ngx_http_scim_issued(ctx, ngx_scim_store_page(
+                                      ngx_http_scim_call(ctx,
+                                                      ngx_http_scim_list_page),
+                                      (ngx_uint_t) ctx->start_index - 1,
+                                      (ngx_uint_t) ctx->count,
+                                      ctx->want_members));
         return;
     }
 
@@ -2304,22 +2125,17 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
     case 4:     /* emails.value eq, Entra's emails[type eq "work"].value eq */
     case 5:
 
-        if (ngx_http_scim_fold(a.pool, value, v.len, &v) != NGX_OK) {
+        if (ngx_http_scim_fold(r->pool, value, v.len, &v) != NGX_OK) {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
 
         /* the candidates; the whole filter (the type, ...) decides */
 
-        if (ngx_http_scim_arg_key(&a, ctx, "idx:email") != NGX_OK
-            || ngx_http_scim_arg_str(&a, &v) != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FIND_EMAIL, 1,
-                          ngx_http_scim_list_cands);
+        ngx_http_scim_issued(ctx, ngx_scim_store_find_email(
+                                      ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_list_cands),
+                                      &v));
         return;
 
     case 0:     /* id eq */
@@ -2331,7 +2147,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
              * 7643); the ids this module hands out are lower-case hex
              */
 
-            f = ngx_pnalloc(a.pool, v.len + 1);
+            f = ngx_pnalloc(r->pool, v.len + 1);
             if (f == NULL) {
                 ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
                 return;
@@ -2344,7 +2160,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
             value = (const char *) f;
         }
 
-        if (!ngx_http_scim_store_valid_id(v.data, v.len)) {
+        if (!ngx_scim_store_valid_id(v.data, v.len)) {
             ngx_http_scim_list_finish(ctx);
             return;
         }
@@ -2360,88 +2176,28 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
          * User document and drop out), or the groups holding member v
          */
 
-        {
-            u_char  *p;
-
-            p = ngx_pnalloc(a.pool, 2 * (ctx->keys.tenant.len
-                                         + sizeof("Group::members"))
-                                    + 2 * ngx_strlen(value));
-            if (p == NULL) {
-                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
-            }
-
-            if (ctx->resource == NGX_HTTP_SCIM_R_USERS) {
-                v.data = p;
-                v.len = ngx_sprintf(p, "%VGroup:%s:members",
-                                    &ctx->keys.tenant, value) - p;
-
-                if (ngx_http_scim_arg_str(&a, &v) != NGX_OK) {
-                    ngx_http_scim_finish(ctx,
-                                         NGX_HTTP_INTERNAL_SERVER_ERROR);
-                    return;
-                }
-
-            } else {
-                v.data = p;
-                v.len = ngx_sprintf(p, "%VUser:%s:groups",
-                                    &ctx->keys.tenant, value) - p;
-                p += v.len;
-
-                if (ngx_http_scim_arg_str(&a, &v) != NGX_OK) {
-                    ngx_http_scim_finish(ctx,
-                                         NGX_HTTP_INTERNAL_SERVER_ERROR);
-                    return;
-                }
-
-                v.data = p;
-                v.len = ngx_sprintf(p, "%VGroup:%s:groups",
-                                    &ctx->keys.tenant, value) - p;
-
-                if (ngx_http_scim_arg_str(&a, &v) != NGX_OK) {
-                    ngx_http_scim_finish(ctx,
-                                         NGX_HTTP_INTERNAL_SERVER_ERROR);
-                    return;
-                }
-            }
-        }
-
-        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_RELATED,
-                          ctx->resource == NGX_HTTP_SCIM_R_USERS ? 1 : 2,
-                          ngx_http_scim_list_cands);
+        ngx_http_scim_issued(ctx, ngx_scim_store_related(
+                                      ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_list_cands),
+                                      &v));
         return;
 
     default:    /* userName / displayName eq (folded), externalId eq */
 
-        if (ngx_http_scim_arg_key(&a, ctx,
-                                  hint == 2 ? "idx:externalId"
-                                  : ctx->resource == NGX_HTTP_SCIM_R_USERS
-                                  ? "idx:userName" : "idx:displayName")
-            != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
         if (hint == 1
-            && ngx_http_scim_fold(a.pool, value, v.len, &v) != NGX_OK)
+            && ngx_http_scim_fold(r->pool, value, v.len, &v) != NGX_OK)
         {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
 
-        if (ngx_http_scim_arg_str(&a, &v) != NGX_OK
-            || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
-            || ngx_http_scim_arg(&a, (u_char *)
-                                     (ctx->want_members ? "1" : "0"), 1)
-               != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FIND, 1,
-                          ngx_http_scim_list_one);
+        ngx_http_scim_issued(ctx, ngx_scim_store_find(
+                                      ngx_http_scim_call(ctx,
+                                                       ngx_http_scim_list_one),
+                                      hint == 2
+                                      ? NGX_SCIM_STORE_BY_EXTERNAL_ID
+                                      : NGX_SCIM_STORE_BY_NAME,
+                                      &v, ctx->want_members));
         return;
     }
 
@@ -2466,22 +2222,18 @@ scan:
 /* at most one candidate: evaluate the whole filter on it */
 
 static void
-ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
     json_t     *doc;
     ngx_int_t   rc;
 
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_ARRAY
+    if (res->status == NGX_SCIM_STORE_OK
         && ctx->start_index == 1 && ctx->count > 0
         && scim_filter_is_simple_eq(ctx->filter_ast))
     {
         /* Entra's check: the index hit is the answer */
 
-        rc = ngx_http_scim_fast(ctx, reply, 1);
+        rc = ngx_http_scim_fast(ctx, &res->docs[0], 1);
 
         if (rc == NGX_OK) {
             return;
@@ -2493,8 +2245,8 @@ ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         }
     }
 
-    if (reply->type == REDIS_REPLY_ARRAY) {
-        doc = ngx_http_scim_expand(ctx, reply, ctx->want_members);
+    if (res->status == NGX_SCIM_STORE_OK) {
+        doc = ngx_http_scim_expand(ctx, &res->docs[0], ctx->want_members);
         if (doc == NULL) {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
@@ -2510,26 +2262,17 @@ ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 
 
 static void
-ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
-    size_t   i;
-    json_t  *doc;
+    json_t      *doc;
+    ngx_uint_t   i;
 
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    for (i = 1; i < reply->elements; i++) {
-        if (reply->element[i]->type != REDIS_REPLY_ARRAY) {
+    for (i = 0; i < res->ndocs; i++) {
+        if (!res->docs[i].found) {
             continue;
         }
 
-        doc = ngx_http_scim_expand(ctx, reply->element[i], ctx->want_members);
+        doc = ngx_http_scim_expand(ctx, &res->docs[i], ctx->want_members);
         if (doc == NULL) {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
@@ -2538,8 +2281,7 @@ ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         json_array_append(ctx->matches, doc);
     }
 
-    ngx_http_scim_list_respond(ctx, ctx->matches,
-                               (ngx_uint_t) reply->element[0]->integer, 1);
+    ngx_http_scim_list_respond(ctx, ctx->matches, res->total, 1);
 }
 
 
@@ -2559,7 +2301,7 @@ ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, redisReply *reply)
  */
 
 static ngx_int_t
-ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx, redisReply *cands)
+ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *cands)
 {
     u_char                *s;
     size_t                 i;
@@ -2665,7 +2407,7 @@ ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx, redisReply *cands)
 
     scan->from_list = 1;
 
-    if (cands->elements == 0) {
+    if (cands->nids == 0) {
         return NGX_OK;
     }
 
@@ -2675,28 +2417,25 @@ ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx, redisReply *cands)
         return NGX_ERROR;
     }
 
-    scan->cand = ngx_palloc(scan->cand_pool,
-                            cands->elements * sizeof(ngx_str_t));
+    scan->cand = ngx_palloc(scan->cand_pool, cands->nids * sizeof(ngx_str_t));
     if (scan->cand == NULL) {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < cands->elements; i++) {
-        if (cands->element[i]->type != REDIS_REPLY_STRING
-            || cands->element[i]->len == 0)
-        {
+    for (i = 0; i < cands->nids; i++) {
+        if (cands->ids[i].data == NULL || cands->ids[i].len == 0) {
             continue;
         }
 
-        s = ngx_pnalloc(scan->cand_pool, cands->element[i]->len);
+        s = ngx_pnalloc(scan->cand_pool, cands->ids[i].len);
         if (s == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_memcpy(s, cands->element[i]->str, cands->element[i]->len);
+        ngx_memcpy(s, cands->ids[i].data, cands->ids[i].len);
 
         scan->cand[scan->ncand].data = s;
-        scan->cand[scan->ncand].len = cands->element[i]->len;
+        scan->cand[scan->ncand].len = cands->ids[i].len;
         scan->ncand++;
     }
 
@@ -2747,8 +2486,7 @@ ngx_http_scim_scan_cleanup(void *data)
 /* a pool for one call's arguments, destroyed when its reply is read */
 
 static ngx_int_t
-ngx_http_scim_scan_batch(ngx_http_scim_ctx_t *ctx, ngx_http_scim_argv_t *a,
-    ngx_uint_t n)
+ngx_http_scim_scan_batch(ngx_http_scim_ctx_t *ctx)
 {
     ngx_http_scim_scan_t  *scan;
 
@@ -2762,13 +2500,10 @@ ngx_http_scim_scan_batch(ngx_http_scim_ctx_t *ctx, ngx_http_scim_argv_t *a,
         return NGX_ERROR;
     }
 
-    /* ngx_http_scim_exec() puts the command's argv there too */
+    /* the store call keeps its arguments there */
     ctx->args_pool = scan->batch;
 
-    a->pool = scan->batch;
-    a->args = ngx_array_create(a->pool, n, sizeof(ngx_str_t));
-
-    return a->args ? NGX_OK : NGX_ERROR;
+    return NGX_OK;
 }
 
 
@@ -2786,9 +2521,9 @@ ngx_http_scim_scan_done(ngx_http_scim_scan_t *scan)
 static void
 ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
 {
-    ngx_uint_t             i, n;
-    ngx_http_scim_argv_t   a;
-    ngx_http_scim_scan_t  *scan;
+    ngx_uint_t              n;
+    ngx_scim_store_scan_t   q;
+    ngx_http_scim_scan_t   *scan;
 
     scan = ctx->scan;
 
@@ -2798,79 +2533,60 @@ ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
         n = scan->ncand - ctx->scanned;
     }
 
-    if (ngx_http_scim_scan_batch(ctx, &a, 10 + (scan->from_list ? n : 0))
-           != NGX_OK
-        || ngx_http_scim_arg_key(&a, ctx, "ids") != NGX_OK
-        || (scan->from_list
-            ? ngx_http_scim_arg(&a, (u_char *) "", 0)
-            : ngx_http_scim_arg_int(&a, (ngx_int_t) ctx->scanned))
-           != NGX_OK
-        || ngx_http_scim_arg_int(&a, (ngx_int_t) n) != NGX_OK
-        || ngx_http_scim_arg_place(&a, ctx) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) (scan->members ? "1" : "0"), 1)
-           != NGX_OK
-        || ngx_http_scim_arg(&a, ctx->literal_lc.len
-                                 ? ctx->literal_lc.data : (u_char *) "",
-                             ctx->literal_lc.len) != NGX_OK
-        || ngx_http_scim_arg(&a, ctx->literal_lc.len
-                                 ? ctx->literal_key.data : (u_char *) "",
-                             ctx->literal_lc.len
-                                 ? ctx->literal_key.len : 0) != NGX_OK
-        || ngx_http_scim_arg_int(&a, NGX_HTTP_SCIM_SCAN_BYTES) != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) (scan->docs ? "1" : "0"), 1)
-           != NGX_OK)
-    {
+    if (ngx_http_scim_scan_batch(ctx) != NGX_OK) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    for (i = 0; scan->from_list && i < n; i++) {
-        if (ngx_http_scim_arg_str(&a, &scan->cand[ctx->scanned + i])
-            != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
+    ngx_memzero(&q, sizeof(ngx_scim_store_scan_t));
+
+    if (scan->from_list) {
+        q.cand = &scan->cand[ctx->scanned];
+        q.ncand = n;
+
+    } else {
+        q.start = ctx->scanned;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_SCAN, 1,
-                      ngx_http_scim_list_scan);
+    q.count = n;
+    q.bytes = NGX_HTTP_SCIM_SCAN_BYTES;
+    q.docs = scan->docs;
+    q.members = scan->members;
+
+    if (ctx->literal_lc.len) {
+        q.literal = ctx->literal_lc;
+        q.member = ctx->literal_key;
+    }
+
+    ngx_http_scim_issued(ctx, ngx_scim_store_scan(
+                                  ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_list_scan),
+                                  &q));
 }
 
 
 static void
-ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
-    size_t                 i;
     json_t                *doc;
     ngx_int_t              rc;
-    ngx_uint_t             walked;
-    redisReply            *e, *id;
+    ngx_str_t             *id;
+    ngx_uint_t             i, walked;
+    ngx_scim_store_doc_t  *d;
     ngx_http_scim_scan_t  *scan;
 
     scan = ctx->scan;
 
+    /* the batch held the call's arguments only: the result is the store's */
     ngx_http_scim_scan_done(scan);
 
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
-        || reply->element[0]->type != REDIS_REPLY_INTEGER
-        || reply->element[1]->type != REDIS_REPLY_INTEGER)
-    {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    walked = (ngx_uint_t) reply->element[1]->integer;
+    walked = res->walked;
 
     if (scan->from_list) {
         ctx->total = scan->ncand;
 
     } else {
-        ctx->total = (ngx_uint_t) reply->element[0]->integer;
+        ctx->total = res->total;
 
         if (ctx->total > ctx->slcf->max_scan) {
             ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_TOO_MANY,
@@ -2882,13 +2598,12 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         }
     }
 
-    for (i = 2; i < reply->elements; i++) {
-        id = reply->element[i];
+    for (i = 0; i < res->nids; i++) {
+        id = &res->ids[i];
 
         if (!scan->docs) {
-            if (id->type == REDIS_REPLY_STRING
-                && ngx_http_scim_scan_hit(ctx, (u_char *) id->str, id->len,
-                                          NULL)
+            if (id->data
+                && ngx_http_scim_scan_hit(ctx, id->data, id->len, NULL)
                    != NGX_OK)
             {
                 ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -2898,15 +2613,9 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
             continue;
         }
 
-        /* pairs: id, {doc, ...} */
+        d = &res->docs[i];
 
-        if (++i == reply->elements) {
-            break;
-        }
-
-        e = reply->element[i];
-
-        if (id->type != REDIS_REPLY_STRING || e->type != REDIS_REPLY_ARRAY) {
+        if (id->data == NULL || !d->found) {
             continue;
         }
 
@@ -2916,15 +2625,13 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
          * folds to "s": a text holding it is parsed all the same.)
          */
 
-        if (ctx->literal.len && e->elements > 0
-            && e->element[0]->type == REDIS_REPLY_STRING
-            && !ngx_http_scim_may_match(ctx, (u_char *) e->element[0]->str,
-                                        e->element[0]->len))
+        if (ctx->literal.len && d->text.data
+            && !ngx_http_scim_may_match(ctx, d->text.data, d->text.len))
         {
             continue;
         }
 
-        doc = ngx_http_scim_expand_raw(ctx, e, scan->members);
+        doc = ngx_http_scim_expand_raw(ctx, d, scan->members);
         if (doc == NULL) {
             continue;
         }
@@ -2934,8 +2641,7 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         if (ctx->filter_ast == NULL
             || scim_filter_match(ctx->filter_ast, ctx->rt, doc))
         {
-            rc = ngx_http_scim_scan_hit(ctx, (u_char *) id->str, id->len,
-                                        doc);
+            rc = ngx_http_scim_scan_hit(ctx, id->data, id->len, doc);
         }
 
         json_decref(doc);
@@ -3192,13 +2898,6 @@ ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx)
     ctx->scanned = 0;
     ctx->total = 0;
 
-    if (ngx_http_scim_store_keys(ctx->request->pool, &ctx->tenant, "Group",
-                                 &ctx->keys)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
     scan->user_projection = ctx->projection;
     ctx->projection = NULL;
 
@@ -3288,12 +2987,10 @@ ngx_http_scim_page(ngx_http_scim_ctx_t *ctx)
 static void
 ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx)
 {
-    size_t                 len;
-    u_char                *id;
-    ngx_uint_t             i, n, want;
-    ngx_http_scim_hit_t   *hit;
-    ngx_http_scim_argv_t   a;
-    ngx_http_scim_scan_t  *scan;
+    ngx_uint_t              i, n, want;
+    ngx_http_scim_hit_t    *hit;
+    ngx_http_scim_scan_t   *scan;
+    ngx_scim_store_item_t  *items;
 
     scan = ctx->scan;
 
@@ -3307,41 +3004,38 @@ ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx)
     /* a group's members: if the answer shows them or the filter reads them */
     want = (ctx->want_members || scan->members);
 
-    if (ngx_http_scim_scan_batch(ctx, &a, 2 + 2 * n) != NGX_OK
-        || ngx_http_scim_arg(&a, ctx->keys.tenant.data, ctx->keys.tenant.len)
-           != NGX_OK
-        || ngx_http_scim_arg(&a, (u_char *) (want ? "1" : "0"), 1) != NGX_OK)
-    {
+    if (ngx_http_scim_scan_batch(ctx) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    items = ngx_palloc(scan->batch, n * sizeof(ngx_scim_store_item_t));
+    if (items == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     for (i = 0; i < n; i++) {
         hit = &scan->hits[scan->next + i];
-        id = hit->long_id ? hit->long_id : hit->id;
-        len = hit->len;
 
-        if (ngx_http_scim_arg(&a, (u_char *) (hit->group ? "Group" : "User"),
-                              hit->group ? 5 : 4)
-            != NGX_OK
-            || ngx_http_scim_arg(&a, id, len) != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
+        items[i].type = hit->group ? NGX_SCIM_STORE_GROUP
+                                   : NGX_SCIM_STORE_USER;
+        items[i].id.data = hit->long_id ? hit->long_id : hit->id;
+        items[i].id.len = hit->len;
     }
 
-    ngx_http_scim_run(ctx, &a, NGX_HTTP_SCIM_SCRIPT_FETCH, 0,
-                      ngx_http_scim_page_done);
+    ngx_http_scim_issued(ctx, ngx_scim_store_fetch(
+                                  ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_page_done),
+                                  items, n, want));
 }
 
 
 static void
-ngx_http_scim_page_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_page_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
-    size_t                 i;
     json_t                *doc, *out;
-    ngx_uint_t             want, own;
+    ngx_uint_t             i, want, own;
     scim_filter_t         *filter;
     scim_projection_t     *projection;
     ngx_http_scim_hit_t   *hit;
@@ -3351,19 +3045,10 @@ ngx_http_scim_page_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 
     ngx_http_scim_scan_done(scan);
 
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
     want = (ctx->want_members || scan->members);
 
-    for (i = 0; i < reply->elements && i < scan->sent; i++) {
-        if (reply->element[i]->type != REDIS_REPLY_ARRAY) {
+    for (i = 0; i < res->ndocs && i < scan->sent; i++) {
+        if (!res->docs[i].found) {
             continue;               /* deleted since the scan */
         }
 
@@ -3380,7 +3065,7 @@ ngx_http_scim_page_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
         filter = own ? scan->user_filter : ctx->filter_ast;
         projection = own ? scan->user_projection : ctx->projection;
 
-        doc = ngx_http_scim_expand_raw(ctx, reply->element[i], want);
+        doc = ngx_http_scim_expand_raw(ctx, &res->docs[i], want);
         if (doc == NULL) {
             continue;
         }
@@ -3417,21 +3102,12 @@ ngx_http_scim_page_done(ngx_http_scim_ctx_t *ctx, redisReply *reply)
 /* an index's candidates (ids): scanned like the whole collection */
 
 static void
-ngx_http_scim_list_cands(ngx_http_scim_ctx_t *ctx, redisReply *reply)
+ngx_http_scim_list_cands(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
     ngx_int_t              rc;
     ngx_http_scim_scan_t  *scan;
 
-    if (ngx_http_scim_reply_error(ctx, reply) != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY) {
-        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    rc = ngx_http_scim_scan_start(ctx, reply);
+    rc = ngx_http_scim_scan_start(ctx, res);
 
     if (rc == NGX_ABORT) {
         return;

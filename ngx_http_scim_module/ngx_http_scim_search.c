@@ -130,14 +130,6 @@ ngx_http_scim_search(ngx_http_scim_ctx_t *ctx)
         ctx->root_search = 1;
         ctx->resource = NGX_HTTP_SCIM_R_USERS;
         ctx->rt = scim_registry_user(ctx->slcf->registry);
-
-        if (ngx_http_scim_store_keys(ctx->request->pool, &ctx->tenant, "User",
-                                     &ctx->keys)
-            != NGX_OK)
-        {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
     }
 
     ngx_http_scim_list(ctx);

@@ -17,7 +17,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_event.h>
-#include <ngx_sha1.h>
 
 #include <sys/ioctl.h>
 
@@ -123,23 +122,6 @@ ngx_scim_redis_server_add(ngx_conf_t *cf, ngx_array_t *servers,
     *sp = s;
 
     return s;
-}
-
-
-ngx_int_t
-ngx_scim_redis_script_init(ngx_scim_redis_script_t *script)
-{
-    u_char     digest[20];
-    ngx_sha1_t sha1;
-
-    ngx_sha1_init(&sha1);
-    ngx_sha1_update(&sha1, script->body.data, script->body.len);
-    ngx_sha1_final(digest, &sha1);
-
-    ngx_hex_dump(script->sha1, digest, 20);
-    script->sha1[40] = '\0';
-
-    return NGX_OK;
 }
 
 

@@ -53,7 +53,7 @@ typedef void (*ngx_scim_redis_handler_pt)(void *data, redisReply *reply);
 #define NGX_SCIM_REDIS_REASON_LEN  128
 
 
-/* a Lua script, loaded on every connection, run by EVALSHA */
+/* a Lua script, loaded on every connection, run by EVALSHA (sha1: hex) */
 typedef struct {
     ngx_str_t                   name;
     ngx_str_t                   body;
@@ -151,7 +151,6 @@ struct ngx_scim_redis_cmd_s {
 
 ngx_scim_redis_server_t *ngx_scim_redis_server_add(ngx_conf_t *cf,
     ngx_array_t *servers, ngx_scim_redis_server_t *proto);
-ngx_int_t ngx_scim_redis_script_init(ngx_scim_redis_script_t *script);
 
 ngx_int_t ngx_scim_redis_init_worker(ngx_scim_redis_server_t *server,
     ngx_log_t *log);

@@ -1,0 +1,1096 @@
+
+/*
+ * ngx_http_scim_module: the store's typed API (see ngx_scim_store.h) on
+ * the Redis adapter: key names, each script's KEYS/ARGV (their order is
+ * that of store/lua/<script>.lua), and the decoding of its reply.
+ *
+ * Keys of tenant T (all with the hash tag {T}, so that each script
+ * touches one Redis Cluster slot):
+ *
+ *   scim:{T}:User:<id>                 string  stored resource (JSON)
+ *   scim:{T}:User:ids                  zset    ids by creation sequence
+ *   scim:{T}:User:idx:userName         hash    folded userName -> id
+ *   scim:{T}:User:idx:externalId       hash    externalId -> id
+ *   scim:{T}:User:idx:email            zset    "<folded e-mail>\0<id>" of
+ *                                              every e-mail (any type):
+ *                                              e-mail lookups by
+ *                                              ZRANGEBYLEX
+ *   scim:{T}:User:<id>:groups          set     ids of the user's groups
+ *   scim:{T}:Group:<id>                string  stored group (no members)
+ *   scim:{T}:Group:ids                 zset
+ *   scim:{T}:Group:idx:displayName     hash    folded displayName -> id
+ *   scim:{T}:Group:idx:externalId      hash
+ *   scim:{T}:Group:<id>:members        set     member ids
+ *   scim:{T}:Group:<id>:groups         set     ids of a nested group's
+ *                                              parent groups
+ *   scim:{T}:User:display              hash    id -> displayName (else
+ *                                              userName): "display" of
+ *                                              members, type of a member
+ *   scim:{T}:Group:display             hash    id -> displayName
+ *   scim:{T}:User:manager              hash    id -> manager's id (so that
+ *                                              reads show the manager's
+ *                                              current displayName)
+ *   scim:{T}:seq                       string  creation order, versions
+ *
+ * A stored document always ends with its version, as
+ * ..."version":"W/\"<n>\""}} (meta is the last member, version the last
+ * member of meta).  Scripts receive the document without that tail and
+ * append the version they draw from scim:{T}:seq, so that a write needs
+ * one round trip, and they compare versions without decoding JSON.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_scim_redis.h"
+#include "ngx_scim_lua.h"
+#include "ngx_scim_store.h"
+
+
+/* the reply shapes */
+typedef enum {
+    NGX_SCIM_STORE_R_WRITE = 0,    /* {status, ...} */
+    NGX_SCIM_STORE_R_DOC,          /* {doc, ...} | nil */
+    NGX_SCIM_STORE_R_PAGE,         /* {total, {doc, ...} | nil, ...} */
+    NGX_SCIM_STORE_R_FETCH,        /* {{doc, ...} | nil, ...} */
+    NGX_SCIM_STORE_R_SCAN,         /* {total, walked, id, {doc}, ...} */
+    NGX_SCIM_STORE_R_SCAN_IDS,     /* {total, walked, id, ...} */
+    NGX_SCIM_STORE_R_IDS           /* {id, ...} */
+} ngx_scim_store_reply_e;
+
+
+typedef struct {
+    ngx_scim_store_call_t       call;
+    ngx_scim_store_reply_e      shape;
+    ngx_str_t                   prefix;        /* "scim:{T}:" */
+    ngx_array_t                *args;          /* ngx_str_t: KEYS, ARGV */
+    ngx_uint_t                  nkeys;
+} ngx_scim_store_ctx_t;
+
+
+static ngx_scim_store_ctx_t *ngx_scim_store_ctx(ngx_scim_store_call_t *call,
+    ngx_scim_store_reply_e shape, ngx_uint_t n);
+static ngx_int_t ngx_scim_store_arg(ngx_scim_store_ctx_t *sc, u_char *data,
+    size_t len);
+static ngx_int_t ngx_scim_store_arg_str(ngx_scim_store_ctx_t *sc,
+    ngx_str_t *s);
+static ngx_int_t ngx_scim_store_arg_cstr(ngx_scim_store_ctx_t *sc,
+    const char *s);
+static ngx_int_t ngx_scim_store_arg_int(ngx_scim_store_ctx_t *sc,
+    ngx_int_t n);
+static ngx_int_t ngx_scim_store_arg_list(ngx_scim_store_ctx_t *sc,
+    ngx_str_t *list, ngx_uint_t n);
+static ngx_int_t ngx_scim_store_key(ngx_scim_store_ctx_t *sc,
+    const char *type, ngx_str_t *id, const char *tail);
+static ngx_int_t ngx_scim_store_keys_shared(ngx_scim_store_ctx_t *sc);
+static ngx_int_t ngx_scim_store_keys_doc(ngx_scim_store_ctx_t *sc,
+    ngx_str_t *id);
+static const char *ngx_scim_store_type(ngx_scim_store_type_e type);
+static const char *ngx_scim_store_set(ngx_scim_store_type_e type);
+static const char *ngx_scim_store_name_index(ngx_scim_store_type_e type);
+static ngx_int_t ngx_scim_store_run(ngx_scim_store_ctx_t *sc,
+    ngx_scim_lua_e script);
+static void ngx_scim_store_reply(void *data, redisReply *reply);
+static ngx_int_t ngx_scim_store_decode(ngx_scim_store_ctx_t *sc,
+    ngx_pool_t **pool, redisReply *reply, ngx_scim_store_res_t *res,
+    ngx_scim_store_doc_t *one);
+static void *ngx_scim_store_alloc(ngx_pool_t **pool, size_t size);
+static void ngx_scim_store_decode_write(redisReply *reply,
+    ngx_scim_store_res_t *res);
+static ngx_int_t ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
+    ngx_scim_store_doc_t *doc);
+static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
+
+
+#define NGX_SCIM_STORE_POOL_SIZE  4096
+
+#define ngx_scim_store_is_str(e)  ((e)->type == REDIS_REPLY_STRING)
+
+
+static ngx_scim_store_ctx_t *
+ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_scim_store_reply_e shape,
+    ngx_uint_t n)
+{
+    u_char                *p;
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_pcalloc(call->pool, sizeof(ngx_scim_store_ctx_t));
+    if (sc == NULL) {
+        return NULL;
+    }
+
+    sc->call = *call;
+    sc->shape = shape;
+
+    p = ngx_pnalloc(call->pool, sizeof("scim:{}:") - 1 + call->tenant.len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    sc->prefix.data = p;
+    sc->prefix.len = ngx_sprintf(p, "scim:{%V}:", &call->tenant) - p;
+
+    sc->args = ngx_array_create(call->pool, n, sizeof(ngx_str_t));
+    if (sc->args == NULL) {
+        return NULL;
+    }
+
+    return sc;
+}
+
+
+static ngx_int_t
+ngx_scim_store_arg(ngx_scim_store_ctx_t *sc, u_char *data, size_t len)
+{
+    ngx_str_t  *s;
+
+    s = ngx_array_push(sc->args);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->data = data;
+    s->len = len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_scim_store_arg_str(ngx_scim_store_ctx_t *sc, ngx_str_t *s)
+{
+    return ngx_scim_store_arg(sc, s->len ? s->data : (u_char *) "", s->len);
+}
+
+
+static ngx_int_t
+ngx_scim_store_arg_cstr(ngx_scim_store_ctx_t *sc, const char *s)
+{
+    return ngx_scim_store_arg(sc, (u_char *) s, ngx_strlen(s));
+}
+
+
+static ngx_int_t
+ngx_scim_store_arg_int(ngx_scim_store_ctx_t *sc, ngx_int_t n)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(sc->call.pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_arg(sc, p, ngx_sprintf(p, "%i", n) - p);
+}
+
+
+/* count, then the values */
+
+static ngx_int_t
+ngx_scim_store_arg_list(ngx_scim_store_ctx_t *sc, ngx_str_t *list,
+    ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    if (ngx_scim_store_arg_int(sc, (ngx_int_t) n) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_scim_store_arg_str(sc, &list[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a key: "scim:{T}:" type [":" id] tail, pushed as the next KEYS entry */
+
+static ngx_int_t
+ngx_scim_store_key(ngx_scim_store_ctx_t *sc, const char *type, ngx_str_t *id,
+    const char *tail)
+{
+    u_char  *p, *q;
+    size_t   tlen, taillen;
+
+    tlen = ngx_strlen(type);
+    taillen = ngx_strlen(tail);
+
+    p = ngx_pnalloc(sc->call.pool, sc->prefix.len + tlen + 1
+                                   + (id ? id->len : 0) + taillen);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(p, sc->prefix.data, sc->prefix.len);
+    q = ngx_cpymem(q, type, tlen);
+
+    if (id) {
+        *q++ = ':';
+        q = ngx_cpymem(q, id->data, id->len);
+    }
+
+    q = ngx_cpymem(q, tail, taillen);
+
+    sc->nkeys++;
+
+    return ngx_scim_store_arg(sc, p, q - p);
+}
+
+
+/* KEYS[1..4] of every script using lib.lua's tenant() */
+
+static ngx_int_t
+ngx_scim_store_keys_shared(ngx_scim_store_ctx_t *sc)
+{
+    if (ngx_scim_store_key(sc, "User:display", NULL, "") != NGX_OK
+        || ngx_scim_store_key(sc, "Group:display", NULL, "") != NGX_OK
+        || ngx_scim_store_key(sc, "User:manager", NULL, "") != NGX_OK
+        || ngx_scim_store_key(sc, "User:idx:email", NULL, "") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a document's key and its own set (a user's groups, a group's members) */
+
+static ngx_int_t
+ngx_scim_store_keys_doc(ngx_scim_store_ctx_t *sc, ngx_str_t *id)
+{
+    const char  *type;
+
+    type = ngx_scim_store_type(sc->call.type);
+
+    if (ngx_scim_store_key(sc, type, id, "") != NGX_OK
+        || ngx_scim_store_key(sc, type, id, ngx_scim_store_set(sc->call.type))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static const char *
+ngx_scim_store_type(ngx_scim_store_type_e type)
+{
+    return type == NGX_SCIM_STORE_USER ? "User" : "Group";
+}
+
+
+static const char *
+ngx_scim_store_set(ngx_scim_store_type_e type)
+{
+    return type == NGX_SCIM_STORE_USER ? ":groups" : ":members";
+}
+
+
+static const char *
+ngx_scim_store_name_index(ngx_scim_store_type_e type)
+{
+    return type == NGX_SCIM_STORE_USER ? "User:idx:userName"
+                                       : "Group:idx:displayName";
+}
+
+
+/* operations */
+
+ngx_int_t
+ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
+    ngx_uint_t members)
+{
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_DOC, 10);
+    if (sc == NULL
+        || ngx_scim_store_keys_shared(sc) != NGX_OK
+        || ngx_scim_store_keys_doc(sc, id) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
+        || ngx_scim_store_arg_str(sc, id) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_GET);
+}
+
+
+ngx_int_t
+ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_scim_store_index_e index,
+    ngx_str_t *value, ngx_uint_t members)
+{
+    const char            *type;
+    ngx_scim_store_ctx_t  *sc;
+
+    type = ngx_scim_store_type(call->type);
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_DOC, 9);
+    if (sc == NULL
+        || ngx_scim_store_keys_shared(sc) != NGX_OK
+        || (index == NGX_SCIM_STORE_BY_EXTERNAL_ID
+            ? ngx_scim_store_key(sc, type, NULL, ":idx:externalId")
+            : ngx_scim_store_key(sc, ngx_scim_store_name_index(call->type),
+                                 NULL, ""))
+           != NGX_OK
+        || ngx_scim_store_arg_str(sc, value) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_FIND);
+}
+
+
+ngx_int_t
+ngx_scim_store_page(ngx_scim_store_call_t *call, ngx_uint_t start,
+    ngx_uint_t count, ngx_uint_t members)
+{
+    const char            *type;
+    ngx_scim_store_ctx_t  *sc;
+
+    type = ngx_scim_store_type(call->type);
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_PAGE, 10);
+    if (sc == NULL
+        || ngx_scim_store_keys_shared(sc) != NGX_OK
+        || ngx_scim_store_key(sc, type, NULL, ":ids") != NGX_OK
+        || ngx_scim_store_arg_int(sc, (ngx_int_t) start) != NGX_OK
+        || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_PAGE);
+}
+
+
+ngx_int_t
+ngx_scim_store_scan(ngx_scim_store_call_t *call, ngx_scim_store_scan_t *scan)
+{
+    const char            *type;
+    ngx_uint_t             i, n;
+    ngx_scim_store_ctx_t  *sc;
+
+    type = ngx_scim_store_type(call->type);
+
+    n = scan->cand ? scan->ncand : 0;
+
+    sc = ngx_scim_store_ctx(call, scan->docs ? NGX_SCIM_STORE_R_SCAN
+                                             : NGX_SCIM_STORE_R_SCAN_IDS,
+                            14 + n);
+    if (sc == NULL
+        || ngx_scim_store_keys_shared(sc) != NGX_OK
+        || ngx_scim_store_key(sc, type, NULL, ":ids") != NGX_OK
+        || (scan->cand ? ngx_scim_store_arg_cstr(sc, "")
+                       : ngx_scim_store_arg_int(sc, (ngx_int_t) scan->start))
+           != NGX_OK
+        || ngx_scim_store_arg_int(sc, (ngx_int_t) scan->count) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, scan->members ? "1" : "0") != NGX_OK
+        || ngx_scim_store_arg_str(sc, &scan->literal) != NGX_OK
+        || ngx_scim_store_arg_str(sc, scan->literal.len ? &scan->member
+                                                        : &scan->literal)
+           != NGX_OK
+        || ngx_scim_store_arg_int(sc, (ngx_int_t) scan->bytes) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, scan->docs ? "1" : "0") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_scim_store_arg_str(sc, &scan->cand[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_SCAN);
+}
+
+
+ngx_int_t
+ngx_scim_store_fetch(ngx_scim_store_call_t *call, ngx_scim_store_item_t *items,
+    ngx_uint_t n, ngx_uint_t members)
+{
+    const char            *type;
+    ngx_uint_t             i;
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_FETCH, 6 + 4 * n);
+    if (sc == NULL || ngx_scim_store_keys_shared(sc) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        type = ngx_scim_store_type(items[i].type);
+
+        if (ngx_scim_store_key(sc, type, &items[i].id, "") != NGX_OK
+            || ngx_scim_store_key(sc, type, &items[i].id,
+                                  ngx_scim_store_set(items[i].type))
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(items[i].type))
+            != NGX_OK
+            || ngx_scim_store_arg_str(sc, &items[i].id) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_FETCH);
+}
+
+
+ngx_int_t
+ngx_scim_store_find_email(ngx_scim_store_call_t *call, ngx_str_t *email)
+{
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_IDS, 2);
+    if (sc == NULL
+        || ngx_scim_store_key(sc, "User:idx:email", NULL, "") != NGX_OK
+        || ngx_scim_store_arg_str(sc, email) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_FIND_EMAIL);
+}
+
+
+ngx_int_t
+ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id)
+{
+    ngx_int_t              rc;
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_IDS, 2);
+    if (sc == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (call->type == NGX_SCIM_STORE_USER) {
+        rc = ngx_scim_store_key(sc, "Group", id, ":members");
+
+    } else {
+        rc = ngx_scim_store_key(sc, "User", id, ":groups");
+
+        if (rc == NGX_OK) {
+            rc = ngx_scim_store_key(sc, "Group", id, ":groups");
+        }
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_RELATED);
+}
+
+
+ngx_int_t
+ngx_scim_store_create(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
+{
+    const char            *type;
+    ngx_scim_store_ctx_t  *sc;
+
+    type = ngx_scim_store_type(call->type);
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE,
+                            20 + w->nadd + w->nemails);
+    if (sc == NULL
+        || ngx_scim_store_keys_shared(sc) != NGX_OK
+        || ngx_scim_store_key(sc, type, &w->id, "") != NGX_OK
+        || ngx_scim_store_key(sc, type, NULL, ":ids") != NGX_OK
+        || ngx_scim_store_key(sc, "seq", NULL, "") != NGX_OK
+        || ngx_scim_store_key(sc, ngx_scim_store_name_index(call->type),
+                              NULL, "") != NGX_OK
+        || ngx_scim_store_key(sc, type, NULL, ":idx:externalId") != NGX_OK
+        || ngx_scim_store_key(sc, type, &w->id,
+                              ngx_scim_store_set(call->type)) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->text) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->name) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->external_id) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->display) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->manager) != NGX_OK
+        || ngx_scim_store_arg_list(sc, w->add, w->nadd) != NGX_OK
+        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_CREATE);
+}
+
+
+ngx_int_t
+ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
+{
+    const char            *type;
+    ngx_scim_store_ctx_t  *sc;
+
+    type = ngx_scim_store_type(call->type);
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE,
+                            30 + w->nremove + w->nadd + w->nemails
+                            + w->nold_emails);
+    if (sc == NULL
+        || ngx_scim_store_keys_shared(sc) != NGX_OK
+        || ngx_scim_store_key(sc, type, &w->id, "") != NGX_OK
+        || ngx_scim_store_key(sc, "seq", NULL, "") != NGX_OK
+        || ngx_scim_store_key(sc, ngx_scim_store_name_index(call->type),
+                              NULL, "") != NGX_OK
+        || ngx_scim_store_key(sc, type, NULL, ":idx:externalId") != NGX_OK
+        || ngx_scim_store_key(sc, type, &w->id,
+                              ngx_scim_store_set(call->type)) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
+        || (w->any_version ? ngx_scim_store_arg_cstr(sc, "")
+                           : ngx_scim_store_arg_int(sc, w->expect)) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->text) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->old_name) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->name) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->old_external_id) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->external_id) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->display) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->now) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->manager) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, w->clear ? "1" : "0") != NGX_OK
+        || ngx_scim_store_arg_list(sc, w->remove, w->nremove) != NGX_OK
+        || ngx_scim_store_arg_list(sc, w->add, w->nadd) != NGX_OK
+        || ngx_scim_store_arg_list(sc, w->old_emails, w->nold_emails)
+           != NGX_OK
+        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_REPLACE);
+}
+
+
+ngx_int_t
+ngx_scim_store_members(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
+{
+    ngx_scim_store_write_t  m;
+
+    /* replace.lua with no text keeps the document */
+
+    ngx_memzero(&m, sizeof(ngx_scim_store_write_t));
+
+    m.id = w->id;
+    m.expect = w->expect;
+    m.any_version = w->any_version;
+    m.now = w->now;
+    m.clear = w->clear;
+    m.remove = w->remove;
+    m.nremove = w->nremove;
+    m.add = w->add;
+    m.nadd = w->nadd;
+
+    return ngx_scim_store_replace(call, &m);
+}
+
+
+ngx_int_t
+ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
+{
+    const char            *type;
+    ngx_scim_store_ctx_t  *sc;
+
+    type = ngx_scim_store_type(call->type);
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE, 20 + w->nemails);
+    if (sc == NULL
+        || ngx_scim_store_keys_shared(sc) != NGX_OK
+        || ngx_scim_store_key(sc, type, &w->id, "") != NGX_OK
+        || ngx_scim_store_key(sc, type, NULL, ":ids") != NGX_OK
+        || ngx_scim_store_key(sc, ngx_scim_store_name_index(call->type),
+                              NULL, "") != NGX_OK
+        || ngx_scim_store_key(sc, type, NULL, ":idx:externalId") != NGX_OK
+        || ngx_scim_store_key(sc, type, &w->id, ":groups") != NGX_OK
+        || ngx_scim_store_key(sc, type, &w->id,
+                              ngx_scim_store_set(call->type)) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
+        || ngx_scim_store_arg_int(sc, w->expect) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->name) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->external_id) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_DELETE);
+}
+
+
+void
+ngx_scim_store_cancel(ngx_scim_store_op_t *op)
+{
+    ngx_scim_redis_cancel(op);
+}
+
+
+/* the command, and its reply */
+
+static ngx_int_t
+ngx_scim_store_run(ngx_scim_store_ctx_t *sc, ngx_scim_lua_e script)
+{
+    int                 argc;
+    size_t             *argvlen;
+    ngx_int_t           rc;
+    ngx_str_t          *args;
+    ngx_uint_t          i;
+    const char        **argv;
+    ngx_scim_store_t   *store;
+
+    store = sc->call.store;
+    argc = (int) sc->args->nelts;
+    args = sc->args->elts;
+
+    argv = ngx_palloc(sc->call.pool, argc * (sizeof(char *) + sizeof(size_t)));
+    if (argv == NULL) {
+        return NGX_ERROR;
+    }
+
+    argvlen = (size_t *) (argv + argc);
+
+    for (i = 0; i < (ngx_uint_t) argc; i++) {
+        argv[i] = (const char *) args[i].data;
+        argvlen[i] = args[i].len;
+    }
+
+    rc = ngx_scim_redis_eval(store, &store->scripts[script], (int) sc->nkeys,
+                             argc, argv, argvlen, ngx_scim_store_reply, sc,
+                             sc->call.op);
+
+    if (rc != NGX_OK && sc->call.op) {
+        *sc->call.op = NULL;
+    }
+
+    return rc;
+}
+
+
+/*
+ * The decoded result lives on the stack and, for what it must allocate
+ * (lists of documents, ids, a document's groups or members), in a pool
+ * of its own made on demand and freed when the handler returns (the text
+ * it points to is hiredis's, freed then too): a reply leaves nothing in
+ * the request's pool, nor in the call's, which the handler may destroy.
+ * Its log is the cycle's: the handler may close the request's
+ * connection.
+ */
+
+static void
+ngx_scim_store_reply(void *data, redisReply *reply)
+{
+    ngx_scim_store_ctx_t  *sc = data;
+
+    ngx_pool_t                 *pool;
+    ngx_scim_store_res_t        res;
+    ngx_scim_store_doc_t        one;
+    ngx_scim_store_handler_pt   handler;
+
+    if (sc->call.op) {
+        *sc->call.op = NULL;
+    }
+
+    ngx_memzero(&res, sizeof(ngx_scim_store_res_t));
+
+    pool = NULL;
+
+    if (reply == NULL) {
+        res.status = NGX_SCIM_STORE_UNAVAILABLE;
+
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        res.status = NGX_SCIM_STORE_FAILED;
+        res.error.data = (u_char *) reply->str;
+        res.error.len = reply->len;
+
+        ngx_log_error(NGX_LOG_ERR, sc->call.log, 0,
+                      "scim redis error: %V", &res.error);
+
+    } else if (ngx_scim_store_decode(sc, &pool, reply, &res, &one)
+               != NGX_OK)
+    {
+        res.status = NGX_SCIM_STORE_BAD_REPLY;
+    }
+
+    handler = sc->call.handler;
+
+    /* sc may be gone after this */
+    handler(sc->call.data, &res);
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+static ngx_int_t
+ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
+    redisReply *reply, ngx_scim_store_res_t *res, ngx_scim_store_doc_t *one)
+{
+    size_t                 i, first;
+    ngx_scim_store_doc_t  *doc;
+
+    switch (sc->shape) {
+
+    case NGX_SCIM_STORE_R_WRITE:
+
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+            || reply->element[0]->type != REDIS_REPLY_INTEGER)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_scim_store_decode_write(reply, res);
+
+        return res->status == NGX_SCIM_STORE_BAD_REPLY ? NGX_ERROR : NGX_OK;
+
+    case NGX_SCIM_STORE_R_DOC:
+
+        if (reply->type != REDIS_REPLY_ARRAY) {
+            res->status = NGX_SCIM_STORE_NOT_FOUND;
+            return NGX_OK;
+        }
+
+        ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
+
+        res->docs = one;
+        res->ndocs = 1;
+
+        return ngx_scim_store_decode_doc(pool, reply, res->docs);
+
+    case NGX_SCIM_STORE_R_PAGE:
+    case NGX_SCIM_STORE_R_FETCH:
+
+        if (reply->type != REDIS_REPLY_ARRAY) {
+            return NGX_ERROR;
+        }
+
+        first = 0;
+
+        if (sc->shape == NGX_SCIM_STORE_R_PAGE) {
+            if (reply->elements < 1) {
+                return NGX_ERROR;
+            }
+
+            res->total = (ngx_uint_t) reply->element[0]->integer;
+            first = 1;
+        }
+
+        res->ndocs = reply->elements - first;
+
+        if (res->ndocs == 0) {
+            return NGX_OK;
+        }
+
+        res->docs = ngx_scim_store_alloc(pool,
+                                res->ndocs * sizeof(ngx_scim_store_doc_t));
+        if (res->docs == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < res->ndocs; i++) {
+            if (reply->element[first + i]->type != REDIS_REPLY_ARRAY) {
+                continue;           /* deleted meanwhile */
+            }
+
+            if (ngx_scim_store_decode_doc(pool, reply->element[first + i],
+                                          &res->docs[i])
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        return NGX_OK;
+
+    case NGX_SCIM_STORE_R_SCAN:
+    case NGX_SCIM_STORE_R_SCAN_IDS:
+
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
+            || reply->element[0]->type != REDIS_REPLY_INTEGER
+            || reply->element[1]->type != REDIS_REPLY_INTEGER)
+        {
+            return NGX_ERROR;
+        }
+
+        res->total = (ngx_uint_t) reply->element[0]->integer;
+        res->walked = (ngx_uint_t) reply->element[1]->integer;
+
+        if (sc->shape == NGX_SCIM_STORE_R_SCAN_IDS) {
+            res->nids = reply->elements - 2;
+
+        } else {
+            /* pairs: id, {doc, ...}; a last id alone is dropped */
+            res->nids = (reply->elements - 2) / 2;
+            res->ndocs = res->nids;
+        }
+
+        if (res->nids == 0) {
+            return NGX_OK;
+        }
+
+        res->ids = ngx_scim_store_alloc(pool, res->nids * sizeof(ngx_str_t));
+        if (res->ids == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (res->ndocs) {
+            res->docs = ngx_scim_store_alloc(pool,
+                                    res->ndocs * sizeof(ngx_scim_store_doc_t));
+            if (res->docs == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        for (i = 0; i < res->nids; i++) {
+            if (sc->shape == NGX_SCIM_STORE_R_SCAN_IDS) {
+                ngx_scim_store_str(reply->element[2 + i], &res->ids[i]);
+                continue;
+            }
+
+            doc = &res->docs[i];
+
+            ngx_scim_store_str(reply->element[2 + 2 * i], &res->ids[i]);
+
+            if (res->ids[i].data == NULL
+                || reply->element[3 + 2 * i]->type != REDIS_REPLY_ARRAY)
+            {
+                continue;
+            }
+
+            if (ngx_scim_store_decode_doc(pool, reply->element[3 + 2 * i],
+                                          doc)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        return NGX_OK;
+
+    default: /* NGX_SCIM_STORE_R_IDS */
+
+        if (reply->type != REDIS_REPLY_ARRAY) {
+            return NGX_ERROR;
+        }
+
+        res->nids = reply->elements;
+
+        if (res->nids == 0) {
+            return NGX_OK;
+        }
+
+        res->ids = ngx_scim_store_alloc(pool, res->nids * sizeof(ngx_str_t));
+        if (res->ids == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < res->nids; i++) {
+            ngx_scim_store_str(reply->element[i], &res->ids[i]);
+        }
+
+        return NGX_OK;
+    }
+}
+
+
+/*
+ * {1, seq, manager display} | {0} | {-1, current version}
+ * | {-2, 1|2} | {-3} | {-4, bad member id}: see store/lua/create.lua
+ */
+
+static void
+ngx_scim_store_decode_write(redisReply *reply, ngx_scim_store_res_t *res)
+{
+    ngx_int_t    n;
+    redisReply  *e;
+
+    e = reply->elements > 1 ? reply->element[1] : NULL;
+
+    switch (reply->element[0]->integer) {
+
+    case 1:
+        res->status = NGX_SCIM_STORE_OK;
+
+        /* a delete: {1} */
+
+        if (e && e->type == REDIS_REPLY_INTEGER) {
+            res->version = (ngx_int_t) e->integer;
+        }
+
+        if (reply->elements > 2) {
+            ngx_scim_store_str(reply->element[2], &res->manager);
+        }
+
+        return;
+
+    case 0:
+        res->status = NGX_SCIM_STORE_NOT_FOUND;
+        return;
+
+    case -1:
+        res->status = NGX_SCIM_STORE_STALE;
+        res->version = -1;
+
+        if (e && ngx_scim_store_is_str(e) && e->len) {
+            n = ngx_atoi((u_char *) e->str, e->len);
+            res->version = n == NGX_ERROR ? -1 : n;
+        }
+
+        return;
+
+    case -2:
+        res->status = NGX_SCIM_STORE_CONFLICT;
+        res->conflict = (e && e->type == REDIS_REPLY_INTEGER && e->integer == 2)
+                        ? NGX_SCIM_STORE_EXTERNAL_ID : NGX_SCIM_STORE_NAME;
+        return;
+
+    case -3:
+        res->status = NGX_SCIM_STORE_EXISTS;
+        return;
+
+    case -4:
+        res->status = NGX_SCIM_STORE_BAD_MEMBER;
+
+        if (e) {
+            ngx_scim_store_str(e, &res->bad_member);
+        }
+
+        return;
+
+    default:
+        res->status = NGX_SCIM_STORE_BAD_REPLY;
+        return;
+    }
+}
+
+
+/* {doc, manager display, id, type, display, ...}, or a bare doc */
+
+static ngx_int_t
+ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
+    ngx_scim_store_doc_t *doc)
+{
+    size_t                 i, n;
+    ngx_scim_store_ref_t  *ref;
+
+    doc->found = 1;
+
+    if (ngx_scim_store_is_str(e)) {
+        doc->bare = 1;
+        ngx_scim_store_str(e, &doc->text);
+        return NGX_OK;
+    }
+
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 1
+        || !ngx_scim_store_is_str(e->element[0]))
+    {
+        return NGX_OK;              /* found, no text */
+    }
+
+    ngx_scim_store_str(e->element[0], &doc->text);
+
+    if (e->elements < 2) {
+        return NGX_OK;
+    }
+
+    ngx_scim_store_str(e->element[1], &doc->manager);
+
+    n = (e->elements - 2) / 3;
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    doc->refs = ngx_scim_store_alloc(pool, n * sizeof(ngx_scim_store_ref_t));
+    if (doc->refs == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 2; i + 2 < e->elements; i += 3) {
+        if (!ngx_scim_store_is_str(e->element[i])
+            || !ngx_scim_store_is_str(e->element[i + 1])
+            || !ngx_scim_store_is_str(e->element[i + 2]))
+        {
+            continue;
+        }
+
+        ref = &doc->refs[doc->nrefs++];
+
+        ngx_scim_store_str(e->element[i], &ref->id);
+        ngx_scim_store_str(e->element[i + 1], &ref->type);
+        ngx_scim_store_str(e->element[i + 2], &ref->display);
+    }
+
+    return NGX_OK;
+}
+
+
+/* zeroed memory of the result's pool, made at the first call */
+
+static void *
+ngx_scim_store_alloc(ngx_pool_t **pool, size_t size)
+{
+    if (*pool == NULL) {
+        *pool = ngx_create_pool(NGX_SCIM_STORE_POOL_SIZE, ngx_cycle->log);
+        if (*pool == NULL) {
+            return NULL;
+        }
+    }
+
+    return ngx_pcalloc(*pool, size);
+}
+
+
+/* a string element; anything else: data NULL */
+
+static void
+ngx_scim_store_str(redisReply *e, ngx_str_t *s)
+{
+    if (e->type == REDIS_REPLY_STRING) {
+        s->data = (u_char *) e->str;
+        s->len = e->len;
+        return;
+    }
+
+    s->data = NULL;
+    s->len = 0;
+}

@@ -1,0 +1,270 @@
+
+/*
+ * ngx_http_scim_module: the store's typed API.
+ *
+ * The glue asks for an operation on a tenant's users or groups (get,
+ * find by index, page, scan, fetch, create, replace, member changes,
+ * delete) and gets a typed result in a completion handler: a status,
+ * a version, the stored documents' text with what is read with them,
+ * ids.  Key names, the Lua scripts, their KEYS/ARGV and Redis replies
+ * stay behind this header (store/ngx_scim_store.c, store/lua).
+ *
+ * Every operation is asynchronous: NGX_OK, and the handler runs once,
+ * later (never from inside the call), unless the operation is cancelled;
+ * NGX_DECLINED: the store is unavailable now (no handler); NGX_ERROR:
+ * out of memory (no handler).  The call's pool holds the arguments; the
+ * result and what it points to (documents' text, ids) are valid only
+ * while the handler runs: copy what must outlive it.
+ */
+
+#ifndef _NGX_SCIM_STORE_H_INCLUDED_
+#define _NGX_SCIM_STORE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+typedef struct ngx_scim_redis_server_s  ngx_scim_store_t;
+typedef struct ngx_scim_redis_cmd_s     ngx_scim_store_op_t;
+
+
+/* a Redis to use: "scim_redis" and the scim_redis_* directives */
+typedef struct {
+    ngx_str_t                   addr;          /* as configured */
+    ngx_str_t                   host;          /* numeric, NUL-terminated */
+    ngx_str_t                   unix_path;     /* NUL-terminated */
+    in_port_t                   port;
+
+    ngx_str_t                   password;
+    ngx_int_t                   db;
+    ngx_uint_t                  nconns;
+    ngx_msec_t                  connect_timeout;
+    ngx_msec_t                  timeout;
+} ngx_scim_store_conf_t;
+
+
+typedef enum {
+    NGX_SCIM_STORE_USER = 0,
+    NGX_SCIM_STORE_GROUP
+} ngx_scim_store_type_e;
+
+
+typedef enum {
+    NGX_SCIM_STORE_OK = 0,
+    NGX_SCIM_STORE_NOT_FOUND,      /* no such document */
+    NGX_SCIM_STORE_STALE,          /* not at the expected version */
+    NGX_SCIM_STORE_CONFLICT,       /* a unique value is taken: conflict */
+    NGX_SCIM_STORE_EXISTS,         /* the id is taken (create) */
+    NGX_SCIM_STORE_BAD_MEMBER,     /* bad_member is no user or group */
+    NGX_SCIM_STORE_UNAVAILABLE,    /* no answer: connection lost, timeout,
+                                      Redis loading or busy */
+    NGX_SCIM_STORE_FAILED,         /* Redis refused it (logged) */
+    NGX_SCIM_STORE_BAD_REPLY       /* an answer of an unexpected shape */
+} ngx_scim_store_status_e;
+
+
+/* which unique value a CONFLICT is about */
+typedef enum {
+    NGX_SCIM_STORE_NAME = 1,       /* userName, a group's displayName */
+    NGX_SCIM_STORE_EXTERNAL_ID
+} ngx_scim_store_unique_e;
+
+
+/* a group of a user, or a member of a group, as read with a document */
+typedef struct {
+    ngx_str_t                   id;
+    ngx_str_t                   type;          /* "User" | "Group" */
+    ngx_str_t                   display;
+} ngx_scim_store_ref_t;
+
+
+typedef struct {
+    ngx_str_t                   text;          /* data NULL: found but of
+                                                  an unexpected shape */
+    ngx_str_t                   manager;       /* a user's manager's
+                                                  display; data NULL:
+                                                  none */
+    ngx_scim_store_ref_t       *refs;          /* a user's groups, a
+                                                  group's members (when
+                                                  asked for) */
+    ngx_uint_t                  nrefs;
+    unsigned                    found:1;       /* not: none (an id deleted
+                                                  meanwhile, a nil) */
+    unsigned                    bare:1;        /* the text alone: no
+                                                  manager, no refs */
+} ngx_scim_store_doc_t;
+
+
+typedef struct {
+    ngx_scim_store_status_e     status;
+
+    /* writes */
+    ngx_int_t                   version;       /* OK: the new one; STALE:
+                                                  the current one, -1 if
+                                                  it has none */
+    ngx_scim_store_unique_e     conflict;
+    ngx_str_t                   bad_member;
+    ngx_str_t                   manager;       /* OK: a user's manager's
+                                                  display; data NULL:
+                                                  none */
+    ngx_str_t                   error;         /* FAILED: Redis's text */
+
+    /* reads */
+    ngx_scim_store_doc_t       *docs;          /* get, find: 0 or 1;
+                                                  page, fetch, scan */
+    ngx_uint_t                  ndocs;
+    ngx_str_t                  *ids;           /* scan (docs[i] is ids[i]'s
+                                                  when it read documents),
+                                                  find_email, related */
+    ngx_uint_t                  nids;
+    ngx_uint_t                  total;         /* page, scan: ids in the
+                                                  store (or candidates) */
+    ngx_uint_t                  walked;        /* scan: ids looked at */
+} ngx_scim_store_res_t;
+
+
+typedef void (*ngx_scim_store_handler_pt)(void *data,
+    ngx_scim_store_res_t *res);
+
+
+/* what every operation takes */
+typedef struct {
+    ngx_scim_store_t           *store;
+    ngx_str_t                   tenant;        /* T, as evaluated */
+    ngx_scim_store_type_e       type;
+    ngx_pool_t                 *pool;          /* arguments, result */
+    ngx_log_t                  *log;
+    ngx_scim_store_handler_pt   handler;
+    void                       *data;
+    ngx_scim_store_op_t       **op;            /* set while in flight,
+                                                  for cancel */
+} ngx_scim_store_call_t;
+
+
+/* a create, a replace, a member change */
+typedef struct {
+    ngx_str_t                   id;
+    ngx_int_t                   expect;        /* replace, delete: the
+                                                  version read */
+    ngx_str_t                   text;          /* the document without its
+                                                  version tail; replace:
+                                                  empty = keep it, change
+                                                  only lastModified (now)
+                                                  and the version */
+    ngx_str_t                   now;
+    ngx_str_t                   name;          /* folded userName or
+                                                  displayName */
+    ngx_str_t                   old_name;      /* replace */
+    ngx_str_t                   external_id;   /* empty: none */
+    ngx_str_t                   old_external_id;
+    ngx_str_t                   display;       /* replace: empty = keep */
+    ngx_str_t                   manager;       /* a user's manager's id */
+    ngx_uint_t                  clear;         /* a group's members: all
+                                                  out first */
+    ngx_str_t                  *remove;        /* member ids */
+    ngx_uint_t                  nremove;
+    ngx_str_t                  *add;
+    ngx_uint_t                  nadd;
+    ngx_str_t                  *emails;        /* a user's, folded */
+    ngx_uint_t                  nemails;
+    ngx_str_t                  *old_emails;
+    ngx_uint_t                  nold_emails;
+    unsigned                    any_version:1; /* replace: not expect */
+} ngx_scim_store_write_t;
+
+
+/* the index a find reads */
+typedef enum {
+    NGX_SCIM_STORE_BY_NAME = 0,    /* folded userName / displayName */
+    NGX_SCIM_STORE_BY_EXTERNAL_ID
+} ngx_scim_store_index_e;
+
+
+/* a batch of a scan: see store/lua/scan.lua */
+typedef struct {
+    ngx_uint_t                  start;         /* in creation order */
+    ngx_str_t                  *cand;          /* or these candidates */
+    ngx_uint_t                  ncand;
+    ngx_uint_t                  count;         /* ids at most */
+    size_t                      bytes;         /* documents' text, about */
+    ngx_str_t                   literal;       /* a Lua pattern, or empty */
+    ngx_str_t                   member;        /* '"<name>":"' */
+    unsigned                    docs:1;        /* ids alone if not */
+    unsigned                    members:1;     /* a group's members too */
+} ngx_scim_store_scan_t;
+
+
+/* an item of a fetch */
+typedef struct {
+    ngx_scim_store_type_e       type;
+    ngx_str_t                   id;
+} ngx_scim_store_item_t;
+
+
+/* doc: the document as stored, with a user's groups and manager's
+   display, and with a group's members if members is set */
+ngx_int_t ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
+    ngx_uint_t members);
+ngx_int_t ngx_scim_store_find(ngx_scim_store_call_t *call,
+    ngx_scim_store_index_e index, ngx_str_t *value, ngx_uint_t members);
+ngx_int_t ngx_scim_store_page(ngx_scim_store_call_t *call,
+    ngx_uint_t start, ngx_uint_t count, ngx_uint_t members);
+ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
+    ngx_scim_store_scan_t *scan);
+ngx_int_t ngx_scim_store_fetch(ngx_scim_store_call_t *call,
+    ngx_scim_store_item_t *items, ngx_uint_t n, ngx_uint_t members);
+
+/* ids: the users with an e-mail (folded) */
+ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
+    ngx_str_t *email);
+/* ids: listing users, the members of group id; listing groups, the
+   groups holding member id */
+ngx_int_t ngx_scim_store_related(ngx_scim_store_call_t *call,
+    ngx_str_t *id);
+
+ngx_int_t ngx_scim_store_create(ngx_scim_store_call_t *call,
+    ngx_scim_store_write_t *w);
+ngx_int_t ngx_scim_store_replace(ngx_scim_store_call_t *call,
+    ngx_scim_store_write_t *w);
+/* a group's member changes alone, without reading or rewriting the
+   group (only its lastModified and version change); w: id, expect or
+   any_version, now, clear, remove, add */
+ngx_int_t ngx_scim_store_members(ngx_scim_store_call_t *call,
+    ngx_scim_store_write_t *w);
+/* w: id, expect, name, external_id, emails (as stored) */
+ngx_int_t ngx_scim_store_delete(ngx_scim_store_call_t *call,
+    ngx_scim_store_write_t *w);
+
+void ngx_scim_store_cancel(ngx_scim_store_op_t *op);
+
+
+/*
+ * Configuration: "host:port" or "unix:/path" into conf (a host name is
+ * resolved here, at configuration time); the store for conf, one per
+ * distinct conf in stores (ngx_scim_store_t *), with its scripts; each
+ * worker connects to its stores in init_process.
+ */
+ngx_int_t ngx_scim_store_parse_addr(ngx_conf_t *cf, ngx_str_t *addr,
+    ngx_scim_store_conf_t *conf);
+ngx_scim_store_t *ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
+    ngx_scim_store_conf_t *conf);
+ngx_int_t ngx_scim_store_init_worker(ngx_scim_store_t *store,
+    ngx_log_t *log);
+void ngx_scim_store_exit_worker(ngx_scim_store_t *store);
+
+/*
+ * A stored document ends with its version: the glue serializes it with
+ * an empty one (..."version":""}}, meta last, version last in meta) and
+ * head gives what create and replace take as text; text gives the
+ * document as stored at version (what a read would return).
+ */
+ngx_int_t ngx_scim_store_head(ngx_str_t *doc, ngx_str_t *head);
+ngx_int_t ngx_scim_store_text(ngx_pool_t *pool, ngx_str_t *head,
+    ngx_int_t version, ngx_str_t *text);
+
+/* a valid resource id (the store only ever hands out UUIDs) */
+ngx_int_t ngx_scim_store_valid_id(u_char *p, size_t len);
+
+
+#endif /* _NGX_SCIM_STORE_H_INCLUDED_ */

@@ -1,0 +1,220 @@
+
+/*
+ * ngx_http_scim_module: the store's configuration (a Redis per distinct
+ * address and settings, its scripts), the version tail of a stored
+ * document, resource ids.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_scim_redis.h"
+#include "ngx_scim_lua.h"
+#include "ngx_scim_store.h"
+
+
+/* the version tail of a stored document (see store/lua/lib.lua) */
+
+ngx_int_t
+ngx_scim_store_head(ngx_str_t *doc, ngx_str_t *head)
+{
+    static const char  tail[] = "\"version\":\"\"}}";
+
+    if (doc->len < sizeof(tail) - 1
+        || ngx_memcmp(doc->data + doc->len - (sizeof(tail) - 1), tail,
+                      sizeof(tail) - 1)
+           != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    /* keep ..."version":" */
+    head->data = doc->data;
+    head->len = doc->len - 3;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_scim_store_text(ngx_pool_t *pool, ngx_str_t *head, ngx_int_t version,
+    ngx_str_t *text)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, head->len + sizeof("W/\\\"\\\"\"}}") - 1
+                          + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    text->data = p;
+    p = ngx_cpymem(p, head->data, head->len);
+    p = ngx_sprintf(p, "W/\\\"%i\\\"\"}}", version);
+    text->len = p - text->data;
+
+    return NGX_OK;
+}
+
+
+/* configuration */
+
+/*
+ * "host:port", "unix:/path"; a host name is resolved here, at
+ * configuration time: hiredis would resolve it with a blocking
+ * getaddrinfo() in the worker
+ */
+
+ngx_int_t
+ngx_scim_store_parse_addr(ngx_conf_t *cf, ngx_str_t *addr,
+    ngx_scim_store_conf_t *s)
+{
+    u_char     *p;
+    ngx_url_t   u;
+
+    s->addr = *addr;
+
+    if (s->addr.len > 5 && ngx_strncmp(s->addr.data, "unix:", 5) == 0) {
+        if (s->addr.len == 5) {
+            goto invalid;
+        }
+
+        p = ngx_pnalloc(cf->pool, s->addr.len - 5 + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        s->unix_path.data = p;
+        s->unix_path.len = s->addr.len - 5;
+        ngx_memcpy(p, s->addr.data + 5, s->unix_path.len);
+        p[s->unix_path.len] = '\0';
+
+        return NGX_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = s->addr;
+    u.default_port = 6379;
+    u.no_resolve = 0;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis address \"%V\" in "
+                               "\"scim_redis\": %s", &s->addr, u.err);
+            return NGX_ERROR;
+        }
+
+        goto invalid;
+    }
+
+    if (u.naddrs == 0 || u.uri.len
+        || (u.addrs[0].sockaddr->sa_family != AF_INET
+            && u.addrs[0].sockaddr->sa_family != AF_INET6))
+    {
+        goto invalid;
+    }
+
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->host.data = p;
+    s->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
+                                NGX_SOCKADDR_STRLEN, 0);
+    p[s->host.len] = '\0';
+    s->port = u.port ? u.port : 6379;
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid redis address \"%V\" in \"scim_redis\" "
+                       "(expected host:port or unix:/path)", &s->addr);
+    return NGX_ERROR;
+}
+
+
+ngx_scim_store_t *
+ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
+    ngx_scim_store_conf_t *conf)
+{
+    ngx_uint_t                i;
+    ngx_scim_redis_server_t   proto;
+    ngx_scim_redis_script_t  *s;
+
+    s = ngx_pcalloc(cf->pool, NGX_SCIM_LUA_N * sizeof(ngx_scim_redis_script_t));
+    if (s == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < NGX_SCIM_LUA_N; i++) {
+        s[i].name.data = (u_char *) ngx_scim_lua[i].name;
+        s[i].name.len = ngx_strlen(ngx_scim_lua[i].name);
+        s[i].body.data = (u_char *) ngx_scim_lua[i].body;
+        s[i].body.len = ngx_scim_lua[i].len;
+        ngx_memcpy(s[i].sha1, ngx_scim_lua[i].sha1, 41);
+    }
+
+    ngx_memzero(&proto, sizeof(ngx_scim_redis_server_t));
+
+    proto.addr = conf->addr;
+    proto.host = conf->host;
+    proto.unix_path = conf->unix_path;
+    proto.port = conf->port;
+    proto.password = conf->password;
+    proto.db = conf->db;
+    proto.nconns = conf->nconns;
+    proto.connect_timeout = conf->connect_timeout;
+    proto.timeout = conf->timeout;
+    proto.scripts = s;
+    proto.nscripts = NGX_SCIM_LUA_N;
+
+    return ngx_scim_redis_server_add(cf, stores, &proto);
+}
+
+
+ngx_int_t
+ngx_scim_store_init_worker(ngx_scim_store_t *store, ngx_log_t *log)
+{
+    return ngx_scim_redis_init_worker(store, log);
+}
+
+
+void
+ngx_scim_store_exit_worker(ngx_scim_store_t *store)
+{
+    ngx_scim_redis_exit_worker(store);
+}
+
+
+ngx_int_t
+ngx_scim_store_valid_id(u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len != 36) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (p[i] != '-') {
+                return 0;
+            }
+
+            continue;
+        }
+
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}

@@ -1,0 +1,78 @@
+# create.lua alone against a bare redis-server: replies and effects.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use ScimTest;
+use ScimLua;
+
+my $t = ScimTest->new(module => 0);
+my $l = ScimLua->new($t, 't1');
+
+# a user
+my $r = $l->user('u1', 'Alice', ext => 'e1', display => 'Alice A',
+                 emails => ['a@x.org', 'b@x.org']);
+is_deeply($r, [1, 1, undef], 'create user: {1, seq, no manager}');
+is($l->cmd('GET', $l->key('User:u1')), $l->doc('u1', 'Alice', 1),
+   'the document ends with the version drawn from seq');
+is($l->cmd('GET', $l->key('seq')), 1, 'seq incremented');
+is($l->cmd('ZSCORE', $l->key('User:ids'), 'u1'), 1, 'ids: scored by seq');
+is($l->cmd('HGET', $l->key('User:idx:userName'), 'alice'), 'u1',
+   'name index (folded name)');
+is($l->cmd('HGET', $l->key('User:idx:externalId'), 'e1'), 'u1',
+   'externalId index');
+is($l->cmd('HGET', $l->key('User:display'), 'u1'), 'Alice A', 'display');
+is_deeply($l->cmd('ZRANGE', $l->key('User:idx:email'), 0, -1),
+          ["a\@x.org\0u1", "b\@x.org\0u1"], 'e-mail index');
+is($l->cmd('HGET', $l->key('User:manager'), 'u1'), undef, 'no manager');
+
+# a user with a manager: the manager's display comes back
+$r = $l->user('u2', 'Bob', manager => 'u1');
+is_deeply($r, [1, 2, 'Alice A'], 'create with manager: its display');
+is($l->cmd('HGET', $l->key('User:manager'), 'u2'), 'u1', 'manager hash');
+
+# conflicts, and nothing written for them
+is_deeply($l->user('u1', 'Other'), [-3], 'id taken: {-3}');
+is_deeply($l->user('u3', 'ALICE'), [-2, 1], 'name taken: {-2, 1}');
+is_deeply($l->user('u3', 'Carol', ext => 'e1'), [-2, 2],
+          'externalId taken: {-2, 2}');
+is($l->cmd('GET', $l->key('seq')), 2, 'conflicts draw no seq');
+is($l->cmd('EXISTS', $l->key('User:u3')), 0, 'and write no document');
+is($l->cmd('HGET', $l->key('User:idx:userName'), 'carol'), undef,
+   'nor an index entry');
+
+# a group with a user and a group as members
+is_deeply($l->group('g1', 'Staff'), [1, 3, undef], 'create group');
+is($l->cmd('HGET', $l->key('Group:display'), 'g1'), 'Staff',
+   'group display');
+is($l->cmd('HGET', $l->key('Group:idx:displayName'), 'staff'), 'g1',
+   'group name index');
+$r = $l->group('g2', 'All', members => ['u1', 'g1']);
+is_deeply($r, [1, 4, undef], 'create group with members');
+is_deeply([sort @{ $l->cmd('SMEMBERS', $l->key('Group:g2:members')) }],
+          ['g1', 'u1'], 'member set');
+is_deeply($l->cmd('SMEMBERS', $l->key('User:u1:groups')), ['g2'],
+          "a user member's reverse set");
+is_deeply($l->cmd('SMEMBERS', $l->key('Group:g1:groups')), ['g2'],
+          "a group member's reverse set");
+is($l->cmd('ZCARD', $l->key('User:idx:email')), 2,
+   'a group adds no e-mails');
+
+# bad members: unknown, or the group itself
+is_deeply($l->group('g3', 'Bad', members => ['u1', 'nope']), [-4, 'nope'],
+          'unknown member: {-4, id}');
+is_deeply($l->group('g3', 'Bad', members => ['g3']), [-4, 'g3'],
+          'the group itself: {-4, id}');
+is($l->cmd('EXISTS', $l->key('Group:g3')), 0, 'no group written');
+is($l->cmd('EXISTS', $l->key('Group:g3:members')), 0, 'no member set');
+is($l->cmd('GET', $l->key('seq')), 4, 'no seq drawn');
+
+# tenants do not meet
+my $o = ScimLua->new($t, 't2');
+is_deeply($o->user('u1', 'Alice'), [1, 1, undef],
+          'the same id and name in another tenant');
+is($l->cmd('GET', $l->key('seq')), 4, "the first tenant's seq unchanged");
+
+$t->finish;

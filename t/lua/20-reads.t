@@ -1,0 +1,108 @@
+# The read scripts alone against a bare redis-server: get, find,
+# find_email, page, related, fetch.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use ScimTest;
+use ScimLua;
+
+my $t = ScimTest->new(module => 0);
+my $l = ScimLua->new($t, 't1');
+
+$l->user('u1', 'Alice', ext => 'e1', emails => ['a@x.org', 'ab@x.org']);
+$l->user('u2', 'Bob', manager => 'u1', emails => ['a@x.org']);
+$l->group('g1', 'Inner', members => ['u1']);
+$l->group('g2', 'Outer', members => ['u1', 'u2', 'g1']);
+
+my $u1 = $l->doc('u1', 'Alice', 1);
+my $u2 = $l->doc('u2', 'Bob', 2);
+my $g1 = $l->doc('g1', 'Inner', 3);
+my $g2 = $l->doc('g2', 'Outer', 4);
+
+sub get {
+    my ($type, $id, $want) = @_;
+    return scalar $l->run('get',
+        [$l->shared, $l->key("$type:$id"), $l->own_set($type, $id)],
+        $l->prefix, $type, $id, $want // '0');
+}
+
+sub sorted_triples {
+    my ($r) = @_;
+    my @h = @$r[0, 1];
+    my @t;
+    for (my $i = 2; $i < @$r; $i += 3) { push @t, [@$r[$i .. $i + 2]] }
+    return [@h, sort { $a->[0] cmp $b->[0] } @t];
+}
+
+# get
+is_deeply(sorted_triples(get('User', 'u1')),
+          [$u1, undef, ['g1', 'Group', 'Inner'], ['g2', 'Group', 'Outer']],
+          "get user: doc, no manager, its groups");
+is_deeply(get('User', 'u2'), [$u2, 'Alice', 'g2', 'Group', 'Outer'],
+          "get user: its manager's display");
+is_deeply(get('Group', 'g2'), [$g2, undef], 'get group without members');
+is_deeply(sorted_triples(get('Group', 'g2', '1')),
+          [$g2, undef, ['g1', 'Group', 'Inner'], ['u1', 'User', 'Alice'],
+           ['u2', 'User', 'Bob']], 'get group with members, typed');
+is(get('User', 'nope'), undef, 'get: no document, nil');
+
+# find
+sub find {
+    my ($idx, $field, $type, $want) = @_;
+    return scalar $l->run('find', [$l->shared, $l->key($idx)],
+                          $field, $l->prefix, $type, $want // '0');
+}
+is_deeply(find('User:idx:userName', 'bob', 'User'),
+          [$u2, 'Alice', 'g2', 'Group', 'Outer'], 'find by name');
+is_deeply(find('User:idx:externalId', 'e1', 'User')->[0], $u1,
+          'find by externalId');
+is_deeply(find('Group:idx:displayName', 'inner', 'Group', '1'),
+          [$g1, undef, 'u1', 'User', 'Alice'], 'find group with members');
+is(find('User:idx:userName', 'nobody', 'User'), undef, 'find: none, nil');
+
+# find_email: exact values only, not prefixes
+sub find_email {
+    return [sort @{ $l->run('find_email', [$l->key('User:idx:email')],
+                            $_[0]) }];
+}
+is_deeply(find_email('a@x.org'), ['u1', 'u2'], 'find_email: every user');
+is_deeply(find_email('ab@x.org'), ['u1'], 'find_email: one');
+is_deeply(find_email('a@x.or'), [], 'find_email: a prefix finds nothing');
+
+# page
+sub page {
+    my ($type, $start, $count, $want) = @_;
+    return scalar $l->run('page', [$l->shared, $l->key("$type:ids")],
+                          $start, $count, $l->prefix, $type, $want // '0');
+}
+is_deeply(page('User', 0, 0), [2], 'page count 0: the total alone');
+my $r = page('User', 1, 5);
+is($r->[0], 2, 'page: total');
+is_deeply($r->[1], [$u2, 'Alice', 'g2', 'Group', 'Outer'],
+          'page: from start, in creation order');
+is(scalar @$r, 2, 'page: bounded by the ids');
+$r = page('Group', 0, 2, '1');
+is_deeply([$r->[1][0], $r->[2][0], scalar @{ $r->[2] }], [$g1, $g2, 11],
+          'page of groups with members');
+
+# related
+is_deeply([sort @{ $l->run('related', [$l->key('Group:g2:members')]) }],
+          ['g1', 'u1', 'u2'], 'related: one set');
+is_deeply([sort @{ $l->run('related', [$l->key('User:u1:groups'),
+                                        $l->key('Group:u1:groups')]) }],
+          ['g1', 'g2'], 'related: a union');
+
+# fetch: a page of mixed types; a deleted one is nil
+$r = $l->run('fetch',
+    [$l->shared, $l->key('User:u2'), $l->own_set('User', 'u2'),
+     $l->key('Group:g1'), $l->own_set('Group', 'g1'),
+     $l->key('User:gone'), $l->own_set('User', 'gone')],
+    $l->prefix, '1', 'User', 'u2', 'Group', 'g1', 'User', 'gone');
+is_deeply($r, [[$u2, 'Alice', 'g2', 'Group', 'Outer'],
+               [$g1, undef, 'u1', 'User', 'Alice'], undef],
+          'fetch: documents in order, nil for a missing one');
+
+$t->finish;
