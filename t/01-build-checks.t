@@ -38,6 +38,17 @@ sub run {
 
 # ---- check-layers
 
+# check-layers on a made tree: the folders it has no sources for in the
+# test get a file with nothing to object to
+sub check_tree {
+    my ($dir) = @_;
+    for my $layer ('core', 'store', 'http') {
+        put("$dir/$layer/empty.c", "int $layer\_empty;\n")
+            unless -d "$dir/$layer";
+    }
+    return run('perl', $check, $dir);
+}
+
 my ($rc, $out) = run('perl', $check, $src);
 is($rc, 0, 'the real tree passes check-layers') or diag $out;
 
@@ -51,22 +62,36 @@ EOF_C
 
 put("$tmp/a/core/x.c", qq{#include "x.h"\n\n} . sprintf($fn, 'x', '1'));
 put("$tmp/a/core/y.c", sprintf($fn, 'y', 'x()'));
-($rc, $out) = run('perl', $check, "$tmp/a");
+($rc, $out) = check_tree("$tmp/a");
 is($rc, 0, 'a clean tree passes') or diag $out;
 
 put("$tmp/b/core/x.c", qq{#include <ngx_core.h>\n} . sprintf($fn, 'x', '1'));
 put("$tmp/b/core/y.h", qq{  #  include <hiredis/async.h>\n});
-($rc, $out) = run('perl', $check, "$tmp/b");
+($rc, $out) = check_tree("$tmp/b");
 is($rc, 1, 'nginx and hiredis headers in core/ fail');
 like($out, qr{core/x\.c:1: core/ must not include <ngx_core\.h>},
      'the nginx include is named');
 like($out, qr{core/y\.h:1: core/ must not include <hiredis/async\.h>},
      'the hiredis include is named');
 
+# the store never includes HTTP; the glue only the other layers' public
+# headers
+put("$tmp/e/store/s.c", qq{#include <ngx_http.h>\n});
+put("$tmp/e/http/h.c", qq{#include "scim_core.h"\n#include "ngx_scim_store.h"\n}
+                       . qq{#include "scim_parse.h"\n#include <hiredis/async.h>\n}
+                       . qq{#include "ngx_scim_redis.h"\n});
+($rc, $out) = check_tree("$tmp/e");
+is($rc, 1, 'a store with HTTP, a glue with hiredis and private headers fail');
+like($out, qr{store/s\.c:1: store/ must not include <ngx_http\.h>},
+     'the HTTP include of the store is named');
+is(scalar(() = $out =~ m{^\S*http/h\.c:(\d+)}mg), 3,
+   'the glue\'s three forbidden includes are named, its two allowed not')
+    or diag $out;
+
 put("$tmp/c/core/p.c", sprintf($fn, 'p', 'q()'));
 put("$tmp/c/core/q.c", sprintf($fn, 'q', 'r()'));
 put("$tmp/c/core/r.c", sprintf($fn, 'r', 'p()'));
-($rc, $out) = run('perl', $check, "$tmp/c");
+($rc, $out) = check_tree("$tmp/c");
 is($rc, 1, 'a circle of calls fails');
 like($out, qr{calls in a circle: p\.c \(q\) -> q\.c \(r\) -> r\.c \(p\) -> p\.c},
      'the circle is named');
@@ -76,7 +101,7 @@ like($out, qr{calls in a circle: p\.c \(q\) -> q\.c \(r\) -> r\.c \(p\) -> p\.c}
 put("$tmp/d/core/p.c", "/* q() */\n" . sprintf($fn, 'p', '"q()"[0]'));
 put("$tmp/d/core/q.c", "static int\np(void)\n{\n    return 0;\n}\n"
                        . sprintf($fn, 'q', 'p()'));
-($rc, $out) = run('perl', $check, "$tmp/d");
+($rc, $out) = check_tree("$tmp/d");
 is($rc, 0, 'comments, strings, static functions: no circle') or diag $out;
 
 

@@ -197,14 +197,18 @@ void ngx_http_scim_password_hash(ngx_http_scim_ctx_t *ctx, json_t *doc,
     ngx_http_scim_step_pt next);
 void ngx_http_scim_password_cancel(ngx_http_scim_ctx_t *ctx);
 
-/* ngx_http_scim_handler.c: the content handler, query, body, the store's
- * completion */
+/* ngx_http_scim_handler.c: the content handler: route, query, body */
 ngx_int_t ngx_http_scim_handler(ngx_http_request_t *r);
+
+/* ngx_http_scim_request.c: If-Match, a body's message schema */
+ngx_int_t ngx_http_scim_if_match(ngx_http_scim_ctx_t *ctx);
 ngx_int_t ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx,
     ngx_int_t version);
 json_t *ngx_http_scim_json_member(json_t *obj, const char *name);
 ngx_int_t ngx_http_scim_body_message(ngx_http_scim_ctx_t *ctx,
     const char *urn);
+
+/* ngx_http_scim_call.c: a request's calls to the store */
 ngx_scim_store_call_t *ngx_http_scim_call(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_step_pt step);
 void ngx_http_scim_issued(ngx_http_scim_ctx_t *ctx, ngx_int_t rc);
