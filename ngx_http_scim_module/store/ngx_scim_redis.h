@@ -185,5 +185,8 @@ ngx_int_t ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
  */
 void ngx_scim_redis_cancel(ngx_scim_redis_cmd_t *cmd);
 
+/* ngx_scim_redis_event.c: the context's socket on nginx's events */
+ngx_int_t ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc);
+
 
 #endif /* _NGX_SCIM_REDIS_H_INCLUDED_ */
