@@ -158,7 +158,7 @@ struct ngx_http_scim_ctx_s {
     ngx_str_t                   literal_lc;    /* as a Lua pattern ignoring
                                                   ASCII case, for Redis */
     void                       *scan;          /* a scan's state
-                                                  (resource.c) */
+                                                  (scan.c) */
     ngx_pool_t                 *args_pool;     /* where a store call keeps
                                                   its arguments and result;
                                                   NULL: r->pool */
@@ -234,7 +234,7 @@ void ngx_http_scim_discovery(ngx_http_scim_ctx_t *ctx);
 void ngx_http_scim_search(ngx_http_scim_ctx_t *ctx);
 void ngx_http_scim_bulk(ngx_http_scim_ctx_t *ctx);
 
-/* ngx_http_scim_resource.c: Users and Groups */
+/* Users and Groups: ngx_http_scim_write.c, _read.c, _list.c */
 void ngx_http_scim_create(ngx_http_scim_ctx_t *ctx);
 void ngx_http_scim_get(ngx_http_scim_ctx_t *ctx);
 void ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx);

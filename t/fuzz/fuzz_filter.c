@@ -24,7 +24,7 @@
 #include "scim_parse.h"
 
 
-/* the paths the glue asks for, in its order (ngx_http_scim_resource.c) */
+/* the paths the glue asks for, in its order (ngx_http_scim_list.c) */
 
 static const char *const  fuzz_user_hints[] = {
     "id", "userName", "externalId", "groups.value"

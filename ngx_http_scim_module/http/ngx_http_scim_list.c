@@ -1,0 +1,388 @@
+
+/*
+ * ngx_http_scim_module: GET /Users, GET /Groups (and a search's list):
+ * the filter, an index lookup when one answers it, an id lookup's match
+ * answered at once, else a scan (ngx_http_scim_scan.c).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_scim_module.h"
+#include "ngx_http_scim_resource.h"
+
+
+static void ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
+static void ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
+static void ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx,
+    json_t *docs, ngx_uint_t total, ngx_uint_t paged);
+
+
+/* filter attributes answered by an index, per resource type */
+
+static const char  *ngx_http_scim_user_hints[] = {
+    "id", "userName", "externalId", "groups.value",
+    "emails.value", "emails[type eq \"work\"].value"
+};
+
+static const char  *ngx_http_scim_group_hints[] = {
+    "id", "displayName", "externalId", "members.value"
+};
+
+
+/* GET /Users, GET /Groups: filter, sort, page */
+
+void
+ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
+{
+    int                    hint;
+    u_char                *f;
+    ngx_str_t              v;
+    const char            *value;
+    scim_error_t           err;
+    ngx_http_request_t    *r;
+
+    r = ctx->request;
+
+    if (ngx_http_scim_projection(ctx) != NGX_OK) {
+        return;
+    }
+
+    ctx->matches = ngx_http_scim_track(r, json_array());
+
+    if (ctx->matches == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (!ctx->has_filter) {
+
+        if (ctx->has_sort || ctx->root_search) {
+            goto scan;
+        }
+
+        /* plain paging in creation order, one round trip */
+
+        ngx_http_scim_issued(ctx, ngx_scim_store_page(
+                                      ngx_http_scim_call(ctx,
+                                                      ngx_http_scim_list_page),
+                                      (ngx_uint_t) ctx->start_index - 1,
+                                      (ngx_uint_t) ctx->count,
+                                      ctx->want_members));
+        return;
+    }
+
+    f = ngx_pnalloc(r->pool, ctx->filter.len + 1);
+    if (f == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(f, ctx->filter.data, ctx->filter.len);
+    f[ctx->filter.len] = '\0';
+    ctx->filter.data = f;
+
+    ngx_memzero(&err, sizeof(scim_error_t));
+
+    ctx->filter_ast = scim_filter_parse(ctx->rt, (char *) f, ctx->filter.len,
+                                        &err);
+    if (ctx->filter_ast == NULL) {
+        if (err.status == 0) {
+            scim_error_set(&err, 400, SCIM_ERR_INVALID_FILTER,
+                           "invalid filter");
+        }
+
+        ngx_http_scim_fail_err(ctx, &err);
+        return;
+    }
+
+    /* root .search always scans */
+    value = NULL;
+    hint = ctx->root_search
+           ? -1
+           : scim_filter_eq_hint(ctx->filter_ast,
+                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                 ? ngx_http_scim_user_hints
+                                 : ngx_http_scim_group_hints,
+                                 ctx->resource == NGX_HTTP_SCIM_R_USERS
+                                 ? 6 : 4,
+                                 &value);
+
+    /* what every matching document's text holds, for scans */
+    if (ngx_http_scim_literal(ctx) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* meta.location is made for the documents only if the filter names it */
+    ctx->filter_location = ngx_strlcasestrn(ctx->filter.data,
+                                            ctx->filter.data + ctx->filter.len,
+                                            (u_char *) "location", 8 - 1)
+                           != NULL;
+
+    /* filters on members evaluate against the member lists */
+    if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS
+        && ngx_strlcasestrn(ctx->filter.data,
+                            ctx->filter.data + ctx->filter.len,
+                            (u_char *) "members", 7 - 1) != NULL)
+    {
+        ctx->want_members = 1;
+    }
+
+    if (hint < 0) {
+        /* no index answers this filter: scan */
+        goto scan;
+    }
+
+    v.data = (u_char *) value;
+    v.len = ngx_strlen(value);
+
+    switch (hint) {
+
+    case 4:     /* emails.value eq, Entra's emails[type eq "work"].value eq */
+    case 5:
+
+        if (ngx_http_scim_fold(r->pool, value, v.len, &v) != NGX_OK) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        /* the candidates; the whole filter (the type, ...) decides */
+
+        ngx_http_scim_issued(ctx, ngx_scim_store_find_email(
+                                      ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_list_cands),
+                                      &v));
+        return;
+
+    case 0:     /* id eq */
+    case 3:     /* groups.value eq, members.value eq */
+
+        if (hint == 3) {
+            /*
+             * members.value and groups.value compare ignoring case (RFC
+             * 7643); the ids this module hands out are lower-case hex
+             */
+
+            f = ngx_pnalloc(r->pool, v.len + 1);
+            if (f == NULL) {
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            ngx_strlow(f, v.data, v.len);
+            f[v.len] = '\0';
+
+            v.data = f;
+            value = (const char *) f;
+        }
+
+        if (!ngx_scim_store_valid_id(v.data, v.len)) {
+            ngx_http_scim_list_finish(ctx);
+            return;
+        }
+
+        if (hint == 0) {
+            ctx->id = v;
+            ngx_http_scim_read(ctx, NGX_HTTP_OK, ngx_http_scim_list_one);
+            return;
+        }
+
+        /*
+         * the users in group v (the set holds groups too: they have no
+         * User document and drop out), or the groups holding member v
+         */
+
+        ngx_http_scim_issued(ctx, ngx_scim_store_related(
+                                      ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_list_cands),
+                                      &v));
+        return;
+
+    default:    /* userName / displayName eq (folded), externalId eq */
+
+        if (hint == 1
+            && ngx_http_scim_fold(r->pool, value, v.len, &v) != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_http_scim_issued(ctx, ngx_scim_store_find(
+                                      ngx_http_scim_call(ctx,
+                                                       ngx_http_scim_list_one),
+                                      hint == 2
+                                      ? NGX_SCIM_STORE_BY_EXTERNAL_ID
+                                      : NGX_SCIM_STORE_BY_NAME,
+                                      &v, ctx->want_members));
+        return;
+    }
+
+scan:
+
+    switch (ngx_http_scim_scan_start(ctx, NULL)) {
+
+    case NGX_OK:
+        ngx_http_scim_scan_next(ctx);
+        return;
+
+    case NGX_ABORT:
+        return;
+
+    default:
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+}
+
+
+/* at most one candidate: evaluate the whole filter on it */
+
+static void
+ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
+{
+    json_t     *doc;
+    ngx_int_t   rc;
+
+    if (res->status == NGX_SCIM_STORE_OK
+        && ctx->start_index == 1 && ctx->count > 0
+        && scim_filter_is_simple_eq(ctx->filter_ast))
+    {
+        /* Entra's check: the index hit is the answer */
+
+        rc = ngx_http_scim_fast(ctx, &res->docs[0], 1);
+
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    if (res->status == NGX_SCIM_STORE_OK) {
+        doc = ngx_http_scim_expand(ctx, &res->docs[0], ctx->want_members);
+        if (doc == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        if (scim_filter_match(ctx->filter_ast, ctx->rt, doc)) {
+            json_array_append(ctx->matches, doc);
+        }
+    }
+
+    ngx_http_scim_list_finish(ctx);
+}
+
+
+static void
+ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
+{
+    json_t      *doc;
+    ngx_uint_t   i;
+
+    for (i = 0; i < res->ndocs; i++) {
+        if (!res->docs[i].found) {
+            continue;
+        }
+
+        doc = ngx_http_scim_expand(ctx, &res->docs[i], ctx->want_members);
+        if (doc == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        json_array_append(ctx->matches, doc);
+    }
+
+    ngx_http_scim_list_respond(ctx, ctx->matches, res->total, 1);
+}
+
+
+/* an id lookup's match (at most one): sort, cut the page, answer */
+
+static void
+ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx)
+{
+    u_char        *s;
+    scim_error_t   err;
+
+    if (ctx->has_sort) {
+        s = ngx_pnalloc(ctx->request->pool, ctx->sort_by.len + 1);
+        if (s == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_memcpy(s, ctx->sort_by.data, ctx->sort_by.len);
+        s[ctx->sort_by.len] = '\0';
+
+        ngx_memzero(&err, sizeof(scim_error_t));
+
+        if (scim_sort(ctx->rt, ctx->matches, (char *) s, ctx->descending,
+                      &err)
+            != 0)
+        {
+            ngx_http_scim_fail_err(ctx, &err);
+            return;
+        }
+    }
+
+    ngx_http_scim_list_respond(ctx, ctx->matches,
+                               json_array_size(ctx->matches), 0);
+}
+
+
+/*
+ * docs: all matches (paged == 0: the page is cut here) or the page
+ * itself (paged == 1: total counts the whole collection)
+ */
+
+static void
+ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx, json_t *docs,
+    ngx_uint_t total, ngx_uint_t paged)
+{
+    size_t   i, from, to;
+    json_t  *resources, *out;
+
+    resources = ngx_http_scim_track(ctx->request, json_array());
+
+    if (resources == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (paged) {
+        from = 0;
+        to = json_array_size(docs);
+
+    } else {
+        from = (size_t) ctx->start_index - 1;
+        to = from + (size_t) ctx->count;
+
+        if (to > json_array_size(docs) || to < from) {
+            to = json_array_size(docs);
+        }
+    }
+
+    for (i = from; i < to; i++) {
+        out = scim_resource_present(ctx->rt, json_array_get(docs, i),
+                                    (const char *) ctx->base_url.data,
+                                    ctx->projection);
+
+        if (out == NULL || json_array_append_new(resources, out) != 0) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    ngx_http_scim_list_answer(ctx, resources, total);
+}
