@@ -292,24 +292,38 @@ scim_json_dumpb(const json_t *j, char *buf, size_t size)
 /* ---------------------------------------- case-insensitive lookups */
 
 
-json_t *
-scim_json_get_ci(json_t *obj, const char *name)
+/*
+ * obj's member named name[0..len): the exact key first, else the first
+ * one equal but for ASCII case, looked for only in objects of at most
+ * max keys; an iterator, or NULL
+ */
+
+static void *
+scim_json_iter_ci(json_t *obj, const char *name, size_t len, size_t max)
 {
-    json_t      *v;
-    const char  *key;
+    void  *it;
 
     if (!json_is_object(obj) || name == NULL) {
         return NULL;
     }
 
-    v = json_object_get(obj, name);
-    if (v != NULL || json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
-        return v;
+    it = json_object_iter_at(obj, name);
+
+    if (it != NULL && json_object_iter_key_len(it) == len) {
+        return it;
     }
 
-    json_object_foreach(obj, key, v) {
-        if (strcasecmp(key, name) == 0) {
-            return v;
+    if (json_object_size(obj) > max) {
+        return NULL;
+    }
+
+    for (it = json_object_iter(obj); it != NULL;
+         it = json_object_iter_next(obj, it))
+    {
+        if (scim_ascii_caseeq(json_object_iter_key(it),
+                              json_object_iter_key_len(it), name, len))
+        {
+            return it;
         }
     }
 
@@ -317,33 +331,27 @@ scim_json_get_ci(json_t *obj, const char *name)
 }
 
 
+json_t *
+scim_json_get_ci(json_t *obj, const char *name)
+{
+    void  *it;
+
+    it = scim_json_iter_ci(obj, name, name ? strlen(name) : 0,
+                           SCIM_JSON_CI_MAX_KEYS);
+
+    return it ? json_object_iter_value(it) : NULL;
+}
+
+
 const char *
 scim_json_key_ci(json_t *obj, const char *name)
 {
-    void        *it;
-    json_t      *v;
-    const char  *key;
+    void  *it;
 
-    if (!json_is_object(obj) || name == NULL) {
-        return NULL;
-    }
+    it = scim_json_iter_ci(obj, name, name ? strlen(name) : 0,
+                           SCIM_JSON_CI_MAX_KEYS);
 
-    it = json_object_iter_at(obj, name);
-    if (it != NULL) {
-        return json_object_iter_key(it);
-    }
-
-    if (json_object_size(obj) > SCIM_JSON_CI_MAX_KEYS) {
-        return NULL;
-    }
-
-    json_object_foreach(obj, key, v) {
-        if (strcasecmp(key, name) == 0) {
-            return key;
-        }
-    }
-
-    return NULL;
+    return it ? json_object_iter_key(it) : NULL;
 }
 
 
@@ -428,36 +436,16 @@ scim_json_bool(json_t *v)
 }
 
 
-/* o's member named name: the exact key first, else the first one that
-   matches ignoring ASCII case */
+/* validation reads the input this way: any object is scanned */
 
 json_t *
 scim_json_getn_ci(json_t *o, const char *name, size_t len)
 {
-    void        *it;
-    json_t      *v;
-    const char  *key;
+    void  *it;
 
-    if (!json_is_object(o)) {
-        return NULL;
-    }
+    it = scim_json_iter_ci(o, name, len, (size_t) -1);
 
-    v = json_object_getn(o, name, len);
-    if (v != NULL) {
-        return v;
-    }
-
-    for (it = json_object_iter(o); it != NULL;
-         it = json_object_iter_next(o, it))
-    {
-        key = json_object_iter_key(it);
-
-        if (scim_ascii_caseeq(key, json_object_iter_key_len(it), name, len)) {
-            return json_object_iter_value(it);
-        }
-    }
-
-    return NULL;
+    return it ? json_object_iter_value(it) : NULL;
 }
 
 

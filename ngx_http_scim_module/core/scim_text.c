@@ -530,7 +530,6 @@ scim_datetime_parse_loose(const char *s, size_t len, int64_t *sec, long *nsec)
     int      y, mo, d, h, mi, se, oh, om, sign, k;
     long     ns;
     size_t   i;
-    int64_t  days, yy, era, yoe, doy, doe;
 
     i = 0;
     h = mi = se = 0;
@@ -619,16 +618,7 @@ scim_datetime_parse_loose(const char *s, size_t len, int64_t *sec, long *nsec)
         return -1;
     }
 
-    /* days since 1970-01-01 (proleptic Gregorian) */
-
-    yy = y - (mo <= 2);
-    era = (yy >= 0 ? yy : yy - 399) / 400;
-    yoe = yy - era * 400;
-    doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    days = era * 146097 + doe - 719468;
-
-    *sec = days * 86400 + h * 3600 + mi * 60 + se
+    *sec = scim_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se
            - sign * (oh * 3600 + om * 60);
     *nsec = ns;
 

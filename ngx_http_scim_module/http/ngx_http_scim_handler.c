@@ -282,7 +282,6 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
 {
     u_char                    *p;
     ngx_str_t                  tenant, base, host, scheme;
-    ngx_uint_t                 i;
     ngx_http_request_t        *r;
     ngx_http_core_srv_conf_t  *cscf;
 
@@ -321,16 +320,10 @@ ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx)
         ngx_str_set(&tenant, "default");
     }
 
-    for (i = 0; i < tenant.len; i++) {
-        if (tenant.data[i] == '{' || tenant.data[i] == '}') {
-            break;
-        }
-    }
-
-    if (tenant.len == 0 || tenant.len > 256 || i < tenant.len) {
+    if (!ngx_scim_store_valid_tenant(tenant.data, tenant.len)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "scim: invalid tenant \"%V\" (empty, longer than 256 "
-                      "or with braces)", &tenant);
+                      "scim: invalid tenant \"%V\" (empty, longer than %d "
+                      "or with braces)", &tenant, NGX_SCIM_STORE_TENANT_MAX);
         ngx_http_scim_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
                            "the tenant of this location is misconfigured");
         return NGX_ERROR;

@@ -266,5 +266,13 @@ ngx_int_t ngx_scim_store_text(ngx_pool_t *pool, ngx_str_t *head,
 /* a valid resource id (the store only ever hands out UUIDs) */
 ngx_int_t ngx_scim_store_valid_id(u_char *p, size_t len);
 
+/*
+ * A tenant names the keys' hash tag {T}: 1 to NGX_SCIM_STORE_TENANT_MAX
+ * bytes, no brace.
+ */
+#define NGX_SCIM_STORE_TENANT_MAX  256
+
+ngx_int_t ngx_scim_store_valid_tenant(u_char *p, size_t len);
+
 
 #endif /* _NGX_SCIM_STORE_H_INCLUDED_ */

@@ -218,3 +218,15 @@ ngx_scim_store_valid_id(u_char *p, size_t len)
 
     return 1;
 }
+
+
+ngx_int_t
+ngx_scim_store_valid_tenant(u_char *p, size_t len)
+{
+    if (len == 0 || len > NGX_SCIM_STORE_TENANT_MAX) {
+        return 0;
+    }
+
+    return ngx_strlchr(p, p + len, '{') == NULL
+           && ngx_strlchr(p, p + len, '}') == NULL;
+}

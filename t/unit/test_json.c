@@ -85,6 +85,18 @@ test_json_helpers(void)
     is_int(scim_json_bool(json_true()), 1, "true");
     is_int(scim_json_bool(NULL), -1, "NULL");
 
+    /* names with a NUL: compared whole, never up to the NUL */
+    o = json_object();
+    json_object_setn_new(o, "ab\0c", 4, json_integer(1));
+    json_object_set_new(o, "Ab", json_integer(2));
+    is_int(json_integer_value(scim_json_getn_ci(o, "AB\0C", 4)), 1,
+           "getn_ci: a name with a NUL");
+    is_int(json_integer_value(scim_json_get_ci(o, "ab")), 2,
+           "get_ci: a key with a NUL is not a prefix match");
+    ok(scim_json_getn_ci(o, "ab\0", 3) == NULL,
+       "getn_ci: the length counts");
+    json_decref(o);
+
     /* objects too big for case-insensitive scans: exact keys only */
     {
         char    key[32];
@@ -106,6 +118,8 @@ test_json_helpers(void)
         ok(json_object_get(o, "k7") != NULL
            && json_object_get(o, "K7") == NULL,
            "big object: del_ci exact");
+        is_int(json_integer_value(scim_json_getn_ci(o, "K8", 2)), 8,
+               "big object: getn_ci (validation) still scans");
 
         json_decref(o);
     }
