@@ -28,7 +28,9 @@ typedef enum {
 
 typedef struct {
     const char                 *name;
-    const char                 *body;       /* lib.lua + script */
+    const char                 *body;       /* what it uses of
+                                                lib.lua, then the
+                                                script */
     size_t                      len;
     const char                 *sha1;       /* of body, hex */
 } ngx_scim_lua_t;

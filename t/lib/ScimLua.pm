@@ -2,7 +2,8 @@ package ScimLua;
 
 # Runs the store's Lua scripts (ngx_http_scim_module/store/lua) alone,
 # by EVAL against the bare redis-server of a ScimTest (module => 0): no
-# nginx, no C.  A script runs as the module sends it: lib.lua + script.
+# nginx, no C.  A script runs as the module sends it: what it uses of
+# lib.lua, then the script.
 #
 #   my $t = ScimTest->new(module => 0);
 #   my $l = ScimLua->new($t, 't1');          # tenant t1
@@ -29,9 +30,17 @@ sub slurp {
     return scalar <$fh>;
 }
 
+# the text the module sends (gen.pl --body: what the script uses of
+# lib.lua, then the script)
+my %source;
+
 sub source {
     my ($class, $name) = @_;
-    return slurp("$DIR/lib.lua") . slurp("$DIR/$name.lua");
+    return $source{$name} //= do {
+        my $text = `perl $DIR/gen.pl --body $name`;
+        die "gen.pl --body $name failed\n" if $? != 0 || $text eq '';
+        $text;
+    };
 }
 
 sub new {

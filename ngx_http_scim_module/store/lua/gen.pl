@@ -2,11 +2,19 @@
 
 # Embeds the store's Lua scripts into C: store/ngx_scim_lua.h (an index
 # per script) and store/ngx_scim_lua.c (the text and the SHA1 of each
-# script, lib.lua prepended to it).  Both files are committed, so a build
-# needs no Perl; `make lua` runs this, and `make test` runs it with
-# --check (t/lua/00-generated.t), which fails when they are stale.
+# script, with what it uses of lib.lua before it).  Both files are
+# committed, so a build needs no Perl; `make lua` runs this, and `make
+# test` runs it with --check (t/lua/00-generated.t), which fails when
+# they are stale.
+#
+# A script is prepended only the library functions it calls ("name(",
+# outside comments), directly or through another one: Redis runs a script's whole text on every call, so
+# each function it defines is a closure made per call.  A function is a
+# top-level "local function <name>" up to its top-level "end", with the
+# comment lines right above it; the rest of lib.lua is always kept.
 #
 #   perl store/lua/gen.pl [--check]     (from anywhere)
+#   perl store/lua/gen.pl --body <name> the text a script runs as (tests)
 
 use strict;
 use warnings;
@@ -16,6 +24,7 @@ use Cwd qw(abs_path);
 use Digest::SHA qw(sha1_hex);
 
 my $check = @ARGV && $ARGV[0] eq '--check';
+my $body_of = @ARGV == 2 && $ARGV[0] eq '--body' ? $ARGV[1] : undef;
 
 my $lua = dirname(abs_path(__FILE__));
 my $store = dirname($lua);
@@ -56,6 +65,67 @@ sub c_string {
 
 my $lib = slurp("$lua/lib.lua");
 
+# lib.lua in pieces: [name, text] for a function, [undef, text] otherwise
+sub pieces {
+    my @p;
+    my @lines = split /(?<=\n)/, $lib;
+    my $i = 0;
+
+    while ($i < @lines) {
+        if ($lines[$i] =~ /^local function (\w+)/) {
+            my $name = $1;
+            my $text = '';
+
+            # the comment lines right above it are its own
+            while (@p && !defined $p[-1][0] && $p[-1][1] =~ /^--/) {
+                $text = (pop @p)->[1] . $text;
+            }
+
+            while ($i < @lines) {
+                $text .= $lines[$i];
+                last if $lines[$i++] =~ /^end\b/;
+            }
+
+            push @p, [$name, $text];
+            next;
+        }
+
+        push @p, [undef, $lines[$i++]];
+    }
+
+    return @p;
+}
+
+my @pieces = pieces();
+
+sub body {
+    my ($name) = @_;
+    my $script = slurp("$lua/$name.lua");
+    my %def = map { defined $_->[0] ? ($_->[0] => $_->[1]) : () } @pieces;
+    my %need;
+    my @todo = ($script);
+
+    while (@todo) {
+        (my $text = shift @todo) =~ s/--[^\n]*//g;
+        for my $f (keys %def) {
+            next if $need{$f} || $text !~ /(?<![\w.:])\Q$f\E\s*\(/;
+            $need{$f} = 1;
+            push @todo, $def{$f};
+        }
+    }
+
+    return join('', map { !defined $_->[0] || $need{$_->[0]} ? $_->[1] : () }
+                    @pieces) . $script;
+}
+
+if (defined $body_of) {
+    die "no script $body_of\n" unless $body_of =~ /^\w+$/
+                                     && -e "$lua/$body_of.lua";
+    binmode(STDOUT);
+    print body($body_of);
+    exit 0;
+}
+
 opendir(my $dh, $lua) or die "$lua: $!\n";
 my @names = sort map { /^(\w+)\.lua$/ && $1 ne 'lib' ? $1 : () } readdir($dh);
 closedir($dh);
@@ -76,7 +146,9 @@ for my $i (0 .. $#names) {
 $h .= "    NGX_SCIM_LUA_N\n} ngx_scim_lua_e;\n\n\n"
       . "typedef struct {\n"
       . "    const char                 *name;\n"
-      . "    const char                 *body;       /* lib.lua + script */\n"
+      . "    const char                 *body;       /* what it uses of\n"
+      . "                                                lib.lua, then the\n"
+      . "                                                script */\n"
       . "    size_t                      len;\n"
       . "    const char                 *sha1;       /* of body, hex */\n"
       . "} ngx_scim_lua_t;\n\n\n"
@@ -88,7 +160,7 @@ my $c = "\n$gen\n\n#include <ngx_config.h>\n#include <ngx_core.h>\n\n"
 my $table = "const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {\n";
 
 for my $name (@names) {
-    my $body = $lib . slurp("$lua/$name.lua");
+    my $body = body($name);
 
     $c .= "static const char  ngx_scim_lua_${name}[] =\n"
           . c_string($body) . "    ;\n\n\n";
