@@ -180,6 +180,18 @@ ngx_int_t ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     ngx_scim_redis_cmd_t **cmdp);
 
 /*
+ * Redis Cluster (ngx_scim_cluster.c): a ready connection of the server
+ * (NULL: none now), and a command on that very connection (after ASKING,
+ * WAIT after a write); NGX_DECLINED if it is not ready any more.
+ */
+ngx_scim_redis_conn_t *ngx_scim_redis_any_ready(
+    ngx_scim_redis_server_t *server);
+ngx_int_t ngx_scim_redis_eval_on(ngx_scim_redis_conn_t *rc,
+    ngx_scim_redis_script_t *script, int nkeys, int argc, const char **argv,
+    size_t *argvlen, ngx_scim_redis_handler_pt handler, void *data,
+    ngx_scim_redis_cmd_t **cmdp);
+
+/*
  * The handler will not be called; a command still waiting for its
  * connection is freed at once.  Call it before argv goes away.
  */
