@@ -813,6 +813,9 @@ ngx_scim_cluster_retry(ngx_scim_store_op_t *op)
 {
     ngx_msec_int_t  left;
 
+    /* redirections in a row, without a pause, make a loop */
+    op->redirects = 0;
+
     op->backoff = op->backoff ? ngx_min(op->backoff * 2,
                                         NGX_SCIM_CLUSTER_BACKOFF_MAX)
                               : NGX_SCIM_CLUSTER_BACKOFF_MIN;

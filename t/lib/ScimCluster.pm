@@ -25,7 +25,12 @@ package ScimCluster;
 #   $c->migrate_slot($slot, $to_port, between => sub { ... })
 #                                  # SETSLOT IMPORTING/MIGRATING, MIGRATE
 #                                  # of its keys (between runs after the
-#                                  # first batch), SETSLOT NODE everywhere
+#                                  # first batch; pause => s between
+#                                  # batches, batch => keys per MIGRATE;
+#                                  # moved_keys => sub: called when every
+#                                  # key is on the target, before SETSLOT
+#                                  # NODE: the source answers ASK),
+#                                  # SETSLOT NODE everywhere
 #   $c->stop                       # SIGTERM all, reaped (also on DESTROY)
 #
 # Replies as in ScimTest::redis_cmd: scalar context the reply (undef for
@@ -565,8 +570,10 @@ sub migrate_slot {
             $o{between}->();
         }
         $first = 0;
+        sleep $o{pause} if $o{pause};
     }
     $o{between}->() if $first && $o{between};
+    $o{moved_keys}->() if $o{moved_keys};
     for my $p ($to, $from, grep { $_ != $to && $_ != $from }
                $self->primaries)
     {
