@@ -102,6 +102,42 @@ isnt($c->owner($c->slot("{$A}")), $c->owner($c->slot("{$B}")),
 
 like($t->error_log, qr/is a node of a Redis Cluster/,
      'error.log: cluster mode discovered');
+unlike($t->error_log, qr/MOVED from|ASK from/,
+       'every command went to the right primary at once (no MOVED: the '
+       . 'CRC16 of the hash tag is right)');
+
+# ------------------------------------------------- configuration
+
+{
+    my $base = "server {\n    listen 127.0.0.1:%%PORT%%;\n"
+        . "    location /x/ {\n        scim;\n        scim_tenant x;\n"
+        . "        scim_bearer_token_file %%TOKEN_FILE%%;\n";
+    my ($ok, $out) = $t->nginx_t($base . "        scim_redis %%REDIS%%;\n"
+        . "        scim_redis_wait 2 100ms;\n    }\n}\n");
+    ok($ok, 'nginx -t: seeds and scim_redis_wait') or diag $out;
+    ($ok, $out) = $t->nginx_t($base . "        scim_redis_timeout 1s;\n"
+        . "        scim_redis_wait 1 1s;\n    }\n}\n");
+    ok(!$ok && $out =~ /must be shorter than "scim_redis_timeout"/,
+       'nginx -t: a WAIT timeout not shorter than scim_redis_timeout')
+        or diag $out;
+    ($ok, $out) = $t->nginx_t($base . "        scim_redis_wait x 1s;\n"
+        . "    }\n}\n");
+    ok(!$ok && $out =~ /invalid number of replicas "x"/,
+       'nginx -t: a bad number of replicas') or diag $out;
+    ($ok, $out) = $t->nginx_t($base . "        scim_redis_wait 1 0;\n"
+        . "    }\n}\n");
+    ok(!$ok && $out =~ /invalid timeout "0"/, 'nginx -t: WAIT for ever')
+        or diag $out;
+    ($ok, $out) = $t->nginx_t($base
+        . "        scim_redis 127.0.0.1:1 unix:/tmp/x.sock;\n    }\n}\n");
+    ok(!$ok && $out =~ /cannot be one of several seeds/,
+       'nginx -t: a unix socket among seeds') or diag $out;
+    ($ok, $out) = $t->nginx_t($base
+        . "        scim_redis 127.0.0.1:1 no.such.host.invalid:2;\n"
+        . "    }\n}\n");
+    ok(!$ok && $out =~ /no\.such\.host\.invalid/,
+       'nginx -t: a bad seed named') or diag $out;
+}
 
 # ------------------------------------------------------------ ASK
 
@@ -266,6 +302,37 @@ sub in_child {
         sleep 0.2;
     }
     ok($ok, 'replica running again: 201');
+}
+
+# -------------------------------------- failover of tenant A's primary
+
+{
+    my $slot = $c->slot("{$A}");
+    my $owner = $c->owner($slot);
+    my ($replica) = $c->replica_of($owner);
+    my $mark = $t->log_mark;
+    $t->{allow_log} = qr/scim redis|cluster/;
+    $c->kill_node($owner);
+    my (%st, $ok, $first_ok);
+    my $t0 = time;
+    while (time - $t0 < 40) {
+        my $p = $t->post('/a/scim/v2/Users', user(unique_name('fo')));
+        $st{$p->{status}}++;
+        if ($p->{status} == 201) {
+            $ok = $p->{json}{id};
+            last;
+        }
+        sleep 0.1;
+    }
+    ok($ok, sprintf('primary of tenant A killed (SIGKILL): writes again '
+                    . 'after %.1f s', time - $t0)) or diag explain \%st;
+    my @bad = grep { $_ != 201 && $_ != 503 } keys %st;
+    ok(!@bad, 'meanwhile 503 only, never 500') or diag explain \%st;
+    is($c->owner($slot), $replica, "its replica $replica took over");
+    $r = $t->get("/a/scim/v2/Users/" . ($ok // 'none'));
+    is($r->{status}, 200, 'and reads');
+    ok($c->restart_node($owner), 'the old primary restarted (a replica now)');
+    ok($c->wait_ok(30), 'cluster ok again');
 }
 
 # ------------------------------------- CLUSTERDOWN, an uncovered slot

@@ -764,11 +764,13 @@ ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc)
         handler = cmd->handler;
         data = cmd->data;
 
-        ngx_free(cmd);
+        /* the command stays valid while its handler runs (not sent) */
 
         if (handler) {
             handler(data, NULL);
         }
+
+        ngx_free(cmd);
     }
 }
 

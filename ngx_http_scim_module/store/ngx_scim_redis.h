@@ -133,6 +133,7 @@ struct ngx_scim_redis_conn_s {
 };
 
 
+/* valid while its handler runs (sent, conn: where it went) */
 struct ngx_scim_redis_cmd_s {
     ngx_queue_t                 queue;         /* rc->pending or waiting */
     ngx_scim_redis_conn_t      *conn;
