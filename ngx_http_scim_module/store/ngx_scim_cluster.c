@@ -380,28 +380,18 @@ ngx_scim_cluster_map(ngx_scim_cluster_t *cl, ngx_scim_redis_server_t *asked,
     redisReply *reply)
 {
     u_char                    *host;
-    size_t                     i, j, len;
+    size_t                     i, j, len, size;
     ngx_int_t                  start, end, port;
     redisReply                *e, *m;
     ngx_scim_cluster_node_t   *node, *at;
+
+    size = NGX_SCIM_CLUSTER_SLOTS * sizeof(ngx_scim_cluster_node_t *);
 
     if (reply->type != REDIS_REPLY_ARRAY) {
         return NGX_ERROR;
     }
 
-    if (cl->slots == NULL) {
-        cl->slots = ngx_pcalloc(ngx_cycle->pool, NGX_SCIM_CLUSTER_SLOTS
-                                            * sizeof(ngx_scim_cluster_node_t *));
-        if (cl->slots == NULL) {
-            return NGX_ERROR;
-        }
-
-    } else {
-        ngx_memzero(cl->slots, NGX_SCIM_CLUSTER_SLOTS
-                               * sizeof(ngx_scim_cluster_node_t *));
-    }
-
-    at = ngx_scim_cluster_node_of(cl, asked);
+    /* the whole answer is checked before the map changes */
 
     for (i = 0; i < reply->elements; i++) {
         e = reply->element[i];
@@ -412,21 +402,36 @@ ngx_scim_cluster_map(ngx_scim_cluster_t *cl, ngx_scim_redis_server_t *asked,
             || e->element[2]->type != REDIS_REPLY_ARRAY
             || e->element[2]->elements < 2
             || e->element[2]->element[0]->type != REDIS_REPLY_STRING
-            || e->element[2]->element[1]->type != REDIS_REPLY_INTEGER)
+            || e->element[2]->element[1]->type != REDIS_REPLY_INTEGER
+            || e->element[0]->integer < 0
+            || e->element[1]->integer >= NGX_SCIM_CLUSTER_SLOTS
+            || e->element[0]->integer > e->element[1]->integer
+            || e->element[2]->element[1]->integer <= 0
+            || e->element[2]->element[1]->integer > 65535)
         {
             return NGX_ERROR;
         }
+    }
+
+    if (cl->slots == NULL) {
+        cl->slots = ngx_pcalloc(ngx_cycle->pool, size);
+        if (cl->slots == NULL) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        ngx_memzero(cl->slots, size);
+    }
+
+    at = ngx_scim_cluster_node_of(cl, asked);
+
+    for (i = 0; i < reply->elements; i++) {
+        e = reply->element[i];
 
         start = (ngx_int_t) e->element[0]->integer;
         end = (ngx_int_t) e->element[1]->integer;
         m = e->element[2];
         port = (ngx_int_t) m->element[1]->integer;
-
-        if (start < 0 || end >= NGX_SCIM_CLUSTER_SLOTS || start > end
-            || port <= 0 || port > 65535)
-        {
-            return NGX_ERROR;
-        }
 
         host = (u_char *) m->element[0]->str;
         len = m->element[0]->len;
