@@ -95,8 +95,12 @@ for my $x (['a', $A], ['b', $B], ['c', $C]) {
     $r = $t->get("/$l/scim/v2/Users/$id");
     is($r->{status}, 200, "tenant $tenant: read back");
     my $owner = $c->owner($c->slot("{$tenant}"));
-    is($c->node_cmd($owner, 'EXISTS', "scim:{$tenant}:User:$id"), 1,
-       "tenant $tenant: stored on the primary serving its slot ($owner)");
+    my $keys = $c->node_cmd($owner, 'KEYS', "scim:{$tenant}:*") // [];
+    ok(@$keys > 0, "tenant $tenant: stored on the primary serving its "
+                   . "slot ($owner)");
+    my @others = grep { $_ != $owner } $c->primaries;
+    is(scalar(map { @{ $c->node_cmd($_, 'KEYS', "scim:{$tenant}:*") // [] } }
+              @others), 0, "... and on no other primary");
 }
 isnt($c->owner($c->slot("{$A}")), $c->owner($c->slot("{$B}")),
      'tenants A and B live on different primaries');
@@ -190,8 +194,10 @@ sub in_child {
     my $moved = () = $log =~ /\(MOVED from/g;
     ok($asks >= 1 && $moved >= 1, "ASK ($asks) and MOVED ($moved) followed");
     my $id = $res->{id} // 'none';
-    is($c->node_cmd($to, 'EXISTS', "scim:{$C}:User:$id"), 1,
-       'the user created during the move is on the new owner');
+    ok(@{ $c->node_cmd($to, 'KEYS', "scim:{$C}:*") // [] } > 0
+       && !grep({ @{ $c->node_cmd($_, 'KEYS', "scim:{$C}:*") // [] } }
+                grep { $_ != $to } $c->primaries),
+       'tenant C: every key on the new owner, none elsewhere');
     $r = $t->get("/c/scim/v2/Users/$id");
     is($r->{status}, 200, 'after the move: read');
 }
