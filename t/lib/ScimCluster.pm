@@ -18,6 +18,7 @@ package ScimCluster;
 #   $c->replica_of($port)          # ports of its replicas
 #   $c->signal($port, 'STOP')      # kill(2) a node
 #   $c->kill_node($port)           # SIGKILL, reaped; restart_node($port)
+#   $c->failover($replica[, force => 1])  # CLUSTER FAILOVER, waits for it
 #   $c->wait_ok(timeout[, replicas => 1])
 #                                  # every live node says cluster_state:ok
 #                                  # and agrees on the slot map (and all
@@ -529,6 +530,25 @@ sub restart_node {
     return 1 if $self->_alive($port);
     delete $self->{conns}{$port};
     return $self->_start_node($port);
+}
+
+# CLUSTER FAILOVER on a replica (a manual failover: no write lost), then
+# waits until it is a primary and the cluster agrees; 1 on success
+sub failover {
+    my ($self, $replica, %o) = @_;
+    my ($r, $e) = $self->node_cmd($replica, 'CLUSTER', 'FAILOVER',
+                                  $o{force} ? ('FORCE') : ());
+    return $self->_fail("CLUSTER FAILOVER: $e") if $e;
+    my $deadline = time + ($o{timeout} // 20);
+    while (time < $deadline) {
+        my $role = $self->node_cmd($replica, 'ROLE');
+        if (ref $role eq 'ARRAY' && ($role->[0] // '') eq 'master') {
+            $self->flush_slot_cache;
+            return $self->wait_ok($deadline - time);
+        }
+        sleep 0.05;
+    }
+    return $self->_fail("$replica did not become a primary");
 }
 
 sub _node_id {
