@@ -2,7 +2,12 @@
 #
 #   make          build build/ngx_http_scim_module.so against the installed
 #                 Debian nginx (nginx-dev), as Debian builds its modules
-#   make test     install what is missing, build, run every test (prove)
+#   make test     install what is missing, build, run every test (prove),
+#                 then make test-cluster's files on a Redis Cluster
+#   make test-cluster  the user, group, filter and concurrency files on a
+#                 local Redis Cluster (SCIM_TEST_REDIS=cluster: 3 primaries
+#                 + 3 replicas, t/lib/ScimCluster.pm); t/57-cluster.t runs
+#                 on one always
 #   make run      install what is missing, build, start redis-server and
 #                 nginx with conf-examples/quickstart.conf on 127.0.0.1:8080
 #   make unit     build the C unit tests of the SCIM core
@@ -32,6 +37,8 @@ CORE_HDRS   := $(wildcard $(CORE_DIR)/*.h)
 UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 TESTS       ?= t/*.t t/lua/*.t       # make test TESTS=t/35-passwords.t
+# run again with SCIM_TEST_REDIS=cluster by make test (CLUSTER_TESTS= : none)
+CLUSTER_TESTS ?= t/30-*.t t/31-*.t t/32-*.t t/33-*.t t/51-*.t t/7[0-3]-*.t
 
 CC          ?= cc
 # a sanitizer build (make test-asan sets these): compiler flags for the
@@ -72,7 +79,7 @@ ASAN_PKGS   := clang libclang-rt-14-dev
 ASAN_NGINX  := $(ASAN_BUILD)/nginx
 ASAN_RT      = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 
-.PHONY: all build deps test test-asan asan-run unit replay run bench fuzz clean \
+.PHONY: all build deps test test-cluster test-asan asan-run unit replay run bench fuzz clean \
         distclean check-layers generate check-generated lua
 
 all: build
@@ -175,6 +182,12 @@ check-generated:
 test: deps check-layers check-generated
 	$(MAKE) build unit replay
 	prove -j2 -f $(TESTS) $(UNIT_BINS) $(REPLAY_BINS)
+	$(if $(strip $(CLUSTER_TESTS)),SCIM_TEST_REDIS=cluster prove -j2 -f \
+	    $(CLUSTER_TESTS))
+
+test-cluster: deps
+	$(MAKE) build
+	SCIM_TEST_REDIS=cluster prove -j2 -f $(CLUSTER_TESTS) t/57-*.t
 
 # The integration tests read SCIM_NGINX and SCIM_MODULE; a sanitizer
 # report, a "runtime error:" or a worker killed by a signal in error.log
@@ -202,6 +215,10 @@ asan-run:
 	SCIM_TEST_TIMEOUT=900 UBSAN_OPTIONS=print_stacktrace=1 \
 	    prove -j2 -f $(TESTS) \
 	        $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS) $(REPLAY_BINS))
+	$(if $(strip $(CLUSTER_TESTS)),SCIM_NGINX=$(ASAN_NGINX) \
+	SCIM_MODULE=$(ASAN_BUILD)/ngx_http_scim_module.so \
+	SCIM_TEST_TIMEOUT=900 UBSAN_OPTIONS=print_stacktrace=1 \
+	SCIM_TEST_REDIS=cluster prove -j2 -f $(CLUSTER_TESTS))
 
 run: deps
 	$(MAKE) build

@@ -13,7 +13,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use ScimTest;
 
-my $t = ScimTest->new(module => 0, workers => 2, redis_unix => 1);
+my $t = ScimTest->new(module => 0, workers => 2, redis_unix => 1,
+    no_cluster => 'tests the one-redis-server harness');
 
 is($t->redis_cmd('PING'), 'PONG', 'redis PING');
 is($t->redis_cmd('SET', 'k', "v\x{263a}"), 'OK', 'redis SET');

@@ -16,7 +16,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use ScimTest;
 
-my $t = ScimTest->new(workers => 2, timeout => 400);
+my $t = ScimTest->new(workers => 2, timeout => 400,
+    no_cluster => 'stops and restarts the one redis-server');
 my $T = 'acme';
 my $LIMIT = 3.5;            # seconds: scim_redis_timeout 2s + slack
 

@@ -13,7 +13,8 @@ use Test::More;
 use ScimTest;
 
 my $PW = 'sekret-' . int(rand(1e9));
-my $t = ScimTest->new(workers => 2, redis_unix => 1, redis_password => $PW);
+my $t = ScimTest->new(workers => 2, redis_unix => 1, redis_password => $PW,
+    no_cluster => 'unix socket, db and password of one redis-server');
 
 $t->write_config(<<"EOF");
 server {

@@ -17,7 +17,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use ScimTest;
 
-my $t = ScimTest->new(workers => 1, timeout => 300);
+my $t = ScimTest->new(workers => 1, timeout => 300,
+    no_cluster => 'stops and pauses the one redis-server');
 my $CONNECT = 3;            # scim_redis_connect_timeout, seconds
 
 $t->write_config(<<"EOF");

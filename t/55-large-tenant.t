@@ -36,7 +36,8 @@ my $P = "scim:{$T}:";
 $ENV{ASAN_OPTIONS} = join(':', grep { length } $ENV{ASAN_OPTIONS} // '',
                           'quarantine_size_mb=16');
 
-my $t = ScimTest->new(workers => 1, timeout => 900, http_timeout => 300);
+my $t = ScimTest->new(workers => 1, timeout => 900, http_timeout => 300,
+    no_cluster => 'pauses the one redis-server');
 $t->write_config($t->standard_conf(tenant => $T, extra => <<'EOF', server_extra => <<"EOF2"));
         scim_filter_max_scan 200000;
 EOF

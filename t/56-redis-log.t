@@ -19,7 +19,8 @@ my $PW = 'right-' . int(rand(1e9));
 my $BADPW = 'wrong-' . int(rand(1e9));
 my $t = ScimTest->new(workers => 2, redis_unix => 1, redis_password => $PW,
                       redis_opts => ['--enable-debug-command', 'local'],
-                      timeout => 300);
+                      timeout => 300,
+                      no_cluster => 'DEBUG commands, logs of one redis-server');
 
 # the good location over TCP, the one with the wrong password over the
 # unix socket: their lines in error.log tell them apart

@@ -24,6 +24,8 @@ static void ngx_http_scim_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_scim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_scim_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_scim_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_scim_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_scim_schema_extension(ngx_conf_t *cf,
@@ -43,7 +45,7 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       NULL },
 
     { ngx_string("scim_redis"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_scim_redis,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_scim_loc_conf_t, redis_addr),
@@ -82,6 +84,13 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_scim_loc_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("scim_redis_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_scim_redis_wait,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("scim_tenant"),
@@ -210,6 +219,7 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->redis_addr = { 0, NULL };
+     *     conf->redis_seeds = NULL;
      *     conf->redis_password = { 0, NULL };
      *     conf->registry = NULL;
      *     conf->redis = NULL;
@@ -220,6 +230,8 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->redis_conns = NGX_CONF_UNSET_UINT;
     conf->redis_connect_timeout = NGX_CONF_UNSET_MSEC;
     conf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    conf->redis_wait = NGX_CONF_UNSET_UINT;
+    conf->redis_wait_timeout = NGX_CONF_UNSET_MSEC;
     conf->tenant = NGX_CONF_UNSET_PTR;
     conf->base_url = NGX_CONF_UNSET_PTR;
     conf->tokens = NGX_CONF_UNSET_PTR;
@@ -240,11 +252,17 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_scim_loc_conf_t *prev = parent;
     ngx_http_scim_loc_conf_t *conf = child;
 
-    ngx_scim_store_conf_t       sconf;
+    ngx_str_t                  *seed;
+    ngx_uint_t                  i;
+    ngx_scim_store_conf_t       sconf, *seeds;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_scim_main_conf_t  *smcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    if (conf->redis_addr.data == NULL) {
+        conf->redis_seeds = prev->redis_seeds;
+    }
+
     ngx_conf_merge_str_value(conf->redis_addr, prev->redis_addr,
                              "127.0.0.1:6379");
     ngx_conf_merge_str_value(conf->redis_password, prev->redis_password, "");
@@ -253,6 +271,9 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->redis_connect_timeout,
                               prev->redis_connect_timeout, 1000);
     ngx_conf_merge_msec_value(conf->redis_timeout, prev->redis_timeout, 2000);
+    ngx_conf_merge_uint_value(conf->redis_wait, prev->redis_wait, 0);
+    ngx_conf_merge_msec_value(conf->redis_wait_timeout,
+                              prev->redis_wait_timeout, 0);
     ngx_conf_merge_ptr_value(conf->tenant, prev->tenant, NULL);
     ngx_conf_merge_ptr_value(conf->base_url, prev->base_url, NULL);
     if (conf->tokens == NGX_CONF_UNSET_PTR) {
@@ -325,6 +346,27 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     sconf.nconns = conf->redis_conns;
     sconf.connect_timeout = conf->redis_connect_timeout;
     sconf.timeout = conf->redis_timeout;
+    sconf.wait_replicas = conf->redis_wait;
+    sconf.wait_timeout = conf->redis_wait_timeout;
+
+    if (conf->redis_seeds && conf->redis_seeds->nelts > 1) {
+        seed = conf->redis_seeds->elts;
+        seeds = ngx_pcalloc(cf->pool, conf->redis_seeds->nelts
+                                      * sizeof(ngx_scim_store_conf_t));
+        if (seeds == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        for (i = 0; i < conf->redis_seeds->nelts; i++) {
+            if (ngx_scim_store_parse_addr(cf, &seed[i], &seeds[i]) != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        sconf.seeds = seeds;
+        sconf.nseeds = conf->redis_seeds->nelts;
+    }
 
     conf->redis = ngx_scim_store_add(cf, &smcf->servers, &sconf);
     if (conf->redis == NULL) {
@@ -366,7 +408,8 @@ ngx_http_scim_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_scim_loc_conf_t *slcf = conf;
 
-    ngx_str_t              *value;
+    ngx_str_t              *value, *seed;
+    ngx_uint_t              i;
     ngx_scim_store_conf_t   s;
 
     if (slcf->redis_addr.data) {
@@ -376,13 +419,78 @@ ngx_http_scim_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     slcf->redis_addr = value[1];
 
-    /* checked here too, so that "nginx -t" names the line */
-
-    ngx_memzero(&s, sizeof(ngx_scim_store_conf_t));
-
-    if (ngx_scim_store_parse_addr(cf, &slcf->redis_addr, &s) != NGX_OK) {
+    slcf->redis_seeds = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                         sizeof(ngx_str_t));
+    if (slcf->redis_seeds == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        /* checked here too, so that "nginx -t" names the line */
+
+        ngx_memzero(&s, sizeof(ngx_scim_store_conf_t));
+
+        if (ngx_scim_store_parse_addr(cf, &value[i], &s) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (cf->args->nelts > 2 && s.unix_path.len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "a unix socket \"%V\" cannot be one of "
+                               "several seeds of a Redis Cluster",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        seed = ngx_array_push(slcf->redis_seeds);
+        if (seed == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *seed = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* scim_redis_wait <replicas> <timeout>: WAIT after every write */
+
+static char *
+ngx_http_scim_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_msec_t   t;
+
+    if (slcf->redis_wait != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n == NGX_ERROR || n > 64) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of replicas \"%V\" in "
+                           "\"scim_redis_wait\" (0..64)", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    t = ngx_parse_time(&value[2], 0);
+    if (t == (ngx_msec_t) NGX_ERROR || (n > 0 && t == 0)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid timeout \"%V\" in \"scim_redis_wait\" "
+                           "(a positive time: WAIT 0 would wait for ever)",
+                           &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->redis_wait = (ngx_uint_t) n;
+    slcf->redis_wait_timeout = t;
 
     return NGX_CONF_OK;
 }

@@ -35,12 +35,15 @@ typedef struct {
 typedef struct {
     ngx_flag_t                  enable;
 
-    ngx_str_t                   redis_addr;
+    ngx_str_t                   redis_addr;    /* the first seed */
+    ngx_array_t                *redis_seeds;   /* ngx_str_t, all of them */
     ngx_str_t                   redis_password;
     ngx_int_t                   redis_db;
     ngx_uint_t                  redis_conns;
     ngx_msec_t                  redis_connect_timeout;
     ngx_msec_t                  redis_timeout;
+    ngx_uint_t                  redis_wait;    /* scim_redis_wait */
+    ngx_msec_t                  redis_wait_timeout;
 
     ngx_http_complex_value_t   *tenant;
     ngx_http_complex_value_t   *base_url;

@@ -64,6 +64,11 @@ static void ngx_scim_redis_handshake_reply(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r,
     void *privdata);
+static ngx_int_t ngx_scim_redis_queue(ngx_scim_redis_server_t *server,
+    ngx_scim_redis_conn_t *rc, ngx_scim_redis_script_t *script, int nkeys,
+    int argc, const char **argv, size_t *argvlen,
+    ngx_scim_redis_handler_pt handler, void *data,
+    ngx_scim_redis_cmd_t **cmdp);
 static ngx_int_t ngx_scim_redis_send(ngx_scim_redis_conn_t *rc,
     ngx_scim_redis_cmd_t *cmd);
 static ngx_uint_t ngx_scim_redis_unavailable_reply(redisReply *reply);
@@ -759,11 +764,13 @@ ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc)
         handler = cmd->handler;
         data = cmd->data;
 
-        ngx_free(cmd);
+        /* the command stays valid while its handler runs (not sent) */
 
         if (handler) {
             handler(data, NULL);
         }
+
+        ngx_free(cmd);
     }
 }
 
@@ -942,11 +949,6 @@ ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     size_t *argvlen, ngx_scim_redis_handler_pt handler, void *data,
     ngx_scim_redis_cmd_t **cmdp)
 {
-    int                     n, extra;
-    size_t                  size;
-    u_char                 *p;
-    ngx_uint_t              i, wait;
-    ngx_scim_redis_cmd_t   *cmd;
     ngx_scim_redis_conn_t  *rc;
 
     if (server->conns == NULL) {
@@ -958,6 +960,50 @@ ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     if (rc == NULL) {
         return NGX_DECLINED;
     }
+
+    return ngx_scim_redis_queue(server, rc, script, nkeys, argc, argv,
+                                argvlen, handler, data, cmdp);
+}
+
+
+ngx_scim_redis_conn_t *
+ngx_scim_redis_any_ready(ngx_scim_redis_server_t *server)
+{
+    if (server->conns == NULL) {
+        return NULL;
+    }
+
+    return ngx_scim_redis_ready_conn(server);
+}
+
+
+ngx_int_t
+ngx_scim_redis_eval_on(ngx_scim_redis_conn_t *rc,
+    ngx_scim_redis_script_t *script, int nkeys, int argc, const char **argv,
+    size_t *argvlen, ngx_scim_redis_handler_pt handler, void *data,
+    ngx_scim_redis_cmd_t **cmdp)
+{
+    if (rc->state != NGX_SCIM_REDIS_READY || rc->ac == NULL) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_scim_redis_queue(rc->server, rc, script, nkeys, argc, argv,
+                                argvlen, handler, data, cmdp);
+}
+
+
+static ngx_int_t
+ngx_scim_redis_queue(ngx_scim_redis_server_t *server,
+    ngx_scim_redis_conn_t *rc, ngx_scim_redis_script_t *script, int nkeys,
+    int argc, const char **argv, size_t *argvlen,
+    ngx_scim_redis_handler_pt handler, void *data,
+    ngx_scim_redis_cmd_t **cmdp)
+{
+    int                     n, extra;
+    size_t                  size;
+    u_char                 *p;
+    ngx_uint_t              i, wait;
+    ngx_scim_redis_cmd_t   *cmd;
 
     /*
      * A command that waits for the connection keeps a copy of its

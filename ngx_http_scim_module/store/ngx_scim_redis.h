@@ -133,6 +133,7 @@ struct ngx_scim_redis_conn_s {
 };
 
 
+/* valid while its handler runs (sent, conn: where it went) */
 struct ngx_scim_redis_cmd_s {
     ngx_queue_t                 queue;         /* rc->pending or waiting */
     ngx_scim_redis_conn_t      *conn;
@@ -175,6 +176,18 @@ ngx_int_t ngx_scim_redis_command(ngx_scim_redis_server_t *server,
  * the handler runs or the command is cancelled.
  */
 ngx_int_t ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
+    ngx_scim_redis_script_t *script, int nkeys, int argc, const char **argv,
+    size_t *argvlen, ngx_scim_redis_handler_pt handler, void *data,
+    ngx_scim_redis_cmd_t **cmdp);
+
+/*
+ * Redis Cluster (ngx_scim_cluster.c): a ready connection of the server
+ * (NULL: none now), and a command on that very connection (after ASKING,
+ * WAIT after a write); NGX_DECLINED if it is not ready any more.
+ */
+ngx_scim_redis_conn_t *ngx_scim_redis_any_ready(
+    ngx_scim_redis_server_t *server);
+ngx_int_t ngx_scim_redis_eval_on(ngx_scim_redis_conn_t *rc,
     ngx_scim_redis_script_t *script, int nkeys, int argc, const char **argv,
     size_t *argvlen, ngx_scim_redis_handler_pt handler, void *data,
     ngx_scim_redis_cmd_t **cmdp);

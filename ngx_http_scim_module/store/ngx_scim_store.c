@@ -46,6 +46,7 @@
 #include "ngx_scim_redis.h"
 #include "ngx_scim_lua.h"
 #include "ngx_scim_store.h"
+#include "ngx_scim_cluster.h"
 
 
 /* the reply shapes */
@@ -660,7 +661,7 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 void
 ngx_scim_store_cancel(ngx_scim_store_op_t *op)
 {
-    ngx_scim_redis_cancel(op);
+    ngx_scim_cluster_cancel(op);
 }
 
 
@@ -693,9 +694,12 @@ ngx_scim_store_run(ngx_scim_store_ctx_t *sc, ngx_scim_lua_e script)
         argvlen[i] = args[i].len;
     }
 
-    rc = ngx_scim_redis_eval(store, &store->scripts[script], (int) sc->nkeys,
-                             argc, argv, argvlen, ngx_scim_store_reply, sc,
-                             sc->call.op);
+    rc = ngx_scim_cluster_eval(store, sc->call.pool, &store->scripts[script],
+                               (int) sc->nkeys, argc, argv, argvlen,
+                               script == NGX_SCIM_LUA_CREATE
+                               || script == NGX_SCIM_LUA_REPLACE
+                               || script == NGX_SCIM_LUA_DELETE,
+                               ngx_scim_store_reply, sc, sc->call.op);
 
     if (rc != NGX_OK && sc->call.op) {
         *sc->call.op = NULL;

@@ -25,12 +25,18 @@
 #include <ngx_core.h>
 
 
-typedef struct ngx_scim_redis_server_s  ngx_scim_store_t;
-typedef struct ngx_scim_redis_cmd_s     ngx_scim_store_op_t;
+typedef struct ngx_scim_store_s     ngx_scim_store_t;
+typedef struct ngx_scim_store_op_s  ngx_scim_store_op_t;
 
 
-/* a Redis to use: "scim_redis" and the scim_redis_* directives */
-typedef struct {
+/*
+ * a Redis to use: "scim_redis" and the scim_redis_* directives; the
+ * address is the first of "scim_redis"; seeds: all of them (addresses
+ * only), nseeds 0: the first alone
+ */
+typedef struct ngx_scim_store_conf_s  ngx_scim_store_conf_t;
+
+struct ngx_scim_store_conf_s {
     ngx_str_t                   addr;          /* as configured */
     ngx_str_t                   host;          /* numeric, NUL-terminated */
     ngx_str_t                   unix_path;     /* NUL-terminated */
@@ -41,7 +47,12 @@ typedef struct {
     ngx_uint_t                  nconns;
     ngx_msec_t                  connect_timeout;
     ngx_msec_t                  timeout;
-} ngx_scim_store_conf_t;
+
+    ngx_scim_store_conf_t      *seeds;
+    ngx_uint_t                  nseeds;
+    ngx_uint_t                  wait_replicas; /* scim_redis_wait; 0: off */
+    ngx_msec_t                  wait_timeout;
+};
 
 
 typedef enum {

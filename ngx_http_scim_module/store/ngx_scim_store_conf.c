@@ -12,6 +12,7 @@
 #include "ngx_scim_redis.h"
 #include "ngx_scim_lua.h"
 #include "ngx_scim_store.h"
+#include "ngx_scim_cluster.h"
 
 
 /* the version tail of a stored document (see store/lua/lib.lua) */
@@ -139,13 +140,71 @@ invalid:
 }
 
 
+/* two stores are one if every setting and seed is the same */
+
+static ngx_uint_t
+ngx_scim_store_same(ngx_scim_store_t *store, ngx_scim_store_conf_t *conf)
+{
+    ngx_uint_t                i, n;
+    ngx_scim_store_conf_t    *a, *b;
+    ngx_scim_redis_server_t  *s;
+
+    s = store->server;
+    n = conf->nseeds ? conf->nseeds : 1;
+
+    if (store->nseeds != n
+        || s->password.len != conf->password.len
+        || ngx_strncmp(s->password.data, conf->password.data,
+                       conf->password.len) != 0
+        || s->db != conf->db
+        || s->nconns != conf->nconns
+        || s->connect_timeout != conf->connect_timeout
+        || s->timeout != conf->timeout
+        || store->nwait != conf->wait_replicas
+        || store->wait_timeout != conf->wait_timeout)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        a = &store->seeds[i];
+        b = conf->nseeds ? &conf->seeds[i] : conf;
+
+        if (a->addr.len != b->addr.len
+            || ngx_strncmp(a->addr.data, b->addr.data, b->addr.len) != 0)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 ngx_scim_store_t *
 ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
     ngx_scim_store_conf_t *conf)
 {
     ngx_uint_t                i;
-    ngx_scim_redis_server_t   proto;
+    ngx_scim_store_t         *store, **sp;
+    ngx_scim_redis_server_t  *proto;
     ngx_scim_redis_script_t  *s;
+
+    sp = stores->elts;
+
+    for (i = 0; i < stores->nelts; i++) {
+        if (ngx_scim_store_same(sp[i], conf)) {
+            return sp[i];
+        }
+    }
+
+    if (conf->wait_replicas && conf->wait_timeout >= conf->timeout) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the timeout of \"scim_redis_wait\" (%M ms) must "
+                           "be shorter than \"scim_redis_timeout\" (%M ms)",
+                           conf->wait_timeout, conf->timeout);
+        return NULL;
+    }
 
     s = ngx_pcalloc(cf->pool, NGX_SCIM_LUA_N * sizeof(ngx_scim_redis_script_t));
     if (s == NULL) {
@@ -160,35 +219,65 @@ ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
         ngx_memcpy(s[i].sha1, ngx_scim_lua[i].sha1, 41);
     }
 
-    ngx_memzero(&proto, sizeof(ngx_scim_redis_server_t));
+    store = ngx_pcalloc(cf->pool, sizeof(ngx_scim_store_t));
+    proto = ngx_pcalloc(cf->pool, sizeof(ngx_scim_redis_server_t));
+    if (store == NULL || proto == NULL) {
+        return NULL;
+    }
 
-    proto.addr = conf->addr;
-    proto.host = conf->host;
-    proto.unix_path = conf->unix_path;
-    proto.port = conf->port;
-    proto.password = conf->password;
-    proto.db = conf->db;
-    proto.nconns = conf->nconns;
-    proto.connect_timeout = conf->connect_timeout;
-    proto.timeout = conf->timeout;
-    proto.scripts = s;
-    proto.nscripts = NGX_SCIM_LUA_N;
+    proto->addr = conf->addr;
+    proto->host = conf->host;
+    proto->unix_path = conf->unix_path;
+    proto->port = conf->port;
+    proto->password = conf->password;
+    proto->db = conf->db;
+    proto->nconns = conf->nconns;
+    proto->connect_timeout = conf->connect_timeout;
+    proto->timeout = conf->timeout;
+    proto->scripts = s;
+    proto->nscripts = NGX_SCIM_LUA_N;
 
-    return ngx_scim_redis_server_add(cf, stores, &proto);
+    store->server = proto;
+    store->scripts = s;
+    store->nwait = conf->wait_replicas;
+    store->wait_timeout = conf->wait_timeout;
+
+    if (conf->nseeds) {
+        store->seeds = conf->seeds;
+        store->nseeds = conf->nseeds;
+
+    } else {
+        store->seeds = ngx_palloc(cf->pool, sizeof(ngx_scim_store_conf_t));
+        if (store->seeds == NULL) {
+            return NULL;
+        }
+
+        *store->seeds = *conf;
+        store->nseeds = 1;
+    }
+
+    sp = ngx_array_push(stores);
+    if (sp == NULL) {
+        return NULL;
+    }
+
+    *sp = store;
+
+    return store;
 }
 
 
 ngx_int_t
 ngx_scim_store_init_worker(ngx_scim_store_t *store, ngx_log_t *log)
 {
-    return ngx_scim_redis_init_worker(store, log);
+    return ngx_scim_cluster_init_worker(store, log);
 }
 
 
 void
 ngx_scim_store_exit_worker(ngx_scim_store_t *store)
 {
-    ngx_scim_redis_exit_worker(store);
+    ngx_scim_cluster_exit_worker(store);
 }
 
 

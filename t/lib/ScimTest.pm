@@ -63,9 +63,20 @@ package ScimTest;
 #   entra_user(%override) ext_schema(urn, name, @attrs) iso8601_ok
 #   iso8601_epoch
 #
+# Redis Cluster (t/lib/ScimCluster.pm): new(cluster => 1), or any file
+# run with SCIM_TEST_REDIS=cluster, starts 3 primaries + 3 replicas
+# instead of one redis-server: %%REDIS%% is then the seeds ("127.0.0.1:p1
+# 127.0.0.1:p2 127.0.0.1:p3"), %%REDIS_PORT%% the first primary's port,
+# redis_cmd routes by slot (MOVED/ASK followed; keyless commands go to
+# every primary), redis_keys scans every primary, $t->cluster is the
+# ScimCluster object (undef otherwise).  A file that needs the single
+# redis-server (it stops, pauses or reconfigures it) passes
+# new(no_cluster => 'why'): skipped in cluster mode.
+#
 # Environment: SCIM_NGINX (default /usr/sbin/nginx), SCIM_MODULE (default
 # <repo>/build/ngx_http_scim_module.so), SCIM_REDIS_SERVER (default
-# redis-server in PATH), SCIM_TEST_KEEP=1 keeps the temp dir,
+# redis-server in PATH), SCIM_TEST_REDIS=cluster (see above),
+# SCIM_TEST_KEEP=1 keeps the temp dir,
 # SCIM_TEST_TIMEOUT (watchdog per file, default 300 s).
 
 use strict;
@@ -429,8 +440,14 @@ sub new {
         base       => $o{base} // '/scim/v2',
         token      => 'tok-' . sha256_hex(rand() . $$ . time()),
         http_timeout => $o{http_timeout} // 10,
+        cluster_mode => $o{cluster}
+            // (($ENV{SCIM_TEST_REDIS} // '') eq 'cluster' ? 1 : 0),
         conn       => {},
     }, $class;
+
+    if ($self->{cluster_mode} && $o{no_cluster}) {
+        Test::More::plan(skip_all => "not on a Redis Cluster: $o{no_cluster}");
+    }
 
     $self->{nginx} = $ENV{SCIM_NGINX} // '/usr/sbin/nginx';
     $self->{module} = $ENV{SCIM_MODULE}
@@ -487,7 +504,18 @@ sub new {
         }
     }
 
-    if ($self->{want_redis} && ($o{start_redis} // 1)) {
+    if ($self->{want_redis} && ($o{start_redis} // 1) && $self->{cluster_mode}) {
+        require ScimCluster;
+        my $c = ScimCluster->new(dir => $self->{dir},
+            free_port => sub { $self->free_port },
+            password => $self->{redis_password});
+        unless ($c->start) {
+            Test::More::ok(0, 'a redis cluster starts');
+            $self->abort('cannot start a redis cluster: ' . $c->error);
+        }
+        $self->{cluster} = $c;
+        Test::More::note('redis cluster: ' . $c->seeds);
+    } elsif ($self->{want_redis} && ($o{start_redis} // 1)) {
         unless ($self->start_redis) {
             # the port may have been taken meanwhile: one more try
             $self->{redis_port} = $self->free_port;
@@ -500,6 +528,18 @@ sub new {
         }
     }
     return $self;
+}
+
+sub cluster    { $_[0]{cluster} }
+sub cluster_mode { $_[0]{cluster_mode} }
+
+# for a file that needs the one redis-server: skipped in cluster mode
+sub skip_on_cluster {
+    my ($self, $why) = @_;
+    return unless $self->{cluster_mode};
+    $self->{cluster}->stop if $self->{cluster};
+    alarm(0);
+    Test::More::plan(skip_all => 'not on a Redis Cluster: ' . $why);
 }
 
 sub dir        { $_[0]{dir} }
@@ -581,8 +621,10 @@ sub subst {
         TOKEN       => $self->{token},
         TOKEN_FILE  => $self->{token_file},
         REPO        => $REPO,
-        REDIS       => '127.0.0.1:' . ($self->{redis_port} // 6379),
-        REDIS_PORT  => $self->{redis_port} // 6379,
+        REDIS       => $self->{cluster} ? $self->{cluster}->seeds
+                       : '127.0.0.1:' . ($self->{redis_port} // 6379),
+        REDIS_PORT  => $self->{cluster} ? ($self->{cluster}->primaries)[0]
+                       : $self->{redis_port} // 6379,
         REDIS_SOCK  => $self->{redis_sock} // "$self->{dir}/redis.sock",
     );
     for my $i (1 .. @{$self->{ports}}) {
@@ -930,6 +972,7 @@ sub finish {
             . $self->tail('error.log', 40));
     }
     $self->stop_redis if $self->{redis_pid};
+    $self->{cluster}->stop if $self->{cluster};
     alarm(0);
     Test::More::done_testing();
 }
@@ -1029,6 +1072,7 @@ sub _redis_connect {
 # hash ref: { db => 3, password => 'x', timeout => 3 }.
 sub redis_cmd {
     my ($self, @args) = @_;
+    return $self->{cluster}->cmd(@args) if $self->{cluster};
     my %o = ref $args[0] eq 'HASH' ? %{ shift @args } : ();
     my $key = join(',', $o{db} // 0, $o{password} // '');
     my $s = $self->{redis_conn}{$key};
@@ -1115,6 +1159,7 @@ sub _resp_parse {
 # keys matching a pattern (SCAN, bounded)
 sub redis_keys {
     my ($self, $pattern, %o) = @_;
+    return $self->{cluster}->scan_keys($pattern) if $self->{cluster};
     my $cursor = 0;
     my %k;
     for (1 .. 10000) {
@@ -1588,6 +1633,7 @@ sub cleanup {
         }
         delete $self->{redis_pid};
     }
+    $self->{cluster}->stop if $self->{cluster};
 }
 
 # $t->delete(...) as a method, without shadowing CORE::delete here
