@@ -41,6 +41,13 @@ typedef struct {
     ngx_uint_t                  nconns;
     ngx_msec_t                  connect_timeout;
     ngx_msec_t                  timeout;
+
+    /* scim_redis_sentinel: the primary of sentinel_name, as the
+       Sentinels at sentinels[] ("host:port") say; addr is not used */
+    ngx_str_t                   sentinel_name;
+    ngx_str_t                  *sentinels;
+    ngx_uint_t                  nsentinels;
+    ngx_str_t                   sentinel_password;
 } ngx_scim_store_conf_t;
 
 
@@ -246,6 +253,9 @@ void ngx_scim_store_cancel(ngx_scim_store_op_t *op);
  * worker connects to its stores in init_process.
  */
 ngx_int_t ngx_scim_store_parse_addr(ngx_conf_t *cf, ngx_str_t *addr,
+    ngx_scim_store_conf_t *conf);
+/* the Sentinels' addresses in conf (sentinels[]), checked */
+ngx_int_t ngx_scim_store_check_sentinels(ngx_conf_t *cf,
     ngx_scim_store_conf_t *conf);
 ngx_scim_store_t *ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
     ngx_scim_store_conf_t *conf);

@@ -11,6 +11,7 @@
 
 #include "ngx_scim_redis.h"
 #include "ngx_scim_lua.h"
+#include "ngx_scim_sentinel.h"
 #include "ngx_scim_store.h"
 
 
@@ -143,8 +144,10 @@ ngx_scim_store_t *
 ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
     ngx_scim_store_conf_t *conf)
 {
+    u_char                   *p;
+    size_t                    len;
     ngx_uint_t                i;
-    ngx_scim_redis_server_t   proto;
+    ngx_scim_redis_server_t   proto, *server;
     ngx_scim_redis_script_t  *s;
 
     s = ngx_pcalloc(cf->pool, NGX_SCIM_LUA_N * sizeof(ngx_scim_redis_script_t));
@@ -162,6 +165,32 @@ ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
 
     ngx_memzero(&proto, sizeof(ngx_scim_redis_server_t));
 
+    if (conf->sentinel_name.len) {
+        /* the same master through the same Sentinels: the same store */
+
+        len = conf->sentinel_name.len + sizeof("sentinel ") - 1;
+
+        for (i = 0; i < conf->nsentinels; i++) {
+            len += 1 + conf->sentinels[i].len;
+        }
+
+        p = ngx_pnalloc(cf->pool, len);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        conf->addr.data = p;
+        p = ngx_sprintf(p, "sentinel %V", &conf->sentinel_name);
+
+        for (i = 0; i < conf->nsentinels; i++) {
+            p = ngx_sprintf(p, " %V", &conf->sentinels[i]);
+        }
+
+        conf->addr.len = p - conf->addr.data;
+        conf->host.len = 0;
+        conf->unix_path.len = 0;
+    }
+
     proto.addr = conf->addr;
     proto.host = conf->host;
     proto.unix_path = conf->unix_path;
@@ -173,14 +202,39 @@ ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
     proto.timeout = conf->timeout;
     proto.scripts = s;
     proto.nscripts = NGX_SCIM_LUA_N;
+    proto.sentinel_name = conf->sentinel_name;
+    proto.sentinel_password = conf->sentinel_password;
 
-    return ngx_scim_redis_server_add(cf, stores, &proto);
+    server = ngx_scim_redis_server_add(cf, stores, &proto);
+
+    if (server != NULL && conf->sentinel_name.len
+        && server->resolve == NULL
+        && ngx_scim_sentinel_conf(cf, server, conf->sentinels,
+                                  conf->nsentinels)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return server;
+}
+
+
+ngx_int_t
+ngx_scim_store_check_sentinels(ngx_conf_t *cf, ngx_scim_store_conf_t *conf)
+{
+    return ngx_scim_sentinel_conf(cf, NULL, conf->sentinels,
+                                  conf->nsentinels);
 }
 
 
 ngx_int_t
 ngx_scim_store_init_worker(ngx_scim_store_t *store, ngx_log_t *log)
 {
+    if (ngx_scim_sentinel_init_worker(store, log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_scim_redis_init_worker(store, log);
 }
 
@@ -189,6 +243,7 @@ void
 ngx_scim_store_exit_worker(ngx_scim_store_t *store)
 {
     ngx_scim_redis_exit_worker(store);
+    ngx_scim_sentinel_exit_worker(store);
 }
 
 

@@ -1,0 +1,287 @@
+#!/usr/bin/perl
+
+# Redis Sentinel (issue 9): "scim_redis_sentinel <master> host:port ..."
+# finds the primary through the Sentinels, confirms it with ROLE, and
+# finds the new one after a failover (SENTINEL FAILOVER, kill -9 of the
+# primary): writes succeed again within seconds, and a write during the
+# switch gets 503 with Retry-After, never a 500 or HTML.  A replica given
+# to scim_redis as the only address is said in error.log (once per
+# worker): writes get 503, reads work.  A master the Sentinels do not
+# know: 503 and a line.  nginx -t rejects the bad directives.
+#
+# One primary, two replicas, three Sentinels (t/lib/ScimSentinel.pm);
+# down-after-milliseconds 1000.  The longest run of failed writes in each
+# failover is printed with diag.  Takes about a minute.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(time sleep);
+use ScimTest;
+use ScimSentinel;
+
+my $WORKERS = 2;
+my $t = ScimTest->new(workers => $WORKERS, ports => 3, redis => 0,
+                      timeout => 400);
+my $s = ScimSentinel->new($t, replicas => 2, sentinels => 3);
+
+my $SENT = $s->directive;
+my ($REPLICA) = $s->replica_ports;
+my @SP = map { "127.0.0.1:$_" } $s->sentinel_ports;
+
+sub loc {
+    my ($redis) = @_;
+    return <<"EOF";
+    location /scim/v2/ {
+        scim;
+        $redis
+        scim_tenant acme;
+        scim_bearer_token_file %%TOKEN_FILE%%;
+        scim_redis_connect_timeout 2s;
+        scim_redis_timeout 2s;
+    }
+EOF
+}
+
+# ------------------------------------------------------------- nginx -t
+
+sub conf_t {
+    my ($loc, $server_extra) = @_;
+    $server_extra //= '';
+    return "server {\n    listen 127.0.0.1:%%PORT%%;\n$server_extra\n"
+           . loc($loc) . "}\n";
+}
+
+my ($ok, $out) = $t->nginx_t(conf_t("scim_redis_sentinel $SENT;"));
+ok($ok, 'nginx -t: scim_redis_sentinel') or diag($out);
+
+($ok, $out) = $t->nginx_t(conf_t("scim_redis_sentinel $SENT;",
+                                 "    scim_redis 127.0.0.1:6379;"));
+ok($ok, 'nginx -t: scim_redis in the server, scim_redis_sentinel in the '
+        . 'location') or diag($out);
+
+($ok, $out) = $t->nginx_t(conf_t("scim_redis_sentinel $SENT;\n"
+                                 . "        scim_redis_sentinel_password x;"));
+ok($ok, 'nginx -t: scim_redis_sentinel_password') or diag($out);
+
+($ok, $out) = $t->nginx_t(conf_t("scim_redis 127.0.0.1:6379;\n"
+                                 . "        scim_redis_sentinel $SENT;"));
+ok(!$ok, 'nginx -t fails: scim_redis and scim_redis_sentinel in one block');
+like($out, qr/"scim_redis_sentinel" directive cannot be used with "scim_redis" in the same block in \S+nginx-t-\d+\.conf:\d+/,
+     '... naming both, the file and the line');
+
+($ok, $out) = $t->nginx_t(conf_t("scim_redis_sentinel $SENT;\n"
+                                 . "        scim_redis 127.0.0.1:6379;"));
+ok(!$ok, 'nginx -t fails: the other order');
+like($out, qr/"scim_redis" directive cannot be used with "scim_redis_sentinel" in the same block in \S+:\d+/,
+     '... naming both, the file and the line');
+
+($ok, $out) = $t->nginx_t(conf_t("scim_redis_sentinel mymaster;"));
+ok(!$ok, 'nginx -t fails: a master name without sentinels');
+like($out, qr/invalid number of arguments in "scim_redis_sentinel"/,
+     '... invalid number of arguments');
+
+($ok, $out) = $t->nginx_t(conf_t("scim_redis_sentinel mymaster $SP[0] "
+                                 . "unix:/tmp/x.sock;"));
+ok(!$ok, 'nginx -t fails: a unix socket as a sentinel');
+like($out, qr{invalid sentinel address "unix:/tmp/x.sock" in "scim_redis_sentinel".* in \S+:\d+},
+     '... naming the address and the line');
+
+($ok, $out) = $t->nginx_t(conf_t("scim_redis_sentinel mymaster "
+                                 . "127.0.0.1:70000;"));
+ok(!$ok, 'nginx -t fails: a bad port');
+like($out, qr/invalid sentinel address "127.0.0.1:70000"/, '... named');
+
+($ok, $out) = $t->nginx_t(conf_t("scim_redis_sentinel $SENT;\n"
+                                 . "        scim_redis_sentinel $SENT;"));
+ok(!$ok, 'nginx -t fails: scim_redis_sentinel twice');
+like($out, qr/"scim_redis_sentinel" directive is duplicate/, '... duplicate');
+
+# ------------------------------------------------------------ the server
+
+# 1: through the Sentinels; 2: a replica as the only address; 3: a
+# master the Sentinels do not know
+$t->write_config(
+    "server {\n    listen 127.0.0.1:%%PORT1%%;\n"
+    . loc("scim_redis_sentinel $SENT;") . "}\n"
+    . "server {\n    listen 127.0.0.1:%%PORT2%%;\n"
+    . loc("scim_redis 127.0.0.1:$REPLICA;") . "}\n"
+    . "server {\n    listen 127.0.0.1:%%PORT3%%;\n"
+    . loc("scim_redis_sentinel nosuchmaster @SP;") . "}\n");
+$t->start_nginx_ok;
+
+my $P1 = $t->port(1);
+my $P2 = $t->port(2);
+my $P3 = $t->port(3);
+my $primary = $s->primary_port;
+
+my $r = $t->post('Users', { schemas => [URN_USER],
+                            userName => 'first@example.com' });
+is_scim_json($r, 201, 'POST through the Sentinels');
+my $first = $r->{json}{id} // 'none';
+is_scim_json($t->get("Users/$first"), 200, 'GET through the Sentinels');
+ok($s->cmd($primary, 'DBSIZE') > 0, "the user is on the primary ($primary)");
+
+# ------------------------------------------ a replica as the only address
+
+$s->wait_synced(10);
+my $deadline = time + 10;
+do {
+    $r = $t->get("Users/$first", port => $P2);
+} while ($r->{status} != 200 && time < $deadline && sleep 0.1);
+is_scim_json($r, 200, "GET from the replica ($REPLICA) given to scim_redis "
+                      . 'works');
+
+for my $i (1 .. 3) {
+    $r = $t->post('Users', { schemas => [URN_USER],
+                             userName => "replica$i\@example.com" },
+                  port => $P2);
+    is_scim_error($r, 503, undef, "POST to the replica: 503 ($i)");
+    ok(defined $r->{headers}{'retry-after'}, '... with Retry-After');
+}
+
+my @lines = grep { /redis 127\.0\.0\.1:$REPLICA is a replica of 127\.0\.0\.1:\d+; writes will fail: point scim_redis at the primary or use scim_redis_sentinel/ }
+            split /\n/, $t->error_log;
+ok(@lines >= 1 && @lines <= $WORKERS,
+   'error.log says the address is a replica, once per worker ('
+   . scalar(@lines) . ' lines)') or diag($t->tail('error.log', 20));
+unlike($t->error_log, qr/redis 127\.0\.0\.1:$primary is a replica/,
+       'nothing of the kind about the primary');
+
+# ------------------------------------------- a master nobody knows
+
+$r = $t->get("Users/$first", port => $P3);
+is_scim_error($r, 503, undef, 'a master the Sentinels do not know: 503');
+ok(defined $r->{headers}{'retry-after'}, '... with Retry-After');
+like($t->error_log, qr/does not know "nosuchmaster"/,
+     '... and error.log says why');
+
+# ------------------------------------------------------------- failovers
+
+# POSTs one after the other; $switch->() after 1 s of them returns the
+# old primary's port; then on until the Sentinels agree on a new primary
+# and 20 writes in a row have succeeded after that.  Every answer must be
+# a 201 or a SCIM 503 with Retry-After.
+sub writes_through {
+    my ($what, $switch) = @_;
+
+    my (@acked, @bad, $old, $new, $switched, $last_ok, $run_start);
+    my ($gap, $n503, $in_row, $checked) = (0, 0, 0, 0);
+    my $start = time;
+    my $mark = $t->log_mark;
+
+    $last_ok = $start;
+
+    while (time - $start < 120) {
+        if (!defined $switched && time - $start > 1) {
+            $old = $switch->();
+            $switched = time;
+        }
+
+        my $name = unique_name('fo');
+        my $r = $t->post('Users', { schemas => [URN_USER],
+                                    userName => $name }, timeout => 20);
+        my $now = time;
+
+        if ($r->{status} == 201) {
+            push @acked, [$r->{json}{id}, $name];
+            $gap = $now - $last_ok if $now - $last_ok > $gap;
+            $last_ok = $now;
+            $in_row++;
+
+        } else {
+            $in_row = 0;
+
+            if ($r->{status} == 503 && defined $r->{headers}{'retry-after'}
+                && ($r->{json}{status} // '') eq '503'
+                && scim_ctype_ok($r) && no_html($r))
+            {
+                $n503++;
+
+            } else {
+                push @bad, "$r->{status} "
+                    . substr($r->{content} // $r->{error} // '', 0, 200);
+            }
+        }
+
+        if (defined $switched && !defined $new
+            && $now - $checked > 0.5)
+        {
+            $checked = $now;
+            $new = $s->new_primary($old);
+        }
+
+        last if defined $new && $in_row >= 20;
+        sleep 0.02;
+    }
+
+    ok(defined $switched && defined $old, "$what: done (old primary "
+       . ($old // '?') . ')');
+    ok(defined $new, "$what: the Sentinels agree on a new primary ("
+       . ($new // 'none') . ')');
+    ok($in_row >= 20, "$what: writes succeed again ($in_row in a row at "
+       . 'the end)');
+    is(scalar(@bad), 0, "$what: every failed write is a SCIM 503 with "
+       . "Retry-After ($n503 of them), never a 500 or HTML")
+        or diag(join("\n", @bad[0 .. ($#bad < 9 ? $#bad : 9)]));
+    diag(sprintf("%s: the longest interval without a successful write: "
+                 . "%.2f s (%d writes answered 503, %d acknowledged)",
+                 $what, $gap, $n503, scalar @acked));
+    ok($gap < 30, sprintf("%s: writes resumed within 30 s (%.1f s)",
+                          $what, $gap));
+
+    my $log = $t->log_since($mark);
+    my $np = $new // 0;
+    like($log, qr/the sentinels name a new primary: 127\.0\.0\.1:$np\b/,
+         "$what: error.log names the new primary");
+
+    # what an asynchronous replica may lose in a failover, for the record
+    my $lost = 0;
+    for my $a (@acked) {
+        my $g = $t->get("Users/$a->[0]");
+        $lost++ if $g->{status} == 404;
+    }
+    diag("$what: acknowledged writes lost: $lost of " . scalar(@acked)
+         . ' (asynchronous replication, no scim_redis_wait)');
+
+    return $new;
+}
+
+my $new = writes_through('SENTINEL FAILOVER', sub {
+    my $old = $s->primary_port;
+    is($s->failover, 'OK', 'SENTINEL FAILOVER accepted');
+    return $old;
+});
+
+is_scim_json($t->get("Users/$first"), 200,
+             'a user written before the failover is read after it');
+
+# the demoted primary is a replica now: wait for the set to settle, so
+# that the next failover has a replica to promote
+$s->wait_synced(30);
+sleep 2;
+
+$new = writes_through('kill -9 of the primary', sub {
+    my $old = $s->kill_primary;
+    ok(defined $old, "the primary ($old) killed");
+    return $old;
+});
+
+is_scim_json($t->get("Users/$first"), 200,
+             'a user written before both failovers is read after them');
+
+# every worker moved: each answers writes (keepalive off: new connections
+# spread over the workers)
+my @st;
+for my $i (1 .. 12) {
+    push @st, $t->post('Users', { schemas => [URN_USER],
+                                  userName => unique_name('after') },
+                       keepalive => 0)->{status};
+}
+is(join(',', grep { $_ != 201 } @st), '', 'writes after both failovers, '
+   . 'on fresh connections: all 201');
+
+$t->finish;
+$s->finish;
