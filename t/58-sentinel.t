@@ -23,9 +23,11 @@ use ScimTest;
 use ScimSentinel;
 
 my $WORKERS = 2;
-my $t = ScimTest->new(workers => $WORKERS, ports => 3, redis => 0,
+my $t = ScimTest->new(workers => $WORKERS, ports => 4, redis => 0,
                       timeout => 400);
-my $s = ScimSentinel->new($t, replicas => 2, sentinels => 3);
+my $PW = 'sentinel-pw-' . int(rand(1e9));
+my $s = ScimSentinel->new($t, replicas => 2, sentinels => 3,
+                          sentinel_password => $PW);
 
 my $SENT = $s->directive;
 my ($REPLICA) = $s->replica_ports;
@@ -102,14 +104,18 @@ like($out, qr/"scim_redis_sentinel" directive is duplicate/, '... duplicate');
 # ------------------------------------------------------------ the server
 
 # 1: through the Sentinels; 2: a replica as the only address; 3: a
-# master the Sentinels do not know
+# master the Sentinels do not know; 4: a wrong Sentinel password
 $t->write_config(
-    "server {\n    listen 127.0.0.1:%%PORT1%%;\n"
+    "scim_redis_sentinel_password $PW;\n"
+    . "server {\n    listen 127.0.0.1:%%PORT1%%;\n"
     . loc("scim_redis_sentinel $SENT;") . "}\n"
     . "server {\n    listen 127.0.0.1:%%PORT2%%;\n"
     . loc("scim_redis 127.0.0.1:$REPLICA;") . "}\n"
     . "server {\n    listen 127.0.0.1:%%PORT3%%;\n"
-    . loc("scim_redis_sentinel nosuchmaster @SP;") . "}\n");
+    . loc("scim_redis_sentinel nosuchmaster @SP;") . "}\n"
+    . "server {\n    listen 127.0.0.1:%%PORT4%%;\n"
+    . loc("scim_redis_sentinel $SENT;\n"
+          . "        scim_redis_sentinel_password wrong-$PW;") . "}\n");
 $t->start_nginx_ok;
 
 my $P1 = $t->port(1);
@@ -157,6 +163,15 @@ is_scim_error($r, 503, undef, 'a master the Sentinels do not know: 503');
 ok(defined $r->{headers}{'retry-after'}, '... with Retry-After');
 like($t->error_log, qr/does not know "nosuchmaster"/,
      '... and error.log says why');
+
+# ------------------------------------------- a wrong Sentinel password
+
+$r = $t->get("Users/$first", port => $t->port(4));
+is_scim_error($r, 503, undef, 'a wrong scim_redis_sentinel_password: 503');
+ok(defined $r->{headers}{'retry-after'}, '... with Retry-After');
+like($t->error_log, qr/sentinel 127\.0\.0\.1:\d+: AUTH failed: WRONGPASS/,
+     '... and error.log says why');
+unlike($t->error_log, qr/\Q$PW\E/, 'no password in error.log');
 
 # ------------------------------------------------------------- failovers
 

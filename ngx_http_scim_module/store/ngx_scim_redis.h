@@ -29,6 +29,15 @@
  * Failures are logged once per worker and server when they start (and
  * when their cause changes), then summarized every 60 s while they last;
  * the recovery is logged once.
+ *
+ * Every handshake ends with ROLE.  A replica given as the address is said
+ * once per worker in error.log and used (reads work); a READONLY reply is
+ * answered with NULL, like LOADING.  With scim_redis_sentinel
+ * (ngx_scim_sentinel.c) the address is the primary's as the Sentinels
+ * say: asked for when a connection is to be made after a lost one, a
+ * failed attempt, a replica's ROLE or a READONLY reply; a connection
+ * waiting for it is CONNECTING without a context, and its commands wait
+ * as for any connection being made.
  */
 
 #ifndef _NGX_SCIM_REDIS_H_INCLUDED_

@@ -25,7 +25,8 @@ package ScimSentinel;
 #   $s->finish;                     # stops everything (also at END)
 #
 # API: new($t, name => 'mymaster', replicas => 1, sentinels => 3,
-#   quorum => 2, down_after => 1000, failover_timeout => 3000)
+#   quorum => 2, down_after => 1000, failover_timeout => 3000,
+#   sentinel_password => undef (the Sentinels' requirepass))
 #   name directive ("mymaster 127.0.0.1:p1 ...") sentinel_ports
 #   node_ports primary_port replica_ports cmd(port, @args) -> reply
 #   (list context: (reply, error)) failover kill_primary kill_node(port)
@@ -58,6 +59,8 @@ sub new {
         quorum    => $o{quorum} // 2,
         down      => $o{down_after} // 1000,
         fo        => $o{failover_timeout} // 3000,
+        password  => $o{sentinel_password},
+        auth      => {},
         pids      => {},
         conn      => {},
     }, $class;
@@ -97,8 +100,15 @@ sub new {
         or $t->abort('the replicas do not sync: '
                      . $t->tail("$self->{dir}/node-$self->{nodes}[1].log"));
 
+    my $pw = '';
+    if (defined $self->{password}) {
+        $pw = "requirepass $self->{password}\n"
+            . "sentinel sentinel-pass $self->{password}\n";
+        $self->{auth}{$_} = $self->{password} for @{$self->{sentinels}};
+    }
+
     for my $p (@{$self->{sentinels}}) {
-        $t->write_file("sentinel-$p.conf", <<"EOF");
+        $t->write_file("sentinel-$p.conf", $pw . <<"EOF");
 port $p
 bind 127.0.0.1
 protected-mode no
@@ -205,6 +215,11 @@ sub cmd {
                 PeerPort => $port, Proto => 'tcp', Timeout => 2);
             return wantarray ? (undef, 'connect failed') : undef unless $s;
             binmode $s;
+            if (defined $self->{auth}{$port}) {
+                my ($r, $e) = ScimTest::_redis_io($s,
+                    ['AUTH', $self->{auth}{$port}], 5);
+                return wantarray ? (undef, "AUTH: $e") : undef if $e;
+            }
             $self->{conn}{$port} = $s;
         }
         my ($r, $e) = ScimTest::_redis_io($s, \@args, 5);
