@@ -23,7 +23,7 @@ use ScimTest;
 use ScimSentinel;
 
 my $WORKERS = 2;
-my $t = ScimTest->new(workers => $WORKERS, ports => 4, redis => 0,
+my $t = ScimTest->new(workers => $WORKERS, ports => 5, redis => 0,
                       timeout => 400);
 my $PW = 'sentinel-pw-' . int(rand(1e9));
 my $s = ScimSentinel->new($t, replicas => 2, sentinels => 3,
@@ -103,8 +103,20 @@ like($out, qr/"scim_redis_sentinel" directive is duplicate/, '... duplicate');
 
 # ------------------------------------------------------------ the server
 
+# "other": a master of the same Sentinels on X, a Redis of its own, that
+# this test turns into a replica (of Y) and back
+my ($X, $Y) = ($t->free_port, $t->free_port);
+ok($s->start_node($X) && $s->start_node($Y), "Redis X ($X) and Y ($Y) "
+   . 'started') or $t->abort('no X, Y');
+for my $sp ($s->sentinel_ports) {
+    $s->cmd($sp, 'SENTINEL', 'MONITOR', 'other', '127.0.0.1', $X, 2);
+    $s->cmd($sp, 'SENTINEL', 'SET', 'other', 'down-after-milliseconds',
+            1000);
+}
+
 # 1: through the Sentinels; 2: a replica as the only address; 3: a
-# master the Sentinels do not know; 4: a wrong Sentinel password
+# master the Sentinels do not know; 4: a wrong Sentinel password; 5:
+# "other"
 $t->write_config(
     "scim_redis_sentinel_password $PW;\n"
     . "server {\n    listen 127.0.0.1:%%PORT1%%;\n"
@@ -115,7 +127,9 @@ $t->write_config(
     . loc("scim_redis_sentinel nosuchmaster @SP;") . "}\n"
     . "server {\n    listen 127.0.0.1:%%PORT4%%;\n"
     . loc("scim_redis_sentinel $SENT;\n"
-          . "        scim_redis_sentinel_password wrong-$PW;") . "}\n");
+          . "        scim_redis_sentinel_password wrong-$PW;") . "}\n"
+    . "server {\n    listen 127.0.0.1:%%PORT5%%;\n"
+    . loc("scim_redis_sentinel other @SP;") . "}\n");
 $t->start_nginx_ok;
 
 my $P1 = $t->port(1);
@@ -172,6 +186,35 @@ ok(defined $r->{headers}{'retry-after'}, '... with Retry-After');
 like($t->error_log, qr/sentinel 127\.0\.0\.1:\d+: AUTH failed: WRONGPASS/,
      '... and error.log says why');
 unlike($t->error_log, qr/\Q$PW\E/, 'no password in error.log');
+
+# ------------------------------- the primary turns into a replica: READONLY
+
+my $P5 = $t->port(5);
+sub post5 {
+    return $t->post('Users', { schemas => [URN_USER],
+                               userName => unique_name('x') }, port => $P5);
+}
+
+is_scim_json(post5(), 201, "a write to \"other\" (X, $X)");
+my $mark = $t->log_mark;
+is($s->cmd($X, 'REPLICAOF', '127.0.0.1', $Y), 'OK', 'X made a replica of Y');
+$r = post5();
+is_scim_error($r, 503, undef, 'the next write: 503 (READONLY), not 500');
+ok(defined $r->{headers}{'retry-after'}, '... with Retry-After');
+my @st = map { post5()->{status} } 1 .. 5;
+is(join(',', grep { $_ != 503 } @st), '', 'the writes after it: 503 ('
+   . join(',', @st) . ')');
+my $log = $t->log_since($mark);
+like($log, qr/scim redis other primary 127\.0\.0\.1:$X: READONLY: a replica now, asking the sentinels/,
+     'error.log: READONLY, asking the Sentinels');
+like($log, qr/scim redis other primary 127\.0\.0\.1:$X: is a replica of 127\.0\.0\.1:$Y, asking the sentinels again/,
+     '... which still name X: its ROLE says replica');
+
+is($s->cmd($X, 'REPLICAOF', 'NO', 'ONE'), 'OK', 'X a primary again');
+$deadline = time + 15;
+do { $r = post5() } while ($r->{status} != 201 && time < $deadline
+                           && sleep 0.1);
+is_scim_json($r, 201, 'writes to "other" succeed again');
 
 # ------------------------------------------------------------- failovers
 
@@ -289,7 +332,7 @@ is_scim_json($t->get("Users/$first"), 200,
 
 # every worker moved: each answers writes (keepalive off: new connections
 # spread over the workers)
-my @st;
+@st = ();
 for my $i (1 .. 12) {
     push @st, $t->post('Users', { schemas => [URN_USER],
                                   userName => unique_name('after') },

@@ -1218,7 +1218,11 @@ ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
             && ngx_strncmp(reply->str, "READONLY", 8) == 0)
         {
             /* a replica: unavailable for writes, 503, never a 500 */
-            ngx_scim_redis_readonly(rc, reply);
+
+            if (rc->ac == ac) {
+                ngx_scim_redis_readonly(rc, reply);
+            }
+
             reply = NULL;
         }
     }
