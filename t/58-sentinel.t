@@ -355,5 +355,44 @@ for my $i (1 .. 12) {
 is(join(',', grep { $_ != 201 } @st), '', 'writes after both failovers, '
    . 'on fresh connections: all 201');
 
+# ------------- +promoted-slave: from the Sentinel that does the failover
+
+# nginx again, with one Sentinel: the one SENTINEL FAILOVER is sent to
+# (the first), which does the failover itself and says +promoted-slave a
+# second or so before +switch-master
+ok($t->stop_nginx, 'nginx stopped');
+my ($S0) = $s->sentinel_ports;
+$t->write_config("server {\n    listen 127.0.0.1:%%PORT1%%;\n"
+                 . loc("scim_redis_sentinel_password $PW;\n"
+                       . "        scim_redis_sentinel mymaster "
+                       . "127.0.0.1:$S0;") . "}\n"
+                 . join('', map { "server { listen 127.0.0.1:%%PORT$_%%; }\n" }
+                                2 .. 5));
+$t->start_nginx_ok('nginx started again, with the first Sentinel alone');
+$deadline = time + 15;
+do {
+    $r = $t->post('Users', { schemas => [URN_USER],
+                             userName => unique_name('one') });
+} while ($r->{status} != 201 && time < $deadline && sleep 0.1);
+is_scim_json($r, 201, 'a write through it');
+
+ok($s->wait_synced(30), 'the replicas are in sync');
+$mark = $t->log_mark;
+my $old = $s->primary_port;
+is($s->failover, 'OK', "SENTINEL FAILOVER on $S0 (primary $old)");
+$new = $s->wait_new_primary($old, 60);
+ok(defined $new, 'a new primary (' . ($new // 'none') . ')');
+$deadline = time + 30;
+sleep 0.2 while moved($mark, $new // 0) < $WORKERS && time < $deadline;
+is(moved($mark, $new // 0), $WORKERS, 'every worker moved to it');
+like($t->log_since($mark), qr/scim redis sentinel 127\.0\.0\.1:$S0: \+promoted-slave slave 127\.0\.0\.1:$new /,
+     '... on +promoted-slave');
+$deadline = time + 15;
+do {
+    $r = $t->post('Users', { schemas => [URN_USER],
+                             userName => unique_name('one') });
+} while ($r->{status} != 201 && time < $deadline && sleep 0.1);
+is_scim_json($r, 201, 'writes succeed');
+
 $t->finish;
 $s->finish;

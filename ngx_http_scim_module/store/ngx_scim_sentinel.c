@@ -11,7 +11,8 @@
  * the address with ROLE in its handshake.
  *
  * Each worker also keeps one connection to a Sentinel subscribed to
- * +switch-master, so that a failover moves the connections at once; lost,
+ * +switch-master and +promoted-slave, so that a failover moves the
+ * connections as soon as that Sentinel knows the new primary; lost,
  * it is made to the next Sentinel after a short delay, and the primary is
  * asked for again once it is back (a switch may have been missed).
  *
@@ -94,7 +95,7 @@ static void ngx_scim_sentinel_watch_connect(const redisAsyncContext *ac,
 static void ngx_scim_sentinel_watch_disconnect(const redisAsyncContext *ac,
     int status);
 static void ngx_scim_sentinel_switch(ngx_scim_sentinel_t *sn,
-    redisReply *msg);
+    redisReply *channel, redisReply *msg);
 static redisAsyncContext *ngx_scim_sentinel_open(ngx_scim_sentinel_t *sn,
     ngx_scim_redis_conn_t *rc, ngx_scim_sentinel_addr_t *a,
     redisConnectCallback *on_connect,
@@ -499,14 +500,14 @@ ngx_scim_sentinel_query_timeout(ngx_event_t *ev)
 }
 
 
-/* the watch: SUBSCRIBE +switch-master on one Sentinel */
+/* the watch: SUBSCRIBE +switch-master +promoted-slave on one Sentinel */
 
 static void
 ngx_scim_sentinel_watch_start(ngx_event_t *ev)
 {
     u_char               *p;
-    const char           *argv[2];
-    size_t                argvlen[2];
+    const char           *argv[3];
+    size_t                argvlen[3];
     u_char                why[NGX_SCIM_REDIS_REASON_LEN];
     redisAsyncContext    *ac;
     ngx_scim_sentinel_t  *sn = ev->data;
@@ -531,9 +532,11 @@ ngx_scim_sentinel_watch_start(ngx_event_t *ev)
     argvlen[0] = sizeof("SUBSCRIBE") - 1;
     argv[1] = "+switch-master";
     argvlen[1] = sizeof("+switch-master") - 1;
+    argv[2] = "+promoted-slave";
+    argvlen[2] = sizeof("+promoted-slave") - 1;
 
     if (redisAsyncCommandArgv(ac, ngx_scim_sentinel_watch_reply,
-                              (void *) "SUBSCRIBE", 2, argv, argvlen)
+                              (void *) "SUBSCRIBE", 3, argv, argvlen)
         != REDIS_OK)
     {
         p = ngx_snprintf(why, sizeof(why), "out of memory");
@@ -619,57 +622,85 @@ ngx_scim_sentinel_watch_reply(redisAsyncContext *ac, void *r, void *privdata)
     }
 
     if (kind->len == 7 && ngx_strncmp(kind->str, "message", 7) == 0
+        && reply->element[1]->type == REDIS_REPLY_STRING
         && reply->element[2]->type == REDIS_REPLY_STRING)
     {
-        ngx_scim_sentinel_switch(sn, reply->element[2]);
+        ngx_scim_sentinel_switch(sn, reply->element[1], reply->element[2]);
     }
 }
 
 
-/* "<master-name> <old-ip> <old-port> <new-ip> <new-port>" */
+/*
+ * +switch-master: "<master-name> <old-ip> <old-port> <new-ip> <new-port>",
+ * from every Sentinel once it has switched; +promoted-slave: "slave
+ * <ip:port> <ip> <port> @ <master-name> <master-ip> <master-port>", from
+ * the Sentinel doing the failover as soon as the replica it chose says it
+ * is a primary (a second or more before that Sentinel's +switch-master):
+ * either moves the connections at once.
+ */
 
 static void
-ngx_scim_sentinel_switch(ngx_scim_sentinel_t *sn, redisReply *msg)
+ngx_scim_sentinel_switch(ngx_scim_sentinel_t *sn, redisReply *channel,
+    redisReply *msg)
 {
-    u_char      *p, *last, *f[5];
-    size_t       n[5];
+    u_char      *p, *last, *f[8];
+    size_t       n[8];
     in_port_t    port;
-    ngx_uint_t   i;
+    ngx_str_t   *name;
+    ngx_uint_t   i, nf, k;
 
     p = (u_char *) msg->str;
     last = p + msg->len;
 
-    for (i = 0; i < 5; i++) {
-        f[i] = p;
+    for (nf = 0; nf < 8 && p < last; nf++) {
+        f[nf] = p;
 
         while (p < last && *p != ' ') {
             p++;
         }
 
-        n[i] = p - f[i];
+        n[nf] = p - f[nf];
 
         if (p < last) {
             p++;
-
-        } else if (i < 4) {
-            return;
         }
     }
 
-    if (n[0] != sn->server->sentinel_name.len
-        || ngx_strncmp(f[0], sn->server->sentinel_name.data, n[0]) != 0)
+    if (channel->len == sizeof("+promoted-slave") - 1
+        && ngx_strncmp(channel->str, "+promoted-slave",
+                       sizeof("+promoted-slave") - 1) == 0)
     {
+        if (nf != 8 || n[0] != 5 || ngx_strncmp(f[0], "slave", 5) != 0) {
+            return;
+        }
+
+        i = 5;
+        k = 2;
+
+    } else {
+        if (nf != 5) {
+            return;
+        }
+
+        i = 0;
+        k = 3;
+    }
+
+    name = &sn->server->sentinel_name;
+
+    if (n[i] != name->len || ngx_strncmp(f[i], name->data, n[i]) != 0) {
         /* another master of the same Sentinels */
         return;
     }
 
-    if (ngx_scim_sentinel_address(sn, f[3], n[3], f[4], n[4], &port)
+    if (ngx_scim_sentinel_address(sn, f[k], n[k], f[k + 1], n[k + 1], &port)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_WARN, sn->log, 0,
-                      "scim redis sentinel %V: +switch-master without a "
-                      "numeric address: \"%*s\", asking for the primary",
+                      "scim redis sentinel %V: %*s without a numeric "
+                      "address: \"%*s\", asking for the primary",
                       &sn->addrs[sn->watched].text,
+                      (size_t) channel->len, channel->str,
                       (size_t) ngx_min(msg->len, 200), msg->str);
         sn->server->resolved = 0;
         ngx_scim_sentinel_resolve(sn);
@@ -677,8 +708,9 @@ ngx_scim_sentinel_switch(ngx_scim_sentinel_t *sn, redisReply *msg)
     }
 
     ngx_log_error(NGX_LOG_NOTICE, sn->log, 0,
-                  "scim redis sentinel %V: +switch-master %*s",
+                  "scim redis sentinel %V: %*s %*s",
                   &sn->addrs[sn->watched].text,
+                  (size_t) channel->len, channel->str,
                   (size_t) ngx_min(msg->len, 200), msg->str);
 
     ngx_scim_redis_retarget(sn->server, sn->host, port);
