@@ -394,5 +394,29 @@ do {
 } while ($r->{status} != 201 && time < $deadline && sleep 0.1);
 is_scim_json($r, 201, 'writes succeed');
 
+# ------------------------- no Sentinel answers: requests wait, boundedly
+
+# (last: a Sentinel stopped for seconds goes into TILT mode for 30 s)
+is($s->signal_sentinels('STOP'), 3, 'every Sentinel stopped (SIGSTOP)');
+$s->cmd($new, 'CLIENT', 'KILL', 'TYPE', 'normal');
+sleep 0.3;                  # the workers see their connections closed
+$r = $t->post('Users', { schemas => [URN_USER],
+                         userName => unique_name('stop') }, timeout => 20);
+is_scim_error($r, 503, undef, 'the connection lost, no Sentinel answers: '
+              . 'a write gets 503');
+ok(defined $r->{headers}{'retry-after'}, '... with Retry-After');
+ok($r->{elapsed} > 1 && $r->{elapsed} < 10, sprintf('... after waiting '
+   . 'for the primary, at most about scim_redis_connect_timeout (2 s): '
+   . '%.2f s', $r->{elapsed}));
+like($t->log_since($mark), qr/no address of the primary from the sentinels|no sentinel named the primary/,
+     '... error.log says so');
+is($s->signal_sentinels('CONT'), 3, 'the Sentinels continued');
+$deadline = time + 20;
+do {
+    $r = $t->post('Users', { schemas => [URN_USER],
+                             userName => unique_name('cont') });
+} while ($r->{status} != 201 && time < $deadline && sleep 0.1);
+is_scim_json($r, 201, 'writes succeed again');
+
 $t->finish;
 $s->finish;

@@ -30,6 +30,7 @@ package ScimSentinel;
 #   name directive ("mymaster 127.0.0.1:p1 ...") sentinel_ports
 #   node_ports primary_port replica_ports cmd(port, @args) -> reply
 #   (list context: (reply, error)) failover kill_primary kill_node(port)
+#   signal_sentinels('STOP'|'CONT')
 #   start_node(port) new_primary(old_port) wait_new_primary(old_port,
 #   timeout) role(port)
 #   wait_synced(timeout) finish
@@ -301,6 +302,17 @@ sub kill_node {
     waitpid($pid, 0);
     delete $self->{conn}{$port};
     return 1;
+}
+
+# a signal to every Sentinel (STOP, CONT); the number signalled.  A
+# Sentinel stopped for more than 2 s goes into TILT mode for 30 s when
+# continued: it answers, but does no failover meanwhile.
+sub signal_sentinels {
+    my ($self, $sig) = @_;
+    my @pids = grep { defined } map { $self->{pids}{$_} }
+               @{$self->{sentinels}};
+    $self->{conn} = {} if $sig eq 'CONT';
+    return kill $sig, @pids;
 }
 
 # kill -9 of the primary; its port
