@@ -4,14 +4,19 @@
 # finds the primary through the Sentinels, confirms it with ROLE, and
 # finds the new one after a failover (SENTINEL FAILOVER, kill -9 of the
 # primary): writes succeed again within seconds, and a write during the
-# switch gets 503 with Retry-After, never a 500 or HTML.  A replica given
-# to scim_redis as the only address is said in error.log (once per
-# worker): writes get 503, reads work.  A master the Sentinels do not
-# know: 503 and a line.  nginx -t rejects the bad directives.
+# switch gets 503 with Retry-After, never a 500 or HTML.  A primary
+# turned into a replica (READONLY) gets 503 and the Sentinels are asked
+# again; +promoted-slave moves the connections; with no Sentinel
+# answering a request waits at most about scim_redis_connect_timeout.  A
+# replica given to scim_redis as the only address is said in error.log
+# (once per worker): writes get 503, reads work.  A master the Sentinels
+# do not know, a wrong Sentinel password: 503 and a line.  nginx -t
+# rejects the bad directives.
 #
-# One primary, two replicas, three Sentinels (t/lib/ScimSentinel.pm);
-# down-after-milliseconds 1000.  The longest run of failed writes in each
-# failover is printed with diag.  Takes about a minute.
+# One primary, two replicas, three Sentinels with requirepass
+# (t/lib/ScimSentinel.pm); down-after-milliseconds 1000.  The longest run
+# of failed writes in each failover, and the acknowledged writes it lost,
+# are printed with diag.  Takes about 30 s.
 
 use strict;
 use warnings;
