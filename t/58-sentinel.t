@@ -381,6 +381,23 @@ do {
 } while ($r->{status} != 201 && time < $deadline && sleep 0.1);
 is_scim_json($r, 201, 'a write through it');
 
+# the watch connections cut: made again
+$mark = $t->log_mark;
+ok($s->cmd($S0, 'CLIENT', 'KILL', 'TYPE', 'pubsub') >= $WORKERS,
+   "the workers' SUBSCRIBE connections to $S0 killed");
+my $watching = sub {
+    my %w;
+    for (split /\n/, $t->log_since($mark)) {
+        $w{$1} = 1 if /\[notice\] (\d+)#\d+: scim redis sentinel 127\.0\.0\.1:$S0: watching for failovers/;
+    }
+    return scalar keys %w;
+};
+$deadline = time + 20;
+sleep 0.2 while $watching->() < $WORKERS && time < $deadline;
+is($watching->(), $WORKERS, 'each worker subscribes again');
+like($t->log_since($mark), qr/\[warn\] \d+#\d+: scim redis sentinel 127\.0\.0\.1:$S0: connection lost: .*no failover notices from it/,
+     '... after a warning');
+
 ok($s->wait_synced(30), 'the replicas are in sync');
 $mark = $t->log_mark;
 my $old = $s->primary_port;
