@@ -26,6 +26,8 @@ static char *ngx_http_scim_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_scim_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_scim_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_scim_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_scim_schema_extension(ngx_conf_t *cf,
@@ -49,6 +51,20 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       ngx_http_scim_redis,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_scim_loc_conf_t, redis_addr),
+      NULL },
+
+    { ngx_string("scim_redis_sentinel"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_scim_redis_sentinel,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_redis_sentinel_password"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, redis_sentinel_password),
       NULL },
 
     { ngx_string("scim_redis_password"),
@@ -221,6 +237,8 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
      *     conf->redis_addr = { 0, NULL };
      *     conf->redis_seeds = NULL;
      *     conf->redis_password = { 0, NULL };
+     *     conf->redis_sentinel = NULL;
+     *     conf->redis_sentinel_password = { 0, NULL };
      *     conf->registry = NULL;
      *     conf->redis = NULL;
      */
@@ -259,12 +277,21 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_scim_main_conf_t  *smcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
-    if (conf->redis_addr.data == NULL) {
+
+    /* scim_redis or scim_redis_sentinel: the nearest one given */
+
+    if (conf->redis_addr.data == NULL && conf->redis_sentinel == NULL) {
         conf->redis_seeds = prev->redis_seeds;
+        conf->redis_sentinel = prev->redis_sentinel;
     }
 
-    ngx_conf_merge_str_value(conf->redis_addr, prev->redis_addr,
-                             "127.0.0.1:6379");
+    if (conf->redis_sentinel == NULL) {
+        ngx_conf_merge_str_value(conf->redis_addr, prev->redis_addr,
+                                 "127.0.0.1:6379");
+    }
+
+    ngx_conf_merge_str_value(conf->redis_sentinel_password,
+                             prev->redis_sentinel_password, "");
     ngx_conf_merge_str_value(conf->redis_password, prev->redis_password, "");
     ngx_conf_merge_value(conf->redis_db, prev->redis_db, 0);
     ngx_conf_merge_uint_value(conf->redis_conns, prev->redis_conns, 1);
@@ -335,7 +362,15 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_memzero(&sconf, sizeof(ngx_scim_store_conf_t));
 
-    if (ngx_scim_store_parse_addr(cf, &conf->redis_addr, &sconf) != NGX_OK) {
+    if (conf->redis_sentinel) {
+        sconf.sentinel_name = ((ngx_str_t *) conf->redis_sentinel->elts)[0];
+        sconf.sentinels = (ngx_str_t *) conf->redis_sentinel->elts + 1;
+        sconf.nsentinels = conf->redis_sentinel->nelts - 1;
+        sconf.sentinel_password = conf->redis_sentinel_password;
+
+    } else if (ngx_scim_store_parse_addr(cf, &conf->redis_addr, &sconf)
+               != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -416,6 +451,11 @@ ngx_http_scim_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    if (slcf->redis_sentinel) {
+        return "cannot be used with \"scim_redis_sentinel\" in the same "
+               "block";
+    }
+
     value = cf->args->elts;
     slcf->redis_addr = value[1];
 
@@ -491,6 +531,61 @@ ngx_http_scim_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     slcf->redis_wait = (ngx_uint_t) n;
     slcf->redis_wait_timeout = t;
+
+    return NGX_CONF_OK;
+}
+
+
+/* scim_redis_sentinel <master-name> host:port [host:port ...] */
+
+static char *
+ngx_http_scim_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_str_t              *value, *v;
+    ngx_uint_t              i;
+    ngx_scim_store_conf_t   s;
+
+    if (slcf->redis_sentinel) {
+        return "is duplicate";
+    }
+
+    if (slcf->redis_addr.data) {
+        return "cannot be used with \"scim_redis\" in the same block";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "needs a master name";
+    }
+
+    slcf->redis_sentinel = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                            sizeof(ngx_str_t));
+    if (slcf->redis_sentinel == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        v = ngx_array_push(slcf->redis_sentinel);
+        if (v == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *v = value[i];
+    }
+
+    /* checked here, so that "nginx -t" names the line */
+
+    ngx_memzero(&s, sizeof(ngx_scim_store_conf_t));
+
+    s.sentinels = (ngx_str_t *) slcf->redis_sentinel->elts + 1;
+    s.nsentinels = slcf->redis_sentinel->nelts - 1;
+
+    if (ngx_scim_store_check_sentinels(cf, &s) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

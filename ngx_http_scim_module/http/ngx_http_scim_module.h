@@ -44,6 +44,10 @@ typedef struct {
     ngx_msec_t                  redis_timeout;
     ngx_uint_t                  redis_wait;    /* scim_redis_wait */
     ngx_msec_t                  redis_wait_timeout;
+    ngx_array_t                *redis_sentinel;  /* ngx_str_t: the master
+                                                    name, the Sentinels;
+                                                    NULL: scim_redis */
+    ngx_str_t                   redis_sentinel_password;
 
     ngx_http_complex_value_t   *tenant;
     ngx_http_complex_value_t   *base_url;

@@ -120,6 +120,11 @@ ngx_scim_cluster_init_worker(ngx_scim_store_t *store, ngx_log_t *log)
     cl->log = log;
     cl->proto = *store->server;
 
+    /* a node is where the slot map says: never a Sentinel's primary */
+    cl->proto.resolve = NULL;
+    cl->proto.resolve_data = NULL;
+    ngx_str_null(&cl->proto.sentinel_name);
+
     cl->refresh.handler = ngx_scim_cluster_refresh_handler;
     cl->refresh.data = cl;
     cl->refresh.log = log;

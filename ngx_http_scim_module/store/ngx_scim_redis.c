@@ -72,6 +72,11 @@ static ngx_int_t ngx_scim_redis_queue(ngx_scim_redis_server_t *server,
 static ngx_int_t ngx_scim_redis_send(ngx_scim_redis_conn_t *rc,
     ngx_scim_redis_cmd_t *cmd);
 static ngx_uint_t ngx_scim_redis_unavailable_reply(redisReply *reply);
+static ngx_uint_t ngx_scim_redis_role(ngx_scim_redis_conn_t *rc,
+    redisReply *reply);
+static void ngx_scim_redis_readonly(ngx_scim_redis_conn_t *rc,
+    redisReply *reply);
+static void ngx_scim_redis_name(ngx_scim_redis_server_t *s);
 
 
 
@@ -93,6 +98,10 @@ ngx_scim_redis_server_add(ngx_conf_t *cf, ngx_array_t *servers,
             && s->password.len == proto->password.len
             && ngx_strncmp(s->password.data, proto->password.data,
                            proto->password.len) == 0
+            && s->sentinel_password.len == proto->sentinel_password.len
+            && ngx_strncmp(s->sentinel_password.data,
+                           proto->sentinel_password.data,
+                           proto->sentinel_password.len) == 0
             && s->db == proto->db
             && s->nconns == proto->nconns
             && s->connect_timeout == proto->connect_timeout
@@ -129,6 +138,27 @@ ngx_scim_redis_init_worker(ngx_scim_redis_server_t *server, ngx_log_t *log)
     server->log = log;
     server->next = 0;
     server->failing = 0;
+    server->replica = 0;
+    server->resolved = 0;
+
+    if (server->resolve) {
+        /* the primary's address, as the Sentinels say, and its name */
+
+        server->host.data = ngx_pnalloc(ngx_cycle->pool,
+                                        NGX_SOCKADDR_STRLEN + 1);
+        server->addr.data = ngx_pnalloc(ngx_cycle->pool,
+                                        server->sentinel_name.len
+                                        + sizeof(" primary ") - 1
+                                        + NGX_SOCKADDR_STRLEN
+                                        + NGX_INT_T_LEN + 1);
+        if (server->host.data == NULL || server->addr.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        server->host.len = 0;
+        server->port = 0;
+        ngx_scim_redis_name(server);
+    }
 
     server->conns = ngx_pcalloc(ngx_cycle->pool,
                                 server->nconns * sizeof(ngx_scim_redis_conn_t));
@@ -236,6 +266,26 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
         return;
     }
 
+    if (s->resolve && !s->resolved) {
+        /*
+         * The primary's address is asked for first: the connection is
+         * being made, commands wait for it (never longer than the
+         * connect timeout), ngx_scim_redis_retarget() goes on.
+         */
+
+        rc->state = NGX_SCIM_REDIS_CONNECTING;
+        rc->handshake = 0;
+        rc->dropped = 0;
+
+        if (!rc->connect_timer.timer_set) {
+            rc->connect_timer.cancelable = ngx_queue_empty(&rc->waiting);
+            ngx_add_timer(&rc->connect_timer, s->connect_timeout);
+        }
+
+        s->resolve(s->resolve_data);
+        return;
+    }
+
     if (s->unix_path.len) {
         ac = redisAsyncConnectUnix((char *) s->unix_path.data);
 
@@ -328,20 +378,24 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
         }
     }
 
-    if (rc->handshake == 0) {
-        argv[0] = "PING";
-        argvlen[0] = 4;
+    /* a primary, or a replica where writes fail (ngx_scim_redis_role) */
 
-        if (redisAsyncCommandArgv(ac, ngx_scim_redis_handshake_reply,
-                                  (void *) "PING", 1, argv, argvlen)
-            == REDIS_OK)
-        {
-            rc->handshake++;
-        }
+    argv[0] = "ROLE";
+    argvlen[0] = 4;
+
+    if (redisAsyncCommandArgv(ac, ngx_scim_redis_handshake_reply,
+                              (void *) "ROLE", 1, argv, argvlen)
+        == REDIS_OK)
+    {
+        rc->handshake++;
     }
 
-    rc->connect_timer.cancelable = ngx_queue_empty(&rc->waiting);
-    ngx_add_timer(&rc->connect_timer, s->connect_timeout);
+    /* a connection made after its address was asked for keeps its timer */
+
+    if (!rc->connect_timer.timer_set) {
+        rc->connect_timer.cancelable = ngx_queue_empty(&rc->waiting);
+        ngx_add_timer(&rc->connect_timer, s->connect_timeout);
+    }
 }
 
 
@@ -448,7 +502,12 @@ ngx_scim_redis_handshake_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
 
-    if (reply->type == REDIS_REPLY_ERROR) {
+    if (ngx_strcmp(privdata, "ROLE") == 0) {
+        if (!ngx_scim_redis_role(rc, reply)) {
+            return;
+        }
+
+    } else if (reply->type == REDIS_REPLY_ERROR) {
         /* a wrong password, LOADING, a bad database number... */
         p = ngx_snprintf(why, sizeof(why), "%s failed: %*s",
                          (char *) privdata, (size_t) reply->len, reply->str);
@@ -496,6 +555,9 @@ ngx_scim_redis_attempt_failed(ngx_scim_redis_conn_t *rc, u_char *why,
     rc->failed = 1;
     rc->failed_at = ngx_current_msec;
 
+    /* with Sentinel, the next attempt asks where the primary is */
+    rc->server->resolved = 0;
+
     ngx_scim_redis_drop(rc);
 
     if (rc->state == NGX_SCIM_REDIS_CLOSED) {
@@ -537,6 +599,9 @@ ngx_scim_redis_lost(ngx_scim_redis_conn_t *rc, u_char *why, size_t len,
     ngx_msec_t  delay;
 
     rc->failed = 0;
+
+    /* with Sentinel, after a failover: the primary is asked for again */
+    rc->server->resolved = 0;
 
     /* commands answered with NULL during the drop may reconnect at once */
     ngx_scim_redis_drop(rc);
@@ -656,6 +721,14 @@ ngx_scim_redis_connect_timeout_handler(ngx_event_t *ev)
     ngx_scim_redis_conn_t  *rc = ev->data;
 
     if (rc->state != NGX_SCIM_REDIS_CONNECTING) {
+        return;
+    }
+
+    if (rc->ac == NULL) {
+        p = ngx_snprintf(why, sizeof(why),
+                         "connect timed out: no address of the primary "
+                         "from the sentinels");
+        ngx_scim_redis_attempt_failed(rc, why, p - why);
         return;
     }
 
@@ -1184,6 +1257,20 @@ ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
             rc->server->unavailable = 0;
             ngx_scim_redis_report_ready(rc->server);
         }
+
+        if (reply != NULL
+            && reply->type == REDIS_REPLY_ERROR
+            && reply->len >= 8
+            && ngx_strncmp(reply->str, "READONLY", 8) == 0)
+        {
+            /* a replica: unavailable for writes, 503, never a 500 */
+
+            if (rc->ac == ac) {
+                ngx_scim_redis_readonly(rc, reply);
+            }
+
+            reply = NULL;
+        }
     }
 
     if (reply != NULL
@@ -1227,4 +1314,226 @@ ngx_scim_redis_unavailable_reply(redisReply *reply)
 
     return (reply->len >= 8 && ngx_strncmp(reply->str, "LOADING ", 8) == 0)
            || (reply->len >= 5 && ngx_strncmp(reply->str, "BUSY ", 5) == 0);
+}
+
+
+/*
+ * The handshake's ROLE.  A primary goes on.  A replica with Sentinel:
+ * the address is stale, the attempt fails and the next one (after the
+ * backoff) asks the Sentinels again.  A replica given as the address:
+ * said once in error.log and used all the same (reads work, writes get
+ * READONLY, answered 503).  An error (ROLE not allowed to the user) is
+ * not ours to judge.  1: the handshake goes on.
+ */
+
+static ngx_uint_t
+ngx_scim_redis_role(ngx_scim_redis_conn_t *rc, redisReply *reply)
+{
+    u_char                   *p;
+    long long                 port;
+    ngx_str_t                 of;
+    redisReply               *e;
+    u_char                    why[NGX_SCIM_REDIS_REASON_LEN];
+    ngx_scim_redis_server_t  *s;
+
+    s = rc->server;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return 1;
+    }
+
+    e = reply->element[0];
+
+    if (e->len != 5 || ngx_strncmp(e->str, "slave", 5) != 0) {
+        if (e->len == 6 && ngx_strncmp(e->str, "master", 6) == 0) {
+            s->replica = 0;
+        }
+
+        return 1;
+    }
+
+    ngx_str_set(&of, "?");
+    port = 0;
+
+    if (reply->elements >= 3
+        && reply->element[1]->type == REDIS_REPLY_STRING
+        && reply->element[2]->type == REDIS_REPLY_INTEGER)
+    {
+        of.data = (u_char *) reply->element[1]->str;
+        of.len = ngx_min(reply->element[1]->len, NGX_SOCKADDR_STRLEN);
+        port = reply->element[2]->integer;
+    }
+
+    if (s->resolve) {
+        p = ngx_snprintf(why, sizeof(why),
+                         "is a replica of %V:%L, asking the sentinels again",
+                         &of, port);
+        ngx_scim_redis_attempt_failed(rc, why, p - why);
+        return 0;
+    }
+
+    if (!s->replica) {
+        s->replica = 1;
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "scim redis %V is a replica of %V:%L; writes will "
+                      "fail: point scim_redis at the primary or use "
+                      "scim_redis_sentinel", &s->addr, &of, port);
+    }
+
+    return 1;
+}
+
+
+/*
+ * A READONLY reply: the command gets NULL.  With Sentinel the primary
+ * became a replica (a failover): the connection is made again, to the
+ * primary the Sentinels name.  Else it is said once in error.log.
+ */
+
+static void
+ngx_scim_redis_readonly(ngx_scim_redis_conn_t *rc, redisReply *reply)
+{
+    u_char                   *p;
+    u_char                    why[NGX_SCIM_REDIS_REASON_LEN];
+    ngx_scim_redis_server_t  *s;
+
+    s = rc->server;
+
+    if (s->resolve) {
+        p = ngx_snprintf(why, sizeof(why),
+                         "READONLY: a replica now, asking the sentinels "
+                         "for the primary");
+        ngx_scim_redis_lost(rc, why, p - why, 1);
+        return;
+    }
+
+    if (!s->replica) {
+        s->replica = 1;
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "scim redis %V is a replica (it answered %*s); "
+                      "writes will fail: point scim_redis at the primary "
+                      "or use scim_redis_sentinel", &s->addr,
+                      (size_t) ngx_min(reply->len, 64), reply->str);
+    }
+}
+
+
+/* with Sentinel: "<master-name> primary <host:port>" in error.log */
+
+static void
+ngx_scim_redis_name(ngx_scim_redis_server_t *s)
+{
+    u_char  *p;
+
+    p = ngx_sprintf(s->addr.data, "%V primary ", &s->sentinel_name);
+
+    if (s->host.len == 0) {
+        p = ngx_sprintf(p, "(not known yet)");
+
+    } else if (ngx_strlchr(s->host.data, s->host.data + s->host.len, ':')) {
+        p = ngx_sprintf(p, "[%V]:%d", &s->host, (int) s->port);
+
+    } else {
+        p = ngx_sprintf(p, "%V:%d", &s->host, (int) s->port);
+    }
+
+    s->addr.len = p - s->addr.data;
+}
+
+
+void
+ngx_scim_redis_retarget(ngx_scim_redis_server_t *s, u_char *host,
+    in_port_t port)
+{
+    size_t                  len;
+    ngx_uint_t              i, same;
+    ngx_scim_redis_conn_t  *rc;
+
+    if (s->conns == NULL) {
+        return;
+    }
+
+    len = ngx_min(ngx_strlen(host), NGX_SOCKADDR_STRLEN);
+
+    same = (s->host.len == len && s->port == port
+            && ngx_strncmp(s->host.data, host, len) == 0);
+
+    if (!same) {
+        if (s->host.len) {
+            ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
+                          "scim redis %V: the sentinels name a new "
+                          "primary: %*s:%d", &s->addr, len, host,
+                          (int) port);
+        }
+
+        ngx_memcpy(s->host.data, host, len);
+        s->host.data[len] = '\0';
+        s->host.len = len;
+        s->port = port;
+        ngx_scim_redis_name(s);
+
+        if (!s->failing) {
+            ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
+                          "scim redis %V: connecting", &s->addr);
+        }
+    }
+
+    s->resolved = 1;
+
+    /* handlers of commands that get NULL may issue others meanwhile */
+
+    for (i = 0; i < s->nconns; i++) {
+        rc = &s->conns[i];
+
+        if (rc->state == NGX_SCIM_REDIS_CLOSED) {
+            continue;
+        }
+
+        if (!same && rc->ac != NULL) {
+            /* made to the old primary: its commands get NULL */
+            ngx_scim_redis_drop(rc);
+            rc->dropped = 0;
+        }
+
+        if (rc->ac != NULL
+            || (rc->state == NGX_SCIM_REDIS_DISCONNECTED && same))
+        {
+            continue;
+        }
+
+        /* waits for the address, or not made to the new one yet */
+
+        if (rc->reconnect.timer_set) {
+            ngx_del_timer(&rc->reconnect);
+        }
+
+        if (rc->reconnect.posted) {
+            ngx_delete_posted_event(&rc->reconnect);
+        }
+
+        ngx_scim_redis_connect(rc);
+    }
+}
+
+
+void
+ngx_scim_redis_unresolved(ngx_scim_redis_server_t *s, u_char *why,
+    size_t len)
+{
+    ngx_uint_t              i;
+    ngx_scim_redis_conn_t  *rc;
+
+    if (s->conns == NULL) {
+        return;
+    }
+
+    for (i = 0; i < s->nconns; i++) {
+        rc = &s->conns[i];
+
+        if (rc->state == NGX_SCIM_REDIS_CONNECTING && rc->ac == NULL) {
+            ngx_scim_redis_attempt_failed(rc, why, len);
+        }
+    }
 }

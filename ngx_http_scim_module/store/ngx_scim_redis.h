@@ -29,6 +29,15 @@
  * Failures are logged once per worker and server when they start (and
  * when their cause changes), then summarized every 60 s while they last;
  * the recovery is logged once.
+ *
+ * Every handshake ends with ROLE.  A replica given as the address is said
+ * once per worker in error.log and used (reads work); a READONLY reply is
+ * answered with NULL, like LOADING.  With scim_redis_sentinel
+ * (ngx_scim_sentinel.c) the address is the primary's as the Sentinels
+ * say: asked for when a connection is to be made after a lost one, a
+ * failed attempt, a replica's ROLE or a READONLY reply; a connection
+ * waiting for it is CONNECTING without a context, and its commands wait
+ * as for any connection being made.
  */
 
 #ifndef _NGX_SCIM_REDIS_H_INCLUDED_
@@ -48,6 +57,7 @@ typedef struct ngx_scim_redis_conn_s    ngx_scim_redis_conn_t;
 typedef struct ngx_scim_redis_cmd_s     ngx_scim_redis_cmd_t;
 
 typedef void (*ngx_scim_redis_handler_pt)(void *data, redisReply *reply);
+typedef void (*ngx_scim_redis_resolve_pt)(void *data);
 
 
 #define NGX_SCIM_REDIS_REASON_LEN  128
@@ -76,6 +86,14 @@ struct ngx_scim_redis_server_s {
     ngx_scim_redis_script_t    *scripts;
     ngx_uint_t                  nscripts;
 
+    /* scim_redis_sentinel: addr names the Sentinel set; per worker,
+       host and port are the primary's as the Sentinels said, and a
+       connection to be made without them asks with resolve() */
+    ngx_str_t                   sentinel_name;
+    ngx_str_t                   sentinel_password;
+    ngx_scim_redis_resolve_pt   resolve;
+    void                       *resolve_data;
+
     /* per worker */
     ngx_scim_redis_conn_t      *conns;
     ngx_uint_t                  next;
@@ -92,6 +110,11 @@ struct ngx_scim_redis_server_s {
                                                   error.log writes it */
     unsigned                    failing:1;
     unsigned                    unavailable:1; /* LOADING, BUSY replies */
+    unsigned                    resolved:1;    /* sentinel: the address is
+                                                  the primary's, as far as
+                                                  we know */
+    unsigned                    replica:1;     /* ROLE said replica: said
+                                                  once in error.log */
 };
 
 
@@ -197,6 +220,17 @@ ngx_int_t ngx_scim_redis_eval_on(ngx_scim_redis_conn_t *rc,
  * connection is freed at once.  Call it before argv goes away.
  */
 void ngx_scim_redis_cancel(ngx_scim_redis_cmd_t *cmd);
+
+/*
+ * Sentinel hooks (ngx_scim_sentinel.c): the primary is at host:port now
+ * (NUL-terminated, numeric): connections to another address are dropped
+ * and made again, commands waiting for the address go there.  Or: the
+ * Sentinels could not say (why): the commands waiting for it get NULL.
+ */
+void ngx_scim_redis_retarget(ngx_scim_redis_server_t *server, u_char *host,
+    in_port_t port);
+void ngx_scim_redis_unresolved(ngx_scim_redis_server_t *server, u_char *why,
+    size_t len);
 
 /* ngx_scim_redis_event.c: the context's socket on nginx's events */
 ngx_int_t ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc);

@@ -52,6 +52,12 @@ struct ngx_scim_store_conf_s {
     ngx_uint_t                  nseeds;
     ngx_uint_t                  wait_replicas; /* scim_redis_wait; 0: off */
     ngx_msec_t                  wait_timeout;
+    /* scim_redis_sentinel: the primary of sentinel_name, as the
+       Sentinels at sentinels[] ("host:port") say; addr is not used */
+    ngx_str_t                   sentinel_name;
+    ngx_str_t                  *sentinels;
+    ngx_uint_t                  nsentinels;
+    ngx_str_t                   sentinel_password;
 };
 
 
@@ -257,6 +263,9 @@ void ngx_scim_store_cancel(ngx_scim_store_op_t *op);
  * worker connects to its stores in init_process.
  */
 ngx_int_t ngx_scim_store_parse_addr(ngx_conf_t *cf, ngx_str_t *addr,
+    ngx_scim_store_conf_t *conf);
+/* the Sentinels' addresses in conf (sentinels[]), checked */
+ngx_int_t ngx_scim_store_check_sentinels(ngx_conf_t *cf,
     ngx_scim_store_conf_t *conf);
 ngx_scim_store_t *ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
     ngx_scim_store_conf_t *conf);

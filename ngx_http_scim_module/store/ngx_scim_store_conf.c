@@ -11,6 +11,7 @@
 
 #include "ngx_scim_redis.h"
 #include "ngx_scim_lua.h"
+#include "ngx_scim_sentinel.h"
 #include "ngx_scim_store.h"
 #include "ngx_scim_cluster.h"
 
@@ -160,6 +161,10 @@ ngx_scim_store_same(ngx_scim_store_t *store, ngx_scim_store_conf_t *conf)
         || s->nconns != conf->nconns
         || s->connect_timeout != conf->connect_timeout
         || s->timeout != conf->timeout
+        || s->sentinel_password.len != conf->sentinel_password.len
+        || ngx_strncmp(s->sentinel_password.data,
+                       conf->sentinel_password.data,
+                       conf->sentinel_password.len) != 0
         || store->nwait != conf->wait_replicas
         || store->wait_timeout != conf->wait_timeout)
     {
@@ -185,10 +190,38 @@ ngx_scim_store_t *
 ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
     ngx_scim_store_conf_t *conf)
 {
+    u_char                   *p;
+    size_t                    len;
     ngx_uint_t                i;
     ngx_scim_store_t         *store, **sp;
     ngx_scim_redis_server_t  *proto;
     ngx_scim_redis_script_t  *s;
+
+    if (conf->sentinel_name.len) {
+        /* the same master through the same Sentinels: the same store */
+
+        len = conf->sentinel_name.len + sizeof("sentinel ") - 1;
+
+        for (i = 0; i < conf->nsentinels; i++) {
+            len += 1 + conf->sentinels[i].len;
+        }
+
+        p = ngx_pnalloc(cf->pool, len);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        conf->addr.data = p;
+        p = ngx_sprintf(p, "sentinel %V", &conf->sentinel_name);
+
+        for (i = 0; i < conf->nsentinels; i++) {
+            p = ngx_sprintf(p, " %V", &conf->sentinels[i]);
+        }
+
+        conf->addr.len = p - conf->addr.data;
+        conf->host.len = 0;
+        conf->unix_path.len = 0;
+    }
 
     sp = stores->elts;
 
@@ -236,6 +269,16 @@ ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
     proto->timeout = conf->timeout;
     proto->scripts = s;
     proto->nscripts = NGX_SCIM_LUA_N;
+    proto->sentinel_name = conf->sentinel_name;
+    proto->sentinel_password = conf->sentinel_password;
+
+    if (conf->sentinel_name.len
+        && ngx_scim_sentinel_conf(cf, proto, conf->sentinels,
+                                  conf->nsentinels)
+           != NGX_OK)
+    {
+        return NULL;
+    }
 
     store->server = proto;
     store->scripts = s;
@@ -268,8 +311,24 @@ ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
 
 
 ngx_int_t
+ngx_scim_store_check_sentinels(ngx_conf_t *cf, ngx_scim_store_conf_t *conf)
+{
+    return ngx_scim_sentinel_conf(cf, NULL, conf->sentinels,
+                                  conf->nsentinels);
+}
+
+
+ngx_int_t
 ngx_scim_store_init_worker(ngx_scim_store_t *store, ngx_log_t *log)
 {
+    ngx_scim_redis_server_t  *server;
+
+    server = store->server;
+
+    if (ngx_scim_sentinel_init_worker(server, log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_scim_cluster_init_worker(store, log);
 }
 
@@ -278,6 +337,7 @@ void
 ngx_scim_store_exit_worker(ngx_scim_store_t *store)
 {
     ngx_scim_cluster_exit_worker(store);
+    ngx_scim_sentinel_exit_worker(store->server);
 }
 
 
