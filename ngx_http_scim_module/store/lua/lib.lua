@@ -1,32 +1,65 @@
 -- The shared library, prepended to every script by gen.pl (so a script's
 -- line numbers in a Redis error are those of lib.lua + script).
 --
--- Keys.  Every script declares its keys in KEYS.  A script that needs the
--- tenant's shared hashes takes them first, as KEYS[1] .. KEYS[4]:
+-- Keys (layout 2).  A tenant T has a fixed set of keys, all with the
+-- prefix "scim:{T}:" (the hash tag {T}: one Redis Cluster slot), and
+-- every script takes all of them as KEYS, in this order (the same in
+-- ngx_scim_store_keys() in store/ngx_scim_store.c and in ScimLua::keys
+-- in t/lib/ScimLua.pm):
 --
---   User:display   id -> displayName (else userName), the type of an id
---   Group:display  id -> displayName
---   User:manager   id -> the manager's id
---   User:idx:email "<folded e-mail>\0<id>" (a zset)
+--    1 User:display        hash  id -> displayName (else userName); the
+--                                type of an id
+--    2 Group:display       hash  id -> displayName
+--    3 User:manager        hash  id -> the manager's id
+--    4 User:idx:email      zset  "<folded e-mail>\0<id>" (score 0)
+--    5 User:docs           hash  id -> stored user (JSON, version last)
+--    6 Group:docs          hash  id -> stored group (without members)
+--    7 User:ids            zset  id, scored by creation sequence
+--    8 Group:ids           zset
+--    9 seq                 string creation order, versions
+--   10 User:idx:userName   hash  folded userName -> id
+--   11 User:idx:externalId hash  externalId -> id
+--   12 Group:idx:displayName hash folded displayName -> id
+--   13 Group:idx:externalId hash externalId -> id
+--   14 members             zset  "<group id>\0<member id>" (score 0)
+--   15 memberof            zset  "<member id>\0<group id>": the reverse
 --
--- and s = tenant(ARGV[...]) holds them with the tenant's key prefix
--- "scim:{T}:".  The prefix builds only the keys whose names come from
--- data the script reads or decides, never from the caller:
+-- No script builds a key name: whatever it reads or decides (a member's
+-- id, an id from an index or the ids zset) is a field of a hash or a
+-- member of a zset among these keys, never part of a key.  So every key
+-- a script touches is declared, whatever the data (the Redis Cluster
+-- precondition), at the price of a fixed KEYS list a call.
 --
---   members()  <Type>:<m>:groups of each member m added, removed or (a
---              clear) read from the group's member set; the type of an
---              added member is decided here (kind())
---   delete     Group:<g>:members of each group g read from the deleted
---              resource's own groups set
---   expand()   without dkey/skey: <Type>:<id> and its set, for ids read
---              from an index (find) or the ids zset (page, scan)
+-- The members of group g: ZRANGEBYLEX members "[g\0" "(g\1"; the groups
+-- of m: the same on memberof (ids never hold \0 or \1).
 --
--- All of them carry the tenant's hash tag {T}, as every declared key
--- does, so each script still touches one Redis Cluster slot.
+-- s = tenant(t) names the keys, with those of type t ('User' | 'Group',
+-- nil for a script that takes no type): s.doc, s.ids, s.iname, s.iext.
 
-local function tenant(p)
-  return {p = p, udisplay = KEYS[1], gdisplay = KEYS[2],
-          manager = KEYS[3], email = KEYS[4]}
+local function tenant(t)
+  if #KEYS ~= 15 then
+    error('scim: a script takes the tenant\'s 15 keys, got ' .. #KEYS)
+  end
+  local s = {udisplay = KEYS[1], gdisplay = KEYS[2], manager = KEYS[3],
+             email = KEYS[4], docs = {User = KEYS[5], Group = KEYS[6]},
+             seq = KEYS[9], members = KEYS[14], memberof = KEYS[15]}
+  if t == 'User' then
+    s.doc, s.ids, s.iname, s.iext = KEYS[5], KEYS[7], KEYS[10], KEYS[11]
+  elseif t == 'Group' then
+    s.doc, s.ids, s.iname, s.iext = KEYS[6], KEYS[8], KEYS[12], KEYS[13]
+  elseif t then
+    error('scim: no type ' .. t)
+  end
+  return s
+end
+
+-- the ids paired with id in a membership zset (members: the members of
+-- group id; memberof: the groups of member id)
+local function related(z, id)
+  local e = id .. '\0'
+  local r = redis.call('ZRANGEBYLEX', z, '[' .. e, '(' .. id .. '\1')
+  for i = 1, #r do r[i] = string.sub(r[i], #e + 1) end
+  return r
 end
 
 -- the version at the end of a stored document, and a document ending
@@ -67,26 +100,23 @@ local function check(s, gid, add)
   return nil
 end
 
--- a group's member changes, on its member set (set, declared by the
--- caller) and on each member's reverse set
-local function members(s, gid, set, clear, rem, add)
+-- a group's member changes, on members and memberof
+local function members(s, gid, clear, rem, add)
   if clear then
-    local all = redis.call('SMEMBERS', set)
-    for _, m in ipairs(all) do
-      redis.call('SREM', s.p .. 'User:' .. m .. ':groups', gid)
-      redis.call('SREM', s.p .. 'Group:' .. m .. ':groups', gid)
+    for _, m in ipairs(related(s.members, gid)) do
+      redis.call('ZREM', s.memberof, m .. '\0' .. gid)
     end
-    redis.call('DEL', set)
+    redis.call('ZREMRANGEBYLEX', s.members, '[' .. gid .. '\0',
+               '(' .. gid .. '\1')
   end
   for _, m in ipairs(rem) do
-    if redis.call('SREM', set, m) == 1 then
-      redis.call('SREM', s.p .. 'User:' .. m .. ':groups', gid)
-      redis.call('SREM', s.p .. 'Group:' .. m .. ':groups', gid)
+    if redis.call('ZREM', s.members, gid .. '\0' .. m) == 1 then
+      redis.call('ZREM', s.memberof, m .. '\0' .. gid)
     end
   end
   for _, m in ipairs(add) do
-    if redis.call('SADD', set, m) == 1 then
-      redis.call('SADD', s.p .. kind(s, m) .. ':' .. m .. ':groups', gid)
+    if redis.call('ZADD', s.members, 0, gid .. '\0' .. m) == 1 then
+      redis.call('ZADD', s.memberof, 0, m .. '\0' .. gid)
     end
   end
 end
@@ -116,20 +146,18 @@ local function emails(s, id, old, new)
   end
 end
 
--- {doc, manager display, id, type, display, ...}: a document with its
--- user's groups or (want == '1') its group's members, or false if there
--- is no document.  dkey, skey: the document's key and its set
--- (User:<id>:groups, Group:<id>:members) when the caller declared them.
-local function expand(s, t, id, want, dkey, skey)
-  local doc = redis.call('GET', dkey or s.p .. t .. ':' .. id)
+-- {doc, manager display, id, type, display, ...}: a document of type t
+-- with its user's groups or (want == '1') its group's members, or false
+-- if there is no document
+local function expand(s, t, id, want)
+  local doc = redis.call('HGET', s.docs[t], id)
   if not doc then return false end
   local r = {doc, mdisplay(s, t, id)}
   local ids
   if t == 'User' then
-    ids = redis.call('SMEMBERS', skey or s.p .. 'User:' .. id .. ':groups')
+    ids = related(s.memberof, id)
   elseif want == '1' then
-    ids = redis.call('SMEMBERS',
-                     skey or s.p .. 'Group:' .. id .. ':members')
+    ids = related(s.members, id)
   else
     return r
   end
