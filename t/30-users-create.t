@@ -88,7 +88,7 @@ ok(!exists(($r->{json}{Resources} // [{}])->[0]{password}), 'list: no password')
 
 # Redis: the key layout and no clear password
 my $stored = $t->redis_cmd('HGET', "scim:{$T}:User:docs", $id);
-ok(defined $stored, "GET scim:{$T}:User:<id> holds the resource");
+ok(defined $stored, "scim:{$T}:User:docs holds the resource");
 my $sj = json_decode($stored // '') // {};
 is($sj->{userName}, $un, 'stored JSON has the userName');
 unlike($stored // '', qr/\Q$pw\E/, 'stored JSON does not contain the clear password');

@@ -122,7 +122,7 @@ like($g->{meta}{version} // '', qr/^W\/"[^"]+"$/, 'meta.version is a weak ETag')
 is(zcard_groups(), $n0 + 1, 'Group:ids grew by one');
 ok(defined $t->redis_cmd('ZSCORE', "${P}Group:ids", $gid), 'id in Group:ids');
 my $stored = $t->redis_cmd('HGET', "${P}Group:docs", $gid);
-ok(defined $stored, 'Group:<id> document stored');
+ok(defined $stored, 'Group:docs holds the document');
 my $sj = json_decode($stored // '{}') // {};
 ok(!exists $sj->{members}, 'stored document has no members inside') or diag $stored;
 is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'engineering'), $gid,
@@ -154,9 +154,9 @@ for my $m (@{ $ops->{members} // [] }) {
     member_shape_ok($m, 'User', $disp{ $m->{value} // '' } // '?',
                     "201 member $disp{$m->{value} // ''}: {value, \$ref, display, type}");
 }
-is_deeply(member_ids($oid), [ sort @u[0, 3] ], 'Redis: Group:<id>:members holds both');
-is_deeply(user_groups($u[0]), [ $oid ], 'Redis: User:<u0>:groups -> the group');
-is_deeply(user_groups($u[3]), [ $oid ], 'Redis: User:<u3>:groups -> the group');
+is_deeply(member_ids($oid), [ sort @u[0, 3] ], 'Redis: members holds both');
+is_deeply(user_groups($u[0]), [ $oid ], 'Redis: memberof: u0 -> the group');
+is_deeply(user_groups($u[3]), [ $oid ], 'Redis: memberof: u3 -> the group');
 $sj = json_decode($t->redis_cmd('HGET', "${P}Group:docs", $oid) // '{}') // {};
 ok(!exists $sj->{members}, 'stored document still has no members inside');
 

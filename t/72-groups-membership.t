@@ -194,7 +194,7 @@ is_deeply($cm, { value => $child, '$ref' => "$BASE/Groups/$child", display => 'C
           'the nested member: type Group, $ref to /Groups') or diag explain $r->{json}{members};
 my ($bm) = grep { ($_->{value} // '') eq $bob } @{ $r->{json}{members} // [] };
 is($bm->{type} // '', 'User', 'the user member: type User');
-is_deeply(group_parents($child), [ $parent ], 'Redis: Group:<child>:groups -> parent');
+is_deeply(group_parents($child), [ $parent ], 'Redis: memberof: child -> parent');
 is_deeply(user_groups($kid), [ $child ], 'the child\'s member is not put into the parent directly');
 ok(!grep({ ($_->{value} // '') eq $parent && ($_->{type} // '') eq 'direct' }
          @{ $t->get("Users/$kid")->{json}{groups} // [] }),
@@ -208,7 +208,7 @@ is_scim_json($pg, 201, 'POST a group with a group among its initial members -> 2
 my $gp = $pg->{json}{id} // 'none';
 my %types = map { ($_->{value} // '') => ($_->{type} // '') } @{ $pg->{json}{members} // [] };
 is_deeply(\%types, { $parent => 'Group', $kid => 'User' }, 'member types in the 201');
-is_deeply(group_parents($parent), [ $gp ], 'Redis: Group:<parent>:groups -> grandparent');
+is_deeply(group_parents($parent), [ $gp ], 'Redis: memberof: parent -> grandparent');
 
 is_scim_error(gpatch($child, add_op($child)), 400, 'invalidValue', 'a group as its own member -> 400 invalidValue');
 is_deeply(member_ids($child), [ $kid ], '... nothing changed');
