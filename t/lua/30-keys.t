@@ -18,6 +18,22 @@ my $t = ScimTest->new(module => 0);
 my $l = ScimLua->new($t, 't1');
 my @K = $l->keys;
 
+# one order of the keys in C, in lib.lua's table and here
+{
+    my $dir = ScimTest->repo . '/ngx_http_scim_module/store';
+    my $c = ScimLua::slurp("$dir/ngx_scim_store.c");
+    my ($arr) = $c =~ /ngx_scim_store_keys\[\] = \{(.*?)\};/s;
+    my @c = ($arr // '') =~ /ngx_string\("([^"]+)"\)/g;
+    my @lua = ScimLua::slurp("$dir/lua/lib.lua")
+              =~ /^--\s+(\d+) (\S+)\s+(?:hash|zset|string)\b/mg;
+    my @ours = map { s/^\Q@{[$l->prefix]}\E//r } @K;
+    is_deeply(\@c, \@ours, 'the KEYS order of ngx_scim_store_keys[] is ours');
+    is_deeply([@lua[grep { $_ % 2 } 0 .. $#lua]], \@ours,
+              "... and that of lib.lua's table");
+    is_deeply([@lua[grep { !($_ % 2) } 0 .. $#lua]], [1 .. 15],
+              '... numbered 1 to 15');
+}
+
 # the commands the scripts send, each with its one key first; another
 # command fails the test (the parser below would not know its keys)
 my %ONE_KEY = map { $_ => 1 } qw(GET SET INCR HGET HSET HDEL HEXISTS HMGET

@@ -4,25 +4,27 @@
 -- Keys (layout 2).  A tenant T has a fixed set of keys, all with the
 -- prefix "scim:{T}:" (the hash tag {T}: one Redis Cluster slot), and
 -- every script takes all of them as KEYS, in this order (the same in
--- ngx_scim_store_keys() in store/ngx_scim_store.c and in ScimLua::keys
+-- ngx_scim_store_keys[] in store/ngx_scim_store.c and in ScimLua::keys
 -- in t/lib/ScimLua.pm):
 --
---    1 User:display        hash  id -> displayName (else userName); the
---                                type of an id
---    2 Group:display       hash  id -> displayName
---    3 User:manager        hash  id -> the manager's id
---    4 User:idx:email      zset  "<folded e-mail>\0<id>" (score 0)
---    5 User:docs           hash  id -> stored user (JSON, version last)
---    6 Group:docs          hash  id -> stored group (without members)
---    7 User:ids            zset  id, scored by creation sequence
---    8 Group:ids           zset
---    9 seq                 string creation order, versions
---   10 User:idx:userName   hash  folded userName -> id
---   11 User:idx:externalId hash  externalId -> id
---   12 Group:idx:displayName hash folded displayName -> id
---   13 Group:idx:externalId hash externalId -> id
---   14 members             zset  "<group id>\0<member id>" (score 0)
---   15 memberof            zset  "<member id>\0<group id>": the reverse
+--    1 User:display           hash    id -> displayName (else userName);
+--                                     the type of an id
+--    2 Group:display          hash    id -> displayName
+--    3 User:manager           hash    id -> the manager's id
+--    4 User:idx:email         zset    "<folded e-mail>\0<id>" (score 0)
+--    5 User:docs              hash    id -> stored user (JSON, version
+--                                     last)
+--    6 Group:docs             hash    id -> stored group (no members)
+--    7 User:ids               zset    id, scored by creation sequence
+--    8 Group:ids              zset
+--    9 seq                    string  creation order, versions
+--   10 User:idx:userName      hash    folded userName -> id
+--   11 User:idx:externalId    hash    externalId -> id
+--   12 Group:idx:displayName  hash    folded displayName -> id
+--   13 Group:idx:externalId   hash    externalId -> id
+--   14 members                zset    "<group id>\0<member id>" (score 0)
+--   15 memberof               zset    "<member id>\0<group id>": the
+--                                     reverse
 --
 -- No script builds a key name: whatever it reads or decides (a member's
 -- id, an id from an index or the ids zset) is a field of a hash or a
