@@ -6,9 +6,9 @@
  *
  * Keys of tenant T (layout 2): a fixed set, every one with the hash tag
  * {T} (one Redis Cluster slot), and every script takes all of them as
- * KEYS, in the order of ngx_scim_store_keys[] (that of lib.lua's
- * tenant()), so that every key a script touches is declared whatever
- * the data; no script builds a key name:
+ * KEYS, in the order of ngx_scim_store_keys[] (that of the names at the
+ * top of lib.lua), so that every key a script touches is declared
+ * whatever the data; no script builds a key name:
  *
  *   scim:{T}:User:display              hash    id -> displayName (else
  *                                              userName): "display" of
@@ -106,8 +106,8 @@ static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
 
 
 /*
- * The tenant's keys, every script's KEYS, in this order: that of
- * tenant() in store/lua/lib.lua (and of ScimLua::keys in t/lib).
+ * The tenant's keys, every script's KEYS, in this order: that of the
+ * names at the top of store/lua/lib.lua (and of ScimLua::keys in t/lib).
  */
 
 static ngx_str_t  ngx_scim_store_keys[] = {

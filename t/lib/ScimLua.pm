@@ -11,8 +11,8 @@ package ScimLua;
 #   $l->user('u1', 'alice', ...)             # a user made by create.lua
 #
 # Key names: $l->key('seq') is "scim:{t1}:seq"; $l->keys the tenant's
-# keys, which every script takes as KEYS, in the order of tenant() in
-# lib.lua (layout 2).  Reading the data: $l->stored('User', 'u1') (the
+# keys, which every script takes as KEYS, in the order of the names at
+# the top of lib.lua (layout 2).  Reading the data: $l->stored('User', 'u1') (the
 # document), $l->members_of('g1'), $l->groups_of('u1') (sorted ids).
 
 use strict;
@@ -44,8 +44,8 @@ sub new {
 sub prefix { $_[0]{p} }
 sub key    { $_[0]{p} . $_[1] }
 
-# the order of tenant() in store/lua/lib.lua and ngx_scim_store_keys[]
-# in store/ngx_scim_store.c
+# the order of the names at the top of store/lua/lib.lua and of
+# ngx_scim_store_keys[] in store/ngx_scim_store.c
 my @KEYS = qw(User:display Group:display User:manager User:idx:email
               User:docs Group:docs User:ids Group:ids seq
               User:idx:userName User:idx:externalId

@@ -8,26 +8,26 @@
 --      | {-3} (id taken) | {-4, bad member id}
 
 local id, t = ARGV[1], ARGV[6]
-local s = tenant(t)
+local docs, ids, iname, iext = typed(t)
 
-if redis.call('HEXISTS', s.doc, id) == 1 then return {-3} end
-if redis.call('HEXISTS', s.iname, ARGV[3]) == 1 then
+if redis.call('HEXISTS', docs, id) == 1 then return {-3} end
+if redis.call('HEXISTS', iname, ARGV[3]) == 1 then
   return {-2, 1}
 end
-if ARGV[4] ~= '' and redis.call('HEXISTS', s.iext, ARGV[4]) == 1 then
+if ARGV[4] ~= '' and redis.call('HEXISTS', iext, ARGV[4]) == 1 then
   return {-2, 2}
 end
 local add, j = list(8)
 local em = list(j)
-local bad = check(s, id, add)
+local bad = check(id, add)
 if bad then return {-4, bad} end
-local n = redis.call('INCR', s.seq)
-redis.call('HSET', s.doc, id, with_version(ARGV[2], n))
-redis.call('ZADD', s.ids, n, id)
-redis.call('HSET', s.iname, ARGV[3], id)
-if ARGV[4] ~= '' then redis.call('HSET', s.iext, ARGV[4], id) end
-redis.call('HSET', t == 'User' and s.udisplay or s.gdisplay, id, ARGV[5])
-if t == 'Group' then members(s, id, false, {}, add) end
-manager(s, t, id, ARGV[7])
-if t == 'User' then emails(s, id, {}, em) end
-return {1, n, mdisplay(s, t, id)}
+local n = redis.call('INCR', SEQ)
+redis.call('HSET', docs, id, with_version(ARGV[2], n))
+redis.call('ZADD', ids, n, id)
+redis.call('HSET', iname, ARGV[3], id)
+if ARGV[4] ~= '' then redis.call('HSET', iext, ARGV[4], id) end
+redis.call('HSET', t == 'User' and UDISPLAY or GDISPLAY, id, ARGV[5])
+if t == 'Group' then members(id, false, {}, add) end
+manager(t, id, ARGV[7])
+if t == 'User' then emails(id, {}, em) end
+return {1, n, mdisplay(t, id)}

@@ -7,27 +7,27 @@
 --   -> {1} | {0} (no document) | {-1, current version}
 
 local id, t = ARGV[1], ARGV[5]
-local s = tenant(t)
+local docs, ids, iname, iext = typed(t)
 
-local cur = redis.call('HGET', s.doc, id)
+local cur = redis.call('HGET', docs, id)
 if not cur then return {0} end
 local v = version_of(cur)
 if v ~= ARGV[2] then return {-1, v or ''} end
-redis.call('HDEL', s.doc, id)
-redis.call('ZREM', s.ids, id)
-if redis.call('HGET', s.iname, ARGV[3]) == id then
-  redis.call('HDEL', s.iname, ARGV[3])
+redis.call('HDEL', docs, id)
+redis.call('ZREM', ids, id)
+if redis.call('HGET', iname, ARGV[3]) == id then
+  redis.call('HDEL', iname, ARGV[3])
 end
-if ARGV[4] ~= '' and redis.call('HGET', s.iext, ARGV[4]) == id then
-  redis.call('HDEL', s.iext, ARGV[4])
+if ARGV[4] ~= '' and redis.call('HGET', iext, ARGV[4]) == id then
+  redis.call('HDEL', iext, ARGV[4])
 end
-redis.call('HDEL', t == 'User' and s.udisplay or s.gdisplay, id)
-for _, g in ipairs(related(s.memberof, id)) do
-  redis.call('ZREM', s.members, g .. '\0' .. id)
+redis.call('HDEL', t == 'User' and UDISPLAY or GDISPLAY, id)
+for _, g in ipairs(related(MEMBEROF, id)) do
+  redis.call('ZREM', MEMBERS, g .. '\0' .. id)
 end
-redis.call('ZREMRANGEBYLEX', s.memberof, '[' .. id .. '\0',
+redis.call('ZREMRANGEBYLEX', MEMBEROF, '[' .. id .. '\0',
            '(' .. id .. '\1')
-if t == 'Group' then members(s, id, true, {}, {}) end
-manager(s, t, id, '')
-if t == 'User' then emails(s, id, list(6), {}) end
+if t == 'Group' then members(id, true, {}, {}) end
+manager(t, id, '')
+if t == 'User' then emails(id, list(6), {}) end
 return {1}

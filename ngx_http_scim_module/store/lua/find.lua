@@ -4,8 +4,7 @@
 --         ('1'|'0')
 --   -> {doc, manager display, id, type, display, ...} | nil
 
-local s = tenant(ARGV[3])
-local id = redis.call('HGET', ARGV[2] == 'name' and s.iname or s.iext,
-                      ARGV[1])
+local _, _, iname, iext = typed(ARGV[3])
+local id = redis.call('HGET', ARGV[2] == 'name' and iname or iext, ARGV[1])
 if not id then return false end
-return expand(s, ARGV[3], id, ARGV[4])
+return expand(ARGV[3], id, ARGV[4])

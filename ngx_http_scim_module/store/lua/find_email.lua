@@ -4,10 +4,9 @@
 --   ARGV: folded e-mail
 --   -> {id, ...}
 
-local s = tenant(nil)
 local r = {}
 local e = ARGV[1] .. '\0'
-for _, m in ipairs(redis.call('ZRANGEBYLEX', s.email, '[' .. e,
+for _, m in ipairs(redis.call('ZRANGEBYLEX', EMAIL, '[' .. e,
                               '[' .. e .. '\255')) do
   r[#r + 1] = string.sub(m, #e + 1)
 end

@@ -3,4 +3,4 @@
 --   ARGV: type, id, want members ('1'|'0')
 --   -> {doc, manager display, id, type, display, ...} | nil
 
-return expand(tenant(ARGV[1]), ARGV[1], ARGV[2], ARGV[3])
+return expand(ARGV[1], ARGV[2], ARGV[3])

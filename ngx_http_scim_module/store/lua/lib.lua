@@ -35,32 +35,31 @@
 -- The members of group g: ZRANGEBYLEX members "[g\0" "(g\1"; the groups
 -- of m: the same on memberof (ids never hold \0 or \1).
 --
--- s = tenant(t) names the keys, with those of type t ('User' | 'Group',
--- nil for a script that takes no type): s.doc, s.ids, s.iname, s.iext.
+-- The scripts name the keys by the locals below (UDISPLAY .. MEMBEROF,
+-- in the order above: no table is built a call); typed(t) gives those
+-- of type t ('User' | 'Group'): its documents, its ids zset, its name
+-- index and its externalId index.
 
-local function tenant(t)
-  if #KEYS ~= 15 then
-    error('scim: a script takes the tenant\'s 15 keys, got ' .. #KEYS)
-  end
-  local s = {udisplay = KEYS[1], gdisplay = KEYS[2], manager = KEYS[3],
-             email = KEYS[4], docs = {User = KEYS[5], Group = KEYS[6]},
-             seq = KEYS[9], members = KEYS[14], memberof = KEYS[15]}
-  if t == 'User' then
-    s.doc, s.ids, s.iname, s.iext = KEYS[5], KEYS[7], KEYS[10], KEYS[11]
-  elseif t == 'Group' then
-    s.doc, s.ids, s.iname, s.iext = KEYS[6], KEYS[8], KEYS[12], KEYS[13]
-  elseif t then
-    error('scim: no type ' .. t)
-  end
-  return s
+if #KEYS ~= 15 then
+  error('scim: a script takes the tenant\'s 15 keys, got ' .. #KEYS)
 end
 
--- the ids paired with id in a membership zset (members: the members of
--- group id; memberof: the groups of member id)
+local UDISPLAY, GDISPLAY, MANAGER, EMAIL, UDOCS, GDOCS, UIDS, GIDS, SEQ,
+      UNAME, UEXT, GNAME, GEXT, MEMBERS, MEMBEROF = unpack(KEYS)
+
+local function typed(t)
+  if t == 'User' then return UDOCS, UIDS, UNAME, UEXT end
+  if t == 'Group' then return GDOCS, GIDS, GNAME, GEXT end
+  error('scim: no type ' .. tostring(t))
+end
+
+-- the ids paired with id in a membership zset (MEMBERS: the members of
+-- group id; MEMBEROF: the groups of member id)
 local function related(z, id)
   local e = id .. '\0'
   local r = redis.call('ZRANGEBYLEX', z, '[' .. e, '(' .. id .. '\1')
-  for i = 1, #r do r[i] = string.sub(r[i], #e + 1) end
+  local n = #e + 1
+  for i = 1, #r do r[i] = string.sub(r[i], n) end
   return r
 end
 
@@ -83,11 +82,11 @@ local function list(i)
 end
 
 -- 'User', 'Group' or nil
-local function kind(s, id)
-  if redis.call('HEXISTS', s.udisplay, id) == 1 then
+local function kind(id)
+  if redis.call('HEXISTS', UDISPLAY, id) == 1 then
     return 'User'
   end
-  if redis.call('HEXISTS', s.gdisplay, id) == 1 then
+  if redis.call('HEXISTS', GDISPLAY, id) == 1 then
     return 'Group'
   end
   return nil
@@ -95,80 +94,83 @@ end
 
 -- the first id of add that is neither a user nor a group (or is the
 -- group gid itself), or nil
-local function check(s, gid, add)
+local function check(gid, add)
   for _, m in ipairs(add) do
-    if m == gid or not kind(s, m) then return m end
+    if m == gid or not kind(m) then return m end
   end
   return nil
 end
 
--- a group's member changes, on members and memberof
-local function members(s, gid, clear, rem, add)
+-- a group's member changes, on MEMBERS and MEMBEROF
+local function members(gid, clear, rem, add)
   if clear then
-    for _, m in ipairs(related(s.members, gid)) do
-      redis.call('ZREM', s.memberof, m .. '\0' .. gid)
+    for _, m in ipairs(related(MEMBERS, gid)) do
+      redis.call('ZREM', MEMBEROF, m .. '\0' .. gid)
     end
-    redis.call('ZREMRANGEBYLEX', s.members, '[' .. gid .. '\0',
+    redis.call('ZREMRANGEBYLEX', MEMBERS, '[' .. gid .. '\0',
                '(' .. gid .. '\1')
   end
   for _, m in ipairs(rem) do
-    if redis.call('ZREM', s.members, gid .. '\0' .. m) == 1 then
-      redis.call('ZREM', s.memberof, m .. '\0' .. gid)
+    if redis.call('ZREM', MEMBERS, gid .. '\0' .. m) == 1 then
+      redis.call('ZREM', MEMBEROF, m .. '\0' .. gid)
     end
   end
   for _, m in ipairs(add) do
-    if redis.call('ZADD', s.members, 0, gid .. '\0' .. m) == 1 then
-      redis.call('ZADD', s.memberof, 0, m .. '\0' .. gid)
+    if redis.call('ZADD', MEMBERS, 0, gid .. '\0' .. m) == 1 then
+      redis.call('ZADD', MEMBEROF, 0, m .. '\0' .. gid)
     end
   end
 end
 
 -- a user's manager's current display name, or false
-local function mdisplay(s, t, id)
+local function mdisplay(t, id)
   if t ~= 'User' then return false end
-  local m = redis.call('HGET', s.manager, id)
+  local m = redis.call('HGET', MANAGER, id)
   if not m then return false end
-  return redis.call('HGET', s.udisplay, m)
+  return redis.call('HGET', UDISPLAY, m)
 end
 
 -- keeps User:manager in step with a user's document ('' = none)
-local function manager(s, t, id, m)
+local function manager(t, id, m)
   if t ~= 'User' then return end
-  if m == '' then redis.call('HDEL', s.manager, id)
-  else redis.call('HSET', s.manager, id, m) end
+  if m == '' then redis.call('HDEL', MANAGER, id)
+  else redis.call('HSET', MANAGER, id, m) end
 end
 
 -- a user's e-mails in the e-mail index: old ones out, new ones in
-local function emails(s, id, old, new)
+local function emails(id, old, new)
   for _, e in ipairs(old) do
-    redis.call('ZREM', s.email, e .. '\0' .. id)
+    redis.call('ZREM', EMAIL, e .. '\0' .. id)
   end
   for _, e in ipairs(new) do
-    redis.call('ZADD', s.email, 0, e .. '\0' .. id)
+    redis.call('ZADD', EMAIL, 0, e .. '\0' .. id)
   end
 end
 
 -- {doc, manager display, id, type, display, ...}: a document of type t
 -- with its user's groups or (want == '1') its group's members, or false
 -- if there is no document
-local function expand(s, t, id, want)
-  local doc = redis.call('HGET', s.docs[t], id)
+local function expand(t, id, want)
+  local doc = redis.call('HGET', (typed(t)), id)
   if not doc then return false end
-  local r = {doc, mdisplay(s, t, id)}
+  local r = {doc, mdisplay(t, id)}
   local ids
   if t == 'User' then
-    ids = related(s.memberof, id)
+    ids = related(MEMBEROF, id)
   elseif want == '1' then
-    ids = related(s.members, id)
+    ids = related(MEMBERS, id)
   else
     return r
   end
   for i = 1, #ids, 1000 do
-    local chunk = {unpack(ids, i, math.min(i + 999, #ids))}
-    local gn = redis.call('HMGET', s.gdisplay, unpack(chunk))
+    local chunk = ids
+    if #ids > 1000 then
+      chunk = {unpack(ids, i, math.min(i + 999, #ids))}
+    end
+    local gn = redis.call('HMGET', GDISPLAY, unpack(chunk))
     local un = {}
     if t == 'Group' then
-      un = redis.call('HMGET', s.udisplay, unpack(chunk))
+      un = redis.call('HMGET', UDISPLAY, unpack(chunk))
     end
     for j = 1, #chunk do
       if un[j] then

@@ -3,14 +3,14 @@
 --   ARGV: start (0-based), count, type, want members
 --   -> {total, {doc, ...}, {doc, ...}, ...}   (deleted meanwhile: nil)
 
-local s = tenant(ARGV[3])
-local r = {redis.call('ZCARD', s.ids)}
+local _, ids = typed(ARGV[3])
+local r = {redis.call('ZCARD', ids)}
 local n = tonumber(ARGV[2])
 if n > 0 then
   local start = tonumber(ARGV[1])
-  local ids = redis.call('ZRANGE', s.ids, start, start + n - 1)
-  for i = 1, #ids do
-    r[i + 1] = expand(s, ARGV[3], ids[i], ARGV[4])
+  local page = redis.call('ZRANGE', ids, start, start + n - 1)
+  for i = 1, #page do
+    r[i + 1] = expand(ARGV[3], page[i], ARGV[4])
   end
 end
 return r

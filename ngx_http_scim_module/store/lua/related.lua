@@ -6,5 +6,5 @@
 --   ARGV: type listed, id
 --   -> {id, ...}
 
-local s = tenant(ARGV[1])
-return related(ARGV[1] == 'User' and s.members or s.memberof, ARGV[2])
+typed(ARGV[1])
+return related(ARGV[1] == 'User' and MEMBERS or MEMBEROF, ARGV[2])

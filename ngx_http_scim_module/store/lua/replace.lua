@@ -11,8 +11,7 @@
 --      | {-1, current version} | {-2, 1|2} | {-4, bad member id}
 
 local id, t = ARGV[1], ARGV[10]
-local s = tenant(t)
-local doc, iname, iext = s.doc, s.iname, s.iext
+local doc, _, iname, iext = typed(t)
 
 local cur = redis.call('HGET', doc, id)
 if not cur then return {0} end
@@ -22,7 +21,7 @@ local rem, i = list(13)
 local add, j = list(i)
 local oldem, k = list(j)
 local newem = list(k)
-local bad = check(s, id, add)
+local bad = check(id, add)
 if bad then return {-4, bad} end
 if ARGV[5] ~= ARGV[4] then
   local o = redis.call('HGET', iname, ARGV[5])
@@ -32,7 +31,7 @@ if ARGV[7] ~= ARGV[6] and ARGV[7] ~= '' then
   local o = redis.call('HGET', iext, ARGV[7])
   if o and o ~= id then return {-2, 2} end
 end
-local n = redis.call('INCR', s.seq)
+local n = redis.call('INCR', SEQ)
 if ARGV[5] ~= ARGV[4] then
   if redis.call('HGET', iname, ARGV[4]) == id then
     redis.call('HDEL', iname, ARGV[4])
@@ -46,14 +45,14 @@ if ARGV[7] ~= ARGV[6] then
   if ARGV[7] ~= '' then redis.call('HSET', iext, ARGV[7], id) end
 end
 if ARGV[8] ~= '' then
-  redis.call('HSET', t == 'User' and s.udisplay or s.gdisplay, id, ARGV[8])
+  redis.call('HSET', t == 'User' and UDISPLAY or GDISPLAY, id, ARGV[8])
 end
 if t == 'Group' then
-  members(s, id, ARGV[12] == '1', rem, add)
+  members(id, ARGV[12] == '1', rem, add)
 end
 if ARGV[3] ~= '' then
-  manager(s, t, id, ARGV[11])
-  if t == 'User' then emails(s, id, oldem, newem) end
+  manager(t, id, ARGV[11])
+  if t == 'User' then emails(id, oldem, newem) end
   redis.call('HSET', doc, id, with_version(ARGV[3], n))
 else
   local head = string.match(cur,
@@ -62,4 +61,4 @@ else
   redis.call('HSET', doc, id,
              with_version(head .. ARGV[9] .. '","version":"', n))
 end
-return {1, n, mdisplay(s, t, id)}
+return {1, n, mdisplay(t, id)}

@@ -43,7 +43,8 @@ local function holds(d, key, lit)
   end
 end
 local n = tonumber(ARGV[2])
-local s, t, lit, key = tenant(ARGV[3]), ARGV[3], ARGV[5], ARGV[6]
+local t, lit, key = ARGV[3], ARGV[5], ARGV[6]
+local docs, all = typed(t)
 local ids, total
 if ARGV[1] == '' then
   ids = {}
@@ -51,8 +52,8 @@ if ARGV[1] == '' then
   total = #ids
 else
   local start = tonumber(ARGV[1])
-  total = redis.call('ZCARD', s.ids)
-  ids = redis.call('ZRANGE', s.ids, start, start + n - 1)
+  total = redis.call('ZCARD', all)
+  ids = redis.call('ZRANGE', all, start, start + n - 1)
 end
 local r = {total, #ids}
 if ARGV[8] == '0' then
@@ -63,13 +64,13 @@ local budget, bytes, seen = tonumber(ARGV[7]), 0, 0
 for i = 1, #ids do
   local keep = true
   if lit ~= '' then
-    local doc = redis.call('HGET', s.doc, ids[i])
+    local doc = redis.call('HGET', docs, ids[i])
     keep = doc and (string.find(doc, '\197\191', 1, true)
                     or holds(doc, key, lit))
     seen = seen + (doc and #doc or 0)
   end
   if keep then
-    local e = expand(s, t, ids[i], ARGV[4])
+    local e = expand(t, ids[i], ARGV[4])
     if e then
       r[#r + 1] = ids[i]
       r[#r + 1] = e
