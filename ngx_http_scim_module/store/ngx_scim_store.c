@@ -167,12 +167,12 @@ ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_scim_store_reply_e shape,
 static ngx_int_t
 ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc)
 {
-    u_char      *p, *q;
+    u_char      *p, *q, *prefix;
     size_t       size, plen;
     ngx_uint_t   i;
 
     plen = sizeof("scim:{}:") - 1 + sc->call.tenant.len;
-    size = 0;
+    size = plen;
 
     for (i = 0; i < NGX_SCIM_STORE_NKEYS; i++) {
         size += plen + ngx_scim_store_keys[i].len;
@@ -183,9 +183,15 @@ ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc)
         return NGX_ERROR;
     }
 
+    prefix = p;
+    p = ngx_cpymem(p, "scim:{", sizeof("scim:{") - 1);
+    p = ngx_cpymem(p, sc->call.tenant.data, sc->call.tenant.len);
+    p = ngx_cpymem(p, "}:", sizeof("}:") - 1);
+
     for (i = 0; i < NGX_SCIM_STORE_NKEYS; i++) {
-        q = ngx_sprintf(p, "scim:{%V}:%V", &sc->call.tenant,
-                        &ngx_scim_store_keys[i]);
+        q = ngx_cpymem(p, prefix, plen);
+        q = ngx_cpymem(q, ngx_scim_store_keys[i].data,
+                       ngx_scim_store_keys[i].len);
 
         if (ngx_scim_store_arg(sc, p, q - p) != NGX_OK) {
             return NGX_ERROR;
