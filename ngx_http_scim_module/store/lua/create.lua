@@ -21,12 +21,12 @@ local add, j = list(8)
 local em = list(j)
 local bad = check(id, add)
 if bad then return {-4, bad} end
-local n = redis.call('INCR', SEQ)
+local n = redis.call('INCR', KEYS[9])                       -- seq
 redis.call('HSET', docs, id, with_version(ARGV[2], n))
 redis.call('ZADD', ids, n, id)
 redis.call('HSET', iname, ARGV[3], id)
 if ARGV[4] ~= '' then redis.call('HSET', iext, ARGV[4], id) end
-redis.call('HSET', t == 'User' and UDISPLAY or GDISPLAY, id, ARGV[5])
+redis.call('HSET', t == 'User' and KEYS[1] or KEYS[2], id, ARGV[5]) -- display
 if t == 'Group' then members(id, false, {}, add) end
 manager(t, id, ARGV[7])
 if t == 'User' then emails(id, {}, em) end

@@ -21,11 +21,12 @@ end
 if ARGV[4] ~= '' and redis.call('HGET', iext, ARGV[4]) == id then
   redis.call('HDEL', iext, ARGV[4])
 end
-redis.call('HDEL', t == 'User' and UDISPLAY or GDISPLAY, id)
-for _, g in ipairs(related(MEMBEROF, id)) do
-  redis.call('ZREM', MEMBERS, g .. '\0' .. id)
+redis.call('HDEL', t == 'User' and KEYS[1] or KEYS[2], id)  -- display
+-- out of every group: members entries of the groups memberof lists
+for _, g in ipairs(related(KEYS[15], id)) do
+  redis.call('ZREM', KEYS[14], g .. '\0' .. id)
 end
-redis.call('ZREMRANGEBYLEX', MEMBEROF, '[' .. id .. '\0',
+redis.call('ZREMRANGEBYLEX', KEYS[15], '[' .. id .. '\0',
            '(' .. id .. '\1')
 if t == 'Group' then members(id, true, {}, {}) end
 manager(t, id, '')

@@ -6,7 +6,7 @@
 
 local r = {}
 local e = ARGV[1] .. '\0'
-for _, m in ipairs(redis.call('ZRANGEBYLEX', EMAIL, '[' .. e,
+for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[4], '[' .. e,  -- e-mails
                               '[' .. e .. '\255')) do
   r[#r + 1] = string.sub(m, #e + 1)
 end

@@ -35,26 +35,24 @@
 -- The members of group g: ZRANGEBYLEX members "[g\0" "(g\1"; the groups
 -- of m: the same on memberof (ids never hold \0 or \1).
 --
--- The scripts name the keys by the locals below (UDISPLAY .. MEMBEROF,
--- in the order above: no table is built a call); typed(t) gives those
--- of type t ('User' | 'Group'): its documents, its ids zset, its name
--- index and its externalId index.
+-- The scripts address the keys as KEYS[n], n as in the table above
+-- (named locals or a table of names would cost a script call about a
+-- microsecond: Lua builds them, and the closures that hold them, on
+-- every call); typed(t) gives those of type t ('User' | 'Group'): its
+-- documents, its ids zset, its name index and its externalId index.
 
 if #KEYS ~= 15 then
   error('scim: a script takes the tenant\'s 15 keys, got ' .. #KEYS)
 end
 
-local UDISPLAY, GDISPLAY, MANAGER, EMAIL, UDOCS, GDOCS, UIDS, GIDS, SEQ,
-      UNAME, UEXT, GNAME, GEXT, MEMBERS, MEMBEROF = unpack(KEYS)
-
 local function typed(t)
-  if t == 'User' then return UDOCS, UIDS, UNAME, UEXT end
-  if t == 'Group' then return GDOCS, GIDS, GNAME, GEXT end
+  if t == 'User' then return KEYS[5], KEYS[7], KEYS[10], KEYS[11] end
+  if t == 'Group' then return KEYS[6], KEYS[8], KEYS[12], KEYS[13] end
   error('scim: no type ' .. tostring(t))
 end
 
--- the ids paired with id in a membership zset (MEMBERS: the members of
--- group id; MEMBEROF: the groups of member id)
+-- the ids paired with id in a membership zset (members, KEYS[14]: the
+-- members of group id; memberof, KEYS[15]: the groups of member id)
 local function related(z, id)
   local e = id .. '\0'
   local r = redis.call('ZRANGEBYLEX', z, '[' .. e, '(' .. id .. '\1')
@@ -81,12 +79,12 @@ local function list(i)
   return l, i + n + 1
 end
 
--- 'User', 'Group' or nil
+-- 'User', 'Group' or nil, by User:display and Group:display
 local function kind(id)
-  if redis.call('HEXISTS', UDISPLAY, id) == 1 then
+  if redis.call('HEXISTS', KEYS[1], id) == 1 then
     return 'User'
   end
-  if redis.call('HEXISTS', GDISPLAY, id) == 1 then
+  if redis.call('HEXISTS', KEYS[2], id) == 1 then
     return 'Group'
   end
   return nil
@@ -101,64 +99,67 @@ local function check(gid, add)
   return nil
 end
 
--- a group's member changes, on MEMBERS and MEMBEROF
+-- a group's member changes, on members and memberof
 local function members(gid, clear, rem, add)
   if clear then
-    for _, m in ipairs(related(MEMBERS, gid)) do
-      redis.call('ZREM', MEMBEROF, m .. '\0' .. gid)
+    for _, m in ipairs(related(KEYS[14], gid)) do
+      redis.call('ZREM', KEYS[15], m .. '\0' .. gid)
     end
-    redis.call('ZREMRANGEBYLEX', MEMBERS, '[' .. gid .. '\0',
+    redis.call('ZREMRANGEBYLEX', KEYS[14], '[' .. gid .. '\0',
                '(' .. gid .. '\1')
   end
   for _, m in ipairs(rem) do
-    if redis.call('ZREM', MEMBERS, gid .. '\0' .. m) == 1 then
-      redis.call('ZREM', MEMBEROF, m .. '\0' .. gid)
+    if redis.call('ZREM', KEYS[14], gid .. '\0' .. m) == 1 then
+      redis.call('ZREM', KEYS[15], m .. '\0' .. gid)
     end
   end
   for _, m in ipairs(add) do
-    if redis.call('ZADD', MEMBERS, 0, gid .. '\0' .. m) == 1 then
-      redis.call('ZADD', MEMBEROF, 0, m .. '\0' .. gid)
+    if redis.call('ZADD', KEYS[14], 0, gid .. '\0' .. m) == 1 then
+      redis.call('ZADD', KEYS[15], 0, m .. '\0' .. gid)
     end
   end
 end
 
--- a user's manager's current display name, or false
+-- a user's manager's current display name (User:manager, then
+-- User:display), or false
 local function mdisplay(t, id)
   if t ~= 'User' then return false end
-  local m = redis.call('HGET', MANAGER, id)
+  local m = redis.call('HGET', KEYS[3], id)
   if not m then return false end
-  return redis.call('HGET', UDISPLAY, m)
+  return redis.call('HGET', KEYS[1], m)
 end
 
 -- keeps User:manager in step with a user's document ('' = none)
 local function manager(t, id, m)
   if t ~= 'User' then return end
-  if m == '' then redis.call('HDEL', MANAGER, id)
-  else redis.call('HSET', MANAGER, id, m) end
+  if m == '' then redis.call('HDEL', KEYS[3], id)
+  else redis.call('HSET', KEYS[3], id, m) end
 end
 
--- a user's e-mails in the e-mail index: old ones out, new ones in
+-- a user's e-mails in the e-mail index (User:idx:email): old ones out,
+-- new ones in
 local function emails(id, old, new)
   for _, e in ipairs(old) do
-    redis.call('ZREM', EMAIL, e .. '\0' .. id)
+    redis.call('ZREM', KEYS[4], e .. '\0' .. id)
   end
   for _, e in ipairs(new) do
-    redis.call('ZADD', EMAIL, 0, e .. '\0' .. id)
+    redis.call('ZADD', KEYS[4], 0, e .. '\0' .. id)
   end
 end
 
 -- {doc, manager display, id, type, display, ...}: a document of type t
 -- with its user's groups or (want == '1') its group's members, or false
--- if there is no document
+-- if there is no document; the displays and types of the groups or
+-- members from Group:display and User:display
 local function expand(t, id, want)
   local doc = redis.call('HGET', (typed(t)), id)
   if not doc then return false end
   local r = {doc, mdisplay(t, id)}
   local ids
   if t == 'User' then
-    ids = related(MEMBEROF, id)
+    ids = related(KEYS[15], id)
   elseif want == '1' then
-    ids = related(MEMBERS, id)
+    ids = related(KEYS[14], id)
   else
     return r
   end
@@ -167,10 +168,10 @@ local function expand(t, id, want)
     if #ids > 1000 then
       chunk = {unpack(ids, i, math.min(i + 999, #ids))}
     end
-    local gn = redis.call('HMGET', GDISPLAY, unpack(chunk))
+    local gn = redis.call('HMGET', KEYS[2], unpack(chunk))
     local un = {}
     if t == 'Group' then
-      un = redis.call('HMGET', UDISPLAY, unpack(chunk))
+      un = redis.call('HMGET', KEYS[1], unpack(chunk))
     end
     for j = 1, #chunk do
       if un[j] then

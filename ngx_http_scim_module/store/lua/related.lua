@@ -7,4 +7,5 @@
 --   -> {id, ...}
 
 typed(ARGV[1])
-return related(ARGV[1] == 'User' and MEMBERS or MEMBEROF, ARGV[2])
+-- members (KEYS[14]) or memberof (KEYS[15])
+return related(ARGV[1] == 'User' and KEYS[14] or KEYS[15], ARGV[2])

@@ -31,7 +31,7 @@ if ARGV[7] ~= ARGV[6] and ARGV[7] ~= '' then
   local o = redis.call('HGET', iext, ARGV[7])
   if o and o ~= id then return {-2, 2} end
 end
-local n = redis.call('INCR', SEQ)
+local n = redis.call('INCR', KEYS[9])                       -- seq
 if ARGV[5] ~= ARGV[4] then
   if redis.call('HGET', iname, ARGV[4]) == id then
     redis.call('HDEL', iname, ARGV[4])
@@ -45,7 +45,8 @@ if ARGV[7] ~= ARGV[6] then
   if ARGV[7] ~= '' then redis.call('HSET', iext, ARGV[7], id) end
 end
 if ARGV[8] ~= '' then
-  redis.call('HSET', t == 'User' and UDISPLAY or GDISPLAY, id, ARGV[8])
+  -- display
+  redis.call('HSET', t == 'User' and KEYS[1] or KEYS[2], id, ARGV[8])
 end
 if t == 'Group' then
   members(id, ARGV[12] == '1', rem, add)
