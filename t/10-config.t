@@ -190,7 +190,7 @@ my $r = $t->post('Users', { schemas => [URN_USER, $ext_urn],
                             $ext_urn => { badge => 'B-17' } });
 is_scim_json($r, 201, 'POST via a location with only "scim;"');
 my $id = $r->{json}{id} // 'none';
-ok(defined $t->redis_cmd('GET', "scim:{inherited}:User:$id"),
+ok(defined $t->redis_cmd('HGET', "scim:{inherited}:User:docs", $id),
    'stored under the server-level tenant "inherited"');
 is(scim_get_path($r->{json}, "$ext_urn:badge"), 'B-17',
    'server-level scim_schema_extension applies');
@@ -203,7 +203,7 @@ $r = $t->post('Users', entra_user(userName => 'dflt@example.com'),
               port => $t->port(2));
 is_scim_json($r, 201, 'POST in a location without scim_tenant');
 $id = $r->{json}{id} // 'none';
-ok(defined $t->redis_cmd('GET', "scim:{default}:User:$id"),
+ok(defined $t->redis_cmd('HGET', "scim:{default}:User:docs", $id),
    'stored under the default tenant "default"');
 ok($t->redis_cmd('ZSCORE', 'scim:{default}:User:ids', $id),
    'id in scim:{default}:User:ids');

@@ -87,8 +87,8 @@ unlike($r->{content}, qr/\Q$pw\E/, 'list: clear password nowhere');
 ok(!exists(($r->{json}{Resources} // [{}])->[0]{password}), 'list: no password');
 
 # Redis: the key layout and no clear password
-my $stored = $t->redis_cmd('GET', "scim:{$T}:User:$id");
-ok(defined $stored, "GET scim:{$T}:User:<id> holds the resource");
+my $stored = $t->redis_cmd('HGET', "scim:{$T}:User:docs", $id);
+ok(defined $stored, "scim:{$T}:User:docs holds the resource");
 my $sj = json_decode($stored // '') // {};
 is($sj->{userName}, $un, 'stored JSON has the userName');
 unlike($stored // '', qr/\Q$pw\E/, 'stored JSON does not contain the clear password');
@@ -101,7 +101,7 @@ unlike($stored // '', qr/\Q$hex\E|\Q$b64\E/i, 'nor its unsalted sha256');
     for my $k (1, 2) {
         my $res = $t->post('Users', { schemas => [URN_USER], userName => "salt$k\@example.com",
                                       password => $pw });
-        my $d = json_decode($t->redis_cmd('GET', "scim:{$T}:User:" . ($res->{json}{id} // '')) // '') // {};
+        my $d = json_decode($t->redis_cmd('HGET', "scim:{$T}:User:docs", $res->{json}{id} // '') // '') // {};
         delete @$d{qw(id userName meta)};
         push @docs, json_encode($d);
     }

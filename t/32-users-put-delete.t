@@ -59,7 +59,7 @@ is_deeply($u->{emails}, [{ type => 'home', value => 'carol@home.example' }],
           'emails replaced as a whole');
 is(scim_get_path($u, URN_ENT . ':department'), 'R&D', 'enterprise department');
 ok(!exists $u->{password}, 'no password in the PUT response');
-unlike($t->redis_cmd('GET', "scim:{$T}:User:$id") // '', qr/\Q$pw\E/,
+unlike($t->redis_cmd('HGET', "scim:{$T}:User:docs", $id) // '', qr/\Q$pw\E/,
        'no clear password stored by PUT');
 
 $r = $t->get("Users/$id");
@@ -148,10 +148,12 @@ is_list_response($t->list(filter => 'externalId eq "carol-ext-2"'), 0, 0,
                  'filter by externalId finds nothing');
 is($t->redis_cmd('ZCARD', "scim:{$T}:User:ids"), $before - 1, 'ids zset shrank by one');
 ok(!defined $t->redis_cmd('ZSCORE', "scim:{$T}:User:ids", $id), 'id gone from the zset');
-ok(!$t->redis_cmd('EXISTS', "scim:{$T}:User:$id"), 'resource key gone');
+ok(!$t->redis_cmd('HEXISTS', "scim:{$T}:User:docs", $id), 'resource key gone');
 is($t->redis_cmd('HGET', "scim:{$T}:User:idx:userName", lc $new), undef, 'idx:userName entry gone');
 is($t->redis_cmd('HGET', "scim:{$T}:User:idx:externalId", 'carol-ext-2'), undef, 'idx:externalId entry gone');
-is(scalar(() = $t->redis_keys("scim:{$T}:User:$id*")), 0, 'no key left for the id');
+is(scalar(() = $t->redis_keys("scim:{$T}:*$id*"))
+   + $t->redis_cmd('HEXISTS', "scim:{$T}:User:display", $id)
+   + $t->redis_ngroups_of("scim:{$T}:", $id), 0, 'no key left for the id');
 
 $r = $t->post('Users', entra_user(userName => $new, externalId => 'carol-ext-2'));
 is_scim_json($r, 201, 'userName and externalId reusable after DELETE');

@@ -200,7 +200,7 @@ $r = $t->patch_ops($wid, { op => 'Replace', path => 'password', value => $pw });
 is_scim_json($r, 200, 'PATCH password');
 ok(!exists $r->{json}{password}, 'password not returned');
 unlike($r->{content}, qr/\Q$pw\E/, 'clear password not in the response');
-unlike($t->redis_cmd('GET', "scim:{$T}:User:$wid") // '', qr/\Q$pw\E/, 'nor stored in clear');
+unlike($t->redis_cmd('HGET', "scim:{$T}:User:docs", $wid) // '', qr/\Q$pw\E/, 'nor stored in clear');
 
 # ?aadOptscim062020 on the PATCH URL
 is_scim_json($t->patch("Users/$wid?aadOptscim062020",

@@ -50,7 +50,7 @@ sub verify_pw {
 
 sub stored {
     my ($id, $type) = @_;
-    return json_decode($t->redis_cmd('GET', $P . ($type // 'User') . ":$id") // '') // {};
+    return json_decode($t->redis_cmd('HGET', $P . ($type // 'User') . ':docs', $id) // '') // {};
 }
 
 my %clear;          # every clear password sent: none may show up anywhere
@@ -165,10 +165,10 @@ ok(!exists stored($id)->{password}, '... gone from the stored document');
 {
     my $old = '$pbkdf2-sha256$4096$c195b5715d8d5c4e2a0285c4de03f2f9$'
             . 'a0ada66f37da7a90a590fc58f620e170eb628a51517dcb9bdc3db8762d63bdf1';
-    my $raw = $t->redis_cmd('GET', "${P}User:$id") // '';
+    my $raw = $t->redis_cmd('HGET', "${P}User:docs", $id) // '';
     my $ins = '"password":"' . $old . '",';
     $raw =~ s/"meta":/$ins"meta":/;
-    $t->redis_cmd('SET', "${P}User:$id", $raw);
+    $t->redis_cmd('HSET', "${P}User:docs", $id, $raw);
     is(stored($id)->{password}, $old, 'a user stored with an old $pbkdf2-sha256$ value');
     $r = $t->get("Users/$id");
     is_scim_json($r, 200, '... is served');
@@ -230,7 +230,7 @@ is(stored($id)->{password}, '$pbkdf2-sha256$4096$c195b5715d8d5c4e2a0285c4de03f2f
     my ($gloc) = map { $_->{location} } grep { ($_->{bulkId} // '') eq 'g1' }
                  @{ ($r->{json} // {})->{Operations} // [] };
     my ($gid) = ($gloc // '') =~ m{/Groups/([^/]+)$};
-    my $m = $t->redis_cmd('SMEMBERS', "${P}Group:" . ($gid // 'none') . ':members');
+    my $m = $t->redis_members($P, $gid // 'none');
     is_deeply($m, [ $uid // 'x' ], '... and the group holds the user');
 }
 
@@ -239,7 +239,7 @@ is(stored($id)->{password}, '$pbkdf2-sha256$4096$c195b5715d8d5c4e2a0285c4de03f2f
     my $pd = pw('default-pool');
     $r = $t->post('/dflt/scim/v2/Users', user_body(password => $pd));
     is_scim_json($r, 201, 'a location without the directive (thread pool "default")');
-    my $d = json_decode($t->redis_cmd('GET', 'scim:{dflt}:User:' . (($r->{json} // {})->{id} // ''))
+    my $d = json_decode($t->redis_cmd('HGET', 'scim:{dflt}:User:docs', ($r->{json} // {})->{id} // '')
                         // '') // {};
     is(verify_pw($d->{password}, $pd), 0,
        '... hashes the same way');
@@ -383,7 +383,11 @@ ok($max < 1, sprintf('... max %.1f ms (< 1 s: generous, other builds share the 2
     my @dump;
     for my $k ($t->redis_keys("scim:*")) {
         my $type = $t->redis_cmd('TYPE', $k);
-        push @dump, scalar($t->redis_cmd('GET', $k)) // '' if $type eq 'string';
+        my $v = $type eq 'string' ? [scalar $t->redis_cmd('GET', $k)]
+              : $type eq 'hash' ? $t->redis_cmd('HGETALL', $k)
+              : $type eq 'zset' ? $t->redis_cmd('ZRANGE', $k, 0, -1)
+              : $type eq 'set' ? $t->redis_cmd('SMEMBERS', $k) : [];
+        push @dump, map { $_ // '' } @{ $v // [] };
     }
     my $all = join("\n", @dump);
     my ($in_log, $in_redis) = (0, 0);

@@ -259,17 +259,17 @@ is($u->{title}, 't' x 3000, 'PATCH answer: title');
 my $lname = 'legacy@example.com';
 $r = $t->create_user(user_body($lname, 'short-manager'));
 my $lid = $r->{json}{id} // 'none';
-my $key = "scim:{acme}:User:$lid";
-my $text = $t->redis_cmd('GET', $key) // '';
+my $docs = 'scim:{acme}:User:docs';
+my $text = $t->redis_cmd('HGET', $docs, $lid) // '';
 like($text, qr/"manager":\{"value":"short-manager"\}/,
      'the stored form of a manager, as the fast path expects it');
 
 my $lmgr = ref_id(5000, 11);
 my $lgid = ref_id(5000, 12);
 (my $ltext = $text) =~ s/"short-manager"/"$lmgr"/;
-$t->redis_cmd('SET', $key, $ltext);
+$t->redis_cmd('HSET', $docs, $lid, $ltext);
 $t->redis_cmd('HSET', 'scim:{acme}:User:manager', $lid, $lmgr);
-$t->redis_cmd('SADD', "scim:{acme}:User:$lid:groups", $lgid);
+$t->redis_cmd('ZADD', 'scim:{acme}:memberof', 0, "$lid\0$lgid");
 $t->redis_cmd('HSET', 'scim:{acme}:Group:display', $lgid, 'Legacy group');
 
 for my $via (['', $base], ['/long/scim/v2/', $LONG_BASE]) {
@@ -308,7 +308,7 @@ my $lname2 = 'legacy-id@example.com';
 (my $ltext2 = $text) =~ s/"id":"\Q$lid\E"/"id":"$lid2"/;
 $ltext2 =~ s/"userName":"[^"]*"/"userName":"$lname2"/;
 $ltext2 =~ s/"displayName":"[^"]*"/"displayName":"D $lname2"/;
-$t->redis_cmd('SET', "scim:{acme}:User:$lid2", $ltext2);
+$t->redis_cmd('HSET', "scim:{acme}:User:docs", $lid2, $ltext2);
 $t->redis_cmd('HSET', 'scim:{acme}:User:idx:userName', $lname2, $lid2);
 $t->redis_cmd('ZADD', 'scim:{acme}:User:ids', 1e9, $lid2);
 

@@ -161,14 +161,14 @@ ok(defined back_within($aid, 10), 'serving again after SIGKILL');
 
 # ------------------------------------------------ unexpected data in Redis
 
-my $good = $t->redis_cmd('GET', "scim:{$T}:User:$aid");
-$t->redis_cmd('SET', "scim:{$T}:User:$aid", 'this is not JSON {');
+my $good = $t->redis_cmd('HGET', "scim:{$T}:User:docs", $aid);
+$t->redis_cmd('HSET', "scim:{$T}:User:docs", $aid, 'this is not JSON {');
 $r = $t->get("Users/$aid");
 ok($r->{status} >= 500 && $r->{status} <= 503, "corrupt stored document -> 5xx ($r->{status})");
 is_scim_error($r, $r->{status}, undef, 'corrupt stored document: SCIM error body');
 $r = $t->patch_ops($aid, { op => 'Replace', path => 'title', value => 'x' });
 ok($r->{status} >= 500 && $r->{status} <= 503, "PATCH of a corrupt document -> 5xx ($r->{status})");
-$t->redis_cmd('SET', "scim:{$T}:User:$aid", $good);
+$t->redis_cmd('HSET', "scim:{$T}:User:docs", $aid, $good);
 is_scim_json($t->get("Users/$aid"), 200, 'restored document readable');
 
 $t->redis_cmd('RENAME', "scim:{$T}:User:ids", "scim:{$T}:User:ids.saved");
@@ -183,7 +183,7 @@ is_list_response($t->list(count => 0), undef, 0, 'list works again');
 
 # an id in the zset whose document is gone (a half-applied manual cleanup)
 my $ghost = $t->create_user(entra_user(userName => 'ghost@example.com'))->{json}{id} // 'none';
-$t->redis_cmd('DEL', "scim:{$T}:User:$ghost");
+$t->redis_cmd('HDEL', "scim:{$T}:User:docs", $ghost);
 $r = $t->list(count => 100);
 ok($r->{status} == 200 || ($r->{status} >= 500 && $r->{status} <= 503),
    "list with a dangling id -> 200 or a 5xx ($r->{status}), no crash");
@@ -193,9 +193,9 @@ $t->redis_cmd('ZREM', "scim:{$T}:User:ids", $ghost);
 $t->redis_cmd('HDEL', "scim:{$T}:User:idx:userName", 'ghost@example.com');
 
 # a 1 MB document: the reply spans many reads
-my $doc = json_decode($t->redis_cmd('GET', "scim:{$T}:User:$bid") // '') // {};
+my $doc = json_decode($t->redis_cmd('HGET', "scim:{$T}:User:docs", $bid) // '') // {};
 $doc->{displayName} = 'D' x (1024 * 1024);
-$t->redis_cmd('SET', "scim:{$T}:User:$bid", json_encode($doc));
+$t->redis_cmd('HSET', "scim:{$T}:User:docs", $bid, json_encode($doc));
 $r = $t->get("Users/$bid", timeout => 20);
 is($r->{status}, 200, 'GET of a 1 MB stored document -> 200');
 is(length($r->{json}{displayName} // ''), 1024 * 1024, 'the 1 MB displayName is whole');

@@ -75,8 +75,8 @@ $t->start_nginx_ok;
 my $r = $t->post('Users', entra_user(userName => 'db3@example.com'));
 is_scim_json($r, 201, 'POST through AUTH + SELECT 3');
 my $id = $r->{json}{id} // 'none';
-ok(defined $t->redis_cmd({ db => 3 }, 'GET', "scim:{acme}:User:$id"), 'stored in db 3');
-ok(!defined $t->redis_cmd('GET', "scim:{acme}:User:$id"), 'not in db 0');
+ok(defined $t->redis_cmd({ db => 3 }, 'HGET', "scim:{acme}:User:docs", $id), 'stored in db 3');
+ok(!defined $t->redis_cmd('HGET', "scim:{acme}:User:docs", $id), 'not in db 0');
 is($t->redis_cmd({ db => 3 }, 'HGET', 'scim:{acme}:User:idx:userName', 'db3@example.com'), $id,
    'index in db 3');
 is_scim_json($t->get("Users/$id"), 200, 'GET through db 3');
@@ -86,7 +86,7 @@ is_list_response($t->list(filter => 'userName eq "db3@example.com"'), 1, 1, 'fil
 $r = $t->post('/unix/scim/v2/Users', entra_user(userName => 'unix@example.com'));
 is_scim_json($r, 201, 'POST over the unix socket');
 my $uid = $r->{json}{id} // 'none';
-ok(defined $t->redis_cmd('GET', "scim:{unixt}:User:$uid"), 'stored in db 0 under tenant unixt');
+ok(defined $t->redis_cmd('HGET', "scim:{unixt}:User:docs", $uid), 'stored in db 0 under tenant unixt');
 is_scim_json($t->get("/unix/scim/v2/Users/$uid"), 200, 'GET over the unix socket');
 
 # no password / wrong password

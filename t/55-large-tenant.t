@@ -77,7 +77,7 @@ sub template {
     is($r->{status}, 201, 'template user ' . ($with_name ? 'with' : 'without') . ' a name')
         or BAIL_OUT($r->{content});
     my $id = $r->{json}{id};
-    my $doc = $t->redis_cmd('GET', "${P}User:$id");
+    my $doc = $t->redis_cmd('HGET', "${P}User:docs", $id);
     $r = $t->delete("Users/$id", headers => { 'If-Match' => '*' });
     is($r->{status}, 204, '... deleted, its stored form kept') or BAIL_OUT($r->{content});
     return ($id, $doc);
@@ -106,7 +106,7 @@ for i = from, to do
   doc = string.gsub(doc, 'qqtitleqq', (i % 100 == 0) and 'Sphinx keeper' or 'Analyst')
   local seq = redis.call('INCR', p .. 'seq')
   doc = string.gsub(doc, 'W/\\"%d+\\""}}$', 'W/\\"' .. seq .. '\\""}}')
-  redis.call('SET', p .. 'User:' .. id, doc)
+  redis.call('HSET', p .. 'User:docs', id, doc)
   redis.call('ZADD', p .. 'User:ids', seq, id)
   redis.call('HSET', p .. 'User:idx:userName', u .. '@example.com', id)
   redis.call('HSET', p .. 'User:idx:externalId', 'ext-' .. u, id)
@@ -151,8 +151,8 @@ my @members = grep { $_ % 10 == 0 } 1 .. $N;
 {
     my ($r, $e) = $t->redis_cmd({ timeout => 60 }, 'EVAL', <<'LUA', 0, $P, $big, map { uid($_) } @members);
 for i = 3, #ARGV do
-  redis.call('SADD', ARGV[1] .. 'Group:' .. ARGV[2] .. ':members', ARGV[i])
-  redis.call('SADD', ARGV[1] .. 'User:' .. ARGV[i] .. ':groups', ARGV[2])
+  redis.call('ZADD', ARGV[1] .. 'members', 0, ARGV[2] .. '\0' .. ARGV[i])
+  redis.call('ZADD', ARGV[1] .. 'memberof', 0, ARGV[i] .. '\0' .. ARGV[2])
 end
 return #ARGV - 2
 LUA

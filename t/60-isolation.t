@@ -116,9 +116,9 @@ is_list_response($t->get("$B/Users?" . qs(filter => 'userName eq "same@example.c
                  1, 1, "beta still finds its same\@example.com");
 
 # Redis key namespaces
-ok(defined $t->redis_cmd('GET', "scim:{alpha}:User:$oid"), "alpha's user under scim:{alpha}:");
-ok(defined $t->redis_cmd('GET', "scim:{beta}:User:$idb"), "beta's user under scim:{beta}:");
-ok(!defined $t->redis_cmd('GET', "scim:{beta}:User:$oid"), "alpha's id absent from beta's keys");
+ok(defined $t->redis_cmd('HGET', "scim:{alpha}:User:docs", $oid), "alpha's user under scim:{alpha}:");
+ok(defined $t->redis_cmd('HGET', "scim:{beta}:User:docs", $idb), "beta's user under scim:{beta}:");
+ok(!defined $t->redis_cmd('HGET', "scim:{beta}:User:docs", $oid), "alpha's id absent from beta's keys");
 is($t->redis_cmd('ZCARD', 'scim:{alpha}:User:ids'), 1, 'alpha ids zset: 1');
 is($t->redis_cmd('ZCARD', 'scim:{beta}:User:ids'), 1, 'beta ids zset: 1');
 is($t->redis_cmd('HGET', 'scim:{beta}:User:idx:userName', 'same@example.com'), $idb,
@@ -140,9 +140,9 @@ is_scim_error($t->get("$H/Users/$hid1", token => $th, host => 'tenant-two.exampl
               "tenant-two cannot see tenant-one's user");
 is_scim_json($t->get("$H/Users/$hid1", token => $th, host => 'tenant-one.example'), 200,
              'tenant-one sees its user (Host without port, same $host)');
-ok(defined $t->redis_cmd('GET', "scim:{tenant-one.example}:User:$hid1"),
+ok(defined $t->redis_cmd('HGET', "scim:{tenant-one.example}:User:docs", $hid1),
    'keys under scim:{tenant-one.example}:');
-ok(defined $t->redis_cmd('GET', "scim:{tenant-two.example}:User:$hid2"),
+ok(defined $t->redis_cmd('HGET', "scim:{tenant-two.example}:User:docs", $hid2),
    'keys under scim:{tenant-two.example}:');
 is($h1->{json}{meta}{location}, "http://tenant-one.example:$port$H/Users/$hid1",
    'meta.location from the Host header');

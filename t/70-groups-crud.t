@@ -39,14 +39,8 @@ sub group_body {
     return { schemas => [URN_GROUP], displayName => $name, %o };
 }
 
-sub smembers {
-    my ($key) = @_;
-    my $r = $t->redis_cmd('SMEMBERS', $key);
-    return [ sort @{ ref $r eq 'ARRAY' ? $r : [] } ];
-}
-
-sub member_ids { smembers("${P}Group:$_[0]:members") }
-sub user_groups { smembers("${P}User:$_[0]:groups") }
+sub member_ids { $t->redis_members($P, $_[0]) // [] }
+sub user_groups { $t->redis_groups_of($P, $_[0]) // [] }
 
 sub api_member_ids {
     my ($doc) = @_;
@@ -61,7 +55,10 @@ sub set_reads {
         $c{$1} = $2 if $l =~ /^cmdstat_([^:]+):calls=(\d+)/;
     }
     my $n = 0;
-    $n += $c{$_} // 0 for qw(smembers sscan scard srandmember sismember
+    # the member zsets (members, memberof) are read by ZRANGEBYLEX and
+    # the like; the set commands stay counted too
+    $n += $c{$_} // 0 for qw(zrangebylex zrevrangebylex zlexcount zscan
+                             smembers sscan scard srandmember sismember
                              smismember sinter sinterstore sintercard sunion
                              sunionstore sdiff sdiffstore sort sort_ro spop);
     return ($n, \%c);
@@ -124,8 +121,8 @@ like($g->{meta}{version} // '', qr/^W\/"[^"]+"$/, 'meta.version is a weak ETag')
 
 is(zcard_groups(), $n0 + 1, 'Group:ids grew by one');
 ok(defined $t->redis_cmd('ZSCORE', "${P}Group:ids", $gid), 'id in Group:ids');
-my $stored = $t->redis_cmd('GET', "${P}Group:$gid");
-ok(defined $stored, 'Group:<id> document stored');
+my $stored = $t->redis_cmd('HGET', "${P}Group:docs", $gid);
+ok(defined $stored, 'Group:docs holds the document');
 my $sj = json_decode($stored // '{}') // {};
 ok(!exists $sj->{members}, 'stored document has no members inside') or diag $stored;
 is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'engineering'), $gid,
@@ -133,7 +130,7 @@ is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'engineering'), $gid,
 is($t->redis_cmd('HGET', "${P}Group:idx:externalId", $entra->{externalId}), $gid,
    'idx:externalId -> id');
 is($t->redis_cmd('HGET', "${P}Group:display", $gid), 'Engineering', 'Group:display -> displayName');
-is($t->redis_cmd('EXISTS', "${P}Group:$gid:members"), 0, 'no member set for an empty group');
+is($t->redis_nmembers($P, $gid), 0, 'no member set for an empty group');
 
 $r = $t->get("Groups/$gid");
 is_scim_json($r, 200, 'GET /Groups/{id} -> 200');
@@ -157,10 +154,10 @@ for my $m (@{ $ops->{members} // [] }) {
     member_shape_ok($m, 'User', $disp{ $m->{value} // '' } // '?',
                     "201 member $disp{$m->{value} // ''}: {value, \$ref, display, type}");
 }
-is_deeply(member_ids($oid), [ sort @u[0, 3] ], 'Redis: Group:<id>:members holds both');
-is_deeply(user_groups($u[0]), [ $oid ], 'Redis: User:<u0>:groups -> the group');
-is_deeply(user_groups($u[3]), [ $oid ], 'Redis: User:<u3>:groups -> the group');
-$sj = json_decode($t->redis_cmd('GET', "${P}Group:$oid") // '{}') // {};
+is_deeply(member_ids($oid), [ sort @u[0, 3] ], 'Redis: members holds both');
+is_deeply(user_groups($u[0]), [ $oid ], 'Redis: memberof: u0 -> the group');
+is_deeply(user_groups($u[3]), [ $oid ], 'Redis: memberof: u3 -> the group');
+$sj = json_decode($t->redis_cmd('HGET', "${P}Group:docs", $oid) // '{}') // {};
 ok(!exists $sj->{members}, 'stored document still has no members inside');
 
 $r = $t->get("Groups/$oid");
@@ -180,7 +177,7 @@ is_scim_json($r, 201, 'POST /Groups with 12 initial members -> 201');
 my $manyg = $r->{json}{id} // 'none';
 is_deeply(api_member_ids($r->{json}), [ sort @many ], '201 lists all 12 members');
 is_deeply(member_ids($manyg), [ sort @many ], 'Redis member set holds all 12');
-is(scalar(grep { $t->redis_cmd('SISMEMBER', "${P}User:$_:groups", $manyg) } @many), 12,
+is(scalar(grep { $t->redis_has_group($P, $_, $manyg) } @many), 12,
    'all 12 reverse entries written');
 $r = $t->put("Groups/$manyg", group_body('Many', members => [ map { { value => $_ } } @many[0 .. 10] ]));
 is_scim_json($r, 200, 'PUT with 11 members -> 200');
@@ -188,13 +185,13 @@ is_deeply(api_member_ids($r->{json}), [ sort @many[0 .. 10] ], 'PUT answer lists
 is_deeply(member_ids($manyg), [ sort @many[0 .. 10] ], 'Redis member set holds the 11');
 is_deeply(user_groups($many[11]), [], 'the 12th lost its reverse entry');
 is($t->delete("Groups/$manyg")->{status}, 204, 'DELETE the group of many');
-is(scalar(grep { $t->redis_cmd('EXISTS', "${P}User:$_:groups") } @many), 0,
+is(scalar(grep { $t->redis_ngroups_of($P, $_) } @many), 0,
    'no reverse entry left for any of the 12');
 
 # ------------------------------------------------- POST errors
 
 $n0 = zcard_groups();
-my @before = $t->redis_keys("${P}*");
+my $before = $t->redis_dump("${P}*");
 
 is_scim_error($t->post('Groups', { schemas => [URN_GROUP], externalId => 'x-1' }),
               400, undef, 'POST without displayName -> 400');
@@ -215,11 +212,11 @@ is_scim_error($t->post('Groups', group_body('Has Junk 2', members => [ { value =
               400, 'invalidValue', 'POST with an empty member id -> 400 invalidValue');
 
 is(zcard_groups(), $n0, 'none of the failed POSTs added a group id');
-is_deeply([ $t->redis_keys("${P}*") ], \@before, 'none of the failed POSTs wrote any key');
+is_deeply($t->redis_dump("${P}*"), $before, 'none of the failed POSTs wrote anything');
 is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'has ghost'), undef,
    'the rejected displayName is not indexed');
 is_deeply(user_groups($u[1]), [], 'the valid member of the rejected POST has no reverse entry');
-is($t->redis_cmd('EXISTS', "${P}User:$u[1]:groups"), 0, '... and no reverse set at all');
+is($t->redis_ngroups_of($P, $u[1]), 0, '... and no reverse set at all');
 is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'x-1'), undef, 'rejected externalId not indexed');
 
 $r = $t->post('Groups', group_body('Has Ghost', members => [ { value => $u[1] } ]));
@@ -349,27 +346,27 @@ is($r->{status}, 204, 'DELETE /Groups/{id} -> 204');
 is($r->{content}, '', '204 has no body');
 is_scim_error($t->get("Groups/$oid"), 404, undef, 'GET after DELETE -> 404');
 is_scim_error($t->delete("Groups/$oid"), 404, undef, 'DELETE again -> 404');
-is($t->redis_cmd('EXISTS', "${P}Group:$oid"), 0, 'document gone');
-is($t->redis_cmd('EXISTS', "${P}Group:$oid:members"), 0, 'member set gone');
-is($t->redis_cmd('EXISTS', "${P}Group:$oid:groups"), 0, 'no parent set');
+is($t->redis_cmd('HEXISTS', "${P}Group:docs", $oid), 0, 'document gone');
+is($t->redis_nmembers($P, $oid), 0, 'member set gone');
+is($t->redis_ngroups_of($P, $oid), 0, 'no parent set');
 is($t->redis_cmd('ZSCORE', "${P}Group:ids", $oid), undef, 'id left Group:ids');
 is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'operations'), undef, 'idx:displayName entry gone');
 is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'ext-ops-3'), undef, 'idx:externalId entry gone');
 is($t->redis_cmd('HGET', "${P}Group:display", $oid), undef, 'Group:display entry gone');
 for my $i (0 .. 3) {
-    is($t->redis_cmd('SISMEMBER', "${P}User:$u[$i]:groups", $oid), 0,
+    is($t->redis_has_group($P, $u[$i], $oid), 0,
        "member u$i: reverse entry cleaned");
 }
 is_deeply(user_groups($u[1]), [ $hgid ], 'u1 still in its other group');
 is_deeply([ map { $_->{value} } @{ $t->get("Users/$u[1]")->{json}{groups} // [] } ], [ $hgid ],
           'u1\'s groups attribute lists only the remaining group');
 ok(!@{ $t->get("Users/$u[0]")->{json}{groups} // [] }, 'u0\'s groups attribute is empty');
-is_deeply([ $t->redis_keys("${P}*$oid*") ], [], 'no key mentions the deleted id');
+is_deeply($t->redis_mentions($P, $oid), [], 'no key, field or member mentions the deleted id');
 is_scim_json($t->get("Users/$u[2]"), 200, 'members survive their group');
 is_scim_error($t->patch("Groups/$oid", patch_body({ op => 'Add', path => 'members', value => [ { value => $u[0] } ] })),
               404, undef, 'member PATCH of a deleted group -> 404');
-is($t->redis_cmd('EXISTS', "${P}Group:$oid:members"), 0, '... and it did not recreate the member set');
-is($t->redis_cmd('SISMEMBER', "${P}User:$u[0]:groups", $oid), 0, '... nor a reverse entry');
+is($t->redis_nmembers($P, $oid), 0, '... and it did not recreate the member set');
+is($t->redis_has_group($P, $u[0], $oid), 0, '... nor a reverse entry');
 is_scim_error($t->put("Groups/$oid", group_body('Operations')), 404, undef, 'PUT of a deleted group -> 404');
 
 $r = $t->post('Groups', group_body('Operations', externalId => 'ext-ops-3'));

@@ -59,14 +59,8 @@ sub is_204 {
     return $ok;
 }
 
-sub smembers {
-    my ($key) = @_;
-    my $r = $t->redis_cmd('SMEMBERS', $key);
-    return [ sort @{ ref $r eq 'ARRAY' ? $r : [] } ];
-}
-
-sub member_ids { smembers("${P}Group:$_[0]:members") }
-sub user_groups { smembers("${P}User:$_[0]:groups") }
+sub member_ids { $t->redis_members($P, $_[0]) // [] }
+sub user_groups { $t->redis_groups_of($P, $_[0]) // [] }
 
 sub api_members {
     my ($gid) = @_;
@@ -86,7 +80,7 @@ sub members_are {
     push @why, "Redis member set: (@$set)" unless "@$set" eq "@w";
     my %in = map { $_ => 1 } @w;
     for my $u (@_users) {
-        my $has = $t->redis_cmd('SISMEMBER', "${P}User:$u:groups", $gid) // -1;
+        my $has = $t->redis_has_group($P, $u, $gid) // -1;
         push @why, "User:$u:groups " . ($has ? 'has' : 'lacks') . " the group"
             if $has != ($in{$u} ? 1 : 0);
     }
@@ -228,7 +222,7 @@ members_are($gid, [ @u[0 .. 5] ], 'six members again');
 $r = gpatch($gid, { op => 'Remove', path => 'members' });
 is_204($r, 'Remove members without a value -> 204');
 members_are($gid, [], 'all members removed, every reverse entry too');
-is($t->redis_cmd('SCARD', "${P}Group:$gid:members"), 0, 'member set empty');
+is($t->redis_nmembers($P, $gid), 0, 'member set empty');
 $r = gpatch($gid, { op => 'Remove', path => 'members' });
 is_204($r, 'Remove members of an empty group -> 204');
 
@@ -382,8 +376,8 @@ is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'sales world'), $gid, 'ind
 
 is_scim_error(gpatch($ghost, { op => 'Add', path => 'members', value => [ { value => $u[0] } ] }),
               404, undef, 'member PATCH of an unknown group -> 404');
-is($t->redis_cmd('EXISTS', "${P}Group:$ghost:members"), 0, '... no member set created');
-is($t->redis_cmd('SISMEMBER', "${P}User:$u[0]:groups", $ghost), 0, '... no reverse entry created');
+is($t->redis_nmembers($P, $ghost), 0, '... no member set created');
+is($t->redis_has_group($P, $u[0], $ghost), 0, '... no reverse entry created');
 is_scim_error(gpatch($ghost, { op => 'Replace', path => 'displayName', value => 'Ghost' }),
               404, undef, 'rename of an unknown group -> 404');
 is_scim_error(gpatch($ghost, { op => 'Remove', path => 'members' }),

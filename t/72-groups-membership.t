@@ -51,15 +51,9 @@ sub gpatch {
 sub add_op { my @ids = @_; return { op => 'Add', path => 'members', value => [ map { { '$ref' => undef, value => $_ } } @ids ] } }
 sub rem_op { my @ids = @_; return { op => 'Remove', path => 'members', value => [ map { { value => $_ } } @ids ] } }
 
-sub smembers {
-    my ($key) = @_;
-    my $r = $t->redis_cmd('SMEMBERS', $key);
-    return [ sort @{ ref $r eq 'ARRAY' ? $r : [] } ];
-}
-
-sub member_ids { smembers("${P}Group:$_[0]:members") }
-sub user_groups { smembers("${P}User:$_[0]:groups") }
-sub group_parents { smembers("${P}Group:$_[0]:groups") }
+sub member_ids { $t->redis_members($P, $_[0]) // [] }
+sub user_groups { $t->redis_groups_of($P, $_[0]) // [] }
+sub group_parents { $t->redis_groups_of($P, $_[0]) // [] }
 
 # a user's groups attribute as GET /Users/{id} shows it: sorted values
 sub api_groups {
@@ -177,8 +171,8 @@ for my $i (0 .. 2) {
     is_deeply(member_ids($dg[$i]), [ $bob ], "dave left group $i (member set)");
     is_deeply(api_members($dg[$i]), [ $bob ], "dave left group $i (GET)");
 }
-is($t->redis_cmd('EXISTS', "${P}User:$dave:groups"), 0, 'dave\'s reverse set is gone');
-is_deeply([ $t->redis_keys("${P}*$dave*") ], [], 'no key mentions dave');
+is($t->redis_ngroups_of($P, $dave), 0, 'dave\'s reverse set is gone');
+is_deeply($t->redis_mentions($P, $dave), [], 'no key, field or member mentions dave');
 is_list_response($t->get('Groups?' . qs(filter => qq(members.value eq "$dave"))), 0, 0,
                  'no group lists dave as member');
 is_scim_error(gpatch($dg[0], add_op($dave)), 400, 'invalidValue', 'adding the deleted user -> 400 invalidValue');
@@ -200,7 +194,7 @@ is_deeply($cm, { value => $child, '$ref' => "$BASE/Groups/$child", display => 'C
           'the nested member: type Group, $ref to /Groups') or diag explain $r->{json}{members};
 my ($bm) = grep { ($_->{value} // '') eq $bob } @{ $r->{json}{members} // [] };
 is($bm->{type} // '', 'User', 'the user member: type User');
-is_deeply(group_parents($child), [ $parent ], 'Redis: Group:<child>:groups -> parent');
+is_deeply(group_parents($child), [ $parent ], 'Redis: memberof: child -> parent');
 is_deeply(user_groups($kid), [ $child ], 'the child\'s member is not put into the parent directly');
 ok(!grep({ ($_->{value} // '') eq $parent && ($_->{type} // '') eq 'direct' }
          @{ $t->get("Users/$kid")->{json}{groups} // [] }),
@@ -214,7 +208,7 @@ is_scim_json($pg, 201, 'POST a group with a group among its initial members -> 2
 my $gp = $pg->{json}{id} // 'none';
 my %types = map { ($_->{value} // '') => ($_->{type} // '') } @{ $pg->{json}{members} // [] };
 is_deeply(\%types, { $parent => 'Group', $kid => 'User' }, 'member types in the 201');
-is_deeply(group_parents($parent), [ $gp ], 'Redis: Group:<parent>:groups -> grandparent');
+is_deeply(group_parents($parent), [ $gp ], 'Redis: memberof: parent -> grandparent');
 
 is_scim_error(gpatch($child, add_op($child)), 400, 'invalidValue', 'a group as its own member -> 400 invalidValue');
 is_deeply(member_ids($child), [ $kid ], '... nothing changed');
@@ -233,7 +227,7 @@ is_204(gpatch($parent, add_op($child)), 'add the child again');
 is($t->delete("Groups/$child")->{status}, 204, 'DELETE the child group');
 is_deeply(member_ids($parent), [ $bob ], 'the parent\'s member set lost the child');
 is_deeply(api_members($parent), [ $bob ], 'GET parent: the child is gone');
-is($t->redis_cmd('EXISTS', "${P}Group:$child:groups"), 0, 'the child\'s parent set is gone');
+is($t->redis_ngroups_of($P, $child), 0, 'the child\'s parent set is gone');
 is_deeply(user_groups($kid), [ $gp ], 'the kid keeps only the grandparent');
 
 my $child2 = new_group('Child B', $kid);
@@ -254,9 +248,9 @@ my $out = $t->parallel(6, sub {
     return $rr->{status};
 });
 is_deeply(statuses(@$out), { 204 => 6 }, '6 clients, one PATCH of 10 members each, at once: six 204');
-is($t->redis_cmd('SCARD', "${P}Group:$cg:members"), 60, 'the member set holds 60');
+is($t->redis_nmembers($P, $cg), 60, 'the member set holds 60');
 is(scalar @{ api_members($cg) }, 60, 'GET lists 60 members');
-is(scalar(grep { $t->redis_cmd('SISMEMBER', "${P}User:$_:groups", $cg) } @pool), 60,
+is(scalar(grep { $t->redis_has_group($P, $_, $cg) } @pool), 60,
    'all 60 users have the reverse entry');
 
 my $cg2 = new_group('Concurrent B');
@@ -270,8 +264,8 @@ $out = $t->parallel(6, sub {
 });
 is_deeply(statuses(map { ref $_ ? @$_ : 'died' } @$out), { 204 => 60 },
           '6 clients, 10 single-member PATCHes each, at once: sixty 204');
-is($t->redis_cmd('SCARD', "${P}Group:$cg2:members"), 60, 'the member set holds 60');
-is(scalar(grep { $t->redis_cmd('SISMEMBER', "${P}User:$_:groups", $cg2) } @pool), 60,
+is($t->redis_nmembers($P, $cg2), 60, 'the member set holds 60');
+is(scalar(grep { $t->redis_has_group($P, $_, $cg2) } @pool), 60,
    'all 60 users have the reverse entry');
 
 # adds racing renames of the same group: no acknowledged add is lost
@@ -342,13 +336,13 @@ for my $batch (0 .. 2) {
         $pst{"$kind$_"}++ for @st;
     }
     for my $g (@rg) {
-        push @dangling, "Group:$g still exists" if $t->redis_cmd('EXISTS', "${P}Group:$g");
-        push @dangling, "Group:$g:members exists" if $t->redis_cmd('EXISTS', "${P}Group:$g:members");
+        push @dangling, "Group:$g still exists" if $t->redis_cmd('HEXISTS', "${P}Group:docs", $g);
+        push @dangling, "Group:$g:members exists" if $t->redis_nmembers($P, $g);
         for my $m (@rp) {
-            push @dangling, "User:$m:groups has $g" if $t->redis_cmd('SISMEMBER', "${P}User:$m:groups", $g);
+            push @dangling, "User:$m:groups has $g" if $t->redis_has_group($P, $m, $g);
         }
         push @dangling, "Group:$rchild:groups has $g"
-            if $t->redis_cmd('SISMEMBER', "${P}Group:$rchild:groups", $g);
+            if $t->redis_has_group($P, $rchild, $g);
     }
 }
 is($pst{D204} // 0, 30, '30 group DELETEs racing member PATCHes: all 204') or diag explain \%pst;
@@ -376,8 +370,8 @@ for my $batch (0 .. 2) {
     });
     $ust{ $_ // 'died' }++ for @$out;
     for my $v (@vu) {
-        push @udang, "member set has $v" if $t->redis_cmd('SISMEMBER', "${P}Group:$ug:members", $v);
-        push @udang, "User:$v:groups exists" if $t->redis_cmd('EXISTS', "${P}User:$v:groups");
+        push @udang, "member set has $v" if $t->redis_is_member($P, $ug, $v);
+        push @udang, "User:$v:groups exists" if $t->redis_ngroups_of($P, $v);
     }
 }
 is($ust{D204} // 0, 15, '15 user DELETEs racing member adds: all 204') or diag explain \%ust;
@@ -413,9 +407,9 @@ for (my $i = 0; $i < 5000; $i += 1000) {
     push @bst, gpatch($big, add_op(@su[$i .. $i + 999]))->{status};
 }
 is_deeply(statuses(@bst), { 204 => 5 }, '5,000 members added in PATCHes of 1,000 values');
-is($t->redis_cmd('SCARD', "${P}Group:$big:members"), 5000, 'the big group holds 5,000');
-is($t->redis_cmd('SCARD', "${P}Group:$small:members"), 100, 'the small group holds 100');
-is($t->redis_cmd('SISMEMBER', "${P}User:$su[4321]:groups", $big), 1, 'reverse entries written');
+is($t->redis_nmembers($P, $big), 5000, 'the big group holds 5,000');
+is($t->redis_nmembers($P, $small), 100, 'the small group holds 100');
+is($t->redis_has_group($P, $su[4321], $big), 1, 'reverse entries written');
 
 $r = $t->get("Groups/$big");
 is_scim_json($r, 200, 'GET the big group with its members');
@@ -431,10 +425,10 @@ is(scalar(grep { ($_->{'$ref'} // '') eq "$BASE/Users/$_->{value}" && ($_->{type
 # size is what is measured; nothing reads them as users)
 my $huge = new_group('Scale Huge');
 for my $c (0 .. 99) {
-    $t->redis_cmd('SADD', "${P}Group:$huge:members",
-                  map { sprintf('00000000-0000-4000-8000-%012d', $c * 1000 + $_) } 0 .. 999);
+    $t->redis_cmd('ZADD', "${P}members",
+                  map { (0, "$huge\0" . sprintf('00000000-0000-4000-8000-%012d', $c * 1000 + $_)) } 0 .. 999);
 }
-is($t->redis_cmd('SCARD', "${P}Group:$huge:members"), 100_000, 'a member set of 100,000 ids');
+is($t->redis_nmembers($P, $huge), 100_000, 'a member set of 100,000 ids');
 
 # add-one-member latency at 100, 5,000 and 100,000 members, interleaved
 my (%lat, %lst);
@@ -453,8 +447,8 @@ ok($med{big} < 3 * $med{small} + 0.002,
    'add-one-member at 5,000 members costs about what it costs at 100 (median < 3x + 2 ms)');
 ok($med{huge} < 3 * $med{small} + 0.002,
    'add-one-member at 100,000 members costs about what it costs at 100 (median < 3x + 2 ms)');
-is($t->redis_cmd('SCARD', "${P}Group:$big:members"), 5050, 'the big group holds 5,050');
-is($t->redis_cmd('SCARD', "${P}Group:$huge:members"), 100_050, 'the huge set holds 100,050');
+is($t->redis_nmembers($P, $big), 5050, 'the big group holds 5,050');
+is($t->redis_nmembers($P, $huge), 100_050, 'the huge set holds 100,050');
 
 # remove-one-member likewise
 %lat = ();
@@ -472,8 +466,8 @@ diag(sprintf('remove-one-member median: %.2f ms at 100, %.2f ms at 5,000, %.2f m
              map { 1000 * $med{$_} } qw(small big huge)));
 ok($med{huge} < 3 * $med{small} + 0.002,
    'remove-one-member at 100,000 members costs about what it costs at 100');
-is($t->redis_cmd('SCARD', "${P}Group:$huge:members"), 100_000, 'the huge set is back to 100,000');
-is(scalar(grep { $t->redis_cmd('EXISTS', "${P}User:$_:groups") } @spare[0 .. 49]), 0,
+is($t->redis_nmembers($P, $huge), 100_000, 'the huge set is back to 100,000');
+is(scalar(grep { $t->redis_ngroups_of($P, $_) } @spare[0 .. 49]), 0,
    'the spare users\' reverse sets are empty again');
 
 # GET ?excludedAttributes=members: same cost at any size
@@ -503,15 +497,15 @@ my %calls;
 for my $l (split /\r?\n/, $t->redis_cmd('INFO', 'commandstats') // '') {
     $calls{$1} = $2 if $l =~ /^cmdstat_([^:]+):calls=(\d+)/;
 }
-ok(!grep({ /^(?:smembers|sscan|sort|sort_ro|sunion|sinter|srandmember|spop)$/ } keys %calls),
+ok(!grep({ /^(?:smembers|sscan|sort|sort_ro|sunion|sinter|srandmember|spop|zrangebylex|zrevrangebylex|zlexcount|zscan)$/ } keys %calls),
    '... and no member set was read') or diag explain \%calls;
 
 # clean up the synthetic ids, then delete the big groups through the API
-$t->redis_cmd('DEL', "${P}Group:$huge:members");
+$t->redis_cmd('ZREMRANGEBYLEX', "${P}members", "[$huge\0", "($huge\1");
 for my $g ($huge, $big, $small) {
     is($t->delete("Groups/$g", timeout => 30)->{status}, 204, 'DELETE a scale group');
 }
-is(scalar(grep { $t->redis_cmd('EXISTS', "${P}User:$_:groups") } @su[0 .. 199], @su[4800 .. 4999]), 0,
+is(scalar(grep { $t->redis_ngroups_of($P, $_) } @su[0 .. 199], @su[4800 .. 4999]), 0,
    'deleting the 5,000-member group cleaned its members\' reverse sets');
 
 $t->finish;

@@ -4,25 +4,12 @@
  * the Redis adapter: key names, each script's KEYS/ARGV (their order is
  * that of store/lua/<script>.lua), and the decoding of its reply.
  *
- * Keys of tenant T (all with the hash tag {T}, so that each script
- * touches one Redis Cluster slot):
+ * Keys of tenant T (layout 2): a fixed set, every one with the hash tag
+ * {T} (one Redis Cluster slot), and every script takes all of them as
+ * KEYS, in the order of ngx_scim_store_keys[] (that of the names at the
+ * top of lib.lua), so that every key a script touches is declared
+ * whatever the data; no script builds a key name:
  *
- *   scim:{T}:User:<id>                 string  stored resource (JSON)
- *   scim:{T}:User:ids                  zset    ids by creation sequence
- *   scim:{T}:User:idx:userName         hash    folded userName -> id
- *   scim:{T}:User:idx:externalId       hash    externalId -> id
- *   scim:{T}:User:idx:email            zset    "<folded e-mail>\0<id>" of
- *                                              every e-mail (any type):
- *                                              e-mail lookups by
- *                                              ZRANGEBYLEX
- *   scim:{T}:User:<id>:groups          set     ids of the user's groups
- *   scim:{T}:Group:<id>                string  stored group (no members)
- *   scim:{T}:Group:ids                 zset
- *   scim:{T}:Group:idx:displayName     hash    folded displayName -> id
- *   scim:{T}:Group:idx:externalId      hash
- *   scim:{T}:Group:<id>:members        set     member ids
- *   scim:{T}:Group:<id>:groups         set     ids of a nested group's
- *                                              parent groups
  *   scim:{T}:User:display              hash    id -> displayName (else
  *                                              userName): "display" of
  *                                              members, type of a member
@@ -30,7 +17,24 @@
  *   scim:{T}:User:manager              hash    id -> manager's id (so that
  *                                              reads show the manager's
  *                                              current displayName)
+ *   scim:{T}:User:idx:email            zset    "<folded e-mail>\0<id>" of
+ *                                              every e-mail (any type):
+ *                                              e-mail lookups by
+ *                                              ZRANGEBYLEX
+ *   scim:{T}:User:docs                 hash    id -> stored user (JSON)
+ *   scim:{T}:Group:docs                hash    id -> stored group (no
+ *                                              members)
+ *   scim:{T}:User:ids                  zset    ids by creation sequence
+ *   scim:{T}:Group:ids                 zset
  *   scim:{T}:seq                       string  creation order, versions
+ *   scim:{T}:User:idx:userName         hash    folded userName -> id
+ *   scim:{T}:User:idx:externalId       hash    externalId -> id
+ *   scim:{T}:Group:idx:displayName     hash    folded displayName -> id
+ *   scim:{T}:Group:idx:externalId      hash
+ *   scim:{T}:members                   zset    "<group id>\0<member id>"
+ *                                              of every direct membership
+ *   scim:{T}:memberof                  zset    "<member id>\0<group id>":
+ *                                              the reverse
  *
  * A stored document always ends with its version, as
  * ..."version":"W/\"<n>\""}} (meta is the last member, version the last
@@ -64,7 +68,6 @@ typedef enum {
 typedef struct {
     ngx_scim_store_call_t       call;
     ngx_scim_store_reply_e      shape;
-    ngx_str_t                   prefix;        /* "scim:{T}:" */
     ngx_array_t                *args;          /* ngx_str_t: KEYS, ARGV */
     ngx_uint_t                  nkeys;
 } ngx_scim_store_ctx_t;
@@ -82,14 +85,8 @@ static ngx_int_t ngx_scim_store_arg_int(ngx_scim_store_ctx_t *sc,
     ngx_int_t n);
 static ngx_int_t ngx_scim_store_arg_list(ngx_scim_store_ctx_t *sc,
     ngx_str_t *list, ngx_uint_t n);
-static ngx_int_t ngx_scim_store_key(ngx_scim_store_ctx_t *sc,
-    const char *type, ngx_str_t *id, const char *tail);
-static ngx_int_t ngx_scim_store_keys_shared(ngx_scim_store_ctx_t *sc);
-static ngx_int_t ngx_scim_store_keys_doc(ngx_scim_store_ctx_t *sc,
-    ngx_str_t *id);
+static ngx_int_t ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc);
 static const char *ngx_scim_store_type(ngx_scim_store_type_e type);
-static const char *ngx_scim_store_set(ngx_scim_store_type_e type);
-static const char *ngx_scim_store_name_index(ngx_scim_store_type_e type);
 static ngx_int_t ngx_scim_store_run(ngx_scim_store_ctx_t *sc,
     ngx_scim_lua_e script);
 static void ngx_scim_store_reply(void *data, redisReply *reply);
@@ -109,11 +106,39 @@ static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
 #define ngx_scim_store_is_str(e)  ((e)->type == REDIS_REPLY_STRING)
 
 
+/*
+ * The tenant's keys, every script's KEYS, in this order: that of the
+ * names at the top of store/lua/lib.lua (and of ScimLua::keys in t/lib).
+ */
+
+static ngx_str_t  ngx_scim_store_keys[] = {
+    ngx_string("User:display"),
+    ngx_string("Group:display"),
+    ngx_string("User:manager"),
+    ngx_string("User:idx:email"),
+    ngx_string("User:docs"),
+    ngx_string("Group:docs"),
+    ngx_string("User:ids"),
+    ngx_string("Group:ids"),
+    ngx_string("seq"),
+    ngx_string("User:idx:userName"),
+    ngx_string("User:idx:externalId"),
+    ngx_string("Group:idx:displayName"),
+    ngx_string("Group:idx:externalId"),
+    ngx_string("members"),
+    ngx_string("memberof")
+};
+
+#define NGX_SCIM_STORE_NKEYS                                                  \
+    (sizeof(ngx_scim_store_keys) / sizeof(ngx_str_t))
+
+
+/* a call's context with its KEYS pushed: n, the ARGV expected, about */
+
 static ngx_scim_store_ctx_t *
 ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_scim_store_reply_e shape,
     ngx_uint_t n)
 {
-    u_char                *p;
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_pcalloc(call->pool, sizeof(ngx_scim_store_ctx_t));
@@ -124,20 +149,61 @@ ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_scim_store_reply_e shape,
     sc->call = *call;
     sc->shape = shape;
 
-    p = ngx_pnalloc(call->pool, sizeof("scim:{}:") - 1 + call->tenant.len);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    sc->prefix.data = p;
-    sc->prefix.len = ngx_sprintf(p, "scim:{%V}:", &call->tenant) - p;
-
-    sc->args = ngx_array_create(call->pool, n, sizeof(ngx_str_t));
+    sc->args = ngx_array_create(call->pool, NGX_SCIM_STORE_NKEYS + n,
+                                sizeof(ngx_str_t));
     if (sc->args == NULL) {
         return NULL;
     }
 
+    if (ngx_scim_store_keys_push(sc) != NGX_OK) {
+        return NULL;
+    }
+
     return sc;
+}
+
+
+/* "scim:{T}:" name for each name of ngx_scim_store_keys, in one block */
+
+static ngx_int_t
+ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc)
+{
+    u_char      *p, *q, *prefix;
+    size_t       size, plen;
+    ngx_uint_t   i;
+
+    plen = sizeof("scim:{}:") - 1 + sc->call.tenant.len;
+    size = plen;
+
+    for (i = 0; i < NGX_SCIM_STORE_NKEYS; i++) {
+        size += plen + ngx_scim_store_keys[i].len;
+    }
+
+    p = ngx_pnalloc(sc->call.pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    prefix = p;
+    p = ngx_cpymem(p, "scim:{", sizeof("scim:{") - 1);
+    p = ngx_cpymem(p, sc->call.tenant.data, sc->call.tenant.len);
+    p = ngx_cpymem(p, "}:", sizeof("}:") - 1);
+
+    for (i = 0; i < NGX_SCIM_STORE_NKEYS; i++) {
+        q = ngx_cpymem(p, prefix, plen);
+        q = ngx_cpymem(q, ngx_scim_store_keys[i].data,
+                       ngx_scim_store_keys[i].len);
+
+        if (ngx_scim_store_arg(sc, p, q - p) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p = q;
+    }
+
+    sc->nkeys = NGX_SCIM_STORE_NKEYS;
+
+    return NGX_OK;
 }
 
 
@@ -208,77 +274,6 @@ ngx_scim_store_arg_list(ngx_scim_store_ctx_t *sc, ngx_str_t *list,
 }
 
 
-/* a key: "scim:{T}:" type [":" id] tail, pushed as the next KEYS entry */
-
-static ngx_int_t
-ngx_scim_store_key(ngx_scim_store_ctx_t *sc, const char *type, ngx_str_t *id,
-    const char *tail)
-{
-    u_char  *p, *q;
-    size_t   tlen, taillen;
-
-    tlen = ngx_strlen(type);
-    taillen = ngx_strlen(tail);
-
-    p = ngx_pnalloc(sc->call.pool, sc->prefix.len + tlen + 1
-                                   + (id ? id->len : 0) + taillen);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    q = ngx_cpymem(p, sc->prefix.data, sc->prefix.len);
-    q = ngx_cpymem(q, type, tlen);
-
-    if (id) {
-        *q++ = ':';
-        q = ngx_cpymem(q, id->data, id->len);
-    }
-
-    q = ngx_cpymem(q, tail, taillen);
-
-    sc->nkeys++;
-
-    return ngx_scim_store_arg(sc, p, q - p);
-}
-
-
-/* KEYS[1..4] of every script using lib.lua's tenant() */
-
-static ngx_int_t
-ngx_scim_store_keys_shared(ngx_scim_store_ctx_t *sc)
-{
-    if (ngx_scim_store_key(sc, "User:display", NULL, "") != NGX_OK
-        || ngx_scim_store_key(sc, "Group:display", NULL, "") != NGX_OK
-        || ngx_scim_store_key(sc, "User:manager", NULL, "") != NGX_OK
-        || ngx_scim_store_key(sc, "User:idx:email", NULL, "") != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* a document's key and its own set (a user's groups, a group's members) */
-
-static ngx_int_t
-ngx_scim_store_keys_doc(ngx_scim_store_ctx_t *sc, ngx_str_t *id)
-{
-    const char  *type;
-
-    type = ngx_scim_store_type(sc->call.type);
-
-    if (ngx_scim_store_key(sc, type, id, "") != NGX_OK
-        || ngx_scim_store_key(sc, type, id, ngx_scim_store_set(sc->call.type))
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 static const char *
 ngx_scim_store_type(ngx_scim_store_type_e type)
 {
@@ -286,22 +281,7 @@ ngx_scim_store_type(ngx_scim_store_type_e type)
 }
 
 
-static const char *
-ngx_scim_store_set(ngx_scim_store_type_e type)
-{
-    return type == NGX_SCIM_STORE_USER ? ":groups" : ":members";
-}
-
-
-static const char *
-ngx_scim_store_name_index(ngx_scim_store_type_e type)
-{
-    return type == NGX_SCIM_STORE_USER ? "User:idx:userName"
-                                       : "Group:idx:displayName";
-}
-
-
-/* operations */
+/* operations: KEYS are pushed by ngx_scim_store_ctx(), then ARGV */
 
 ngx_int_t
 ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
@@ -309,11 +289,8 @@ ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_DOC, 10);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_DOC, 3);
     if (sc == NULL
-        || ngx_scim_store_keys_shared(sc) != NGX_OK
-        || ngx_scim_store_keys_doc(sc, id) != NGX_OK
-        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
         || ngx_scim_store_arg_str(sc, id) != NGX_OK
@@ -330,22 +307,16 @@ ngx_int_t
 ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_scim_store_index_e index,
     ngx_str_t *value, ngx_uint_t members)
 {
-    const char            *type;
     ngx_scim_store_ctx_t  *sc;
 
-    type = ngx_scim_store_type(call->type);
-
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_DOC, 9);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_DOC, 4);
     if (sc == NULL
-        || ngx_scim_store_keys_shared(sc) != NGX_OK
-        || (index == NGX_SCIM_STORE_BY_EXTERNAL_ID
-            ? ngx_scim_store_key(sc, type, NULL, ":idx:externalId")
-            : ngx_scim_store_key(sc, ngx_scim_store_name_index(call->type),
-                                 NULL, ""))
-           != NGX_OK
         || ngx_scim_store_arg_str(sc, value) != NGX_OK
-        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, index == NGX_SCIM_STORE_BY_EXTERNAL_ID
+                                       ? "externalId" : "name")
+           != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
         || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
     {
         return NGX_ERROR;
@@ -359,19 +330,14 @@ ngx_int_t
 ngx_scim_store_page(ngx_scim_store_call_t *call, ngx_uint_t start,
     ngx_uint_t count, ngx_uint_t members)
 {
-    const char            *type;
     ngx_scim_store_ctx_t  *sc;
 
-    type = ngx_scim_store_type(call->type);
-
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_PAGE, 10);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_PAGE, 4);
     if (sc == NULL
-        || ngx_scim_store_keys_shared(sc) != NGX_OK
-        || ngx_scim_store_key(sc, type, NULL, ":ids") != NGX_OK
         || ngx_scim_store_arg_int(sc, (ngx_int_t) start) != NGX_OK
         || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
-        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
         || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
     {
         return NGX_ERROR;
@@ -384,26 +350,21 @@ ngx_scim_store_page(ngx_scim_store_call_t *call, ngx_uint_t start,
 ngx_int_t
 ngx_scim_store_scan(ngx_scim_store_call_t *call, ngx_scim_store_scan_t *scan)
 {
-    const char            *type;
     ngx_uint_t             i, n;
     ngx_scim_store_ctx_t  *sc;
-
-    type = ngx_scim_store_type(call->type);
 
     n = scan->cand ? scan->ncand : 0;
 
     sc = ngx_scim_store_ctx(call, scan->docs ? NGX_SCIM_STORE_R_SCAN
                                              : NGX_SCIM_STORE_R_SCAN_IDS,
-                            14 + n);
+                            8 + n);
     if (sc == NULL
-        || ngx_scim_store_keys_shared(sc) != NGX_OK
-        || ngx_scim_store_key(sc, type, NULL, ":ids") != NGX_OK
         || (scan->cand ? ngx_scim_store_arg_cstr(sc, "")
                        : ngx_scim_store_arg_int(sc, (ngx_int_t) scan->start))
            != NGX_OK
         || ngx_scim_store_arg_int(sc, (ngx_int_t) scan->count) != NGX_OK
-        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
         || ngx_scim_store_arg_cstr(sc, scan->members ? "1" : "0") != NGX_OK
         || ngx_scim_store_arg_str(sc, &scan->literal) != NGX_OK
         || ngx_scim_store_arg_str(sc, scan->literal.len ? &scan->member
@@ -429,28 +390,11 @@ ngx_int_t
 ngx_scim_store_fetch(ngx_scim_store_call_t *call, ngx_scim_store_item_t *items,
     ngx_uint_t n, ngx_uint_t members)
 {
-    const char            *type;
     ngx_uint_t             i;
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_FETCH, 6 + 4 * n);
-    if (sc == NULL || ngx_scim_store_keys_shared(sc) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-        type = ngx_scim_store_type(items[i].type);
-
-        if (ngx_scim_store_key(sc, type, &items[i].id, "") != NGX_OK
-            || ngx_scim_store_key(sc, type, &items[i].id,
-                                  ngx_scim_store_set(items[i].type))
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_FETCH, 1 + 2 * n);
+    if (sc == NULL
         || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
     {
         return NGX_ERROR;
@@ -474,11 +418,8 @@ ngx_scim_store_find_email(ngx_scim_store_call_t *call, ngx_str_t *email)
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_IDS, 2);
-    if (sc == NULL
-        || ngx_scim_store_key(sc, "User:idx:email", NULL, "") != NGX_OK
-        || ngx_scim_store_arg_str(sc, email) != NGX_OK)
-    {
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_IDS, 1);
+    if (sc == NULL || ngx_scim_store_arg_str(sc, email) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -489,26 +430,14 @@ ngx_scim_store_find_email(ngx_scim_store_call_t *call, ngx_str_t *email)
 ngx_int_t
 ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id)
 {
-    ngx_int_t              rc;
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_IDS, 2);
-    if (sc == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (call->type == NGX_SCIM_STORE_USER) {
-        rc = ngx_scim_store_key(sc, "Group", id, ":members");
-
-    } else {
-        rc = ngx_scim_store_key(sc, "User", id, ":groups");
-
-        if (rc == NGX_OK) {
-            rc = ngx_scim_store_key(sc, "Group", id, ":groups");
-        }
-    }
-
-    if (rc != NGX_OK) {
+    if (sc == NULL
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
+        || ngx_scim_store_arg_str(sc, id) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -519,30 +448,18 @@ ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id)
 ngx_int_t
 ngx_scim_store_create(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 {
-    const char            *type;
     ngx_scim_store_ctx_t  *sc;
 
-    type = ngx_scim_store_type(call->type);
-
     sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE,
-                            20 + w->nadd + w->nemails);
+                            9 + w->nadd + w->nemails);
     if (sc == NULL
-        || ngx_scim_store_keys_shared(sc) != NGX_OK
-        || ngx_scim_store_key(sc, type, &w->id, "") != NGX_OK
-        || ngx_scim_store_key(sc, type, NULL, ":ids") != NGX_OK
-        || ngx_scim_store_key(sc, "seq", NULL, "") != NGX_OK
-        || ngx_scim_store_key(sc, ngx_scim_store_name_index(call->type),
-                              NULL, "") != NGX_OK
-        || ngx_scim_store_key(sc, type, NULL, ":idx:externalId") != NGX_OK
-        || ngx_scim_store_key(sc, type, &w->id,
-                              ngx_scim_store_set(call->type)) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->text) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->name) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->external_id) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->display) != NGX_OK
-        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->manager) != NGX_OK
         || ngx_scim_store_arg_list(sc, w->add, w->nadd) != NGX_OK
         || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK)
@@ -557,23 +474,12 @@ ngx_scim_store_create(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 ngx_int_t
 ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 {
-    const char            *type;
     ngx_scim_store_ctx_t  *sc;
 
-    type = ngx_scim_store_type(call->type);
-
     sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE,
-                            30 + w->nremove + w->nadd + w->nemails
+                            16 + w->nremove + w->nadd + w->nemails
                             + w->nold_emails);
     if (sc == NULL
-        || ngx_scim_store_keys_shared(sc) != NGX_OK
-        || ngx_scim_store_key(sc, type, &w->id, "") != NGX_OK
-        || ngx_scim_store_key(sc, "seq", NULL, "") != NGX_OK
-        || ngx_scim_store_key(sc, ngx_scim_store_name_index(call->type),
-                              NULL, "") != NGX_OK
-        || ngx_scim_store_key(sc, type, NULL, ":idx:externalId") != NGX_OK
-        || ngx_scim_store_key(sc, type, &w->id,
-                              ngx_scim_store_set(call->type)) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
         || (w->any_version ? ngx_scim_store_arg_cstr(sc, "")
                            : ngx_scim_store_arg_int(sc, w->expect)) != NGX_OK
@@ -584,8 +490,8 @@ ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
         || ngx_scim_store_arg_str(sc, &w->external_id) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->display) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->now) != NGX_OK
-        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->manager) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, w->clear ? "1" : "0") != NGX_OK
         || ngx_scim_store_arg_list(sc, w->remove, w->nremove) != NGX_OK
@@ -627,28 +533,16 @@ ngx_scim_store_members(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 ngx_int_t
 ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 {
-    const char            *type;
     ngx_scim_store_ctx_t  *sc;
 
-    type = ngx_scim_store_type(call->type);
-
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE, 20 + w->nemails);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE, 6 + w->nemails);
     if (sc == NULL
-        || ngx_scim_store_keys_shared(sc) != NGX_OK
-        || ngx_scim_store_key(sc, type, &w->id, "") != NGX_OK
-        || ngx_scim_store_key(sc, type, NULL, ":ids") != NGX_OK
-        || ngx_scim_store_key(sc, ngx_scim_store_name_index(call->type),
-                              NULL, "") != NGX_OK
-        || ngx_scim_store_key(sc, type, NULL, ":idx:externalId") != NGX_OK
-        || ngx_scim_store_key(sc, type, &w->id, ":groups") != NGX_OK
-        || ngx_scim_store_key(sc, type, &w->id,
-                              ngx_scim_store_set(call->type)) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
         || ngx_scim_store_arg_int(sc, w->expect) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->name) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->external_id) != NGX_OK
-        || ngx_scim_store_arg_str(sc, &sc->prefix) != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, type) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
         || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK)
     {
         return NGX_ERROR;

@@ -7,12 +7,14 @@ package ScimLua;
 #
 #   my $t = ScimTest->new(module => 0);
 #   my $l = ScimLua->new($t, 't1');          # tenant t1
-#   my $r = $l->run('get', [$l->shared, $l->key('User:u1'), ...], @argv);
+#   my $r = $l->run('get', [$l->keys], 'User', 'u1', '0');
 #   my ($r, $err) = $l->run_err(...);        # err: a Redis error reply
 #   $l->user('u1', 'alice', ...)             # a user made by create.lua
 #
-# Key names: $l->key('User:u1') is "scim:{t1}:User:u1"; $l->shared the
-# four shared keys every script that uses the library takes first.
+# Key names: $l->key('seq') is "scim:{t1}:seq"; $l->keys the tenant's
+# keys, which every script takes as KEYS, in the order of the names at
+# the top of lib.lua (layout 2).  Reading the data: $l->stored('User', 'u1') (the
+# document), $l->members_of('g1'), $l->groups_of('u1') (sorted ids).
 
 use strict;
 use warnings;
@@ -51,11 +53,36 @@ sub new {
 sub prefix { $_[0]{p} }
 sub key    { $_[0]{p} . $_[1] }
 
-sub shared {
+# the order of the names at the top of store/lua/lib.lua and of
+# ngx_scim_store_keys[] in store/ngx_scim_store.c
+my @KEYS = qw(User:display Group:display User:manager User:idx:email
+              User:docs Group:docs User:ids Group:ids seq
+              User:idx:userName User:idx:externalId
+              Group:idx:displayName Group:idx:externalId
+              members memberof);
+
+sub keys {
     my ($self) = @_;
-    return map { $self->key($_) }
-        qw(User:display Group:display User:manager User:idx:email);
+    return map { $self->key($_) } @KEYS;
 }
+
+# a stored document (undef: none)
+sub stored {
+    my ($self, $type, $id) = @_;
+    return $self->cmd('HGET', $self->key("$type:docs"), $id);
+}
+
+# the ids paired with id in members (a group's members) or memberof (a
+# member's groups), sorted
+sub _related {
+    my ($self, $z, $id) = @_;
+    my $r = $self->cmd('ZRANGEBYLEX', $self->key($z), "[$id\0",
+                       "($id\1") // [];
+    return [map { substr($_, length($id) + 1) } @$r];
+}
+
+sub members_of { $_[0]->_related('members', $_[1]) }
+sub groups_of  { $_[0]->_related('memberof', $_[1]) }
 
 # a command's reply (a scalar, even in list context)
 sub cmd { my $self = shift; return scalar $self->{t}->redis_cmd(@_) }
@@ -71,7 +98,8 @@ sub run_err {
 }
 
 # run_err, and the keys the script's commands named, as MONITOR saw
-# them: (reply, error, [key, ...])
+# them (the first argument of each: every command the scripts send has
+# one key), and the commands: (reply, error, [key, ...], [command, ...])
 sub touched {
     my ($self, $name, $keys, @argv) = @_;
     my $m = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -93,14 +121,14 @@ sub touched {
         sysread($m, $buf, 65536, length $buf) or die 'MONITOR: EOF';
     }
     close($m);
-    my @keys;
+    my (@keys, @cmds);
     for my $line (split /\r\n/, $buf) {
         next unless $line =~ /\[\d+ lua\] (.*)$/;
         my @a = $1 =~ /"((?:[^"\\]|\\.)*)"/g;
-        my $cmd = uc shift @a;
-        push @keys, $cmd eq 'SUNION' ? @a : $a[0];
+        push @cmds, uc shift @a;
+        push @keys, $a[0];
     }
-    return ($r, $e, \@keys);
+    return ($r, $e, \@keys, \@cmds);
 }
 
 # a stored document's text without its version tail, and with it
@@ -116,27 +144,15 @@ sub doc {
     return $self->head($id, $name, $lm) . qq(W/\\"$v\\""}});
 }
 
-sub own_set {
-    my ($self, $type, $id) = @_;
-    return $self->key($type eq 'User' ? "User:$id:groups"
-                                      : "Group:$id:members");
-}
-
 # create.lua: (type, id, name, externalId, display, manager, [member ids],
 # [e-mails]) -> reply
 sub create {
     my ($self, $type, $id, $name, %o) = @_;
-    my $k = $self;
     my @add = @{ $o{members} // [] };
     my @em = @{ $o{emails} // [] };
-    return $self->run('create',
-        [$self->shared, $k->key("$type:$id"), $k->key("$type:ids"),
-         $k->key('seq'),
-         $k->key($type eq 'User' ? 'User:idx:userName'
-                                 : 'Group:idx:displayName'),
-         $k->key("$type:idx:externalId"), $self->own_set($type, $id)],
+    return $self->run('create', [$self->keys],
         $id, $self->head($id, $name), lc $name, $o{ext} // '',
-        $o{display} // $name, $self->{p}, $type, $o{manager} // '',
+        $o{display} // $name, $type, $o{manager} // '',
         scalar(@add), @add, scalar(@em), @em);
 }
 

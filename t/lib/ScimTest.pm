@@ -48,6 +48,18 @@ package ScimTest;
 #   redis_pid redis_cmd([{db, password, timeout}], @cmd) -> reply
 #       (list context: (reply, error)) redis_keys(pattern) redis_clients
 #       redis_client_count
+#   redis_doc(P, type, id) redis_members(P, g) redis_groups_of(P, m)
+#       redis_nmembers(P, g) redis_ngroups_of(P, m) redis_is_member(P, g, m)
+#       redis_has_group(P, m, g)
+#       (the Redis data model, layout 2, of the tenant whose keys start
+#       with P = "scim:{T}:": a stored document; a group's members, a
+#       member's groups as sorted ids; their counts; 1 if m is in g, by
+#       members; 1 if g is among m's groups, by memberof)
+#   redis_dump(pattern) -> {key => [type, sorted contents]}
+#   redis_mentions(P, id) -> the keys, hash fields and zset members of
+#       the tenant that hold id ("key" or "key field")
+#   redis_monitor(sub { ... }) -> the commands Redis ran (scripts' too)
+#       while the sub ran, as MONITOR shows them: [[COMMAND, arg, ...]]
 #   request(method, path, body, token, headers, host, port, ctype,
 #       chunked, keepalive, timeout) -> {status, reason, headers,
 #       content, json, elapsed, error}; get del/delete post put patch
@@ -1171,6 +1183,128 @@ sub redis_keys {
         last if $cursor eq '0';
     }
     return sort keys %k;
+}
+
+# layout 2 (README "Redis data model"): documents in <Type>:docs, the
+# memberships in the zsets members ("<g>\0<m>") and memberof ("<m>\0<g>")
+sub redis_doc {
+    my ($self, $p, $type, $id) = @_;
+    return scalar $self->redis_cmd('HGET', "${p}$type:docs", $id);
+}
+
+sub _redis_related {
+    my ($self, $p, $z, $id) = @_;
+    my $r = $self->redis_cmd({ timeout => 60 }, 'ZRANGEBYLEX', "$p$z",
+                             "[$id\0", "($id\1");
+    return undef unless ref $r eq 'ARRAY';
+    return [map { substr($_, length($id) + 1) } @$r];
+}
+
+sub _redis_nrelated {
+    my ($self, $p, $z, $id) = @_;
+    return scalar $self->redis_cmd('ZLEXCOUNT', "$p$z", "[$id\0",
+                                   "($id\1");
+}
+
+sub redis_members    { $_[0]->_redis_related($_[1], 'members', $_[2]) }
+sub redis_groups_of  { $_[0]->_redis_related($_[1], 'memberof', $_[2]) }
+sub redis_nmembers   { $_[0]->_redis_nrelated($_[1], 'members', $_[2]) }
+sub redis_ngroups_of { $_[0]->_redis_nrelated($_[1], 'memberof', $_[2]) }
+
+sub redis_is_member {
+    my ($self, $p, $g, $m) = @_;
+    return defined(scalar $self->redis_cmd('ZSCORE', "${p}members",
+                                           "$g\0$m")) ? 1 : 0;
+}
+
+sub redis_has_group {
+    my ($self, $p, $m, $g) = @_;
+    return defined(scalar $self->redis_cmd('ZSCORE', "${p}memberof",
+                                           "$m\0$g")) ? 1 : 0;
+}
+
+# every key matching pattern with its type and contents (a hash as
+# "field=value" strings, a zset as "member=score", sorted)
+sub redis_dump {
+    my ($self, $pattern) = @_;
+    my %d;
+    for my $k ($self->redis_keys($pattern)) {
+        my $type = $self->redis_cmd('TYPE', $k) // 'none';
+        my @v;
+        if ($type eq 'string') {
+            @v = (scalar $self->redis_cmd('GET', $k));
+        } elsif ($type eq 'hash') {
+            my %h = @{ $self->redis_cmd({ timeout => 60 }, 'HGETALL', $k) // [] };
+            @v = map { "$_=$h{$_}" } keys %h;
+        } elsif ($type eq 'zset') {
+            my %z = @{ $self->redis_cmd({ timeout => 60 }, 'ZRANGE', $k, 0, -1,
+                                        'WITHSCORES') // [] };
+            @v = map { "$_=$z{$_}" } keys %z;
+        } elsif ($type eq 'set') {
+            @v = @{ $self->redis_cmd({ timeout => 60 }, 'SMEMBERS', $k) // [] };
+        }
+        $d{$k} = [$type, sort map { $_ // '' } @v];
+    }
+    return \%d;
+}
+
+sub redis_mentions {
+    my ($self, $p, $id) = @_;
+    my @m;
+    for my $k ($self->redis_keys("$p*")) {
+        if (index($k, $id) >= 0) { push @m, $k; next }
+        my $type = $self->redis_cmd('TYPE', $k) // 'none';
+        my $in = $type eq 'hash'
+                 ? $self->redis_cmd({ timeout => 60 }, 'HKEYS', $k)
+                 : $type eq 'zset'
+                 ? $self->redis_cmd({ timeout => 60 }, 'ZRANGE', $k, 0, -1)
+                 : [];
+        push @m, map { "$k $_" } grep { index($_, $id) >= 0 } @{ $in // [] };
+    }
+    return \@m;
+}
+
+sub redis_monitor {
+    my ($self, $code) = @_;
+    # on a cluster: every primary (the mark is echoed on each)
+    my @ports = $self->{cluster} ? $self->{cluster}->primaries
+                                 : ($self->redis_port);
+    my (@m, %buf);
+    for my $p (@ports) {
+        my $m = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $p, Timeout => 5)
+            or die "monitor: $!";
+        my $sel = IO::Select->new($m);
+        my $buf = '';
+        print $m "MONITOR\r\n";
+        while ($buf !~ /\+OK\r\n/) {
+            $sel->can_read(5) or die 'MONITOR: no answer';
+            sysread($m, $buf, 65536, length $buf) or die 'MONITOR: EOF';
+        }
+        push @m, $m;
+        $buf{$m} = '';
+    }
+    $code->();
+    my $mark = 'end-of-monitor-' . rand();
+    $self->redis_cmd('ECHO', $mark);
+    my @cmds;
+    for my $m (@m) {
+        my $sel = IO::Select->new($m);
+        while (index($buf{$m}, $mark) < 0) {
+            $sel->can_read(10) or die 'MONITOR: no end mark';
+            sysread($m, $buf{$m}, 65536, length $buf{$m})
+                or die 'MONITOR: EOF';
+        }
+        close($m);
+        for my $line (split /\r\n/, $buf{$m}) {
+            next unless $line =~ /^\+?[\d.]+ \[[^\]]*\] (.*)$/;
+            my @a = $1 =~ /"((?:[^"\\]|\\.)*)"/g;
+            next if !@a || (uc $a[0] eq 'ECHO' && ($a[1] // '') eq $mark);
+            $a[0] = uc $a[0];
+            push @cmds, \@a;
+        }
+    }
+    return \@cmds;
 }
 
 # the clients redis sees (CLIENT LIST, parsed into hashes), except our

@@ -15,7 +15,7 @@ my $l = ScimLua->new($t, 't1');
 my $r = $l->user('u1', 'Alice', ext => 'e1', display => 'Alice A',
                  emails => ['a@x.org', 'b@x.org']);
 is_deeply($r, [1, 1, undef], 'create user: {1, seq, no manager}');
-is($l->cmd('GET', $l->key('User:u1')), $l->doc('u1', 'Alice', 1),
+is($l->stored('User', 'u1'), $l->doc('u1', 'Alice', 1),
    'the document ends with the version drawn from seq');
 is($l->cmd('GET', $l->key('seq')), 1, 'seq incremented');
 is($l->cmd('ZSCORE', $l->key('User:ids'), 'u1'), 1, 'ids: scored by seq');
@@ -39,7 +39,7 @@ is_deeply($l->user('u3', 'ALICE'), [-2, 1], 'name taken: {-2, 1}');
 is_deeply($l->user('u3', 'Carol', ext => 'e1'), [-2, 2],
           'externalId taken: {-2, 2}');
 is($l->cmd('GET', $l->key('seq')), 2, 'conflicts draw no seq');
-is($l->cmd('EXISTS', $l->key('User:u3')), 0, 'and write no document');
+is($l->stored('User', 'u3'), undef, 'and write no document');
 is($l->cmd('HGET', $l->key('User:idx:userName'), 'carol'), undef,
    'nor an index entry');
 
@@ -51,12 +51,13 @@ is($l->cmd('HGET', $l->key('Group:idx:displayName'), 'staff'), 'g1',
    'group name index');
 $r = $l->group('g2', 'All', members => ['u1', 'g1']);
 is_deeply($r, [1, 4, undef], 'create group with members');
-is_deeply([sort @{ $l->cmd('SMEMBERS', $l->key('Group:g2:members')) }],
-          ['g1', 'u1'], 'member set');
-is_deeply($l->cmd('SMEMBERS', $l->key('User:u1:groups')), ['g2'],
-          "a user member's reverse set");
-is_deeply($l->cmd('SMEMBERS', $l->key('Group:g1:groups')), ['g2'],
-          "a group member's reverse set");
+is_deeply($l->members_of('g2'), ['g1', 'u1'], 'members');
+is_deeply($l->groups_of('u1'), ['g2'], "a user member's reverse entry");
+is_deeply($l->groups_of('g1'), ['g2'], "a group member's reverse entry");
+is_deeply($l->cmd('ZRANGE', $l->key('members'), 0, -1, 'WITHSCORES'),
+          ["g2\0g1", 0, "g2\0u1", 0], 'members: "<group>\\0<member>", 0');
+is_deeply($l->cmd('ZRANGE', $l->key('memberof'), 0, -1),
+          ["g1\0g2", "u1\0g2"], 'memberof: "<member>\\0<group>"');
 is($l->cmd('ZCARD', $l->key('User:idx:email')), 2,
    'a group adds no e-mails');
 
@@ -65,8 +66,9 @@ is_deeply($l->group('g3', 'Bad', members => ['u1', 'nope']), [-4, 'nope'],
           'unknown member: {-4, id}');
 is_deeply($l->group('g3', 'Bad', members => ['g3']), [-4, 'g3'],
           'the group itself: {-4, id}');
-is($l->cmd('EXISTS', $l->key('Group:g3')), 0, 'no group written');
-is($l->cmd('EXISTS', $l->key('Group:g3:members')), 0, 'no member set');
+is($l->stored('Group', 'g3'), undef, 'no group written');
+is_deeply($l->members_of('g3'), [], 'no members');
+is($l->cmd('ZCARD', $l->key('members')), 2, 'members: as before');
 is($l->cmd('GET', $l->key('seq')), 4, 'no seq drawn');
 
 # tenants do not meet

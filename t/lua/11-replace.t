@@ -21,14 +21,10 @@ sub replace {
     my @add = @{ $o{add} // [] };
     my @oe = @{ $o{old_em} // [] };
     my @ne = @{ $o{new_em} // [] };
-    return $l->run_err('replace',
-        [$l->shared, $l->key("$type:$id"), $l->key('seq'),
-         $l->key($type eq 'User' ? 'User:idx:userName'
-                                 : 'Group:idx:displayName'),
-         $l->key("$type:idx:externalId"), $l->own_set($type, $id)],
+    return $l->run_err('replace', [$l->keys],
         $id, $o{expect} // '', $o{head} // '', $o{old_name} // '',
         $o{new_name} // '', $o{old_ext} // '', $o{new_ext} // '',
-        $o{display} // '', $o{now} // '', $l->prefix, $type,
+        $o{display} // '', $o{now} // '', $type,
         $o{manager} // '', $o{clear} ? '1' : '0',
         scalar(@rem), @rem, scalar(@add), @add, scalar(@oe), @oe,
         scalar(@ne), @ne);
@@ -44,7 +40,7 @@ is_deeply(scalar replace(id => 'nope', expect => '1'), [0],
 is_deeply(scalar replace(id => 'u1', expect => '7',
                          head => $l->head('u1', 'X')), [-1, '1'],
           'stale version: {-1, current}');
-is($l->cmd('GET', $l->key('User:u1')), $l->doc('u1', 'Alice', 1),
+is($l->stored('User', 'u1'), $l->doc('u1', 'Alice', 1),
    'a stale write changes nothing');
 
 # conflicts with another resource's name or externalId
@@ -68,7 +64,7 @@ is_deeply(scalar replace(id => 'u1', expect => '1',
                          display => 'Alicia', manager => 'u2',
                          old_em => ['a@x.org'], new_em => ['c@x.org']),
           [1, 4, 'Bob'], 'replace: {1, seq, manager display}');
-is($l->cmd('GET', $l->key('User:u1')), $l->doc('u1', 'Alicia', 4),
+is($l->stored('User', 'u1'), $l->doc('u1', 'Alicia', 4),
    'the new document, at the new version');
 is($l->cmd('HGET', $l->key('User:idx:userName'), 'alice'), undef,
    'old name out of the index');
@@ -99,12 +95,9 @@ is_deeply(scalar replace(type => 'Group', id => 'g1', expect => '6',
                          old_name => 'staff', new_name => 'staff',
                          rem => ['u1'], add => ['u2', 'u3']),
           [1, 7, undef], 'group replace with member changes');
-is_deeply([sort @{ $l->cmd('SMEMBERS', $l->key('Group:g1:members')) }],
-          ['u2', 'u3'], 'member set');
-is($l->cmd('SCARD', $l->key('User:u1:groups')), 0,
-   "a removed member's reverse set");
-is_deeply($l->cmd('SMEMBERS', $l->key('User:u2:groups')), ['g1'],
-          "an added member's reverse set");
+is_deeply($l->members_of('g1'), ['u2', 'u3'], 'members');
+is_deeply($l->groups_of('u1'), [], "a removed member's reverse entry");
+is_deeply($l->groups_of('u2'), ['g1'], "an added member's reverse entry");
 
 is_deeply(scalar replace(type => 'Group', id => 'g1', add => ['nope']),
           [-4, 'nope'], 'unknown member: {-4, id}');
@@ -114,15 +107,16 @@ my $now = '2026-02-02T02:02:02.000Z';
 is_deeply(scalar replace(type => 'Group', id => 'g1', expect => '7',
                          now => $now, clear => 1, add => ['u1']),
           [1, 8, undef], 'member-only change');
-is($l->cmd('GET', $l->key('Group:g1')), $l->doc('g1', 'Staff', 8, $now),
+is($l->stored('Group', 'g1'), $l->doc('g1', 'Staff', 8, $now),
    'the kept document: new lastModified and version');
-is_deeply($l->cmd('SMEMBERS', $l->key('Group:g1:members')), ['u1'],
-          'clear, then add');
-is($l->cmd('SCARD', $l->key('User:u2:groups')), 0,
-   "a cleared member's reverse set");
+is_deeply($l->members_of('g1'), ['u1'], 'clear, then add');
+is_deeply($l->groups_of('u2'), [], "a cleared member's reverse entry");
+is_deeply($l->groups_of('u1'), ['g1'], "a re-added member's reverse entry");
+is($l->cmd('ZCARD', $l->key('members')), 1, 'members holds only that');
+is($l->cmd('ZCARD', $l->key('memberof')), 1, '... and memberof');
 
 # a stored document without the expected tail
-$l->cmd('SET', $l->key('Group:g9'), '{"broken":1}');
+$l->cmd('HSET', $l->key('Group:docs'), 'g9', '{"broken":1}');
 my ($r, $e) = replace(type => 'Group', id => 'g9', now => $now);
 ok(!defined $r && $e =~ /bad stored document/,
    'member-only change of a document without its tail: an error')

@@ -14,13 +14,8 @@ my $l = ScimLua->new($t, 't1');
 sub delete_ {
     my ($type, $id, $version, $name, %o) = @_;
     my @em = @{ $o{emails} // [] };
-    return scalar $l->run('delete',
-        [$l->shared, $l->key("$type:$id"), $l->key("$type:ids"),
-         $l->key($type eq 'User' ? 'User:idx:userName'
-                                 : 'Group:idx:displayName'),
-         $l->key("$type:idx:externalId"), $l->key("$type:$id:groups"),
-         $l->own_set($type, $id)],
-        $id, $version, lc $name, $o{ext} // '', $l->prefix, $type,
+    return scalar $l->run('delete', [$l->keys],
+        $id, $version, lc $name, $o{ext} // '', $type,
         scalar(@em), @em);
 }
 
@@ -32,38 +27,36 @@ $l->group('g2', 'Outer', members => ['u1', 'u2', 'g1']);         # 4
 is_deeply(delete_('User', 'nope', '1', 'x'), [0], 'no document: {0}');
 is_deeply(delete_('User', 'u1', '9', 'alice'), [-1, '1'],
           'stale version: {-1, current}');
-ok($l->cmd('EXISTS', $l->key('User:u1')), 'a stale delete deletes nothing');
+ok(defined $l->stored('User', 'u1'), 'a stale delete deletes nothing');
 
 # a user: its memberships go with it
 is_deeply(delete_('User', 'u1', '1', 'Alice', ext => 'e1',
                   emails => ['a@x.org']), [1], 'delete user: {1}');
-is($l->cmd('EXISTS', $l->key('User:u1')), 0, 'document gone');
+is($l->stored('User', 'u1'), undef, 'document gone');
 is($l->cmd('ZSCORE', $l->key('User:ids'), 'u1'), undef, 'out of ids');
 is($l->cmd('HGET', $l->key('User:idx:userName'), 'alice'), undef,
    'out of the name index');
 is($l->cmd('HGET', $l->key('User:idx:externalId'), 'e1'), undef,
    'out of the externalId index');
 is($l->cmd('HGET', $l->key('User:display'), 'u1'), undef, 'no display');
-is($l->cmd('EXISTS', $l->key('User:u1:groups')), 0, 'reverse set gone');
-is_deeply($l->cmd('SMEMBERS', $l->key('Group:g1:members')), [],
-          "out of the groups' member sets");
-is_deeply([sort @{ $l->cmd('SMEMBERS', $l->key('Group:g2:members')) }],
-          ['g1', 'u2'], '... of every group');
+is_deeply($l->groups_of('u1'), [], 'reverse entries gone');
+is_deeply($l->members_of('g1'), [], "out of the groups' members");
+is_deeply($l->members_of('g2'), ['g1', 'u2'], '... of every group');
 is($l->cmd('ZCARD', $l->key('User:idx:email')), 0, 'e-mails out');
 is($l->cmd('HGET', $l->key('User:manager'), 'u2'), 'u1',
    "another user's manager link stays (shown without display)");
 
 # a group: its members' reverse sets, its own parents
 is_deeply(delete_('Group', 'g1', '3', 'Inner'), [1], 'delete group');
-is_deeply([sort @{ $l->cmd('SMEMBERS', $l->key('Group:g2:members')) }],
-          ['u2'], 'out of its parent group');
-is($l->cmd('EXISTS', $l->key('Group:g1:groups')), 0, 'its parents set');
+is_deeply($l->members_of('g2'), ['u2'], 'out of its parent group');
+is_deeply($l->groups_of('g1'), [], 'its reverse entries gone');
 is($l->cmd('HGET', $l->key('Group:display'), 'g1'), undef, 'no display');
 
 is_deeply(delete_('Group', 'g2', '4', 'Outer'), [1], 'delete a parent');
-is($l->cmd('EXISTS', $l->key('Group:g2:members')), 0, 'member set gone');
-is($l->cmd('SCARD', $l->key('User:u2:groups')), 0,
-   "its members' reverse sets");
+is_deeply($l->members_of('g2'), [], 'its members gone');
+is_deeply($l->groups_of('u2'), [], "its members' reverse entries");
+is($l->cmd('EXISTS', $l->key('members')), 0, 'members: empty, so gone');
+is($l->cmd('EXISTS', $l->key('memberof')), 0, '... and memberof');
 is($l->cmd('HGET', $l->key('Group:idx:displayName'), 'outer'), undef,
    'out of the name index');
 

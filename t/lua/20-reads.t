@@ -24,9 +24,7 @@ my $g2 = $l->doc('g2', 'Outer', 4);
 
 sub get {
     my ($type, $id, $want) = @_;
-    return scalar $l->run('get',
-        [$l->shared, $l->key("$type:$id"), $l->own_set($type, $id)],
-        $l->prefix, $type, $id, $want // '0');
+    return scalar $l->run('get', [$l->keys], $type, $id, $want // '0');
 }
 
 sub sorted_triples {
@@ -52,20 +50,20 @@ is(get('User', 'nope'), undef, 'get: no document, nil');
 # find
 sub find {
     my ($idx, $field, $type, $want) = @_;
-    return scalar $l->run('find', [$l->shared, $l->key($idx)],
-                          $field, $l->prefix, $type, $want // '0');
+    return scalar $l->run('find', [$l->keys], $field, $idx, $type,
+                          $want // '0');
 }
-is_deeply(find('User:idx:userName', 'bob', 'User'),
+is_deeply(find('name', 'bob', 'User'),
           [$u2, 'Alice', 'g2', 'Group', 'Outer'], 'find by name');
-is_deeply(find('User:idx:externalId', 'e1', 'User')->[0], $u1,
+is_deeply(find('externalId', 'e1', 'User')->[0], $u1,
           'find by externalId');
-is_deeply(find('Group:idx:displayName', 'inner', 'Group', '1'),
+is_deeply(find('name', 'inner', 'Group', '1'),
           [$g1, undef, 'u1', 'User', 'Alice'], 'find group with members');
-is(find('User:idx:userName', 'nobody', 'User'), undef, 'find: none, nil');
+is(find('name', 'nobody', 'User'), undef, 'find: none, nil');
 
 # find_email: exact values only, not prefixes
 sub find_email {
-    return [sort @{ $l->run('find_email', [$l->key('User:idx:email')],
+    return [sort @{ $l->run('find_email', [$l->keys],
                             $_[0]) }];
 }
 is_deeply(find_email('a@x.org'), ['u1', 'u2'], 'find_email: every user');
@@ -75,8 +73,8 @@ is_deeply(find_email('a@x.or'), [], 'find_email: a prefix finds nothing');
 # page
 sub page {
     my ($type, $start, $count, $want) = @_;
-    return scalar $l->run('page', [$l->shared, $l->key("$type:ids")],
-                          $start, $count, $l->prefix, $type, $want // '0');
+    return scalar $l->run('page', [$l->keys], $start, $count, $type,
+                          $want // '0');
 }
 is_deeply(page('User', 0, 0), [2], 'page count 0: the total alone');
 my $r = page('User', 1, 5);
@@ -89,20 +87,28 @@ is_deeply([$r->[1][0], $r->[2][0], scalar @{ $r->[2] }], [$g1, $g2, 11],
           'page of groups with members');
 
 # related
-is_deeply([sort @{ $l->run('related', [$l->key('Group:g2:members')]) }],
-          ['g1', 'u1', 'u2'], 'related: one set');
-is_deeply([sort @{ $l->run('related', [$l->key('User:u1:groups'),
-                                        $l->key('Group:u1:groups')]) }],
-          ['g1', 'g2'], 'related: a union');
+is_deeply([sort @{ $l->run('related', [$l->keys], 'User', 'g2') }],
+          ['g1', 'u1', 'u2'], "related: a group's members (listing users)");
+is_deeply([sort @{ $l->run('related', [$l->keys], 'Group', 'u1') }],
+          ['g1', 'g2'], "related: a user's groups (listing groups)");
+is_deeply([sort @{ $l->run('related', [$l->keys], 'Group', 'g1') }],
+          ['g2'], "related: a nested group's parents");
+is_deeply($l->run('related', [$l->keys], 'Group', 'u'), [],
+          'related: an id that prefixes another finds nothing');
 
 # fetch: a page of mixed types; a deleted one is nil
-$r = $l->run('fetch',
-    [$l->shared, $l->key('User:u2'), $l->own_set('User', 'u2'),
-     $l->key('Group:g1'), $l->own_set('Group', 'g1'),
-     $l->key('User:gone'), $l->own_set('User', 'gone')],
-    $l->prefix, '1', 'User', 'u2', 'Group', 'g1', 'User', 'gone');
+$r = $l->run('fetch', [$l->keys],
+    '1', 'User', 'u2', 'Group', 'g1', 'User', 'gone');
 is_deeply($r, [[$u2, 'Alice', 'g2', 'Group', 'Outer'],
                [$g1, undef, 'u1', 'User', 'Alice'], undef],
           'fetch: documents in order, nil for a missing one');
+
+# a script given another list of keys refuses to run
+my ($r2, $e) = $l->run_err('get', [($l->keys)[0 .. 13]], 'User', 'u1', '0');
+ok(!defined $r2 && ($e // '') =~ /15 keys/,
+   "a script without the tenant's 15 keys: an error") or diag $e;
+($r2, $e) = $l->run_err('get', [$l->keys], 'Nope', 'u1', '0');
+ok(!defined $r2 && ($e // '') =~ /no type/, 'an unknown type: an error')
+    or diag $e;
 
 $t->finish;

@@ -15,9 +15,8 @@ my $l = ScimLua->new($t, 't1');
 # scan(start | '', count, literal, member, bytes, docs, [ids])
 sub scan {
     my ($start, $count, $lit, $member, $bytes, $docs, @ids) = @_;
-    return scalar $l->run('scan', [$l->shared, $l->key('User:ids')],
-        $start, $count, $l->prefix, 'User', '0', $lit, $member, $bytes,
-        $docs, @ids);
+    return scalar $l->run('scan', [$l->keys],
+        $start, $count, 'User', '0', $lit, $member, $bytes, $docs, @ids);
 }
 
 for my $i (1 .. 6) {
@@ -43,7 +42,7 @@ $r = scan(0, 10, '[sS][aA][mM]', '"id":"', 65536, '1');
 is_deeply([@$r], [6, 6], 'the literal in another member: none');
 
 # a document with a long s always leaves
-$l->cmd('SET', $l->key('User:u2'),
+$l->cmd('HSET', $l->key('User:docs'), 'u2',
         qq({"id":"u2","name":"Kim\xc5\xbf","meta":{"version":"W/\\"2\\""}}));
 $r = scan(0, 10, 'zzz', '"name":"', 65536, '1');
 is_deeply([map { $r->[$_] } grep { $_ % 2 == 0 } 2 .. $#$r], ['u2'],

@@ -1,12 +1,12 @@
 -- find_email: the ids of the users that have an e-mail (folded), any
 -- type; the scan script reads them (candidates, see scan.lua)
---   KEYS: User:idx:email
+--   KEYS: the tenant's keys (lib.lua)
 --   ARGV: folded e-mail
 --   -> {id, ...}
 
 local r = {}
 local e = ARGV[1] .. '\0'
-for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[1], '[' .. e,
+for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[4], '[' .. e,  -- e-mails
                               '[' .. e .. '\255')) do
   r[#r + 1] = string.sub(m, #e + 1)
 end

@@ -1,32 +1,67 @@
--- The shared library, prepended to every script by gen.pl (so a script's
--- line numbers in a Redis error are those of lib.lua + script).
+-- The shared library.  gen.pl puts before each script what the script
+-- calls of it (its functions, by name, and the rest of this file), so a
+-- call defines no closure it does not use; `gen.pl --body <script>`
+-- prints the text Redis runs (its line numbers are those of a Redis
+-- error).
 --
--- Keys.  Every script declares its keys in KEYS.  A script that needs the
--- tenant's shared hashes takes them first, as KEYS[1] .. KEYS[4]:
+-- Keys (layout 2).  A tenant T has a fixed set of keys, all with the
+-- prefix "scim:{T}:" (the hash tag {T}: one Redis Cluster slot), and
+-- every script takes all of them as KEYS, in this order (the same in
+-- ngx_scim_store_keys[] in store/ngx_scim_store.c and in ScimLua::keys
+-- in t/lib/ScimLua.pm):
 --
---   User:display   id -> displayName (else userName), the type of an id
---   Group:display  id -> displayName
---   User:manager   id -> the manager's id
---   User:idx:email "<folded e-mail>\0<id>" (a zset)
+--    1 User:display           hash    id -> displayName (else userName);
+--                                     the type of an id
+--    2 Group:display          hash    id -> displayName
+--    3 User:manager           hash    id -> the manager's id
+--    4 User:idx:email         zset    "<folded e-mail>\0<id>" (score 0)
+--    5 User:docs              hash    id -> stored user (JSON, version
+--                                     last)
+--    6 Group:docs             hash    id -> stored group (no members)
+--    7 User:ids               zset    id, scored by creation sequence
+--    8 Group:ids              zset
+--    9 seq                    string  creation order, versions
+--   10 User:idx:userName      hash    folded userName -> id
+--   11 User:idx:externalId    hash    externalId -> id
+--   12 Group:idx:displayName  hash    folded displayName -> id
+--   13 Group:idx:externalId   hash    externalId -> id
+--   14 members                zset    "<group id>\0<member id>" (score 0)
+--   15 memberof               zset    "<member id>\0<group id>": the
+--                                     reverse
 --
--- and s = tenant(ARGV[...]) holds them with the tenant's key prefix
--- "scim:{T}:".  The prefix builds only the keys whose names come from
--- data the script reads or decides, never from the caller:
+-- No script builds a key name: whatever it reads or decides (a member's
+-- id, an id from an index or the ids zset) is a field of a hash or a
+-- member of a zset among these keys, never part of a key.  So every key
+-- a script touches is declared, whatever the data (the Redis Cluster
+-- precondition), at the price of a fixed KEYS list a call.
 --
---   members()  <Type>:<m>:groups of each member m added, removed or (a
---              clear) read from the group's member set; the type of an
---              added member is decided here (kind())
---   delete     Group:<g>:members of each group g read from the deleted
---              resource's own groups set
---   expand()   without dkey/skey: <Type>:<id> and its set, for ids read
---              from an index (find) or the ids zset (page, scan)
+-- The members of group g: ZRANGEBYLEX members "[g\0" "(g\1"; the groups
+-- of m: the same on memberof (ids never hold \0 or \1).
 --
--- All of them carry the tenant's hash tag {T}, as every declared key
--- does, so each script still touches one Redis Cluster slot.
+-- The scripts address the keys as KEYS[n], n as in the table above
+-- (named locals or a table of names would cost a script call about a
+-- microsecond: Lua builds them, and the closures that hold them, on
+-- every call); typed(t) gives those of type t ('User' | 'Group'): its
+-- documents, its ids zset, its name index and its externalId index.
 
-local function tenant(p)
-  return {p = p, udisplay = KEYS[1], gdisplay = KEYS[2],
-          manager = KEYS[3], email = KEYS[4]}
+if #KEYS ~= 15 then
+  error('scim: a script takes the tenant\'s 15 keys, got ' .. #KEYS)
+end
+
+local function typed(t)
+  if t == 'User' then return KEYS[5], KEYS[7], KEYS[10], KEYS[11] end
+  if t == 'Group' then return KEYS[6], KEYS[8], KEYS[12], KEYS[13] end
+  error('scim: no type ' .. tostring(t))
+end
+
+-- the ids paired with id in a membership zset (members, KEYS[14]: the
+-- members of group id; memberof, KEYS[15]: the groups of member id)
+local function related(z, id)
+  local e = id .. '\0'
+  local r = redis.call('ZRANGEBYLEX', z, '[' .. e, '(' .. id .. '\1')
+  local n = #e + 1
+  for i = 1, #r do r[i] = string.sub(r[i], n) end
+  return r
 end
 
 -- the version at the end of a stored document, and a document ending
@@ -47,12 +82,12 @@ local function list(i)
   return l, i + n + 1
 end
 
--- 'User', 'Group' or nil
-local function kind(s, id)
-  if redis.call('HEXISTS', s.udisplay, id) == 1 then
+-- 'User', 'Group' or nil, by User:display and Group:display
+local function kind(id)
+  if redis.call('HEXISTS', KEYS[1], id) == 1 then
     return 'User'
   end
-  if redis.call('HEXISTS', s.gdisplay, id) == 1 then
+  if redis.call('HEXISTS', KEYS[2], id) == 1 then
     return 'Group'
   end
   return nil
@@ -60,85 +95,86 @@ end
 
 -- the first id of add that is neither a user nor a group (or is the
 -- group gid itself), or nil
-local function check(s, gid, add)
+local function check(gid, add)
   for _, m in ipairs(add) do
-    if m == gid or not kind(s, m) then return m end
+    if m == gid or not kind(m) then return m end
   end
   return nil
 end
 
--- a group's member changes, on its member set (set, declared by the
--- caller) and on each member's reverse set
-local function members(s, gid, set, clear, rem, add)
+-- a group's member changes, on members and memberof
+local function members(gid, clear, rem, add)
   if clear then
-    local all = redis.call('SMEMBERS', set)
-    for _, m in ipairs(all) do
-      redis.call('SREM', s.p .. 'User:' .. m .. ':groups', gid)
-      redis.call('SREM', s.p .. 'Group:' .. m .. ':groups', gid)
+    for _, m in ipairs(related(KEYS[14], gid)) do
+      redis.call('ZREM', KEYS[15], m .. '\0' .. gid)
     end
-    redis.call('DEL', set)
+    redis.call('ZREMRANGEBYLEX', KEYS[14], '[' .. gid .. '\0',
+               '(' .. gid .. '\1')
   end
   for _, m in ipairs(rem) do
-    if redis.call('SREM', set, m) == 1 then
-      redis.call('SREM', s.p .. 'User:' .. m .. ':groups', gid)
-      redis.call('SREM', s.p .. 'Group:' .. m .. ':groups', gid)
+    if redis.call('ZREM', KEYS[14], gid .. '\0' .. m) == 1 then
+      redis.call('ZREM', KEYS[15], m .. '\0' .. gid)
     end
   end
   for _, m in ipairs(add) do
-    if redis.call('SADD', set, m) == 1 then
-      redis.call('SADD', s.p .. kind(s, m) .. ':' .. m .. ':groups', gid)
+    if redis.call('ZADD', KEYS[14], 0, gid .. '\0' .. m) == 1 then
+      redis.call('ZADD', KEYS[15], 0, m .. '\0' .. gid)
     end
   end
 end
 
--- a user's manager's current display name, or false
-local function mdisplay(s, t, id)
+-- a user's manager's current display name (User:manager, then
+-- User:display), or false
+local function mdisplay(t, id)
   if t ~= 'User' then return false end
-  local m = redis.call('HGET', s.manager, id)
+  local m = redis.call('HGET', KEYS[3], id)
   if not m then return false end
-  return redis.call('HGET', s.udisplay, m)
+  return redis.call('HGET', KEYS[1], m)
 end
 
 -- keeps User:manager in step with a user's document ('' = none)
-local function manager(s, t, id, m)
+local function manager(t, id, m)
   if t ~= 'User' then return end
-  if m == '' then redis.call('HDEL', s.manager, id)
-  else redis.call('HSET', s.manager, id, m) end
+  if m == '' then redis.call('HDEL', KEYS[3], id)
+  else redis.call('HSET', KEYS[3], id, m) end
 end
 
--- a user's e-mails in the e-mail index: old ones out, new ones in
-local function emails(s, id, old, new)
+-- a user's e-mails in the e-mail index (User:idx:email): old ones out,
+-- new ones in
+local function emails(id, old, new)
   for _, e in ipairs(old) do
-    redis.call('ZREM', s.email, e .. '\0' .. id)
+    redis.call('ZREM', KEYS[4], e .. '\0' .. id)
   end
   for _, e in ipairs(new) do
-    redis.call('ZADD', s.email, 0, e .. '\0' .. id)
+    redis.call('ZADD', KEYS[4], 0, e .. '\0' .. id)
   end
 end
 
--- {doc, manager display, id, type, display, ...}: a document with its
--- user's groups or (want == '1') its group's members, or false if there
--- is no document.  dkey, skey: the document's key and its set
--- (User:<id>:groups, Group:<id>:members) when the caller declared them.
-local function expand(s, t, id, want, dkey, skey)
-  local doc = redis.call('GET', dkey or s.p .. t .. ':' .. id)
+-- {doc, manager display, id, type, display, ...}: a document of type t
+-- with its user's groups or (want == '1') its group's members, or false
+-- if there is no document; the displays and types of the groups or
+-- members from Group:display and User:display
+local function expand(t, id, want)
+  local doc = redis.call('HGET', (typed(t)), id)
   if not doc then return false end
-  local r = {doc, mdisplay(s, t, id)}
+  local r = {doc, mdisplay(t, id)}
   local ids
   if t == 'User' then
-    ids = redis.call('SMEMBERS', skey or s.p .. 'User:' .. id .. ':groups')
+    ids = related(KEYS[15], id)
   elseif want == '1' then
-    ids = redis.call('SMEMBERS',
-                     skey or s.p .. 'Group:' .. id .. ':members')
+    ids = related(KEYS[14], id)
   else
     return r
   end
   for i = 1, #ids, 1000 do
-    local chunk = {unpack(ids, i, math.min(i + 999, #ids))}
-    local gn = redis.call('HMGET', s.gdisplay, unpack(chunk))
+    local chunk = ids
+    if #ids > 1000 then
+      chunk = {unpack(ids, i, math.min(i + 999, #ids))}
+    end
+    local gn = redis.call('HMGET', KEYS[2], unpack(chunk))
     local un = {}
     if t == 'Group' then
-      un = redis.call('HMGET', s.udisplay, unpack(chunk))
+      un = redis.call('HMGET', KEYS[1], unpack(chunk))
     end
     for j = 1, #chunk do
       if un[j] then

@@ -2,28 +2,26 @@
 -- member changes, atomically.  With ARGV[3] == '' the document is kept
 -- and only its lastModified and version change (a member-only PATCH,
 -- which never reads the document first).
---   KEYS: User:display, Group:display, User:manager, User:idx:email,
---         doc, seq, idx name, idx externalId, own set (as in create)
+--   KEYS: the tenant's keys (lib.lua)
 --   ARGV: id, expected version ('' = any), doc prefix, old name, new
 --         name, old externalId, new externalId, display ('' = keep), now,
---         tenant prefix, type, manager id ('' = none), clear ('1'|'0'),
---         nrem, ids..., nadd, ids..., nold, old folded e-mails...,
---         nnew, new ones...
+--         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,
+--         nadd, ids..., nold, old folded e-mails..., nnew, new ones...
 --   -> {1, seq, manager display} | {0} (no document)
 --      | {-1, current version} | {-2, 1|2} | {-4, bad member id}
 
-local doc, seq, iname, iext, own = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local s, id, t = tenant(ARGV[10]), ARGV[1], ARGV[11]
+local id, t = ARGV[1], ARGV[10]
+local doc, _, iname, iext = typed(t)
 
-local cur = redis.call('GET', doc)
+local cur = redis.call('HGET', doc, id)
 if not cur then return {0} end
 local v = version_of(cur)
 if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end
-local rem, i = list(14)
+local rem, i = list(13)
 local add, j = list(i)
 local oldem, k = list(j)
 local newem = list(k)
-local bad = check(s, id, add)
+local bad = check(id, add)
 if bad then return {-4, bad} end
 if ARGV[5] ~= ARGV[4] then
   local o = redis.call('HGET', iname, ARGV[5])
@@ -33,7 +31,7 @@ if ARGV[7] ~= ARGV[6] and ARGV[7] ~= '' then
   local o = redis.call('HGET', iext, ARGV[7])
   if o and o ~= id then return {-2, 2} end
 end
-local n = redis.call('INCR', seq)
+local n = redis.call('INCR', KEYS[9])                       -- seq
 if ARGV[5] ~= ARGV[4] then
   if redis.call('HGET', iname, ARGV[4]) == id then
     redis.call('HDEL', iname, ARGV[4])
@@ -47,20 +45,21 @@ if ARGV[7] ~= ARGV[6] then
   if ARGV[7] ~= '' then redis.call('HSET', iext, ARGV[7], id) end
 end
 if ARGV[8] ~= '' then
-  redis.call('HSET', t == 'User' and s.udisplay or s.gdisplay, id, ARGV[8])
+  -- display
+  redis.call('HSET', t == 'User' and KEYS[1] or KEYS[2], id, ARGV[8])
 end
 if t == 'Group' then
-  members(s, id, own, ARGV[13] == '1', rem, add)
+  members(id, ARGV[12] == '1', rem, add)
 end
 if ARGV[3] ~= '' then
-  manager(s, t, id, ARGV[12])
-  if t == 'User' then emails(s, id, oldem, newem) end
-  redis.call('SET', doc, with_version(ARGV[3], n))
+  manager(t, id, ARGV[11])
+  if t == 'User' then emails(id, oldem, newem) end
+  redis.call('HSET', doc, id, with_version(ARGV[3], n))
 else
   local head = string.match(cur,
     '^(.*"lastModified":")[^"]*","version":"W/\\"%d+\\""}}$')
   if not head then return redis.error_reply('bad stored document') end
-  redis.call('SET', doc,
+  redis.call('HSET', doc, id,
              with_version(head .. ARGV[9] .. '","version":"', n))
 end
-return {1, n, mdisplay(s, t, id)}
+return {1, n, mdisplay(t, id)}

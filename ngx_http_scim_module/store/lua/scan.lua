@@ -1,23 +1,23 @@
 -- scan: a batch of a walk over the ids in creation order (ARGV[1], the
 -- start, 0-based) or over candidates the caller holds (ARGV[1] == '':
--- the ids from ARGV[10] on).  A batch is bounded: at most ARGV[2] ids,
+-- the ids from ARGV[9] on).  A batch is bounded: at most ARGV[2] ids,
 -- and it ends after the document that brings what it returns (the
 -- documents' text, 32 bytes per group or member listed with them) to
--- ARGV[8] bytes or what it searched for the literal to 4 * ARGV[8]
+-- ARGV[7] bytes or what it searched for the literal to 4 * ARGV[7]
 -- bytes, so that neither Redis nor nginx is held long by one call.
 --
--- With ARGV[9] == '0' (the documents are not needed: no filter, no
+-- With ARGV[8] == '0' (the documents are not needed: no filter, no
 -- sort) the ids alone come back.  Otherwise only the documents that can
 -- match leave Redis: those holding the filter's required literal in a
--- string value of a member ARGV[7] ('"<name>":"', the canonical name
--- the stored documents use); ARGV[6] is the literal as a Lua pattern
+-- string value of a member ARGV[6] ('"<name>":"', the canonical name
+-- the stored documents use); ARGV[5] is the literal as a Lua pattern
 -- that ignores ASCII case ("[sS][aA]%-1"), '' for none.  The C side
 -- evaluates the filter on them.  A text with U+017F (long s, which folds
--- to "s") always leaves.  The documents' keys come from the ids zset or
--- the candidates (read from Redis by find_email or related): see lib.lua.
---   KEYS: User:display, Group:display, User:manager, User:idx:email, ids
---   ARGV: start | '', count, tenant prefix, type, want members, literal,
---         member, bytes, documents ('1'|'0'), ids...
+-- to "s") always leaves.  The candidates were read from Redis by
+-- find_email or related.
+--   KEYS: the tenant's keys (lib.lua)
+--   ARGV: start | '', count, type, want members, literal, member,
+--         bytes, documents ('1'|'0'), ids...
 --   -> {total, ids walked, id, {doc, ...}, id, {doc, ...}, ...}
 --      | {total, ids walked, id, id, ...}
 
@@ -43,33 +43,34 @@ local function holds(d, key, lit)
   end
 end
 local n = tonumber(ARGV[2])
+local t, lit, key = ARGV[3], ARGV[5], ARGV[6]
+local docs, all = typed(t)
 local ids, total
 if ARGV[1] == '' then
   ids = {}
-  for i = 10, math.min(#ARGV, 9 + n) do ids[#ids + 1] = ARGV[i] end
+  for i = 9, math.min(#ARGV, 8 + n) do ids[#ids + 1] = ARGV[i] end
   total = #ids
 else
   local start = tonumber(ARGV[1])
-  total = redis.call('ZCARD', KEYS[5])
-  ids = redis.call('ZRANGE', KEYS[5], start, start + n - 1)
+  total = redis.call('ZCARD', all)
+  ids = redis.call('ZRANGE', all, start, start + n - 1)
 end
 local r = {total, #ids}
-local s, t, lit, key = tenant(ARGV[3]), ARGV[4], ARGV[6], ARGV[7]
-if ARGV[9] == '0' then
+if ARGV[8] == '0' then
   for i = 1, #ids do r[i + 2] = ids[i] end
   return r
 end
-local budget, bytes, seen = tonumber(ARGV[8]), 0, 0
+local budget, bytes, seen = tonumber(ARGV[7]), 0, 0
 for i = 1, #ids do
   local keep = true
   if lit ~= '' then
-    local doc = redis.call('GET', s.p .. t .. ':' .. ids[i])
+    local doc = redis.call('HGET', docs, ids[i])
     keep = doc and (string.find(doc, '\197\191', 1, true)
                     or holds(doc, key, lit))
     seen = seen + (doc and #doc or 0)
   end
   if keep then
-    local e = expand(s, t, ids[i], ARGV[5])
+    local e = expand(t, ids[i], ARGV[4])
     if e then
       r[#r + 1] = ids[i]
       r[#r + 1] = e
