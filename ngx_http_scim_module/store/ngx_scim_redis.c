@@ -1164,8 +1164,8 @@ static ngx_int_t
 ngx_scim_redis_send(ngx_scim_redis_conn_t *rc, ngx_scim_redis_cmd_t *cmd)
 {
     if (rc->ac == NULL
-        || redisAsyncCommandArgv(rc->ac, ngx_scim_redis_cmd_reply, cmd,
-                                 cmd->argc, cmd->argv, cmd->argvlen)
+        || ngx_scim_redis_resp_send(rc->ac, ngx_scim_redis_cmd_reply, cmd,
+                                    cmd->argc, cmd->argv, cmd->argvlen)
            != REDIS_OK)
     {
         return NGX_DECLINED;

@@ -232,6 +232,13 @@ void ngx_scim_redis_retarget(ngx_scim_redis_server_t *server, u_char *host,
 void ngx_scim_redis_unresolved(ngx_scim_redis_server_t *server, u_char *why,
     size_t len);
 
+/*
+ * ngx_scim_redis_resp.c: redisAsyncCommandArgv(), with the command
+ * written in one pass (REDIS_OK, REDIS_ERR)
+ */
+int ngx_scim_redis_resp_send(redisAsyncContext *ac, redisCallbackFn *fn,
+    void *privdata, int argc, const char **argv, const size_t *argvlen);
+
 /* ngx_scim_redis_event.c: the context's socket on nginx's events */
 ngx_int_t ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc);
 
