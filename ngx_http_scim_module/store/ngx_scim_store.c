@@ -5,11 +5,15 @@
  * that of store/lua/<script>.lua), and the decoding of its reply.
  *
  * Keys of tenant T (layout 2): a fixed set, every one with the hash tag
- * {T} (one Redis Cluster slot), and every script takes all of them as
- * KEYS, in the order of ngx_scim_store_keys[] (that of the names at the
- * top of lib.lua), so that every key a script touches is declared
- * whatever the data; no script builds a key name:
+ * {T} (one Redis Cluster slot), in the order of ngx_scim_store_keys[]
+ * (that of the names at the top of lib.lua); a script takes the first n
+ * of them as KEYS, n as its "--! keys n" line says (ngx_scim_lua[].nkeys),
+ * enough for every key it touches whatever the data; no script builds a
+ * key name:
  *
+ *   scim:{T}:User:docs                 hash    id -> stored user (JSON)
+ *   scim:{T}:Group:docs                hash    id -> stored group (no
+ *                                              members)
  *   scim:{T}:User:display              hash    id -> displayName (else
  *                                              userName): "display" of
  *                                              members, type of a member
@@ -17,24 +21,21 @@
  *   scim:{T}:User:manager              hash    id -> manager's id (so that
  *                                              reads show the manager's
  *                                              current displayName)
- *   scim:{T}:User:idx:email            zset    "<folded e-mail>\0<id>" of
- *                                              every e-mail (any type):
- *                                              e-mail lookups by
- *                                              ZRANGEBYLEX
- *   scim:{T}:User:docs                 hash    id -> stored user (JSON)
- *   scim:{T}:Group:docs                hash    id -> stored group (no
- *                                              members)
- *   scim:{T}:User:ids                  zset    ids by creation sequence
- *   scim:{T}:Group:ids                 zset
- *   scim:{T}:seq                       string  creation order, versions
- *   scim:{T}:User:idx:userName         hash    folded userName -> id
- *   scim:{T}:User:idx:externalId       hash    externalId -> id
- *   scim:{T}:Group:idx:displayName     hash    folded displayName -> id
- *   scim:{T}:Group:idx:externalId      hash
  *   scim:{T}:members                   zset    "<group id>\0<member id>"
  *                                              of every direct membership
  *   scim:{T}:memberof                  zset    "<member id>\0<group id>":
  *                                              the reverse
+ *   scim:{T}:User:idx:userName         hash    folded userName -> id
+ *   scim:{T}:User:idx:externalId       hash    externalId -> id
+ *   scim:{T}:Group:idx:displayName     hash    folded displayName -> id
+ *   scim:{T}:Group:idx:externalId      hash
+ *   scim:{T}:User:ids                  zset    ids by creation sequence
+ *   scim:{T}:Group:ids                 zset
+ *   scim:{T}:seq                       string  creation order, versions
+ *   scim:{T}:User:idx:email            zset    "<folded e-mail>\0<id>" of
+ *                                              every e-mail (any type):
+ *                                              e-mail lookups by
+ *                                              ZRANGEBYLEX
  *
  * A stored document always ends with its version, as
  * ..."version":"W/\"<n>\""}} (meta is the last member, version the last
@@ -74,7 +75,7 @@ typedef struct {
 
 
 static ngx_scim_store_ctx_t *ngx_scim_store_ctx(ngx_scim_store_call_t *call,
-    ngx_scim_store_reply_e shape, ngx_uint_t n);
+    ngx_uint_t script, ngx_scim_store_reply_e shape, ngx_uint_t n);
 static ngx_int_t ngx_scim_store_arg(ngx_scim_store_ctx_t *sc, u_char *data,
     size_t len);
 static ngx_int_t ngx_scim_store_arg_str(ngx_scim_store_ctx_t *sc,
@@ -85,7 +86,8 @@ static ngx_int_t ngx_scim_store_arg_int(ngx_scim_store_ctx_t *sc,
     ngx_int_t n);
 static ngx_int_t ngx_scim_store_arg_list(ngx_scim_store_ctx_t *sc,
     ngx_str_t *list, ngx_uint_t n);
-static ngx_int_t ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc);
+static ngx_int_t ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc,
+    ngx_uint_t nkeys);
 static const char *ngx_scim_store_type(ngx_scim_store_type_e type);
 static ngx_int_t ngx_scim_store_run(ngx_scim_store_ctx_t *sc,
     ngx_scim_lua_e script);
@@ -112,32 +114,36 @@ static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
  */
 
 static ngx_str_t  ngx_scim_store_keys[] = {
+    ngx_string("User:docs"),
+    ngx_string("Group:docs"),
     ngx_string("User:display"),
     ngx_string("Group:display"),
     ngx_string("User:manager"),
-    ngx_string("User:idx:email"),
-    ngx_string("User:docs"),
-    ngx_string("Group:docs"),
-    ngx_string("User:ids"),
-    ngx_string("Group:ids"),
-    ngx_string("seq"),
+    ngx_string("members"),
+    ngx_string("memberof"),
     ngx_string("User:idx:userName"),
     ngx_string("User:idx:externalId"),
     ngx_string("Group:idx:displayName"),
     ngx_string("Group:idx:externalId"),
-    ngx_string("members"),
-    ngx_string("memberof")
+    ngx_string("User:ids"),
+    ngx_string("Group:ids"),
+    ngx_string("seq"),
+    ngx_string("User:idx:email")
 };
 
 #define NGX_SCIM_STORE_NKEYS                                                  \
     (sizeof(ngx_scim_store_keys) / sizeof(ngx_str_t))
 
 
-/* a call's context with its KEYS pushed: n, the ARGV expected, about */
+/*
+ * a call's context with the KEYS of script pushed (the first nkeys of
+ * the tenant's keys, as its "--! keys" line says); n: the ARGV
+ * expected, about
+ */
 
 static ngx_scim_store_ctx_t *
-ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_scim_store_reply_e shape,
-    ngx_uint_t n)
+ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_uint_t script,
+    ngx_scim_store_reply_e shape, ngx_uint_t n)
 {
     ngx_scim_store_ctx_t  *sc;
 
@@ -149,13 +155,13 @@ ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_scim_store_reply_e shape,
     sc->call = *call;
     sc->shape = shape;
 
-    sc->args = ngx_array_create(call->pool, NGX_SCIM_STORE_NKEYS + n,
+    sc->args = ngx_array_create(call->pool, ngx_scim_lua[script].nkeys + n,
                                 sizeof(ngx_str_t));
     if (sc->args == NULL) {
         return NULL;
     }
 
-    if (ngx_scim_store_keys_push(sc) != NGX_OK) {
+    if (ngx_scim_store_keys_push(sc, ngx_scim_lua[script].nkeys) != NGX_OK) {
         return NULL;
     }
 
@@ -163,10 +169,10 @@ ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_scim_store_reply_e shape,
 }
 
 
-/* "scim:{T}:" name for each name of ngx_scim_store_keys, in one block */
+/* "scim:{T}:" name for the first nkeys names of ngx_scim_store_keys */
 
 static ngx_int_t
-ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc)
+ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc, ngx_uint_t nkeys)
 {
     u_char      *p, *q, *prefix;
     size_t       size, plen;
@@ -175,7 +181,11 @@ ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc)
     plen = sizeof("scim:{}:") - 1 + sc->call.tenant.len;
     size = plen;
 
-    for (i = 0; i < NGX_SCIM_STORE_NKEYS; i++) {
+    if (nkeys > NGX_SCIM_STORE_NKEYS) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < nkeys; i++) {
         size += plen + ngx_scim_store_keys[i].len;
     }
 
@@ -189,7 +199,7 @@ ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc)
     p = ngx_cpymem(p, sc->call.tenant.data, sc->call.tenant.len);
     p = ngx_cpymem(p, "}:", sizeof("}:") - 1);
 
-    for (i = 0; i < NGX_SCIM_STORE_NKEYS; i++) {
+    for (i = 0; i < nkeys; i++) {
         q = ngx_cpymem(p, prefix, plen);
         q = ngx_cpymem(q, ngx_scim_store_keys[i].data,
                        ngx_scim_store_keys[i].len);
@@ -201,7 +211,7 @@ ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc)
         p = q;
     }
 
-    sc->nkeys = NGX_SCIM_STORE_NKEYS;
+    sc->nkeys = nkeys;
 
     return NGX_OK;
 }
@@ -289,7 +299,7 @@ ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_DOC, 3);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_GET, NGX_SCIM_STORE_R_DOC, 3);
     if (sc == NULL
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
@@ -309,7 +319,7 @@ ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_scim_store_index_e index,
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_DOC, 4);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_FIND, NGX_SCIM_STORE_R_DOC, 4);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, value) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, index == NGX_SCIM_STORE_BY_EXTERNAL_ID
@@ -332,7 +342,7 @@ ngx_scim_store_page(ngx_scim_store_call_t *call, ngx_uint_t start,
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_PAGE, 4);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_PAGE, NGX_SCIM_STORE_R_PAGE, 4);
     if (sc == NULL
         || ngx_scim_store_arg_int(sc, (ngx_int_t) start) != NGX_OK
         || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
@@ -355,8 +365,9 @@ ngx_scim_store_scan(ngx_scim_store_call_t *call, ngx_scim_store_scan_t *scan)
 
     n = scan->cand ? scan->ncand : 0;
 
-    sc = ngx_scim_store_ctx(call, scan->docs ? NGX_SCIM_STORE_R_SCAN
-                                             : NGX_SCIM_STORE_R_SCAN_IDS,
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_SCAN,
+                            scan->docs ? NGX_SCIM_STORE_R_SCAN
+                                       : NGX_SCIM_STORE_R_SCAN_IDS,
                             8 + n);
     if (sc == NULL
         || (scan->cand ? ngx_scim_store_arg_cstr(sc, "")
@@ -393,7 +404,8 @@ ngx_scim_store_fetch(ngx_scim_store_call_t *call, ngx_scim_store_item_t *items,
     ngx_uint_t             i;
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_FETCH, 1 + 2 * n);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_FETCH, NGX_SCIM_STORE_R_FETCH,
+                            1 + 2 * n);
     if (sc == NULL
         || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
     {
@@ -418,7 +430,8 @@ ngx_scim_store_find_email(ngx_scim_store_call_t *call, ngx_str_t *email)
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_IDS, 1);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_FIND_EMAIL,
+                            NGX_SCIM_STORE_R_IDS, 1);
     if (sc == NULL || ngx_scim_store_arg_str(sc, email) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -432,7 +445,8 @@ ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id)
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_IDS, 2);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_RELATED, NGX_SCIM_STORE_R_IDS,
+                            2);
     if (sc == NULL
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
@@ -450,7 +464,7 @@ ngx_scim_store_create(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE,
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_CREATE, NGX_SCIM_STORE_R_WRITE,
                             9 + w->nadd + w->nemails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
@@ -476,7 +490,7 @@ ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE,
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_REPLACE, NGX_SCIM_STORE_R_WRITE,
                             16 + w->nremove + w->nadd + w->nemails
                             + w->nold_emails);
     if (sc == NULL
@@ -535,7 +549,8 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_STORE_R_WRITE, 6 + w->nemails);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_DELETE, NGX_SCIM_STORE_R_WRITE,
+                            6 + w->nemails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
         || ngx_scim_store_arg_int(sc, w->expect) != NGX_OK

@@ -55,11 +55,11 @@ sub key    { $_[0]{p} . $_[1] }
 
 # the order of the names at the top of store/lua/lib.lua and of
 # ngx_scim_store_keys[] in store/ngx_scim_store.c
-my @KEYS = qw(User:display Group:display User:manager User:idx:email
-              User:docs Group:docs User:ids Group:ids seq
+my @KEYS = qw(User:docs Group:docs User:display Group:display
+              User:manager members memberof
               User:idx:userName User:idx:externalId
               Group:idx:displayName Group:idx:externalId
-              members memberof);
+              User:ids Group:ids seq User:idx:email);
 
 sub keys {
     my ($self) = @_;
@@ -90,8 +90,22 @@ sub cmd { my $self = shift; return scalar $self->{t}->redis_cmd(@_) }
 # a script's reply; run_err: (reply, Redis error)
 sub run { my $self = shift; return scalar $self->run_err(@_) }
 
+# the n of a script's "--! keys n": it takes the first n of the tenant's
+# keys
+sub nkeys {
+    my ($class, $name) = @_;
+    my ($n) = slurp("$DIR/$name.lua") =~ /^--! keys (\d+)$/m;
+    die "$name.lua: no \"--! keys n\" line\n" unless $n;
+    return $n;
+}
+
+# keys: all the tenant's ($l->keys) are cut to those the script takes,
+# as the module sends them; any other list is sent as it is
 sub run_err {
     my ($self, $name, $keys, @argv) = @_;
+    if (@$keys == @KEYS && $keys->[0] eq $self->key($KEYS[0])) {
+        $keys = [@$keys[0 .. ScimLua->nkeys($name) - 1]];
+    }
     my ($r, $e) = $self->{t}->redis_cmd('EVAL', ScimLua->source($name),
                                         scalar(@$keys), @$keys, @argv);
     return wantarray ? ($r, $e) : $r;

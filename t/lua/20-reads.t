@@ -103,10 +103,15 @@ is_deeply($r, [[$u2, 'Alice', 'g2', 'Group', 'Outer'],
                [$g1, undef, 'u1', 'User', 'Alice'], undef],
           'fetch: documents in order, nil for a missing one');
 
-# a script given another list of keys refuses to run
-my ($r2, $e) = $l->run_err('get', [($l->keys)[0 .. 13]], 'User', 'u1', '0');
-ok(!defined $r2 && ($e // '') =~ /15 keys/,
-   "a script without the tenant's 15 keys: an error") or diag $e;
+# a script given another list of keys refuses to run: get takes the
+# first 7 ("--! keys 7")
+is(ScimLua->nkeys('get'), 7, 'get takes the first 7 keys');
+my ($r2, $e) = $l->run_err('get', [($l->keys)[0 .. 5]], 'User', 'u1', '0');
+ok(!defined $r2 && ($e // '') =~ /takes the first 7 of the tenant's keys/,
+   "get with 6 keys: an error") or diag $e;
+($r2, $e) = $l->run_err('get', [($l->keys)[0 .. 7]], 'User', 'u1', '0');
+ok(!defined $r2 && ($e // '') =~ /takes the first 7/,
+   "get with 8 keys: an error") or diag $e;
 ($r2, $e) = $l->run_err('get', [$l->keys], 'Nope', 'u1', '0');
 ok(!defined $r2 && ($e // '') =~ /no type/, 'an unknown type: an error')
     or diag $e;

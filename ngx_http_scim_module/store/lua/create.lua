@@ -1,11 +1,12 @@
 -- create a resource
---   KEYS: the tenant's keys (lib.lua)
+--   KEYS: the first 15 of the tenant's keys (lib.lua)
 --   ARGV: id, doc prefix (the document without its version tail),
 --         folded name, externalId ('' = none), display, type, manager
 --         id ('' = none), nadd, member ids..., nemails, folded
 --         e-mails...
 --   -> {1, seq, manager display} | {-2, 1|2} (name | externalId taken)
 --      | {-3} (id taken) | {-4, bad member id}
+--! keys 15
 
 local id, t = ARGV[1], ARGV[6]
 local docs, ids, iname, iext = typed(t)
@@ -21,12 +22,12 @@ local add, j = list(8)
 local em = list(j)
 local bad = check(id, add)
 if bad then return {-4, bad} end
-local n = redis.call('INCR', KEYS[9])                       -- seq
+local n = redis.call('INCR', KEYS[14])                       -- seq
 redis.call('HSET', docs, id, with_version(ARGV[2], n))
 redis.call('ZADD', ids, n, id)
 redis.call('HSET', iname, ARGV[3], id)
 if ARGV[4] ~= '' then redis.call('HSET', iext, ARGV[4], id) end
-redis.call('HSET', t == 'User' and KEYS[1] or KEYS[2], id, ARGV[5]) -- display
+redis.call('HSET', t == 'User' and KEYS[3] or KEYS[4], id, ARGV[5]) -- display
 if t == 'Group' then members(id, false, {}, add) end
 manager(t, id, ARGV[7])
 if t == 'User' then emails(id, {}, em) end

@@ -1,10 +1,11 @@
 -- delete a document read at version ARGV[2], with its index entries and
 -- its memberships (as a member: out of every group; as a group: its
 -- members out)
---   KEYS: the tenant's keys (lib.lua)
+--   KEYS: the first 15 of the tenant's keys (lib.lua)
 --   ARGV: id, expected version, folded name, externalId, "User" or
 --         "Group", nemails, folded e-mails...
 --   -> {1} | {0} (no document) | {-1, current version}
+--! keys 15
 
 local id, t = ARGV[1], ARGV[5]
 local docs, ids, iname, iext = typed(t)
@@ -21,12 +22,12 @@ end
 if ARGV[4] ~= '' and redis.call('HGET', iext, ARGV[4]) == id then
   redis.call('HDEL', iext, ARGV[4])
 end
-redis.call('HDEL', t == 'User' and KEYS[1] or KEYS[2], id)  -- display
+redis.call('HDEL', t == 'User' and KEYS[3] or KEYS[4], id)  -- display
 -- out of every group: members entries of the groups memberof lists
-for _, g in ipairs(related(KEYS[15], id)) do
-  redis.call('ZREM', KEYS[14], g .. '\0' .. id)
+for _, g in ipairs(related(KEYS[7], id)) do
+  redis.call('ZREM', KEYS[6], g .. '\0' .. id)
 end
-redis.call('ZREMRANGEBYLEX', KEYS[15], '[' .. id .. '\0',
+redis.call('ZREMRANGEBYLEX', KEYS[7], '[' .. id .. '\0',
            '(' .. id .. '\1')
 if t == 'Group' then members(id, true, {}, {}) end
 manager(t, id, '')

@@ -114,8 +114,25 @@ sub body {
         }
     }
 
-    return join('', map { !defined $_->[0] || $need{$_->[0]} ? $_->[1] : () }
-                    @pieces) . $script;
+    return nkeys_check($name, $script)
+           . join('', map { !defined $_->[0] || $need{$_->[0]} ? $_->[1] : () }
+                      @pieces) . $script;
+}
+
+# a script's "--! keys n": it takes the first n of the tenant's keys
+sub nkeys {
+    my ($name, $script) = @_;
+    my ($n) = $script =~ /^--! keys (\d+)$/m;
+    die "$name.lua: no \"--! keys n\" line\n" unless defined $n && $n > 0;
+    return $n;
+}
+
+sub nkeys_check {
+    my ($name, $script) = @_;
+    my $n = nkeys($name, $script);
+    return "if #KEYS ~= $n then\n"
+           . "  error('scim: $name takes the first $n of the tenant\\'s keys, "
+           . "got ' .. #KEYS)\nend\n";
 }
 
 if (defined $body_of) {
@@ -151,6 +168,8 @@ $h .= "    NGX_SCIM_LUA_N\n} ngx_scim_lua_e;\n\n\n"
       . "                                                script */\n"
       . "    size_t                      len;\n"
       . "    const char                 *sha1;       /* of body, hex */\n"
+      . "    ngx_uint_t                  nkeys;      /* the first nkeys of\n"
+      . "                                                the tenant's keys */\n"
       . "} ngx_scim_lua_t;\n\n\n"
       . "extern const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N];\n\n\n"
       . "#endif /* _NGX_SCIM_LUA_H_INCLUDED_ */\n";
@@ -161,6 +180,7 @@ my $table = "const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {\n";
 
 for my $name (@names) {
     my $body = body($name);
+    my $nkeys = nkeys($name, slurp("$lua/$name.lua"));
 
     $c .= "static const char  ngx_scim_lua_${name}[] =\n"
           . c_string($body) . "    ;\n\n\n";
@@ -168,7 +188,7 @@ for my $name (@names) {
     $table .= "    [NGX_SCIM_LUA_" . uc($name) . "] = {\n"
               . "        \"$name\", ngx_scim_lua_${name},\n"
               . "        sizeof(ngx_scim_lua_${name}) - 1,\n"
-              . "        \"" . sha1_hex($body) . "\" },\n";
+              . "        \"" . sha1_hex($body) . "\", $nkeys },\n";
 }
 
 $c .= $table . "};\n";

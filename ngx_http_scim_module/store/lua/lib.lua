@@ -5,35 +5,41 @@
 -- error).
 --
 -- Keys (layout 2).  A tenant T has a fixed set of keys, all with the
--- prefix "scim:{T}:" (the hash tag {T}: one Redis Cluster slot), and
--- every script takes all of them as KEYS, in this order (the same in
--- ngx_scim_store_keys[] in store/ngx_scim_store.c and in ScimLua::keys
--- in t/lib/ScimLua.pm):
+-- prefix "scim:{T}:" (the hash tag {T}: one Redis Cluster slot), in this
+-- order (the same in ngx_scim_store_keys[] in store/ngx_scim_store.c and
+-- in ScimLua::keys in t/lib/ScimLua.pm):
 --
---    1 User:display           hash    id -> displayName (else userName);
---                                     the type of an id
---    2 Group:display          hash    id -> displayName
---    3 User:manager           hash    id -> the manager's id
---    4 User:idx:email         zset    "<folded e-mail>\0<id>" (score 0)
---    5 User:docs              hash    id -> stored user (JSON, version
+--    1 User:docs              hash    id -> stored user (JSON, version
 --                                     last)
---    6 Group:docs             hash    id -> stored group (no members)
---    7 User:ids               zset    id, scored by creation sequence
---    8 Group:ids              zset
---    9 seq                    string  creation order, versions
---   10 User:idx:userName      hash    folded userName -> id
---   11 User:idx:externalId    hash    externalId -> id
---   12 Group:idx:displayName  hash    folded displayName -> id
---   13 Group:idx:externalId   hash    externalId -> id
---   14 members                zset    "<group id>\0<member id>" (score 0)
---   15 memberof               zset    "<member id>\0<group id>": the
+--    2 Group:docs             hash    id -> stored group (no members)
+--    3 User:display           hash    id -> displayName (else userName);
+--                                     the type of an id
+--    4 Group:display          hash    id -> displayName
+--    5 User:manager           hash    id -> the manager's id
+--    6 members                zset    "<group id>\0<member id>" (score 0)
+--    7 memberof               zset    "<member id>\0<group id>": the
 --                                     reverse
+--    8 User:idx:userName      hash    folded userName -> id
+--    9 User:idx:externalId    hash    externalId -> id
+--   10 Group:idx:displayName  hash    folded displayName -> id
+--   11 Group:idx:externalId   hash    externalId -> id
+--   12 User:ids               zset    id, scored by creation sequence
+--   13 Group:ids              zset
+--   14 seq                    string  creation order, versions
+--   15 User:idx:email         zset    "<folded e-mail>\0<id>" (score 0)
+--
+-- A script takes the first n of them as KEYS, n as its line "--! keys
+-- n" says: enough for every key it may touch, whatever the data (get
+-- and fetch 7, find 11, page and scan 13, the writes all 15; the order
+-- puts what the hot reads need first, so that they carry no more keys
+-- than they use).  gen.pl puts "if #KEYS ~= n then error end" first in
+-- the script's text.
 --
 -- No script builds a key name: whatever it reads or decides (a member's
 -- id, an id from an index or the ids zset) is a field of a hash or a
 -- member of a zset among these keys, never part of a key.  So every key
 -- a script touches is declared, whatever the data (the Redis Cluster
--- precondition), at the price of a fixed KEYS list a call.
+-- precondition).
 --
 -- The members of group g: ZRANGEBYLEX members "[g\0" "(g\1"; the groups
 -- of m: the same on memberof (ids never hold \0 or \1).
@@ -44,18 +50,14 @@
 -- every call); typed(t) gives those of type t ('User' | 'Group'): its
 -- documents, its ids zset, its name index and its externalId index.
 
-if #KEYS ~= 15 then
-  error('scim: a script takes the tenant\'s 15 keys, got ' .. #KEYS)
-end
-
 local function typed(t)
-  if t == 'User' then return KEYS[5], KEYS[7], KEYS[10], KEYS[11] end
-  if t == 'Group' then return KEYS[6], KEYS[8], KEYS[12], KEYS[13] end
+  if t == 'User' then return KEYS[1], KEYS[12], KEYS[8], KEYS[9] end
+  if t == 'Group' then return KEYS[2], KEYS[13], KEYS[10], KEYS[11] end
   error('scim: no type ' .. tostring(t))
 end
 
--- the ids paired with id in a membership zset (members, KEYS[14]: the
--- members of group id; memberof, KEYS[15]: the groups of member id)
+-- the ids paired with id in a membership zset (members, KEYS[6]: the
+-- members of group id; memberof, KEYS[7]: the groups of member id)
 local function related(z, id)
   local e = id .. '\0'
   local r = redis.call('ZRANGEBYLEX', z, '[' .. e, '(' .. id .. '\1')
@@ -84,10 +86,10 @@ end
 
 -- 'User', 'Group' or nil, by User:display and Group:display
 local function kind(id)
-  if redis.call('HEXISTS', KEYS[1], id) == 1 then
+  if redis.call('HEXISTS', KEYS[3], id) == 1 then
     return 'User'
   end
-  if redis.call('HEXISTS', KEYS[2], id) == 1 then
+  if redis.call('HEXISTS', KEYS[4], id) == 1 then
     return 'Group'
   end
   return nil
@@ -105,20 +107,20 @@ end
 -- a group's member changes, on members and memberof
 local function members(gid, clear, rem, add)
   if clear then
-    for _, m in ipairs(related(KEYS[14], gid)) do
-      redis.call('ZREM', KEYS[15], m .. '\0' .. gid)
+    for _, m in ipairs(related(KEYS[6], gid)) do
+      redis.call('ZREM', KEYS[7], m .. '\0' .. gid)
     end
-    redis.call('ZREMRANGEBYLEX', KEYS[14], '[' .. gid .. '\0',
+    redis.call('ZREMRANGEBYLEX', KEYS[6], '[' .. gid .. '\0',
                '(' .. gid .. '\1')
   end
   for _, m in ipairs(rem) do
-    if redis.call('ZREM', KEYS[14], gid .. '\0' .. m) == 1 then
-      redis.call('ZREM', KEYS[15], m .. '\0' .. gid)
+    if redis.call('ZREM', KEYS[6], gid .. '\0' .. m) == 1 then
+      redis.call('ZREM', KEYS[7], m .. '\0' .. gid)
     end
   end
   for _, m in ipairs(add) do
-    if redis.call('ZADD', KEYS[14], 0, gid .. '\0' .. m) == 1 then
-      redis.call('ZADD', KEYS[15], 0, m .. '\0' .. gid)
+    if redis.call('ZADD', KEYS[6], 0, gid .. '\0' .. m) == 1 then
+      redis.call('ZADD', KEYS[7], 0, m .. '\0' .. gid)
     end
   end
 end
@@ -127,26 +129,26 @@ end
 -- User:display), or false
 local function mdisplay(t, id)
   if t ~= 'User' then return false end
-  local m = redis.call('HGET', KEYS[3], id)
+  local m = redis.call('HGET', KEYS[5], id)
   if not m then return false end
-  return redis.call('HGET', KEYS[1], m)
+  return redis.call('HGET', KEYS[3], m)
 end
 
 -- keeps User:manager in step with a user's document ('' = none)
 local function manager(t, id, m)
   if t ~= 'User' then return end
-  if m == '' then redis.call('HDEL', KEYS[3], id)
-  else redis.call('HSET', KEYS[3], id, m) end
+  if m == '' then redis.call('HDEL', KEYS[5], id)
+  else redis.call('HSET', KEYS[5], id, m) end
 end
 
 -- a user's e-mails in the e-mail index (User:idx:email): old ones out,
 -- new ones in
 local function emails(id, old, new)
   for _, e in ipairs(old) do
-    redis.call('ZREM', KEYS[4], e .. '\0' .. id)
+    redis.call('ZREM', KEYS[15], e .. '\0' .. id)
   end
   for _, e in ipairs(new) do
-    redis.call('ZADD', KEYS[4], 0, e .. '\0' .. id)
+    redis.call('ZADD', KEYS[15], 0, e .. '\0' .. id)
   end
 end
 
@@ -160,9 +162,9 @@ local function expand(t, id, want)
   local r = {doc, mdisplay(t, id)}
   local ids
   if t == 'User' then
-    ids = related(KEYS[15], id)
+    ids = related(KEYS[7], id)
   elseif want == '1' then
-    ids = related(KEYS[14], id)
+    ids = related(KEYS[6], id)
   else
     return r
   end
@@ -171,10 +173,10 @@ local function expand(t, id, want)
     if #ids > 1000 then
       chunk = {unpack(ids, i, math.min(i + 999, #ids))}
     end
-    local gn = redis.call('HMGET', KEYS[2], unpack(chunk))
+    local gn = redis.call('HMGET', KEYS[4], unpack(chunk))
     local un = {}
     if t == 'Group' then
-      un = redis.call('HMGET', KEYS[1], unpack(chunk))
+      un = redis.call('HMGET', KEYS[3], unpack(chunk))
     end
     for j = 1, #chunk do
       if un[j] then

@@ -1,7 +1,8 @@
 -- page: ids in creation order and their documents
---   KEYS: the tenant's keys (lib.lua)
+--   KEYS: the first 13 of the tenant's keys (lib.lua)
 --   ARGV: start (0-based), count, type, want members
 --   -> {total, {doc, ...}, {doc, ...}, ...}   (deleted meanwhile: nil)
+--! keys 13
 
 local _, ids = typed(ARGV[3])
 local r = {redis.call('ZCARD', ids)}

@@ -2,10 +2,11 @@
 -- groups.value / members.value (listing groups): listing users ('User'),
 -- the members of group id; listing groups ('Group'), the groups holding
 -- member id.  The scan script reads them (candidates)
---   KEYS: the tenant's keys (lib.lua)
+--   KEYS: the first 7 of the tenant's keys (lib.lua)
 --   ARGV: type listed, id
 --   -> {id, ...}
+--! keys 7
 
 typed(ARGV[1])
--- members (KEYS[14]) or memberof (KEYS[15])
-return related(ARGV[1] == 'User' and KEYS[14] or KEYS[15], ARGV[2])
+-- members (KEYS[6]) or memberof (KEYS[7])
+return related(ARGV[1] == 'User' and KEYS[6] or KEYS[7], ARGV[2])

@@ -2,13 +2,14 @@
 -- member changes, atomically.  With ARGV[3] == '' the document is kept
 -- and only its lastModified and version change (a member-only PATCH,
 -- which never reads the document first).
---   KEYS: the tenant's keys (lib.lua)
+--   KEYS: the first 15 of the tenant's keys (lib.lua)
 --   ARGV: id, expected version ('' = any), doc prefix, old name, new
 --         name, old externalId, new externalId, display ('' = keep), now,
 --         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,
 --         nadd, ids..., nold, old folded e-mails..., nnew, new ones...
 --   -> {1, seq, manager display} | {0} (no document)
 --      | {-1, current version} | {-2, 1|2} | {-4, bad member id}
+--! keys 15
 
 local id, t = ARGV[1], ARGV[10]
 local doc, _, iname, iext = typed(t)
@@ -31,7 +32,7 @@ if ARGV[7] ~= ARGV[6] and ARGV[7] ~= '' then
   local o = redis.call('HGET', iext, ARGV[7])
   if o and o ~= id then return {-2, 2} end
 end
-local n = redis.call('INCR', KEYS[9])                       -- seq
+local n = redis.call('INCR', KEYS[14])                       -- seq
 if ARGV[5] ~= ARGV[4] then
   if redis.call('HGET', iname, ARGV[4]) == id then
     redis.call('HDEL', iname, ARGV[4])
@@ -46,7 +47,7 @@ if ARGV[7] ~= ARGV[6] then
 end
 if ARGV[8] ~= '' then
   -- display
-  redis.call('HSET', t == 'User' and KEYS[1] or KEYS[2], id, ARGV[8])
+  redis.call('HSET', t == 'User' and KEYS[3] or KEYS[4], id, ARGV[8])
 end
 if t == 'Group' then
   members(id, ARGV[12] == '1', rem, add)

@@ -15,11 +15,12 @@
 -- evaluates the filter on them.  A text with U+017F (long s, which folds
 -- to "s") always leaves.  The candidates were read from Redis by
 -- find_email or related.
---   KEYS: the tenant's keys (lib.lua)
+--   KEYS: the first 13 of the tenant's keys (lib.lua)
 --   ARGV: start | '', count, type, want members, literal, member,
 --         bytes, documents ('1'|'0'), ids...
 --   -> {total, ids walked, id, {doc, ...}, id, {doc, ...}, ...}
 --      | {total, ids walked, id, id, ...}
+--! keys 13
 
 local function holds(d, key, lit)
   local i = 1
