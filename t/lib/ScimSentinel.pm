@@ -295,6 +295,23 @@ sub failover {
     return undef;
 }
 
+# SENTINEL FAILOVER on one Sentinel, asked again while it answers
+# NOGOODSLAVE or INPROG (its view of the replicas lags a previous
+# failover) for up to $secs seconds; its reply, or undef
+sub failover_on {
+    my ($self, $sp, $secs) = @_;
+    my $deadline = time + ($secs // 30);
+    while (1) {
+        my ($r, $e) = $self->cmd($sp, 'SENTINEL', 'FAILOVER', $self->{name});
+        return $r if defined $r;
+        if (time >= $deadline || ($e // '') !~ /NOGOODSLAVE|INPROG/) {
+            Test::More::diag("SENTINEL FAILOVER on $sp: " . ($e // '?'));
+            return undef;
+        }
+        select(undef, undef, undef, 0.5);
+    }
+}
+
 sub kill_node {
     my ($self, $port) = @_;
     my $pid = delete $self->{pids}{$port} or return 0;
