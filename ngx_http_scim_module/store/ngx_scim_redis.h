@@ -204,7 +204,7 @@ ngx_int_t ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     ngx_scim_redis_cmd_t **cmdp);
 
 /*
- * Redis Cluster (ngx_scim_cluster.c): a ready connection of the server
+ * Redis Cluster (ngx_scim_cluster*.c): a ready connection of the server
  * (NULL: none now), and a command on that very connection (after ASKING,
  * WAIT after a write); NGX_DECLINED if it is not ready any more.
  */
