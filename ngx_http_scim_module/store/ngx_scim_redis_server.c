@@ -43,9 +43,10 @@ ngx_scim_redis_server_add(ngx_conf_t *cf, ngx_array_t *servers,
             && ngx_strncmp(s->password.data, proto->password.data,
                            proto->password.len) == 0
             && s->sentinel_password.len == proto->sentinel_password.len
-            && ngx_strncmp(s->sentinel_password.data,
-                           proto->sentinel_password.data,
-                           proto->sentinel_password.len) == 0
+            && (proto->sentinel_password.len == 0
+                || ngx_strncmp(s->sentinel_password.data,
+                               proto->sentinel_password.data,
+                               proto->sentinel_password.len) == 0)
             && s->db == proto->db
             && s->nconns == proto->nconns
             && s->connect_timeout == proto->connect_timeout

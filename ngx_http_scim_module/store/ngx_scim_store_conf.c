@@ -162,9 +162,10 @@ ngx_scim_store_same(ngx_scim_store_t *store, ngx_scim_store_conf_t *conf)
         || s->connect_timeout != conf->connect_timeout
         || s->timeout != conf->timeout
         || s->sentinel_password.len != conf->sentinel_password.len
-        || ngx_strncmp(s->sentinel_password.data,
-                       conf->sentinel_password.data,
-                       conf->sentinel_password.len) != 0
+        || (conf->sentinel_password.len
+            && ngx_strncmp(s->sentinel_password.data,
+                           conf->sentinel_password.data,
+                           conf->sentinel_password.len) != 0)
         || store->nwait != conf->wait_replicas
         || store->wait_timeout != conf->wait_timeout)
     {
