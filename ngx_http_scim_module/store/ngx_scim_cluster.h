@@ -140,5 +140,17 @@ void ngx_scim_cluster_cancel(ngx_scim_store_op_t *op);
 uint16_t ngx_scim_cluster_crc16(u_char *p, size_t len);
 ngx_uint_t ngx_scim_cluster_slot(u_char *key, size_t len);
 
+/*
+ * Between ngx_scim_cluster_command.c (the commands) and ngx_scim_cluster.c
+ * (the map), called that way only: a map refresh (after delay ms, at
+ * most one in flight); the node of a server; the node a "MOVED" or "ASK"
+ * reply names (p after the word), *slot its slot.
+ */
+void ngx_scim_cluster_want_refresh(ngx_scim_cluster_t *cl, ngx_msec_t delay);
+ngx_scim_cluster_node_t *ngx_scim_cluster_node_of(ngx_scim_cluster_t *cl,
+    ngx_scim_redis_server_t *server);
+ngx_scim_cluster_node_t *ngx_scim_cluster_redirect(ngx_scim_cluster_t *cl,
+    ngx_scim_redis_server_t *from, u_char *p, size_t len, ngx_uint_t *slot);
+
 
 #endif /* _NGX_SCIM_CLUSTER_H_INCLUDED_ */

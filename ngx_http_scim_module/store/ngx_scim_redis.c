@@ -11,6 +11,13 @@
  * Each hiredis context has its own ngx_connection_t (ac->ev.data), so
  * that a context being freed never touches the connection of the next
  * one, even when the next one is made from inside its callbacks.
+ *
+ * This file: a connection (connect, the handshake: AUTH, SELECT,
+ * SCRIPT LOAD, ROLE; lost, dropped, made again with backoff) and the
+ * commands on it (queued, sent, timed out, answered).  The server (its
+ * configuration, its connections at worker start and exit, its address
+ * from Sentinel) is ngx_scim_redis_server.c; failures are logged by
+ * ngx_scim_redis_report.c; the socket is ngx_scim_redis_event.c.
  */
 
 
@@ -25,31 +32,16 @@
 #define NGX_SCIM_REDIS_BACKOFF_MAX   1000
 #define NGX_SCIM_REDIS_ON_DEMAND     100     /* after a failed attempt */
 #define NGX_SCIM_REDIS_SHORT_LIVED   1000
-#define NGX_SCIM_REDIS_SUMMARY       60000
-#define NGX_SCIM_REDIS_CHANGES       4       /* cause changes logged in a
-                                                summary period */
 
 
-static void ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc);
 static void ngx_scim_redis_ready(ngx_scim_redis_conn_t *rc);
-static void ngx_scim_redis_attempt_failed(ngx_scim_redis_conn_t *rc,
-    u_char *why, size_t len);
 static void ngx_scim_redis_lost(ngx_scim_redis_conn_t *rc, u_char *why,
     size_t len, ngx_uint_t harmful);
 static void ngx_scim_redis_gone(ngx_scim_redis_conn_t *rc,
     const redisAsyncContext *ac);
-static void ngx_scim_redis_drop(ngx_scim_redis_conn_t *rc);
 static void ngx_scim_redis_schedule_reconnect(ngx_scim_redis_conn_t *rc,
     ngx_msec_t delay);
-static void ngx_scim_redis_reconnect_handler(ngx_event_t *ev);
-static void ngx_scim_redis_connect_timeout_handler(ngx_event_t *ev);
-static void ngx_scim_redis_deadline_handler(ngx_event_t *ev);
 static void ngx_scim_redis_arm_deadline(ngx_scim_redis_conn_t *rc);
-static void ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc);
-
-static void ngx_scim_redis_report(ngx_scim_redis_server_t *s, u_char *why,
-    size_t len);
-static void ngx_scim_redis_report_ready(ngx_scim_redis_server_t *s);
 
 static ngx_scim_redis_conn_t *ngx_scim_redis_ready_conn(
     ngx_scim_redis_server_t *s);
@@ -76,176 +68,9 @@ static ngx_uint_t ngx_scim_redis_role(ngx_scim_redis_conn_t *rc,
     redisReply *reply);
 static void ngx_scim_redis_readonly(ngx_scim_redis_conn_t *rc,
     redisReply *reply);
-static void ngx_scim_redis_name(ngx_scim_redis_server_t *s);
-
-
-
-ngx_scim_redis_server_t *
-ngx_scim_redis_server_add(ngx_conf_t *cf, ngx_array_t *servers,
-    ngx_scim_redis_server_t *proto)
-{
-    ngx_uint_t                 i;
-    ngx_scim_redis_server_t   *s, **sp;
-
-    sp = servers->elts;
-
-    for (i = 0; i < servers->nelts; i++) {
-        s = sp[i];
-
-        if (s->addr.len == proto->addr.len
-            && ngx_strncmp(s->addr.data, proto->addr.data,
-                           proto->addr.len) == 0
-            && s->password.len == proto->password.len
-            && ngx_strncmp(s->password.data, proto->password.data,
-                           proto->password.len) == 0
-            && s->sentinel_password.len == proto->sentinel_password.len
-            && ngx_strncmp(s->sentinel_password.data,
-                           proto->sentinel_password.data,
-                           proto->sentinel_password.len) == 0
-            && s->db == proto->db
-            && s->nconns == proto->nconns
-            && s->connect_timeout == proto->connect_timeout
-            && s->timeout == proto->timeout)
-        {
-            return s;
-        }
-    }
-
-    s = ngx_palloc(cf->pool, sizeof(ngx_scim_redis_server_t));
-    if (s == NULL) {
-        return NULL;
-    }
-
-    *s = *proto;
-
-    sp = ngx_array_push(servers);
-    if (sp == NULL) {
-        return NULL;
-    }
-
-    *sp = s;
-
-    return s;
-}
-
-
-ngx_int_t
-ngx_scim_redis_init_worker(ngx_scim_redis_server_t *server, ngx_log_t *log)
-{
-    ngx_uint_t              i;
-    ngx_scim_redis_conn_t  *rc;
-
-    server->log = log;
-    server->next = 0;
-    server->failing = 0;
-    server->replica = 0;
-    server->resolved = 0;
-
-    if (server->resolve) {
-        /* the primary's address, as the Sentinels say, and its name */
-
-        server->host.data = ngx_pnalloc(ngx_cycle->pool,
-                                        NGX_SOCKADDR_STRLEN + 1);
-        server->addr.data = ngx_pnalloc(ngx_cycle->pool,
-                                        server->sentinel_name.len
-                                        + sizeof(" primary ") - 1
-                                        + NGX_SOCKADDR_STRLEN
-                                        + NGX_INT_T_LEN + 1);
-        if (server->host.data == NULL || server->addr.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        server->host.len = 0;
-        server->port = 0;
-        ngx_scim_redis_name(server);
-    }
-
-    server->conns = ngx_pcalloc(ngx_cycle->pool,
-                                server->nconns * sizeof(ngx_scim_redis_conn_t));
-    if (server->conns == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < server->nconns; i++) {
-        rc = &server->conns[i];
-
-        rc->server = server;
-        rc->state = NGX_SCIM_REDIS_DISCONNECTED;
-        ngx_queue_init(&rc->pending);
-        ngx_queue_init(&rc->waiting);
-
-        rc->reconnect.handler = ngx_scim_redis_reconnect_handler;
-        rc->reconnect.data = rc;
-        rc->reconnect.log = log;
-        rc->reconnect.cancelable = 1;
-
-        rc->connect_timer.handler = ngx_scim_redis_connect_timeout_handler;
-        rc->connect_timer.data = rc;
-        rc->connect_timer.log = log;
-        rc->connect_timer.cancelable = 1;
-
-        rc->deadline.handler = ngx_scim_redis_deadline_handler;
-        rc->deadline.data = rc;
-        rc->deadline.log = log;
-    }
-
-    for (i = 0; i < server->nconns; i++) {
-        ngx_scim_redis_connect(&server->conns[i]);
-    }
-
-    return NGX_OK;
-}
 
 
 void
-ngx_scim_redis_exit_worker(ngx_scim_redis_server_t *server)
-{
-    ngx_uint_t              i;
-    redisAsyncContext      *ac;
-    ngx_scim_redis_conn_t  *rc;
-
-    if (server->conns == NULL) {
-        return;
-    }
-
-    for (i = 0; i < server->nconns; i++) {
-        server->conns[i].state = NGX_SCIM_REDIS_CLOSED;
-    }
-
-    for (i = 0; i < server->nconns; i++) {
-        rc = &server->conns[i];
-
-        if (rc->reconnect.timer_set) {
-            ngx_del_timer(&rc->reconnect);
-        }
-
-        if (rc->reconnect.posted) {
-            ngx_delete_posted_event(&rc->reconnect);
-        }
-
-        if (rc->connect_timer.timer_set) {
-            ngx_del_timer(&rc->connect_timer);
-        }
-
-        if (rc->deadline.timer_set) {
-            ngx_del_timer(&rc->deadline);
-        }
-
-        ac = rc->ac;
-
-        if (ac != NULL) {
-            rc->ac = NULL;
-            ac->onDisconnect = NULL;
-            ac->onConnect = NULL;
-            redisAsyncFree(ac);
-        }
-
-        ngx_scim_redis_flush(rc);
-    }
-}
-
-
-static void
 ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
 {
     int                       argc;
@@ -548,7 +373,7 @@ ngx_scim_redis_ready(ngx_scim_redis_conn_t *rc)
  * connection to the server is ready.
  */
 
-static void
+void
 ngx_scim_redis_attempt_failed(ngx_scim_redis_conn_t *rc, u_char *why,
     size_t len)
 {
@@ -656,7 +481,7 @@ ngx_scim_redis_lost(ngx_scim_redis_conn_t *rc, u_char *why, size_t len,
  * hiredis callback (hiredis defers the free).
  */
 
-static void
+void
 ngx_scim_redis_drop(ngx_scim_redis_conn_t *rc)
 {
     redisAsyncContext  *ac;
@@ -696,7 +521,7 @@ ngx_scim_redis_schedule_reconnect(ngx_scim_redis_conn_t *rc,
 }
 
 
-static void
+void
 ngx_scim_redis_reconnect_handler(ngx_event_t *ev)
 {
     ngx_scim_redis_conn_t  *rc = ev->data;
@@ -713,7 +538,7 @@ ngx_scim_redis_reconnect_handler(ngx_event_t *ev)
 }
 
 
-static void
+void
 ngx_scim_redis_connect_timeout_handler(ngx_event_t *ev)
 {
     u_char                 *p;
@@ -737,7 +562,7 @@ ngx_scim_redis_connect_timeout_handler(ngx_event_t *ev)
 }
 
 
-static void
+void
 ngx_scim_redis_deadline_handler(ngx_event_t *ev)
 {
     u_char                 *p;
@@ -802,7 +627,7 @@ ngx_scim_redis_arm_deadline(ngx_scim_redis_conn_t *rc)
  * with NULL.  Handlers may issue or cancel commands meanwhile.
  */
 
-static void
+void
 ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc)
 {
     void                       *data;
@@ -848,83 +673,6 @@ ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc)
 }
 
 
-/* failure reporting: once per change, then a summary every 60 s */
-
-static void
-ngx_scim_redis_report(ngx_scim_redis_server_t *s, u_char *why, size_t len)
-{
-    size_t  n;
-
-    len = ngx_min(len, sizeof(s->reason));
-
-    if (!s->failing) {
-        s->failing = 1;
-        s->failures = 1;
-        s->logged = 1;
-        s->failing_start = ngx_current_msec;
-        s->reported = ngx_current_msec;
-
-        n = ngx_min(ngx_cached_err_log_time.len, sizeof(s->since) - 1);
-        ngx_memcpy(s->since, ngx_cached_err_log_time.data, n);
-        s->since[n] = '\0';
-
-        ngx_memcpy(s->reason, why, len);
-        s->reason_len = len;
-
-        ngx_log_error(NGX_LOG_ERR, s->log, 0,
-                      "scim redis %V: %*s (retrying; while this lasts, "
-                      "a summary every %M s)",
-                      &s->addr, len, why,
-                      (ngx_msec_t) (NGX_SCIM_REDIS_SUMMARY / 1000));
-        return;
-    }
-
-    s->failures++;
-
-    if (len != s->reason_len || ngx_memcmp(why, s->reason, len) != 0) {
-        ngx_memcpy(s->reason, why, len);
-        s->reason_len = len;
-
-        /* a new cause is a change worth a line, within reason */
-
-        if (s->logged < NGX_SCIM_REDIS_CHANGES) {
-            s->logged++;
-            ngx_log_error(NGX_LOG_ERR, s->log, 0, "scim redis %V: %*s",
-                          &s->addr, len, why);
-            return;
-        }
-    }
-
-    if (ngx_current_msec - s->reported >= NGX_SCIM_REDIS_SUMMARY) {
-        s->reported = ngx_current_msec;
-        s->logged = 0;
-
-        ngx_log_error(NGX_LOG_ERR, s->log, 0,
-                      "scim redis %V: still failing: %ui failures since %s, "
-                      "the last: %*s",
-                      &s->addr, s->failures, s->since,
-                      s->reason_len, s->reason);
-    }
-}
-
-
-static void
-ngx_scim_redis_report_ready(ngx_scim_redis_server_t *s)
-{
-    s->unavailable = 0;
-
-    if (!s->failing) {
-        return;
-    }
-
-    s->failing = 0;
-
-    ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
-                  "scim redis %V: connected again, %M ms after the first "
-                  "failure (%ui failures)",
-                  &s->addr, (ngx_msec_t) (ngx_current_msec - s->failing_start),
-                  s->failures);
-}
 
 
 static ngx_scim_redis_conn_t *
@@ -1416,124 +1164,5 @@ ngx_scim_redis_readonly(ngx_scim_redis_conn_t *rc, redisReply *reply)
                       "writes will fail: point scim_redis at the primary "
                       "or use scim_redis_sentinel", &s->addr,
                       (size_t) ngx_min(reply->len, 64), reply->str);
-    }
-}
-
-
-/* with Sentinel: "<master-name> primary <host:port>" in error.log */
-
-static void
-ngx_scim_redis_name(ngx_scim_redis_server_t *s)
-{
-    u_char  *p;
-
-    p = ngx_sprintf(s->addr.data, "%V primary ", &s->sentinel_name);
-
-    if (s->host.len == 0) {
-        p = ngx_sprintf(p, "(not known yet)");
-
-    } else if (ngx_strlchr(s->host.data, s->host.data + s->host.len, ':')) {
-        p = ngx_sprintf(p, "[%V]:%d", &s->host, (int) s->port);
-
-    } else {
-        p = ngx_sprintf(p, "%V:%d", &s->host, (int) s->port);
-    }
-
-    s->addr.len = p - s->addr.data;
-}
-
-
-void
-ngx_scim_redis_retarget(ngx_scim_redis_server_t *s, u_char *host,
-    in_port_t port)
-{
-    size_t                  len;
-    ngx_uint_t              i, same;
-    ngx_scim_redis_conn_t  *rc;
-
-    if (s->conns == NULL) {
-        return;
-    }
-
-    len = ngx_min(ngx_strlen(host), NGX_SOCKADDR_STRLEN);
-
-    same = (s->host.len == len && s->port == port
-            && ngx_strncmp(s->host.data, host, len) == 0);
-
-    if (!same) {
-        if (s->host.len) {
-            ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
-                          "scim redis %V: the sentinels name a new "
-                          "primary: %*s:%d", &s->addr, len, host,
-                          (int) port);
-        }
-
-        ngx_memcpy(s->host.data, host, len);
-        s->host.data[len] = '\0';
-        s->host.len = len;
-        s->port = port;
-        ngx_scim_redis_name(s);
-
-        if (!s->failing) {
-            ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
-                          "scim redis %V: connecting", &s->addr);
-        }
-    }
-
-    s->resolved = 1;
-
-    /* handlers of commands that get NULL may issue others meanwhile */
-
-    for (i = 0; i < s->nconns; i++) {
-        rc = &s->conns[i];
-
-        if (rc->state == NGX_SCIM_REDIS_CLOSED) {
-            continue;
-        }
-
-        if (!same && rc->ac != NULL) {
-            /* made to the old primary: its commands get NULL */
-            ngx_scim_redis_drop(rc);
-            rc->dropped = 0;
-        }
-
-        if (rc->ac != NULL
-            || (rc->state == NGX_SCIM_REDIS_DISCONNECTED && same))
-        {
-            continue;
-        }
-
-        /* waits for the address, or not made to the new one yet */
-
-        if (rc->reconnect.timer_set) {
-            ngx_del_timer(&rc->reconnect);
-        }
-
-        if (rc->reconnect.posted) {
-            ngx_delete_posted_event(&rc->reconnect);
-        }
-
-        ngx_scim_redis_connect(rc);
-    }
-}
-
-
-void
-ngx_scim_redis_unresolved(ngx_scim_redis_server_t *s, u_char *why,
-    size_t len)
-{
-    ngx_uint_t              i;
-    ngx_scim_redis_conn_t  *rc;
-
-    if (s->conns == NULL) {
-        return;
-    }
-
-    for (i = 0; i < s->nconns; i++) {
-        rc = &s->conns[i];
-
-        if (rc->state == NGX_SCIM_REDIS_CONNECTING && rc->ac == NULL) {
-            ngx_scim_redis_attempt_failed(rc, why, len);
-        }
     }
 }

@@ -204,7 +204,7 @@ ngx_int_t ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     ngx_scim_redis_cmd_t **cmdp);
 
 /*
- * Redis Cluster (ngx_scim_cluster.c): a ready connection of the server
+ * Redis Cluster (ngx_scim_cluster*.c): a ready connection of the server
  * (NULL: none now), and a command on that very connection (after ASKING,
  * WAIT after a write); NGX_DECLINED if it is not ready any more.
  */
@@ -231,6 +231,28 @@ void ngx_scim_redis_retarget(ngx_scim_redis_server_t *server, u_char *host,
     in_port_t port);
 void ngx_scim_redis_unresolved(ngx_scim_redis_server_t *server, u_char *why,
     size_t len);
+
+/*
+ * Between the files of the Redis client only (ngx_scim_redis*.c), which
+ * call each other in this order, never back:
+ * ngx_scim_redis_server.c -> ngx_scim_redis.c -> ngx_scim_redis_report.c,
+ * ngx_scim_redis_event.c, ngx_scim_redis_resp.c.
+ */
+
+/* ngx_scim_redis.c: a connection, started, failed, dropped; its timers */
+void ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc);
+void ngx_scim_redis_attempt_failed(ngx_scim_redis_conn_t *rc, u_char *why,
+    size_t len);
+void ngx_scim_redis_drop(ngx_scim_redis_conn_t *rc);
+void ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc);
+void ngx_scim_redis_reconnect_handler(ngx_event_t *ev);
+void ngx_scim_redis_connect_timeout_handler(ngx_event_t *ev);
+void ngx_scim_redis_deadline_handler(ngx_event_t *ev);
+
+/* ngx_scim_redis_report.c: a failure of the server, its recovery */
+void ngx_scim_redis_report(ngx_scim_redis_server_t *s, u_char *why,
+    size_t len);
+void ngx_scim_redis_report_ready(ngx_scim_redis_server_t *s);
 
 /*
  * ngx_scim_redis_resp.c: redisAsyncCommandArgv(), with the command
