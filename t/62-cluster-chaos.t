@@ -359,56 +359,71 @@ $by_op{"$_->[3] " . ($_->[4] =~ /^2/ ? 'ok' : $_->[4])}++ for @recs;
 
 # ---------------------------------------------- lost writes: the API
 
-my $lost = 0;
-my (@lost, %doc_of, %members, %amb_found);
-for my $T (@TENANTS) {
-    my ($start, $total) = (1, undef);
-    while (1) {
-        my $r = $t->get('Users?' . qs(startIndex => $start, count => 200),
-                        hdr($T));
-        last unless $r->{status} == 200 && ref $r->{json} eq 'HASH';
-        $total = $r->{json}{totalResults};
-        my $res = $r->{json}{Resources} // [];
-        $doc_of{$_->{id}} = $_ for @$res;
-        $start += @$res;
-        last if !@$res || $start > $total;
+# what the API shows of the tenants against what the writers were
+# told: the lost writes, the users as listed, and for each create that
+# got 503 whether it was stored anyway
+sub lost_writes {
+    my (@tenants) = @_;
+    my %in = map { ($_ => 1) } @tenants;
+    my (@lost, %doc_of, %members, %amb_found);
+    for my $T (@tenants) {
+        my ($start, $total) = (1, undef);
+        while (1) {
+            my $r = $t->get('Users?' . qs(startIndex => $start, count => 200),
+                            hdr($T));
+            last unless $r->{status} == 200 && ref $r->{json} eq 'HASH';
+            $total = $r->{json}{totalResults};
+            my $res = $r->{json}{Resources} // [];
+            $doc_of{$_->{id}} = $_ for @$res;
+            $start += @$res;
+            last if !@$res || $start > $total;
+        }
+        push @lost, "tenant $T: the list of users failed" unless defined $total;
+        for my $g (@{$groups{$T}}) {
+            my $r = $t->get("Groups/$g", hdr($T));
+            push @lost, "group $g of $T: $r->{status}"
+                unless $r->{status} == 200;
+            $members{$g} = { map { ($_->{value} => 1) }
+                             @{ $r->{json}{members} // [] } };
+        }
     }
-    push @lost, "tenant $T: the list of users failed" unless defined $total;
-    for my $g (@{$groups{$T}}) {
-        my $r = $t->get("Groups/$g", hdr($T));
-        push @lost, "group $g of $T: $r->{status}" unless $r->{status} == 200;
-        $members{$g} = { map { ($_->{value} => 1) }
-                         @{ $r->{json}{members} // [] } };
+    my %by_name = map { ($_->{userName} => 1) } values %doc_of;
+    for my $s (@states) {
+        for my $id (sort keys %{$s->{users}}) {
+            my $u = $s->{users}{$id};
+            next unless $in{$u->{T}};
+            my $d = $doc_of{$id};
+            if ($u->{st} eq 'gone') {
+                push @lost, "$u->{T} $id: deleted (204), still there" if $d;
+                push @lost, "$u->{T} $id: deleted (204), still in group $_"
+                    for grep { $members{$_}{$id} } @{$groups{$u->{T}}};
+                next;
+            }
+            if (!$d) {
+                push @lost, "$u->{T} $id: created (201), gone"
+                    if $u->{st} eq 'live';
+                next;
+            }
+            push @lost, "$u->{T} $id: userName $d->{userName}, not $u->{un}"
+                unless $d->{userName} eq $u->{un};
+            push @lost, "$u->{T} $id: displayName \"$d->{displayName}\", "
+                . 'not ' . join(' or ', map { "\"$_\"" } @{$u->{dn}})
+                unless grep { $_ eq ($d->{displayName} // '') } @{$u->{dn}};
+            for my $g (sort keys %{$u->{g}}) {
+                push @lost, "$u->{T} $id: added to $g (2xx), not a member"
+                    if $u->{g}{$g} eq 'yes' && !$members{$g}{$id};
+            }
+        }
+        $amb_found{"$_->[0] $_->[1]"} = $by_name{$_->[1]} ? 1 : 0
+            for grep { $in{$_->[0]} } @{$s->{amb}};
     }
+    return (\@lost, \%doc_of, \%amb_found);
 }
-my %by_name = map { ($_->{userName} => 1) } values %doc_of;
-for my $s (@states) {
-    for my $id (sort keys %{$s->{users}}) {
-        my $u = $s->{users}{$id};
-        my $d = $doc_of{$id};
-        if ($u->{st} eq 'gone') {
-            push @lost, "$u->{T} $id: deleted (204), still there" if $d;
-            push @lost, "$u->{T} $id: deleted (204), still in group $_"
-                for grep { $members{$_}{$id} } @{$groups{$u->{T}}};
-            next;
-        }
-        if (!$d) {
-            push @lost, "$u->{T} $id: created (201), gone" if $u->{st} eq 'live';
-            next;
-        }
-        push @lost, "$u->{T} $id: userName $d->{userName}, not $u->{un}"
-            unless $d->{userName} eq $u->{un};
-        push @lost, "$u->{T} $id: displayName \"$d->{displayName}\", not "
-            . join(' or ', map { "\"$_\"" } @{$u->{dn}})
-            unless grep { $_ eq ($d->{displayName} // '') } @{$u->{dn}};
-        for my $g (sort keys %{$u->{g}}) {
-            push @lost, "$u->{T} $id: added to $g (2xx), not a member"
-                if $u->{g}{$g} eq 'yes' && !$members{$g}{$id};
-        }
-    }
-    $amb_found{"$_->[0] $_->[1]"} = $by_name{$_->[1]} ? 1 : 0
-        for @{$s->{amb}};
-}
+
+my ($lostp, $docsp, $ambp) = lost_writes(@TENANTS);
+my @lost = @$lostp;
+my %doc_of = %$docsp;
+my %amb_found = %$ambp;
 is(scalar @lost, 0, 'no acknowledged write lost: every acknowledged create '
    . 'and update reads back, every member add shows, every delete is gone')
     or diag join("\n", @lost[0 .. ($#lost < 30 ? $#lost : 29)]);
@@ -426,6 +441,20 @@ is(scalar @incons, 0, "every tenant's indexes and member sets match its "
    . "documents ($tot{users} users, $tot{groups} groups, "
    . "$tot{memberships} memberships, $tot{emails} e-mails)")
     or diag join("\n", @incons[0 .. ($#incons < 30 ? $#incons : 29)]);
+
+# the lost-write check sees a user removed by hand (its document and
+# its id: the API does not show it)
+{
+    my $P = "scim:{$BUSY}:";
+    my ($id) = grep { $main->{users}{$_}{st} eq 'live' && $doc_of{$_} }
+               reverse sort keys %{$main->{users}};
+    $t->redis_cmd('HDEL', "${P}User:docs", $id // '');
+    $t->redis_cmd('ZREM', "${P}User:ids", $id // '');
+    my ($l) = lost_writes($BUSY);
+    ok($id && @$l == 1 && $l->[0] =~ /\Q$id\E: created \(201\), gone/,
+       'the lost-write check sees an acknowledged create removed by hand')
+        or diag explain $l;
+}
 
 # the checker sees a broken tenant: an index entry and a reverse
 # membership removed by hand
@@ -473,9 +502,10 @@ my (%longest, @runs);
     }
 }
 my ($worst) = sort { $longest{$b} <=> $longest{$a} } keys %longest;
-# the first acknowledged write after the kill on a tenant that was there
+# the first write sent after the kill to a tenant that was there to be
+# acknowledged: its answer's time
 my %aff = map { ($_ => 1) } @affected;
-my ($first_ok) = sort { $a <=> $b } map { $_->[0] } grep {
+my ($first_ok) = sort { $a <=> $b } map { $_->[1] } grep {
     $aff{$_->[2]} && $_->[4] =~ /^2/ && $_->[0] > $ev{kill} } @recs;
 # the time some tenant's writes failed: the union of the runs
 my $down = 0;
