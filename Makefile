@@ -6,8 +6,8 @@
 #                 then make test-cluster's files on a Redis Cluster
 #   make test-cluster  the user, group, filter and concurrency files on a
 #                 local Redis Cluster (SCIM_TEST_REDIS=cluster: 3 primaries
-#                 + 3 replicas, t/lib/ScimCluster.pm); t/57-cluster.t runs
-#                 on one always
+#                 + 3 replicas, t/lib/ScimCluster.pm); t/57-cluster.t and
+#                 t/62-cluster-chaos.t run on one always
 #   make run      install what is missing, build, start redis-server and
 #                 nginx with conf-examples/quickstart.conf on 127.0.0.1:8080
 #   make unit     build the C unit tests of the SCIM core
@@ -187,7 +187,7 @@ test: deps check-layers check-generated
 
 test-cluster: deps
 	$(MAKE) build
-	SCIM_TEST_REDIS=cluster prove -j2 -f $(CLUSTER_TESTS) t/57-*.t
+	SCIM_TEST_REDIS=cluster prove -j2 -f $(CLUSTER_TESTS) t/57-*.t t/62-*.t
 
 # The integration tests read SCIM_NGINX and SCIM_MODULE; a sanitizer
 # report, a "runtime error:" or a worker killed by a signal in error.log

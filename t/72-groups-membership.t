@@ -17,6 +17,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(time sleep);
 use ScimTest;
+use ScimCheck;
 
 my $t = ScimTest->new(workers => 2, timeout => 240);
 my $port = $t->port;
@@ -507,5 +508,13 @@ for my $g ($huge, $big, $small) {
 }
 is(scalar(grep { $t->redis_ngroups_of($P, $_) } @su[0 .. 199], @su[4800 .. 4999]), 0,
    'deleting the 5,000-member group cleaned its members\' reverse sets');
+
+# everything this file did left the tenant consistent (t/lib/ScimCheck.pm)
+my ($problems, $stats) = ScimCheck::check_tenant($t, $T,
+                                                 get => sub { $t->get($_[0]) });
+is_deeply($problems, [], "ScimCheck: indexes and member sets of $T match "
+          . "its documents ($stats->{users} users, $stats->{groups} groups, "
+          . "$stats->{memberships} memberships)")
+    or diag join("\n", @$problems[0 .. ($#$problems < 30 ? $#$problems : 29)]);
 
 $t->finish;
