@@ -15,12 +15,14 @@
 #include <ngx_http.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "ngx_http_scim_module.h"
 
 
+static void ngx_http_scim_sha256(u_char *p, size_t len, u_char *digest);
 static ngx_int_t ngx_http_scim_hex_digest(u_char *dst, u_char *src,
     size_t len);
 
@@ -279,7 +281,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    SHA256(p, last - p, digest);
+    ngx_http_scim_sha256(p, last - p, digest);
 
     /* every token compared, in constant time, whatever matches */
 
@@ -297,6 +299,43 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     }
 
     return match ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * SHA-256 with the digest fetched once per worker and one context
+ * reused: OpenSSL 3's SHA256() fetches the algorithm from the provider
+ * (under a lock) and allocates a context on every call, which cost a
+ * request about as much as the hash itself
+ */
+
+static void
+ngx_http_scim_sha256(u_char *p, size_t len, u_char *digest)
+{
+    static EVP_MD      *md;
+    static EVP_MD_CTX  *ctx;
+    static ngx_uint_t   failed;
+
+    if (ctx == NULL && !failed) {
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        ctx = EVP_MD_CTX_new();
+
+        if (md == NULL || ctx == NULL) {
+            EVP_MD_free(md);
+            EVP_MD_CTX_free(ctx);
+            md = NULL;
+            ctx = NULL;
+            failed = 1;
+        }
+    }
+
+    if (ctx == NULL
+        || EVP_DigestInit_ex2(ctx, md, NULL) != 1
+        || EVP_DigestUpdate(ctx, p, len) != 1
+        || EVP_DigestFinal_ex(ctx, digest, NULL) != 1)
+    {
+        SHA256(p, len, digest);
+    }
 }
 
 
