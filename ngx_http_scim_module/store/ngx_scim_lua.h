@@ -33,8 +33,9 @@ typedef struct {
                                                 script */
     size_t                      len;
     const char                 *sha1;       /* of body, hex */
-    ngx_uint_t                  nkeys;      /* the first nkeys of
-                                                the tenant's keys */
+    ngx_uint_t                  nkeys;      /* at most the first
+                                                nkeys of the
+                                                tenant's keys */
 } ngx_scim_lua_t;
 
 

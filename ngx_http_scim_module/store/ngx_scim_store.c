@@ -76,6 +76,9 @@ typedef struct {
 
 static ngx_scim_store_ctx_t *ngx_scim_store_ctx(ngx_scim_store_call_t *call,
     ngx_uint_t script, ngx_scim_store_reply_e shape, ngx_uint_t n);
+static ngx_scim_store_ctx_t *ngx_scim_store_ctx_keys(
+    ngx_scim_store_call_t *call, ngx_uint_t nkeys,
+    ngx_scim_store_reply_e shape, ngx_uint_t n);
 static ngx_int_t ngx_scim_store_arg(ngx_scim_store_ctx_t *sc, u_char *data,
     size_t len);
 static ngx_int_t ngx_scim_store_arg_str(ngx_scim_store_ctx_t *sc,
@@ -115,14 +118,14 @@ static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
 
 static ngx_str_t  ngx_scim_store_keys[] = {
     ngx_string("User:docs"),
-    ngx_string("Group:docs"),
     ngx_string("User:display"),
     ngx_string("Group:display"),
     ngx_string("User:manager"),
-    ngx_string("members"),
     ngx_string("memberof"),
     ngx_string("User:idx:userName"),
     ngx_string("User:idx:externalId"),
+    ngx_string("Group:docs"),
+    ngx_string("members"),
     ngx_string("Group:idx:displayName"),
     ngx_string("Group:idx:externalId"),
     ngx_string("User:ids"),
@@ -131,18 +134,40 @@ static ngx_str_t  ngx_scim_store_keys[] = {
     ngx_string("User:idx:email")
 };
 
+/* the positions of some of them (0-based), for the calls that take fewer */
+enum {
+    NGX_SCIM_STORE_K_MEMBEROF = 4,
+    NGX_SCIM_STORE_K_USER_NAME,
+    NGX_SCIM_STORE_K_USER_EXTERNAL_ID,
+    NGX_SCIM_STORE_K_GROUP_DOCS,
+    NGX_SCIM_STORE_K_MEMBERS,
+    NGX_SCIM_STORE_K_GROUP_NAME,
+    NGX_SCIM_STORE_K_GROUP_EXTERNAL_ID
+};
+
 #define NGX_SCIM_STORE_NKEYS                                                  \
     (sizeof(ngx_scim_store_keys) / sizeof(ngx_str_t))
 
 
 /*
- * a call's context with the KEYS of script pushed (the first nkeys of
- * the tenant's keys, as its "--! keys" line says); n: the ARGV
- * expected, about
+ * a call's context with the KEYS of script pushed (the most it takes: the
+ * first nkeys of the tenant's keys, as its "--! keys" line says); n: the
+ * ARGV expected, about
  */
 
 static ngx_scim_store_ctx_t *
 ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_uint_t script,
+    ngx_scim_store_reply_e shape, ngx_uint_t n)
+{
+    return ngx_scim_store_ctx_keys(call, ngx_scim_lua[script].nkeys, shape,
+                                   n);
+}
+
+
+/* the same with the first nkeys of the tenant's keys pushed */
+
+static ngx_scim_store_ctx_t *
+ngx_scim_store_ctx_keys(ngx_scim_store_call_t *call, ngx_uint_t nkeys,
     ngx_scim_store_reply_e shape, ngx_uint_t n)
 {
     ngx_scim_store_ctx_t  *sc;
@@ -155,13 +180,12 @@ ngx_scim_store_ctx(ngx_scim_store_call_t *call, ngx_uint_t script,
     sc->call = *call;
     sc->shape = shape;
 
-    sc->args = ngx_array_create(call->pool, ngx_scim_lua[script].nkeys + n,
-                                sizeof(ngx_str_t));
+    sc->args = ngx_array_create(call->pool, nkeys + n, sizeof(ngx_str_t));
     if (sc->args == NULL) {
         return NULL;
     }
 
-    if (ngx_scim_store_keys_push(sc, ngx_scim_lua[script].nkeys) != NGX_OK) {
+    if (ngx_scim_store_keys_push(sc, nkeys) != NGX_OK) {
         return NULL;
     }
 
@@ -299,7 +323,12 @@ ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_GET, NGX_SCIM_STORE_R_DOC, 3);
+    /* a user's: up to memberof; a group's: up to members */
+
+    sc = ngx_scim_store_ctx_keys(call, call->type == NGX_SCIM_STORE_USER
+                                       ? NGX_SCIM_STORE_K_MEMBEROF + 1
+                                       : NGX_SCIM_STORE_K_MEMBERS + 1,
+                                 NGX_SCIM_STORE_R_DOC, 3);
     if (sc == NULL
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
@@ -317,9 +346,22 @@ ngx_int_t
 ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_scim_store_index_e index,
     ngx_str_t *value, ngx_uint_t members)
 {
+    ngx_uint_t             k;
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_FIND, NGX_SCIM_STORE_R_DOC, 4);
+    /* up to the index it reads */
+
+    if (call->type == NGX_SCIM_STORE_USER) {
+        k = (index == NGX_SCIM_STORE_BY_EXTERNAL_ID)
+            ? NGX_SCIM_STORE_K_USER_EXTERNAL_ID : NGX_SCIM_STORE_K_USER_NAME;
+
+    } else {
+        k = (index == NGX_SCIM_STORE_BY_EXTERNAL_ID)
+            ? NGX_SCIM_STORE_K_GROUP_EXTERNAL_ID
+            : NGX_SCIM_STORE_K_GROUP_NAME;
+    }
+
+    sc = ngx_scim_store_ctx_keys(call, k + 1, NGX_SCIM_STORE_R_DOC, 4);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, value) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, index == NGX_SCIM_STORE_BY_EXTERNAL_ID

@@ -55,9 +55,9 @@ sub key    { $_[0]{p} . $_[1] }
 
 # the order of the names at the top of store/lua/lib.lua and of
 # ngx_scim_store_keys[] in store/ngx_scim_store.c
-my @KEYS = qw(User:docs Group:docs User:display Group:display
-              User:manager members memberof
+my @KEYS = qw(User:docs User:display Group:display User:manager memberof
               User:idx:userName User:idx:externalId
+              Group:docs members
               Group:idx:displayName Group:idx:externalId
               User:ids Group:ids seq User:idx:email);
 
@@ -90,21 +90,41 @@ sub cmd { my $self = shift; return scalar $self->{t}->redis_cmd(@_) }
 # a script's reply; run_err: (reply, Redis error)
 sub run { my $self = shift; return scalar $self->run_err(@_) }
 
-# the n of a script's "--! keys n": it takes the first n of the tenant's
-# keys
+# a script's "--! keys n" (or "m-n"): it takes at most the first n of
+# the tenant's keys (at least m)
 sub nkeys {
     my ($class, $name) = @_;
-    my ($n) = slurp("$DIR/$name.lua") =~ /^--! keys (\d+)$/m;
-    die "$name.lua: no \"--! keys n\" line\n" unless $n;
-    return $n;
+    my ($m, $n) = slurp("$DIR/$name.lua") =~ /^--! keys (\d+)(?:-(\d+))?$/m;
+    die "$name.lua: no \"--! keys n\" line\n" unless $m;
+    return wantarray ? ($m, $n // $m) : $n // $m;
 }
 
-# keys: all the tenant's ($l->keys) are cut to those the script takes,
-# as the module sends them; any other list is sent as it is
+# how many keys the module sends with a call of the script, as
+# store/ngx_scim_store.c decides: get a user's up to memberof, a group's
+# up to members; find up to the index it reads; the others their n
+my %POS;
+sub nkeys_for {
+    my ($class, $name, @argv) = @_;
+    %POS = map { $KEYS[$_] => $_ + 1 } 0 .. $#KEYS unless %POS;
+    if ($name eq 'get') {
+        return $argv[0] eq 'User' ? $POS{memberof} : $POS{members};
+    }
+    if ($name eq 'find') {
+        my ($type, $idx) = ($argv[2], $argv[1]);
+        my $k = $idx eq 'externalId' ? "$type:idx:externalId"
+              : $type eq 'User' ? 'User:idx:userName'
+              : 'Group:idx:displayName';
+        return $POS{$k} // scalar(@KEYS);
+    }
+    return scalar ScimLua->nkeys($name);
+}
+
+# keys: all the tenant's ($l->keys) are cut to those the module sends
+# with that call (nkeys_for); any other list is sent as it is
 sub run_err {
     my ($self, $name, $keys, @argv) = @_;
     if (@$keys == @KEYS && $keys->[0] eq $self->key($KEYS[0])) {
-        $keys = [@$keys[0 .. ScimLua->nkeys($name) - 1]];
+        $keys = [@$keys[0 .. ScimLua->nkeys_for($name, @argv) - 1]];
     }
     my ($r, $e) = $self->{t}->redis_cmd('EVAL', ScimLua->source($name),
                                         scalar(@$keys), @$keys, @argv);

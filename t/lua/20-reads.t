@@ -103,15 +103,19 @@ is_deeply($r, [[$u2, 'Alice', 'g2', 'Group', 'Outer'],
                [$g1, undef, 'u1', 'User', 'Alice'], undef],
           'fetch: documents in order, nil for a missing one');
 
-# a script given another list of keys refuses to run: get takes the
-# first 7 ("--! keys 7")
-is(ScimLua->nkeys('get'), 7, 'get takes the first 7 keys');
-my ($r2, $e) = $l->run_err('get', [($l->keys)[0 .. 5]], 'User', 'u1', '0');
-ok(!defined $r2 && ($e // '') =~ /takes the first 7 of the tenant's keys/,
-   "get with 6 keys: an error") or diag $e;
-($r2, $e) = $l->run_err('get', [($l->keys)[0 .. 7]], 'User', 'u1', '0');
-ok(!defined $r2 && ($e // '') =~ /takes the first 7/,
-   "get with 8 keys: an error") or diag $e;
+# a script given another number of keys refuses to run: get takes the
+# first 5 to 9 ("--! keys 5-9": a user's up to memberof, a group's up to
+# members)
+is_deeply([ScimLua->nkeys('get')], [5, 9], 'get takes the first 5 to 9 keys');
+is(ScimLua->nkeys_for('get', 'User', 'u1', '0'), 5, '... 5 for a user');
+is(ScimLua->nkeys_for('get', 'Group', 'g1', '1'), 9, '... 9 for a group');
+my ($r2, $e) = $l->run_err('get', [($l->keys)[0 .. 3]], 'User', 'u1', '0');
+ok(!defined $r2
+   && ($e // '') =~ /takes the first 5 to 9 of the tenant's keys, got 4/,
+   "get with 4 keys: an error") or diag $e;
+($r2, $e) = $l->run_err('get', [($l->keys)[0 .. 9]], 'User', 'u1', '0');
+ok(!defined $r2 && ($e // '') =~ /takes the first 5 to 9/,
+   "get with 10 keys: an error") or diag $e;
 ($r2, $e) = $l->run_err('get', [$l->keys], 'Nope', 'u1', '0');
 ok(!defined $r2 && ($e // '') =~ /no type/, 'an unknown type: an error')
     or diag $e;

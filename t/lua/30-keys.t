@@ -60,7 +60,7 @@ sub check_against {
 sub check {
     my ($what, $name, @argv) = @_;
     my ($r, $undeclared) = check_against($what, $name,
-        [@K[0 .. ScimLua->nkeys($name) - 1]], @argv);
+        [@K[0 .. ScimLua->nkeys_for($name, @argv) - 1]], @argv);
     is_deeply($undeclared, [], "$what: every key touched is declared");
     return $r;
 }
@@ -98,8 +98,15 @@ is_deeply(scalar check('replace a user', 'replace',
       '', 'User', 'u1', '0', 0, 0, 0, 1, 'b@x.org'), [1, 8, 'Alice'],
       '... it wrote');
 
+create('Group', 'g4', 'Ext', members => ['u2'], ext => 'ge1');
+
 for my $want ('0', '1') {
     check("get User ($want)", 'get', 'User', 'u1', $want);
+    check("get User with a manager ($want)", 'get', 'User', 'u2', $want);
+    check("find a user by name ($want)", 'find', 'bobby', 'name', 'User',
+          $want);
+    check("find a group by externalId ($want)", 'find', 'ge1', 'externalId',
+          'Group', $want);
     check("get Group ($want)", 'get', 'Group', 'g2', $want);
     check("find by name ($want)", 'find', 'outer', 'name', 'Group', $want);
     check("find by externalId ($want)", 'find', 'e1', 'externalId', 'User',

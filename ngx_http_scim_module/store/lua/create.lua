@@ -27,7 +27,7 @@ redis.call('HSET', docs, id, with_version(ARGV[2], n))
 redis.call('ZADD', ids, n, id)
 redis.call('HSET', iname, ARGV[3], id)
 if ARGV[4] ~= '' then redis.call('HSET', iext, ARGV[4], id) end
-redis.call('HSET', t == 'User' and KEYS[3] or KEYS[4], id, ARGV[5]) -- display
+redis.call('HSET', t == 'User' and KEYS[2] or KEYS[3], id, ARGV[5]) -- display
 if t == 'Group' then members(id, false, {}, add) end
 manager(t, id, ARGV[7])
 if t == 'User' then emails(id, {}, em) end

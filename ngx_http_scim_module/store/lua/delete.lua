@@ -22,12 +22,12 @@ end
 if ARGV[4] ~= '' and redis.call('HGET', iext, ARGV[4]) == id then
   redis.call('HDEL', iext, ARGV[4])
 end
-redis.call('HDEL', t == 'User' and KEYS[3] or KEYS[4], id)  -- display
+redis.call('HDEL', t == 'User' and KEYS[2] or KEYS[3], id)  -- display
 -- out of every group: members entries of the groups memberof lists
-for _, g in ipairs(related(KEYS[7], id)) do
-  redis.call('ZREM', KEYS[6], g .. '\0' .. id)
+for _, g in ipairs(related(KEYS[5], id)) do
+  redis.call('ZREM', KEYS[9], g .. '\0' .. id)
 end
-redis.call('ZREMRANGEBYLEX', KEYS[7], '[' .. id .. '\0',
+redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\0',
            '(' .. id .. '\1')
 if t == 'Group' then members(id, true, {}, {}) end
 manager(t, id, '')

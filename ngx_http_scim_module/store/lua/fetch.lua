@@ -3,7 +3,7 @@
 --   KEYS: the first 7 of the tenant's keys (lib.lua)
 --   ARGV: want members, type, id, type, id, ...
 --   -> {{doc, ...} | nil, ...}   (deleted meanwhile: nil)
---! keys 7
+--! keys 9
 
 local r = {}
 for i = 2, #ARGV - 1, 2 do

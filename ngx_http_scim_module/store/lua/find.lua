@@ -3,7 +3,7 @@
 --   ARGV: field, index ('name' | 'externalId'), type, want members
 --         ('1'|'0')
 --   -> {doc, manager display, id, type, display, ...} | nil
---! keys 11
+--! keys 6-11
 
 local _, _, iname, iext = typed(ARGV[3])
 local id = redis.call('HGET', ARGV[2] == 'name' and iname or iext, ARGV[1])

@@ -119,19 +119,24 @@ sub body {
                       @pieces) . $script;
 }
 
-# a script's "--! keys n": it takes the first n of the tenant's keys
+# a script's "--! keys n" or "--! keys m-n": it takes the first n of the
+# tenant's keys, or the first m to n (the call says how many it needs):
+# (m, n)
 sub nkeys {
     my ($name, $script) = @_;
-    my ($n) = $script =~ /^--! keys (\d+)$/m;
-    die "$name.lua: no \"--! keys n\" line\n" unless defined $n && $n > 0;
-    return $n;
+    my ($m, $n) = $script =~ /^--! keys (\d+)(?:-(\d+))?$/m;
+    die "$name.lua: no \"--! keys n\" line\n" unless defined $m && $m > 0;
+    $n //= $m;
+    die "$name.lua: \"--! keys $m-$n\"\n" unless $n >= $m;
+    return ($m, $n);
 }
 
 sub nkeys_check {
     my ($name, $script) = @_;
-    my $n = nkeys($name, $script);
-    return "if #KEYS ~= $n then\n"
-           . "  error('scim: $name takes the first $n of the tenant\\'s keys, "
+    my ($m, $n) = nkeys($name, $script);
+    my $what = $m == $n ? "the first $n" : "the first $m to $n";
+    return "if #KEYS < $m or #KEYS > $n then\n"
+           . "  error('scim: $name takes $what of the tenant\\'s keys, "
            . "got ' .. #KEYS)\nend\n";
 }
 
@@ -168,8 +173,9 @@ $h .= "    NGX_SCIM_LUA_N\n} ngx_scim_lua_e;\n\n\n"
       . "                                                script */\n"
       . "    size_t                      len;\n"
       . "    const char                 *sha1;       /* of body, hex */\n"
-      . "    ngx_uint_t                  nkeys;      /* the first nkeys of\n"
-      . "                                                the tenant's keys */\n"
+      . "    ngx_uint_t                  nkeys;      /* at most the first\n"
+      . "                                                nkeys of the\n"
+      . "                                                tenant's keys */\n"
       . "} ngx_scim_lua_t;\n\n\n"
       . "extern const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N];\n\n\n"
       . "#endif /* _NGX_SCIM_LUA_H_INCLUDED_ */\n";
@@ -180,7 +186,7 @@ my $table = "const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {\n";
 
 for my $name (@names) {
     my $body = body($name);
-    my $nkeys = nkeys($name, slurp("$lua/$name.lua"));
+    my (undef, $nkeys) = nkeys($name, slurp("$lua/$name.lua"));
 
     $c .= "static const char  ngx_scim_lua_${name}[] =\n"
           . c_string($body) . "    ;\n\n\n";

@@ -11,16 +11,16 @@
 --
 --    1 User:docs              hash    id -> stored user (JSON, version
 --                                     last)
---    2 Group:docs             hash    id -> stored group (no members)
---    3 User:display           hash    id -> displayName (else userName);
+--    2 User:display           hash    id -> displayName (else userName);
 --                                     the type of an id
---    4 Group:display          hash    id -> displayName
---    5 User:manager           hash    id -> the manager's id
---    6 members                zset    "<group id>\0<member id>" (score 0)
---    7 memberof               zset    "<member id>\0<group id>": the
---                                     reverse
---    8 User:idx:userName      hash    folded userName -> id
---    9 User:idx:externalId    hash    externalId -> id
+--    3 Group:display          hash    id -> displayName
+--    4 User:manager           hash    id -> the manager's id
+--    5 memberof               zset    "<member id>\0<group id>" (score 0)
+--    6 User:idx:userName      hash    folded userName -> id
+--    7 User:idx:externalId    hash    externalId -> id
+--    8 Group:docs             hash    id -> stored group (no members)
+--    9 members                zset    "<group id>\0<member id>": the
+--                                     reverse of memberof
 --   10 Group:idx:displayName  hash    folded displayName -> id
 --   11 Group:idx:externalId   hash    externalId -> id
 --   12 User:ids               zset    id, scored by creation sequence
@@ -28,12 +28,14 @@
 --   14 seq                    string  creation order, versions
 --   15 User:idx:email         zset    "<folded e-mail>\0<id>" (score 0)
 --
--- A script takes the first n of them as KEYS, n as its line "--! keys
--- n" says: enough for every key it may touch, whatever the data (get
--- and fetch 7, find 11, page and scan 13, the writes all 15; the order
--- puts what the hot reads need first, so that they carry no more keys
--- than they use).  gen.pl puts "if #KEYS ~= n then error end" first in
--- the script's text.
+-- A script takes the first n of them as KEYS, as its line "--! keys n"
+-- says, or as many as the call needs within "--! keys m-n": enough for
+-- every key it may touch, whatever the data.  The order puts what the
+-- hot reads need first: a user's GET takes 5 (up to memberof), a
+-- group's 9 (up to members), a filter by an index up to that index (a
+-- user's userName 6), fetch 9, page and scan 13, the writes all 15.
+-- gen.pl puts "if #KEYS < m or #KEYS > n then error end" first in the
+-- script's text; store/ngx_scim_store.c decides the count of a call.
 --
 -- No script builds a key name: whatever it reads or decides (a member's
 -- id, an id from an index or the ids zset) is a field of a hash or a
@@ -51,13 +53,13 @@
 -- documents, its ids zset, its name index and its externalId index.
 
 local function typed(t)
-  if t == 'User' then return KEYS[1], KEYS[12], KEYS[8], KEYS[9] end
-  if t == 'Group' then return KEYS[2], KEYS[13], KEYS[10], KEYS[11] end
+  if t == 'User' then return KEYS[1], KEYS[12], KEYS[6], KEYS[7] end
+  if t == 'Group' then return KEYS[8], KEYS[13], KEYS[10], KEYS[11] end
   error('scim: no type ' .. tostring(t))
 end
 
--- the ids paired with id in a membership zset (members, KEYS[6]: the
--- members of group id; memberof, KEYS[7]: the groups of member id)
+-- the ids paired with id in a membership zset (members, KEYS[9]: the
+-- members of group id; memberof, KEYS[5]: the groups of member id)
 local function related(z, id)
   local e = id .. '\0'
   local r = redis.call('ZRANGEBYLEX', z, '[' .. e, '(' .. id .. '\1')
@@ -86,10 +88,10 @@ end
 
 -- 'User', 'Group' or nil, by User:display and Group:display
 local function kind(id)
-  if redis.call('HEXISTS', KEYS[3], id) == 1 then
+  if redis.call('HEXISTS', KEYS[2], id) == 1 then
     return 'User'
   end
-  if redis.call('HEXISTS', KEYS[4], id) == 1 then
+  if redis.call('HEXISTS', KEYS[3], id) == 1 then
     return 'Group'
   end
   return nil
@@ -107,20 +109,20 @@ end
 -- a group's member changes, on members and memberof
 local function members(gid, clear, rem, add)
   if clear then
-    for _, m in ipairs(related(KEYS[6], gid)) do
-      redis.call('ZREM', KEYS[7], m .. '\0' .. gid)
+    for _, m in ipairs(related(KEYS[9], gid)) do
+      redis.call('ZREM', KEYS[5], m .. '\0' .. gid)
     end
-    redis.call('ZREMRANGEBYLEX', KEYS[6], '[' .. gid .. '\0',
+    redis.call('ZREMRANGEBYLEX', KEYS[9], '[' .. gid .. '\0',
                '(' .. gid .. '\1')
   end
   for _, m in ipairs(rem) do
-    if redis.call('ZREM', KEYS[6], gid .. '\0' .. m) == 1 then
-      redis.call('ZREM', KEYS[7], m .. '\0' .. gid)
+    if redis.call('ZREM', KEYS[9], gid .. '\0' .. m) == 1 then
+      redis.call('ZREM', KEYS[5], m .. '\0' .. gid)
     end
   end
   for _, m in ipairs(add) do
-    if redis.call('ZADD', KEYS[6], 0, gid .. '\0' .. m) == 1 then
-      redis.call('ZADD', KEYS[7], 0, m .. '\0' .. gid)
+    if redis.call('ZADD', KEYS[9], 0, gid .. '\0' .. m) == 1 then
+      redis.call('ZADD', KEYS[5], 0, m .. '\0' .. gid)
     end
   end
 end
@@ -129,16 +131,16 @@ end
 -- User:display), or false
 local function mdisplay(t, id)
   if t ~= 'User' then return false end
-  local m = redis.call('HGET', KEYS[5], id)
+  local m = redis.call('HGET', KEYS[4], id)
   if not m then return false end
-  return redis.call('HGET', KEYS[3], m)
+  return redis.call('HGET', KEYS[2], m)
 end
 
 -- keeps User:manager in step with a user's document ('' = none)
 local function manager(t, id, m)
   if t ~= 'User' then return end
-  if m == '' then redis.call('HDEL', KEYS[5], id)
-  else redis.call('HSET', KEYS[5], id, m) end
+  if m == '' then redis.call('HDEL', KEYS[4], id)
+  else redis.call('HSET', KEYS[4], id, m) end
 end
 
 -- a user's e-mails in the e-mail index (User:idx:email): old ones out,
@@ -162,9 +164,9 @@ local function expand(t, id, want)
   local r = {doc, mdisplay(t, id)}
   local ids
   if t == 'User' then
-    ids = related(KEYS[7], id)
+    ids = related(KEYS[5], id)
   elseif want == '1' then
-    ids = related(KEYS[6], id)
+    ids = related(KEYS[9], id)
   else
     return r
   end
@@ -173,10 +175,10 @@ local function expand(t, id, want)
     if #ids > 1000 then
       chunk = {unpack(ids, i, math.min(i + 999, #ids))}
     end
-    local gn = redis.call('HMGET', KEYS[4], unpack(chunk))
+    local gn = redis.call('HMGET', KEYS[3], unpack(chunk))
     local un = {}
     if t == 'Group' then
-      un = redis.call('HMGET', KEYS[3], unpack(chunk))
+      un = redis.call('HMGET', KEYS[2], unpack(chunk))
     end
     for j = 1, #chunk do
       if un[j] then

@@ -5,8 +5,8 @@
 --   KEYS: the first 7 of the tenant's keys (lib.lua)
 --   ARGV: type listed, id
 --   -> {id, ...}
---! keys 7
+--! keys 9
 
 typed(ARGV[1])
--- members (KEYS[6]) or memberof (KEYS[7])
-return related(ARGV[1] == 'User' and KEYS[6] or KEYS[7], ARGV[2])
+-- members (KEYS[9]) or memberof (KEYS[5])
+return related(ARGV[1] == 'User' and KEYS[9] or KEYS[5], ARGV[2])

@@ -47,7 +47,7 @@ if ARGV[7] ~= ARGV[6] then
 end
 if ARGV[8] ~= '' then
   -- display
-  redis.call('HSET', t == 'User' and KEYS[3] or KEYS[4], id, ARGV[8])
+  redis.call('HSET', t == 'User' and KEYS[2] or KEYS[3], id, ARGV[8])
 end
 if t == 'Group' then
   members(id, ARGV[12] == '1', rem, add)
