@@ -29,6 +29,13 @@ my $acme_exp = 'acme-expired-' . rnd('ae');
 my $acme_fut = 'acme-future-' . rnd('af');
 my $glob_sec = 'globex+secret/' . rnd('g') . '=:%';
 my $glob_id  = 'app:globex';
+my $today_sec = 'today-' . rnd('t');
+my $yday_sec  = 'yesterday-' . rnd('y');
+
+sub ymd {
+    my @t = gmtime(shift);
+    return sprintf('%04d-%02d-%02d', $t[5] + 1900, $t[4] + 1, $t[3]);
+}
 
 $t->write_file('key1.hex', unpack('H*', $key1) . "\n");
 $t->write_file('key0.raw', $key0);
@@ -40,6 +47,8 @@ $t->write_file('clients', join '',
     "acme\tapp-acme\t$acme_exp\texpires=2020-01-31\n",
     "acme   app-acme  $acme_fut expires=2099-12-31\r\n",
     "globex $glob_id  $glob_sec\n",
+    "acme   app-today  $today_sec expires=" . ymd(time) . "\n",
+    "acme   app-today  $yday_sec expires=" . ymd(time - 86400) . "\n",
 );
 
 my $conf = <<'EOF';
@@ -189,6 +198,16 @@ my $short = granted(token_req($gt, basic('app-acme', $acme_new),
 }
 
 # ---- the token endpoint: errors
+
+SKIP: {
+    # the date is that of the file: not across midnight UTC
+    my $sec = time % 86400;
+    skip 'too close to midnight UTC', 2 if $sec < 30 || $sec > 86400 - 300;
+    is(token_req($gt, basic('app-today', $today_sec))->{status}, 200,
+       'expires=<today>: valid through the day');
+    is(token_req($gt, basic('app-today', $yday_sec))->{status}, 401,
+       'expires=<yesterday>: expired');
+}
 
 my $j = oauth_error(token_req($gt, basic('app-acme', $acme_exp)), 401,
                     'invalid_client', 'an expired secret');
@@ -449,6 +468,12 @@ nt_fails('an endpoint without clients', {},
          . "server { listen 127.0.0.1:%%PORT%%;\n"
          . "  location = /t { scim_oauth_token; } }\n",
          qr{"scim_oauth_token" needs "scim_oauth_clients"});
+nt_fails('scim_oauth_token in a scim location', {},
+         "scim_oauth_key %%DIR%%/key1.hex;\n"
+         . "scim_oauth_clients %%DIR%%/clients;\n"
+         . "server { listen 127.0.0.1:%%PORT%%;\n"
+         . "  location / { scim; scim_oauth_token; scim_redis %%REDIS%%; } }\n",
+         qr{"scim_oauth_token" and "scim" cannot share a location});
 nt_fails('scim with neither tokens nor keys', {},
          "server { listen 127.0.0.1:%%PORT%%;\n"
          . "  location / { scim; scim_redis %%REDIS%%; } }\n",

@@ -335,8 +335,8 @@ ngx_http_scim_oauth_parse(ngx_http_request_t *r, u_char *p, u_char *last,
     ngx_http_scim_oauth_form_t *form)
 {
     u_char     *end, *eq;
-    ngx_str_t   name, *value;
     unsigned    seen;
+    ngx_str_t   name, *value;
 
     for ( /* void */ ; p < last; p = end + 1) {
 
@@ -889,9 +889,9 @@ ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key, u_char *p, size_t len,
     u_char *mac)
 {
     size_t        outl;
-    unsigned int  n;
-    EVP_MAC_CTX  *ctx;
     OSSL_PARAM    params[2];
+    EVP_MAC_CTX  *ctx;
+    unsigned int  n;
 
     static EVP_MAC     *hmac;
     static ngx_uint_t   failed;
@@ -1274,7 +1274,7 @@ ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_scim_oauth_date(u_char *p, size_t len, time_t *t)
 {
-    ngx_int_t   y, m, d, days;
+    ngx_int_t  y, m, d, days;
 
     static ngx_int_t  mdays[] = { 31, 28, 31, 30, 31, 30,
                                   31, 31, 30, 31, 30, 31 };
@@ -1388,6 +1388,13 @@ ngx_http_scim_oauth_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
 
     if (!conf->oauth_endpoint) {
         return NGX_CONF_OK;
+    }
+
+    if (conf->enable == 1) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"scim_oauth_token\" and \"scim\" cannot share a "
+                      "location");
+        return NGX_CONF_ERROR;
     }
 
     if (conf->oauth_clients == NULL || conf->oauth_keys == NULL) {
