@@ -59,6 +59,7 @@ scim_oauth_key %%DIR%%/key1.hex;
 scim_oauth_key %%DIR%%/key0.raw;
 scim_oauth_clients %%DIR%%/clients;
 scim_redis %%REDIS%%;
+limit_req_zone $binary_remote_addr zone=tok:1m rate=1r/m;
 
 server {
     listen 127.0.0.1:%%PORT%%;
@@ -66,6 +67,12 @@ server {
     access_log %%DIR%%/oauth.log oauth;
 
     location = /oauth2/token {
+        scim_oauth_token;
+    }
+
+    location = /limited/token {
+        limit_req zone=tok;
+        limit_req_status 429;
         scim_oauth_token;
     }
 
@@ -120,7 +127,7 @@ sub oauth_error {
          "$name: application/json");
     my $j = eval { json_decode($res->{content}) } // {};
     is($j->{error}, $error, "$name: error $error");
-    no_html($res, $name) if defined &no_html;
+    ok(no_html($res), "$name: no HTML");
     return $j;
 }
 
@@ -284,6 +291,20 @@ oauth_error(token_req("$gt&pad=" . ('x' x 20000),
 }
 oauth_error(token_req($gt, basic('app-acme', $acme_new), method => 'PUT'),
             405, 'invalid_request', 'PUT');
+
+# nginx's own errors at the endpoint: OAuth JSON too, never HTML
+granted(token_req($gt, basic('app-acme', $acme_new),
+                  path => '/limited/token'), 'limit_req: the first passes');
+oauth_error(token_req($gt, basic('app-acme', $acme_new),
+                      path => '/limited/token'),
+            429, 'temporarily_unavailable', 'limit_req: the second, 429');
+{
+    my $r = $t->raw_request("POST /oauth2/token HTTP/1.1\r\n"
+        . "Host: localhost\r\nContent-Type: $FORM\r\n"
+        . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        . "zz\r\ngrant_type=client_credentials\r\n0\r\n\r\n");
+    oauth_error($r, 400, 'invalid_request', 'a malformed chunked body');
+}
 
 # ---- access tokens on scim locations
 
