@@ -7,7 +7,7 @@
 # machine is rewritten: the load_module path (-> this repository's
 # build/ngx_http_scim_module.so), certificate paths (-> a self-signed
 # certificate made here with openssl), token files that are not beside the
-# example (-> a temp token file), listen addresses (-> 127.0.0.1 and free
+# example (-> a temp token file; OAuth clients and keys likewise), listen addresses (-> 127.0.0.1 and free
 # high ports), pid, log and temp paths (-> the temp dir), and the "user"
 # line when not run as root.  Everything else, directive names included,
 # reaches nginx as written, so a typo in an example fails this test; each
@@ -84,6 +84,12 @@ BAIL_OUT("openssl req failed: $out") unless $rc == 0 && -s $CERT && -s $KEY;
 my $TOKENS = "$tmp/test.tokens";
 write_file($TOKENS, "# test tokens\nconf-examples-test-token-0123456789\n"
     . 'sha256:' . ('ab' x 32) . "\n");
+
+my $OAUTH_KEY = "$tmp/test-oauth.key";
+write_file($OAUTH_KEY, ('0123456789abcdef' x 4) . "\n");
+my $OAUTH_CLIENTS = "$tmp/test-oauth.clients";
+write_file($OAUTH_CLIENTS, "contoso conf-examples-client "
+    . "conf-examples-secret-0123456789 expires=2099-12-31\n");
 
 # ---- every example names an app of the seeds, and each app has one
 
@@ -329,6 +335,15 @@ sub rewrite {
                     ? index($f, "$REPO/") == 0 && -f $f
                     : -f "$srcdir/$f");
             @a = ($TOKENS) unless $keep;
+
+        } elsif ($name eq 'scim_oauth_clients' || $name eq 'scim_oauth_key') {
+            # the same for the OAuth clients and signing keys
+            my $f = $a[0];
+            my $keep = File::Spec->file_name_is_absolute($f)
+                       ? index($f, "$REPO/") == 0 && -f $f
+                       : -f "$srcdir/$f";
+            @a = ($name eq 'scim_oauth_key' ? $OAUTH_KEY : $OAUTH_CLIENTS)
+                unless $keep;
         }
 
         my %n = (%$s, args => \@a);

@@ -22,9 +22,6 @@
 #include "ngx_http_scim_module.h"
 
 
-static void ngx_http_scim_sha256(u_char *p, size_t len, u_char *digest);
-static ngx_int_t ngx_http_scim_hex_digest(u_char *dst, u_char *src,
-    size_t len);
 
 
 ngx_int_t
@@ -159,7 +156,7 @@ ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
 
         if (p - line > 7 && ngx_strncmp(line, "sha256:", 7) == 0) {
             if (p - line - 7 != 64
-                || ngx_http_scim_hex_digest(digest, line + 7, 64) != NGX_OK)
+                || ngx_http_scim_hex_decode(digest, line + 7, 64) != NGX_OK)
             {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "scim_bearer_token_file \"%V\": line %ui: "
@@ -203,32 +200,13 @@ failed:
 }
 
 
-static ngx_int_t
-ngx_http_scim_hex_digest(u_char *dst, u_char *src, size_t len)
-{
-    ngx_int_t  hi, lo;
-
-    while (len >= 2) {
-        hi = ngx_hextoi(src, 1);
-        lo = ngx_hextoi(src + 1, 1);
-
-        if (hi == NGX_ERROR || lo == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        *dst++ = (u_char) (hi * 16 + lo);
-        src += 2;
-        len -= 2;
-    }
-
-    return NGX_OK;
-}
-
-
 /*
  * NGX_OK, or NGX_DECLINED: not authenticated.  A token bound to a tenant
  * ("<tenant> <token>" in the file) opens that tenant only: the location's
- * scim_tenant is evaluated for it.
+ * scim_tenant is evaluated for it.  With scim_oauth_key, an access token
+ * of the token endpoint is accepted too, for its own tenant; one that is
+ * ours but expired or of another tenant marks the context invalid_token
+ * (the 401 says error="invalid_token").
  */
 
 ngx_int_t
@@ -237,9 +215,11 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
 {
     u_char                  *p, *last;
     u_char                   digest[NGX_HTTP_SCIM_TOKEN_LEN];
-    ngx_str_t                tenant;
+    ngx_int_t                rc;
+    ngx_str_t                tenant, client;
     ngx_uint_t               i, match, same;
     ngx_table_elt_t         *h;
+    ngx_http_scim_ctx_t     *ctx;
     ngx_http_scim_token_t   *t;
 
     if (slcf->auth_off) {
@@ -248,7 +228,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
 
     h = r->headers_in.authorization;
 
-    if (h == NULL || slcf->tokens == NULL) {
+    if (h == NULL || (slcf->tokens == NULL && slcf->oauth_keys == NULL)) {
         return NGX_DECLINED;
     }
 
@@ -275,10 +255,42 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
 
     ngx_str_set(&tenant, "default");
 
-    if (slcf->tokens_bound && slcf->tenant
+    if ((slcf->tokens_bound || slcf->oauth_keys) && slcf->tenant
         && ngx_http_complex_value(r, slcf->tenant, &tenant) != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    rc = NGX_DECLINED;
+
+    if (slcf->oauth_keys) {
+        rc = ngx_http_scim_oauth_verify(r, slcf, p, last, &tenant, &client);
+
+        if (rc == NGX_OK) {
+            ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+            if (ctx) {
+                ctx->client = client;
+            }
+
+            return NGX_OK;
+        }
+
+        if (rc == NGX_ABORT) {
+            ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+            if (ctx) {
+                ctx->invalid_token = 1;
+            }
+
+            return NGX_DECLINED;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (slcf->tokens == NULL) {
+        goto invalid;
     }
 
     ngx_http_scim_sha256(p, last - p, digest);
@@ -298,44 +310,27 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
                   == 0) & same;
     }
 
-    return match ? NGX_OK : NGX_DECLINED;
-}
-
-
-/*
- * SHA-256 with the digest fetched once per worker and one context
- * reused: OpenSSL 3's SHA256() fetches the algorithm from the provider
- * (under a lock) and allocates a context on every call, which cost a
- * request about as much as the hash itself
- */
-
-static void
-ngx_http_scim_sha256(u_char *p, size_t len, u_char *digest)
-{
-    static EVP_MD      *md;
-    static EVP_MD_CTX  *ctx;
-    static ngx_uint_t   failed;
-
-    if (ctx == NULL && !failed) {
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        ctx = EVP_MD_CTX_new();
-
-        if (md == NULL || ctx == NULL) {
-            EVP_MD_free(md);
-            EVP_MD_CTX_free(ctx);
-            md = NULL;
-            ctx = NULL;
-            failed = 1;
-        }
+    if (match) {
+        return NGX_OK;
     }
 
-    if (ctx == NULL
-        || EVP_DigestInit_ex2(ctx, md, NULL) != 1
-        || EVP_DigestUpdate(ctx, p, len) != 1
-        || EVP_DigestFinal_ex(ctx, digest, NULL) != 1)
-    {
-        SHA256(p, len, digest);
+    if (rc != NGX_DONE) {
+        return NGX_DECLINED;
     }
+
+invalid:
+
+    /* not a bearer file token: an access token not signed by our keys */
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "scim: bearer token not signed by any scim_oauth_key");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+    if (ctx) {
+        ctx->invalid_token = 1;
+    }
+
+    return NGX_DECLINED;
 }
 
 

@@ -17,6 +17,7 @@
 #include "ngx_http_scim_module.h"
 
 
+static json_t *ngx_http_scim_auth_schemes(ngx_http_scim_ctx_t *ctx);
 static json_t *ngx_http_scim_spc(ngx_http_scim_ctx_t *ctx);
 static json_t *ngx_http_scim_resource_type(ngx_http_scim_ctx_t *ctx,
     const scim_resource_type_t *rt);
@@ -151,6 +152,64 @@ ngx_http_scim_id_is(ngx_http_scim_ctx_t *ctx, const char *name)
 }
 
 
+/* the schemes this location accepts: bearer file tokens, access tokens */
+
+static json_t *
+ngx_http_scim_auth_schemes(ngx_http_scim_ctx_t *ctx)
+{
+    json_t                    *a, *o;
+    ngx_http_scim_loc_conf_t  *slcf = ctx->slcf;
+
+    a = json_array();
+    if (a == NULL) {
+        return NULL;
+    }
+
+    if (slcf->tokens || slcf->oauth_keys == NULL) {
+        o = json_pack("{s:s,s:s,s:s,s:b}",
+                      "type", "oauthbearertoken",
+                      "name", "OAuth Bearer Token",
+                      "description", "A long-lived bearer token (the Secret "
+                      "Token), sent as \"Authorization: Bearer <token>\"",
+                      "primary", slcf->oauth_keys == NULL);
+
+        if (json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+
+    if (slcf->oauth_keys) {
+        o = json_pack("{s:s,s:s,s:s,s:s,s:b}",
+                      "type", "oauth2",
+                      "name", "OAuth 2.0 client credentials",
+                      "description", "An access token of the token "
+                      "endpoint (RFC 6749 client credentials grant), sent "
+                      "as \"Authorization: Bearer <token>\"",
+                      "specUri", "https://www.rfc-editor.org/rfc/rfc6749",
+                      "primary", 1);
+
+        if (o && slcf->oauth_token_uri.len
+            && json_object_set_new(o, "tokenUri",
+                                   json_stringn((char *)
+                                                slcf->oauth_token_uri.data,
+                                                slcf->oauth_token_uri.len))
+               != 0)
+        {
+            json_decref(o);
+            o = NULL;
+        }
+
+        if (json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+
+    return a;
+}
+
+
 /* RFC 7643 section 5, truthful to what this module does */
 
 static json_t *
@@ -161,7 +220,7 @@ ngx_http_scim_spc(ngx_http_scim_ctx_t *ctx)
     return json_pack("{s:[s],s:s,"
                      "s:{s:b},s:{s:b,s:I,s:I},s:{s:b,s:I},"
                      "s:{s:b},s:{s:b},s:{s:b},"
-                     "s:[{s:s,s:s,s:s,s:b}],s:o}",
+                     "s:o,s:o}",
                      "schemas", SCIM_SCHEMA_SPC,
                      "documentationUri",
                      "https://datatracker.ietf.org/doc/html/rfc7644",
@@ -177,11 +236,7 @@ ngx_http_scim_spc(ngx_http_scim_ctx_t *ctx)
                      "sort", "supported", 1,
                      "etag", "supported", 1,
                      "authenticationSchemes",
-                     "type", "oauthbearertoken",
-                     "name", "OAuth Bearer Token",
-                     "description", "A long-lived bearer token (the Secret "
-                     "Token), sent as \"Authorization: Bearer <token>\"",
-                     "primary", 1,
+                     ngx_http_scim_auth_schemes(ctx),
                      "meta", ngx_http_scim_meta(ctx, "ServiceProviderConfig",
                                                 "/ServiceProviderConfig",
                                                 NULL));

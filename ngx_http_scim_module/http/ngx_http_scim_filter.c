@@ -13,6 +13,9 @@
  * whose Content-Type is already application/scim+json is the module's
  * own and passes untouched.  An error_page of the location takes
  * precedence: nginx then sends another location's answer instead.
+ *
+ * A token endpoint (scim_oauth_token) gets an OAuth error object
+ * (RFC 6749 5.2) instead; its own answers are application/json.
  */
 
 
@@ -27,6 +30,7 @@ static ngx_int_t ngx_http_scim_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_scim_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static const char *ngx_http_scim_status_detail(ngx_uint_t status);
+static const char *ngx_http_scim_oauth_status_error(ngx_uint_t status);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -61,6 +65,7 @@ ngx_http_scim_header_filter(ngx_http_request_t *r)
     static const char  head[] =
         "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"],"
         "\"status\":\"";
+    static const char  oauth[] = "{\"error\":\"\",\"error_description\":\"\"}";
 
     status = r->headers_out.status;
 
@@ -70,11 +75,22 @@ ngx_http_scim_header_filter(ngx_http_request_t *r)
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
 
-    if (slcf == NULL || !slcf->enable) {
+    if (slcf == NULL || (!slcf->enable && !slcf->oauth_endpoint)) {
         return ngx_http_next_header_filter(r);
     }
 
-    if (r->headers_out.content_type.len
+    if (slcf->oauth_endpoint
+        && r->headers_out.content_type.len == sizeof("application/json") - 1
+        && ngx_strncmp(r->headers_out.content_type.data, "application/json",
+                       sizeof("application/json") - 1)
+           == 0)
+    {
+        /* the token endpoint's own answer */
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (!slcf->oauth_endpoint
+        && r->headers_out.content_type.len
            == sizeof(NGX_HTTP_SCIM_CONTENT_TYPE) - 1
         && ngx_strncmp(r->headers_out.content_type.data,
                        NGX_HTTP_SCIM_CONTENT_TYPE,
@@ -104,15 +120,24 @@ ngx_http_scim_header_filter(ngx_http_request_t *r)
     detail = ngx_http_scim_status_detail(status);
 
     size = sizeof(head) - 1 + NGX_INT_T_LEN
-           + sizeof("\",\"detail\":\"\"}") - 1 + ngx_strlen(detail);
+           + sizeof("\",\"detail\":\"\"}") - 1 + ngx_strlen(detail)
+           + sizeof(oauth) + sizeof("temporarily_unavailable");
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(b->last, head, sizeof(head) - 1);
-    p = ngx_sprintf(p, "%ui\",\"detail\":\"%s\"}", status, detail);
+    if (slcf->oauth_endpoint) {
+        p = ngx_sprintf(b->last,
+                        "{\"error\":\"%s\",\"error_description\":\"%s\"}",
+                        ngx_http_scim_oauth_status_error(status), detail);
+
+    } else {
+        p = ngx_cpymem(b->last, head, sizeof(head) - 1);
+        p = ngx_sprintf(p, "%ui\",\"detail\":\"%s\"}", status, detail);
+    }
+
     b->last = p;
 
     b->last_buf = 1;
@@ -120,7 +145,14 @@ ngx_http_scim_header_filter(ngx_http_request_t *r)
 
     ctx->error_page = b;
 
-    ngx_str_set(&r->headers_out.content_type, NGX_HTTP_SCIM_CONTENT_TYPE);
+    if (slcf->oauth_endpoint) {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+
+    } else {
+        ngx_str_set(&r->headers_out.content_type,
+                    NGX_HTTP_SCIM_CONTENT_TYPE);
+    }
+
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.charset.len = 0;
@@ -224,5 +256,26 @@ ngx_http_scim_status_detail(ngx_uint_t status)
 
     default:
         return "the request failed";
+    }
+}
+
+
+/* the RFC 6749 5.2 code nearest to an error nginx answered itself */
+
+static const char *
+ngx_http_scim_oauth_status_error(ngx_uint_t status)
+{
+    switch (status) {
+
+    case NGX_HTTP_UNAUTHORIZED:
+        return "invalid_client";
+
+    case 429:
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        return "temporarily_unavailable";
+
+    default:
+        return status >= NGX_HTTP_INTERNAL_SERVER_ERROR ? "server_error"
+                                                        : "invalid_request";
     }
 }

@@ -70,7 +70,9 @@ ngx_http_scim_handler(ngx_http_request_t *r)
     if (ngx_http_scim_authenticate(r, slcf) != NGX_OK) {
         ngx_http_discard_request_body(r);
         ngx_http_scim_fail(ctx, NGX_HTTP_UNAUTHORIZED, NULL,
-                           "missing or invalid bearer token");
+                           ctx->invalid_token
+                           ? "invalid or expired access token"
+                           : "missing or invalid bearer token");
         return NGX_DONE;
     }
 

@@ -130,6 +130,41 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       0,
       NULL },
 
+    { ngx_string("scim_oauth_token"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_scim_oauth_token,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_oauth_clients"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_oauth_clients,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_oauth_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_oauth_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_oauth_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_oauth_ttl,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_oauth_token_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, oauth_token_uri),
+      NULL },
+
     { ngx_string("scim_schema_extension"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_scim_schema_extension,
@@ -241,6 +276,8 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
      *     conf->redis_sentinel_password = { 0, NULL };
      *     conf->registry = NULL;
      *     conf->redis = NULL;
+     *     conf->oauth_token_uri = { 0, NULL };
+     *     conf->oauth_endpoint = 0;
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -254,6 +291,9 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->base_url = NGX_CONF_UNSET_PTR;
     conf->tokens = NGX_CONF_UNSET_PTR;
     conf->auth_off = NGX_CONF_UNSET;
+    conf->oauth_clients = NGX_CONF_UNSET_PTR;
+    conf->oauth_keys = NGX_CONF_UNSET_PTR;
+    conf->oauth_ttl = NGX_CONF_UNSET;
     conf->extensions = NGX_CONF_UNSET_PTR;
     conf->max_results = NGX_CONF_UNSET_UINT;
     conf->max_scan = NGX_CONF_UNSET_UINT;
@@ -318,6 +358,10 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_scim_oauth_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->conf_file.len == 0) {
         conf->conf_file = prev->conf_file;
         conf->conf_line = prev->conf_line;
@@ -327,11 +371,12 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
-    if (conf->tokens == NULL && !conf->auth_off) {
+    if (conf->tokens == NULL && conf->oauth_keys == NULL && !conf->auth_off)
+    {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"scim\" in %V:%ui needs \"scim_bearer_token_file\" "
-                      "(or \"scim_bearer_token_file off\" when "
-                      "authentication is done in front of it)",
+                      "or \"scim_oauth_key\" (or \"scim_bearer_token_file "
+                      "off\" when authentication is done in front of it)",
                       &conf->conf_file, conf->conf_line);
         return NGX_CONF_ERROR;
     }

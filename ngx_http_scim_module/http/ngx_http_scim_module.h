@@ -27,6 +27,23 @@ typedef struct {
 } ngx_http_scim_token_t;
 
 
+/* scim_oauth_clients: one line */
+typedef struct {
+    ngx_str_t                   tenant;
+    ngx_str_t                   client_id;
+    u_char                      digest[NGX_HTTP_SCIM_TOKEN_LEN];
+    time_t                      expires;       /* 0: never */
+} ngx_http_scim_oauth_client_t;
+
+
+/* scim_oauth_key */
+typedef struct {
+    u_char                     *data;
+    size_t                      len;
+    void                       *mac;           /* EVP_MAC_CTX, per worker */
+} ngx_http_scim_oauth_key_t;
+
+
 typedef struct {
     ngx_array_t                 servers;       /* ngx_scim_store_t * */
 } ngx_http_scim_main_conf_t;
@@ -56,6 +73,14 @@ typedef struct {
                                                   NULL: not set */
     ngx_flag_t                  tokens_bound;  /* some name a tenant */
     ngx_flag_t                  auth_off;
+
+    ngx_array_t                *oauth_clients; /* ngx_http_scim_oauth_
+                                                  client_t, or NULL */
+    ngx_array_t                *oauth_keys;    /* ngx_http_scim_oauth_key_t,
+                                                  the first signs */
+    time_t                      oauth_ttl;
+    ngx_str_t                   oauth_token_uri;
+    ngx_flag_t                  oauth_endpoint; /* scim_oauth_token */
 
     ngx_array_t                *extensions;    /* ngx_str_t file names */
     scim_registry_t            *registry;
@@ -117,6 +142,8 @@ struct ngx_http_scim_ctx_s {
 
     ngx_str_t                   tenant;
     ngx_str_t                   base_url;
+    ngx_str_t                   client;        /* of an access token */
+    unsigned                    invalid_token:1;
 
     /* query */
     ngx_str_t                   filter;
@@ -188,6 +215,26 @@ ngx_int_t ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
 ngx_int_t ngx_http_scim_authenticate(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
 void ngx_http_scim_random_id(u_char *buf);  /* 36 bytes, UUID v4 */
+
+/* ngx_http_scim_digest.c */
+void ngx_http_scim_sha256(u_char *p, size_t len, u_char *digest);
+ngx_int_t ngx_http_scim_hex_decode(u_char *dst, u_char *src, size_t len);
+
+/* ngx_http_scim_oauth.c: OAuth 2.0 client credentials */
+ngx_int_t ngx_http_scim_oauth_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_scim_oauth_verify(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, u_char *p, u_char *last,
+    ngx_str_t *tenant, ngx_str_t *client);
+char *ngx_http_scim_oauth_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_oauth_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_oauth_ttl(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_oauth_merge(ngx_conf_t *cf,
+    ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
 
 /* ngx_http_scim_variables.c: $scim_tenant, $scim_resource, ... */
 ngx_int_t ngx_http_scim_add_variables(ngx_conf_t *cf);

@@ -310,7 +310,10 @@ ngx_http_scim_fail_err(ngx_http_scim_ctx_t *ctx, scim_error_t *err)
 
     if (err->status == NGX_HTTP_UNAUTHORIZED) {
         if (ngx_http_scim_add_header(r, "WWW-Authenticate",
-                                     "Bearer realm=\"SCIM\"",
+                                     ctx->invalid_token
+                                     ? "Bearer realm=\"SCIM\", "
+                                       "error=\"invalid_token\""
+                                     : "Bearer realm=\"SCIM\"",
                                      &r->headers_out.www_authenticate)
             != NGX_OK)
         {

@@ -29,6 +29,9 @@ static ngx_http_variable_t  ngx_http_scim_vars[] = {
     { ngx_string("scim_op"), NULL, ngx_http_scim_variable,
       3, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("scim_client"), NULL, ngx_http_scim_variable,
+      4, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -55,7 +58,9 @@ ngx_http_scim_add_variables(ngx_conf_t *cf)
 /*
  * $scim_tenant, $scim_resource ("Users", ...), $scim_id, $scim_op
  * ("create", "read", "list", "replace", "patch", "delete", "search",
- * "bulk", "discovery"): for log_format; empty outside a scim location
+ * "bulk", "discovery"), $scim_client (the OAuth client id of an access
+ * token, or the client a token endpoint issued one to): for log_format;
+ * empty outside a scim location
  */
 
 static ngx_int_t
@@ -96,6 +101,10 @@ ngx_http_scim_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     case 2:
         s = ctx->id;
+        break;
+
+    case 4:
+        s = ctx->client;
         break;
 
     default:

@@ -1,0 +1,1413 @@
+
+/*
+ * ngx_http_scim_module: OAuth 2.0 client credentials (RFC 6749 4.4).
+ *
+ * A location with "scim_oauth_token" is a token endpoint: a client of
+ * "scim_oauth_clients" (by HTTP Basic or client_id/client_secret in the
+ * form) gets an access token for its tenant.  The token is
+ * self-contained and signed, so that every host sharing the keys
+ * accepts it with no lookup:
+ *
+ *     base64url(payload) "." base64url(HMAC-SHA256(key, payload))
+ *
+ *     payload: version (1) | issued at (8, big-endian) | expires (8)
+ *              | tenant length (1) | tenant | client id length (1)
+ *              | client id
+ *
+ * Secrets are kept only as SHA-256 digests and compared in constant
+ * time; neither secrets nor tokens reach a log line.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include "ngx_http_scim_module.h"
+
+
+#define NGX_HTTP_SCIM_OAUTH_VERSION   1
+#define NGX_HTTP_SCIM_OAUTH_MAX_BODY  16384
+#define NGX_HTTP_SCIM_OAUTH_FIXED     18     /* version, iat, exp, tlen */
+#define NGX_HTTP_SCIM_OAUTH_PAYLOAD   (NGX_HTTP_SCIM_OAUTH_FIXED + 255 + 1 \
+                                       + 255)
+#define NGX_HTTP_SCIM_OAUTH_SIG_B64   43     /* 32 bytes, base64url */
+
+
+typedef struct {
+    ngx_str_t    grant_type;
+    ngx_str_t    client_id;
+    ngx_str_t    client_secret;
+    ngx_str_t    scope;
+    unsigned     has_grant_type:1;
+    unsigned     has_client_id:1;
+    unsigned     has_client_secret:1;
+    unsigned     has_scope:1;
+} ngx_http_scim_oauth_form_t;
+
+
+static void ngx_http_scim_oauth_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_scim_oauth_grant(ngx_http_request_t *r,
+    u_char *body, size_t len);
+static const char *ngx_http_scim_oauth_parse(ngx_http_request_t *r,
+    u_char *p, u_char *last, ngx_http_scim_oauth_form_t *form);
+static ngx_int_t ngx_http_scim_oauth_decode(ngx_pool_t *pool, u_char *p,
+    u_char *last, ngx_str_t *out);
+static ngx_int_t ngx_http_scim_oauth_basic(ngx_http_request_t *r,
+    ngx_str_t *id, ngx_str_t *secret);
+static ngx_http_scim_oauth_client_t *ngx_http_scim_oauth_client(
+    ngx_http_request_t *r, ngx_http_scim_loc_conf_t *slcf, ngx_str_t *id,
+    ngx_str_t *secret);
+static ngx_int_t ngx_http_scim_oauth_issue(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_http_scim_oauth_client_t *client);
+static ngx_int_t ngx_http_scim_oauth_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *error, const char *description,
+    ngx_uint_t basic);
+static ngx_int_t ngx_http_scim_oauth_send(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *body, size_t len);
+static ngx_int_t ngx_http_scim_oauth_header(ngx_http_request_t *r,
+    const char *name, const char *value, ngx_table_elt_t **slot);
+static ngx_int_t ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key,
+    u_char *p, size_t len, u_char *mac);
+static ngx_int_t ngx_http_scim_oauth_date(u_char *p, size_t len,
+    time_t *t);
+static ngx_int_t ngx_http_scim_oauth_read(ngx_conf_t *cf, ngx_str_t *file,
+    const char *directive, size_t max, ngx_str_t *out);
+
+
+/* the token endpoint's content handler */
+
+ngx_int_t
+ngx_http_scim_oauth_handler(ngx_http_request_t *r)
+{
+    u_char                    *ct;
+    size_t                     len;
+    ngx_int_t                  rc;
+    ngx_http_scim_ctx_t       *ctx;
+    ngx_http_scim_loc_conf_t  *slcf;
+
+    static const char  form[] = "application/x-www-form-urlencoded";
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+    ctx->slcf = slcf;
+    ctx->method = r->method;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+
+    if (r->method != NGX_HTTP_POST) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            r->keepalive = 0;
+        }
+
+        if (ngx_http_scim_oauth_header(r, "Allow", "POST", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_NOT_ALLOWED,
+                                         "invalid_request",
+                                         "only POST is allowed here", 0);
+    }
+
+    len = sizeof(form) - 1;
+
+    ct = NULL;
+
+    if (r->headers_in.content_type
+        && r->headers_in.content_type->value.len >= len
+        && ngx_strncasecmp(r->headers_in.content_type->value.data,
+                           (u_char *) form, len)
+           == 0)
+    {
+        ct = r->headers_in.content_type->value.data + len;
+
+        if (r->headers_in.content_type->value.len > len
+            && *ct != ';' && *ct != ' ')
+        {
+            ct = NULL;
+        }
+    }
+
+    if (ct == NULL) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            r->keepalive = 0;
+        }
+
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_request",
+                                         "the request must be "
+                                         "application/x-www-form-urlencoded",
+                                         0);
+    }
+
+    if (r->headers_in.content_length_n > NGX_HTTP_SCIM_OAUTH_MAX_BODY) {
+        r->keepalive = 0;
+        (void) ngx_http_discard_request_body(r);
+
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_request",
+                                         "the request body is too large", 0);
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_scim_oauth_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        r->keepalive = 0;
+
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_request",
+                                         "cannot read the request body", 0);
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_scim_oauth_body(ngx_http_request_t *r)
+{
+    u_char       *body, *p;
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_chain_t  *cl;
+
+    len = 0;
+    body = NULL;
+
+    if (r->request_body) {
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            if (cl->buf->in_file || !ngx_buf_in_memory(cl->buf)) {
+                len = NGX_HTTP_SCIM_OAUTH_MAX_BODY + 1;
+                break;
+            }
+
+            len += cl->buf->last - cl->buf->pos;
+        }
+    }
+
+    if (len > NGX_HTTP_SCIM_OAUTH_MAX_BODY) {
+        r->keepalive = 0;
+        ngx_http_finalize_request(r,
+            ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_request",
+                                      "the request body is too large", 0));
+        return;
+    }
+
+    if (len) {
+        body = ngx_pnalloc(r->pool, len);
+        if (body == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        p = body;
+
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
+    }
+
+    rc = ngx_http_scim_oauth_grant(r, body, len);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_scim_oauth_grant(ngx_http_request_t *r, u_char *body, size_t len)
+{
+    ngx_str_t                      id, secret;
+    ngx_uint_t                     basic;
+    const char                    *bad;
+    ngx_table_elt_t               *h;
+    ngx_http_scim_ctx_t           *ctx;
+    ngx_http_scim_loc_conf_t      *slcf;
+    ngx_http_scim_oauth_form_t     form;
+    ngx_http_scim_oauth_client_t  *client;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
+
+    ngx_memzero(&form, sizeof(ngx_http_scim_oauth_form_t));
+
+    bad = ngx_http_scim_oauth_parse(r, body, body + len, &form);
+    if (bad) {
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_request", bad, 0);
+    }
+
+    h = r->headers_in.authorization;
+    basic = (h != NULL && h->value.len >= 6
+             && ngx_strncasecmp(h->value.data, (u_char *) "Basic ", 6) == 0);
+
+    if (basic && (form.has_client_id || form.has_client_secret)) {
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_request",
+                                         "client credentials both in the "
+                                         "Authorization header and in the "
+                                         "body", 0);
+    }
+
+    if (!form.has_grant_type) {
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_request",
+                                         "grant_type is missing", 0);
+    }
+
+    if (basic) {
+        if (ngx_http_scim_oauth_basic(r, &id, &secret) != NGX_OK) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "scim oauth: malformed Basic credentials");
+
+            return ngx_http_scim_oauth_error(r, NGX_HTTP_UNAUTHORIZED,
+                                             "invalid_client",
+                                             "malformed Basic credentials",
+                                             1);
+        }
+
+    } else if (form.has_client_id && form.has_client_secret) {
+        id = form.client_id;
+        secret = form.client_secret;
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "scim oauth: no client credentials");
+
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_UNAUTHORIZED,
+                                         "invalid_client",
+                                         "client authentication is "
+                                         "required", 0);
+    }
+
+    client = ngx_http_scim_oauth_client(r, slcf, &id, &secret);
+    if (client == NULL) {
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_UNAUTHORIZED,
+                                         "invalid_client",
+                                         "client authentication failed",
+                                         basic);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+    ctx->client = client->client_id;
+    ctx->tenant = client->tenant;
+
+    if (form.grant_type.len != sizeof("client_credentials") - 1
+        || ngx_strncmp(form.grant_type.data, "client_credentials",
+                       form.grant_type.len)
+           != 0)
+    {
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "unsupported_grant_type",
+                                         "only client_credentials is "
+                                         "supported", 0);
+    }
+
+    if (form.has_scope && form.scope.len
+        && (form.scope.len != 4
+            || ngx_strncmp(form.scope.data, "scim", 4) != 0))
+    {
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_scope",
+                                         "the only scope is \\\"scim\\\"",
+                                         0);
+    }
+
+    return ngx_http_scim_oauth_issue(r, slcf, client);
+}
+
+
+/* application/x-www-form-urlencoded; a parameter given twice: an error */
+
+static const char *
+ngx_http_scim_oauth_parse(ngx_http_request_t *r, u_char *p, u_char *last,
+    ngx_http_scim_oauth_form_t *form)
+{
+    u_char     *end, *eq;
+    unsigned    seen;
+    ngx_str_t   name, *value;
+
+    for ( /* void */ ; p < last; p = end + 1) {
+
+        end = ngx_strlchr(p, last, '&');
+        if (end == NULL) {
+            end = last;
+        }
+
+        if (end == p) {
+            continue;
+        }
+
+        eq = ngx_strlchr(p, end, '=');
+        if (eq == NULL) {
+            eq = end;
+        }
+
+        name.data = p;
+        name.len = eq - p;
+
+#define ngx_http_scim_oauth_is(n)                                            \
+        (name.len == sizeof(n) - 1 && ngx_strncmp(name.data, n, name.len) == 0)
+
+        if (ngx_http_scim_oauth_is("grant_type")) {
+            seen = form->has_grant_type;
+            form->has_grant_type = 1;
+            value = &form->grant_type;
+
+        } else if (ngx_http_scim_oauth_is("client_id")) {
+            seen = form->has_client_id;
+            form->has_client_id = 1;
+            value = &form->client_id;
+
+        } else if (ngx_http_scim_oauth_is("client_secret")) {
+            seen = form->has_client_secret;
+            form->has_client_secret = 1;
+            value = &form->client_secret;
+
+        } else if (ngx_http_scim_oauth_is("scope")) {
+            seen = form->has_scope;
+            form->has_scope = 1;
+            value = &form->scope;
+
+        } else {
+            continue;
+        }
+
+#undef ngx_http_scim_oauth_is
+
+        if (seen) {
+            return "a parameter is repeated";
+        }
+
+        if (ngx_http_scim_oauth_decode(r->pool, eq < end ? eq + 1 : end,
+                                       end, value)
+            != NGX_OK)
+        {
+            return "a parameter is not properly encoded";
+        }
+    }
+
+    return NULL;
+}
+
+
+/* form-urlencoded: '+' is a space, %XX a byte */
+
+static ngx_int_t
+ngx_http_scim_oauth_decode(ngx_pool_t *pool, u_char *p, u_char *last,
+    ngx_str_t *out)
+{
+    u_char     *d;
+    ngx_int_t   hi, lo;
+
+    d = ngx_pnalloc(pool, last - p + 1);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = d;
+
+    while (p < last) {
+        if (*p == '+') {
+            *d++ = ' ';
+            p++;
+
+        } else if (*p == '%') {
+            if (last - p < 3) {
+                return NGX_ERROR;
+            }
+
+            hi = ngx_hextoi(p + 1, 1);
+            lo = ngx_hextoi(p + 2, 1);
+
+            if (hi == NGX_ERROR || lo == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            *d++ = (u_char) (hi * 16 + lo);
+            p += 3;
+
+        } else {
+            *d++ = *p++;
+        }
+    }
+
+    out->len = d - out->data;
+
+    return NGX_OK;
+}
+
+
+/* RFC 6749 2.3.1: Basic base64(urlencoded id ":" urlencoded secret) */
+
+static ngx_int_t
+ngx_http_scim_oauth_basic(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_str_t *secret)
+{
+    u_char     *colon;
+    ngx_str_t   in, dec;
+
+    in = r->headers_in.authorization->value;
+    in.data += 6;
+    in.len -= 6;
+
+    while (in.len && *in.data == ' ') {
+        in.data++;
+        in.len--;
+    }
+
+    while (in.len && in.data[in.len - 1] == ' ') {
+        in.len--;
+    }
+
+    if (in.len == 0 || in.len > 4096) {
+        return NGX_DECLINED;
+    }
+
+    dec.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(in.len));
+    if (dec.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64(&dec, &in) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    colon = ngx_strlchr(dec.data, dec.data + dec.len, ':');
+    if (colon == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_scim_oauth_decode(r->pool, dec.data, colon, id) != NGX_OK
+        || ngx_http_scim_oauth_decode(r->pool, colon + 1,
+                                      dec.data + dec.len, secret)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The client whose id and secret these are, with an unexpired secret:
+ * every secret line of the client is compared, in constant time
+ */
+
+static ngx_http_scim_oauth_client_t *
+ngx_http_scim_oauth_client(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_str_t *id, ngx_str_t *secret)
+{
+    u_char                         digest[SHA256_DIGEST_LENGTH];
+    time_t                         now;
+    ngx_uint_t                     i, known, expired, same;
+    ngx_http_scim_oauth_client_t  *c, *found;
+
+    ngx_http_scim_sha256(secret->data, secret->len, digest);
+
+    now = ngx_time();
+    found = NULL;
+    known = 0;
+    expired = 0;
+
+    c = slcf->oauth_clients->elts;
+
+    for (i = 0; i < slcf->oauth_clients->nelts; i++) {
+        if (c[i].client_id.len != id->len
+            || ngx_memcmp(c[i].client_id.data, id->data, id->len) != 0)
+        {
+            continue;
+        }
+
+        known = 1;
+
+        same = (CRYPTO_memcmp(digest, c[i].digest, SHA256_DIGEST_LENGTH)
+                == 0);
+
+        if (same && c[i].expires && c[i].expires <= now) {
+            expired = 1;
+            continue;
+        }
+
+        if (same && found == NULL) {
+            found = &c[i];
+        }
+    }
+
+    if (found) {
+        return found;
+    }
+
+    if (!known) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "scim oauth: unknown client id");
+
+    } else if (expired) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "scim oauth: client \"%V\": the secret has expired",
+                      id);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "scim oauth: client \"%V\": wrong secret", id);
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_scim_oauth_issue(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_http_scim_oauth_client_t *client)
+{
+    u_char                     *p, *out;
+    u_char                      payload[NGX_HTTP_SCIM_OAUTH_PAYLOAD];
+    u_char                      mac[32];
+    time_t                      now;
+    uint64_t                    t;
+    ngx_str_t                   src, dst;
+    ngx_uint_t                  i;
+    ngx_http_scim_oauth_key_t  *key;
+
+    static const char  head[] = "{\"access_token\":\"";
+    static const char  tail[] = "\",\"token_type\":\"Bearer\",\"expires_in\":";
+
+    now = ngx_time();
+
+    p = payload;
+    *p++ = NGX_HTTP_SCIM_OAUTH_VERSION;
+
+    t = (uint64_t) now;
+    for (i = 0; i < 8; i++) {
+        *p++ = (u_char) (t >> (56 - 8 * i));
+    }
+
+    t = (uint64_t) (now + slcf->oauth_ttl);
+    for (i = 0; i < 8; i++) {
+        *p++ = (u_char) (t >> (56 - 8 * i));
+    }
+
+    *p++ = (u_char) client->tenant.len;
+    p = ngx_cpymem(p, client->tenant.data, client->tenant.len);
+    *p++ = (u_char) client->client_id.len;
+    p = ngx_cpymem(p, client->client_id.data, client->client_id.len);
+
+    key = slcf->oauth_keys->elts;
+
+    if (ngx_http_scim_hmac(&key[0], payload, p - payload, mac) != NGX_OK) {
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         "server_error",
+                                         "cannot sign the token", 0);
+    }
+
+    out = ngx_pnalloc(r->pool, sizeof(head) - 1
+                               + ngx_base64_encoded_length(p - payload) + 1
+                               + ngx_base64_encoded_length(sizeof(mac))
+                               + sizeof(tail) - 1 + NGX_TIME_T_LEN + 1);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    dst.data = ngx_cpymem(out, head, sizeof(head) - 1);
+
+    src.data = payload;
+    src.len = p - payload;
+    ngx_encode_base64url(&dst, &src);
+    dst.data += dst.len;
+    *dst.data++ = '.';
+
+    src.data = mac;
+    src.len = sizeof(mac);
+    ngx_encode_base64url(&dst, &src);
+    dst.data += dst.len;
+
+    p = ngx_cpymem(dst.data, tail, sizeof(tail) - 1);
+    p = ngx_sprintf(p, "%T}", slcf->oauth_ttl);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "scim oauth: client \"%V\" of tenant \"%V\": access token "
+                  "issued", &client->client_id, &client->tenant);
+
+    return ngx_http_scim_oauth_send(r, NGX_HTTP_OK, out, p - out);
+}
+
+
+static ngx_int_t
+ngx_http_scim_oauth_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *description, ngx_uint_t basic)
+{
+    u_char  *body, *p;
+    size_t   len;
+
+    /* both are this file's own literals: nothing to escape */
+
+    len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1
+          + ngx_strlen(error) + ngx_strlen(description);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(body, "{\"error\":\"%s\",\"error_description\":\"%s\"}",
+                    error, description);
+
+    if (basic
+        && ngx_http_scim_oauth_header(r, "WWW-Authenticate",
+                                      "Basic realm=\"scim\"",
+                                      &r->headers_out.www_authenticate)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_scim_oauth_send(r, status, body, p - body);
+}
+
+
+static ngx_int_t
+ngx_http_scim_oauth_send(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *body, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (ngx_http_scim_oauth_header(r, "Cache-Control", "no-store", NULL)
+        != NGX_OK
+        || ngx_http_scim_oauth_header(r, "Pragma", "no-cache", NULL) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = body;
+    b->last = body + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_scim_oauth_header(ngx_http_request_t *r, const char *name,
+    const char *value, ngx_table_elt_t **slot)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    if (slot) {
+        *slot = h;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * An access token in "Authorization: Bearer": NGX_OK and the client id
+ * when it is valid for this tenant; NGX_DECLINED when it does not have
+ * the shape of one (maybe a bearer file token); NGX_DONE when it has,
+ * but no key signed it (maybe still a bearer file token); NGX_ABORT when
+ * it is ours but expired or of another tenant.
+ */
+
+ngx_int_t
+ngx_http_scim_oauth_verify(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, u_char *p, u_char *last,
+    ngx_str_t *tenant, ngx_str_t *client)
+{
+    u_char                     *dot, *q;
+    u_char                      payload[NGX_HTTP_SCIM_OAUTH_PAYLOAD + 3];
+    u_char                      sig[32 + 3], mac[32];
+    time_t                      now;
+    uint64_t                    exp;
+    ngx_str_t                   src, dst, t;
+    ngx_uint_t                  i, match;
+    ngx_http_scim_oauth_key_t  *key;
+
+    dot = ngx_strlchr(p, last, '.');
+
+    if (dot == NULL
+        || last - dot - 1 != NGX_HTTP_SCIM_OAUTH_SIG_B64
+        || (size_t) (dot - p) > ngx_base64_encoded_length(
+                                    NGX_HTTP_SCIM_OAUTH_PAYLOAD))
+    {
+        return NGX_DECLINED;
+    }
+
+    src.data = dot + 1;
+    src.len = NGX_HTTP_SCIM_OAUTH_SIG_B64;
+    dst.data = sig;
+
+    if (ngx_decode_base64url(&dst, &src) != NGX_OK || dst.len != 32) {
+        return NGX_DECLINED;
+    }
+
+    src.data = p;
+    src.len = dot - p;
+    dst.data = payload;
+
+    if (ngx_decode_base64url(&dst, &src) != NGX_OK
+        || dst.len < NGX_HTTP_SCIM_OAUTH_FIXED + 1)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* any key: the first signs, the others are accepted for rotation */
+
+    match = 0;
+    key = slcf->oauth_keys->elts;
+
+    for (i = 0; i < slcf->oauth_keys->nelts; i++) {
+        if (ngx_http_scim_hmac(&key[i], payload, dst.len, mac) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (CRYPTO_memcmp(mac, sig, 32) == 0) {
+            match = 1;
+            break;
+        }
+    }
+
+    if (!match) {
+        return NGX_DONE;
+    }
+
+    /* signed by us: the layout is ours, still checked */
+
+    q = payload;
+
+    if (*q++ != NGX_HTTP_SCIM_OAUTH_VERSION) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "scim oauth: access token of an unknown version");
+        return NGX_ABORT;
+    }
+
+    q += 8;     /* issued at */
+
+    exp = 0;
+    for (i = 0; i < 8; i++) {
+        exp = (exp << 8) | *q++;
+    }
+
+    t.len = *q++;
+    t.data = q;
+
+    if ((size_t) (q - payload) + t.len + 1 > dst.len) {
+        return NGX_ABORT;
+    }
+
+    q += t.len;
+    client->len = *q++;
+
+    if ((size_t) (q - payload) + client->len != dst.len) {
+        return NGX_ABORT;
+    }
+
+    now = ngx_time();
+
+    if (exp <= (uint64_t) now) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "scim oauth: access token of client \"%*s\" expired",
+                      client->len, q);
+        return NGX_ABORT;
+    }
+
+    if (t.len != tenant->len
+        || ngx_memcmp(t.data, tenant->data, t.len) != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "scim oauth: access token of client \"%*s\" is for "
+                      "tenant \"%V\", not \"%V\"", client->len, q, &t,
+                      tenant);
+        return NGX_ABORT;
+    }
+
+    client->data = ngx_pnalloc(r->pool, client->len + 1);
+    if (client->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(client->data, q, client->len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * HMAC-SHA256 with one context per key and worker: set up with the key
+ * once (HMAC's inner and outer pads), then only reinitialised, so that
+ * a check costs the hash and not a fetch of the algorithm and a context
+ */
+
+static ngx_int_t
+ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key, u_char *p, size_t len,
+    u_char *mac)
+{
+    size_t        outl;
+    OSSL_PARAM    params[2];
+    EVP_MAC_CTX  *ctx;
+    unsigned int  n;
+
+    static EVP_MAC     *hmac;
+    static ngx_uint_t   failed;
+
+    ctx = key->mac;
+
+    if (ctx == NULL && !failed) {
+        if (hmac == NULL) {
+            hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        }
+
+        ctx = (hmac != NULL) ? EVP_MAC_CTX_new(hmac) : NULL;
+
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                     (char *) "SHA256", 0);
+        params[1] = OSSL_PARAM_construct_end();
+
+        if (ctx == NULL
+            || EVP_MAC_init(ctx, key->data, key->len, params) != 1)
+        {
+            EVP_MAC_CTX_free(ctx);
+            ctx = NULL;
+            failed = 1;
+
+        } else {
+            key->mac = ctx;
+
+            if (EVP_MAC_update(ctx, p, len) == 1
+                && EVP_MAC_final(ctx, mac, &outl, 32) == 1
+                && outl == 32)
+            {
+                return NGX_OK;
+            }
+        }
+
+    } else if (ctx != NULL
+               && EVP_MAC_init(ctx, NULL, 0, NULL) == 1
+               && EVP_MAC_update(ctx, p, len) == 1
+               && EVP_MAC_final(ctx, mac, &outl, 32) == 1
+               && outl == 32)
+    {
+        return NGX_OK;
+    }
+
+    /* not expected: one-shot */
+
+    if (HMAC(EVP_sha256(), key->data, (int) key->len, p, len, mac, &n)
+        == NULL || n != 32)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* configuration */
+
+char *
+ngx_http_scim_oauth_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (slcf->oauth_endpoint) {
+        return "is duplicate";
+    }
+
+    slcf->oauth_endpoint = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_scim_oauth_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_scim_oauth_ttl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    time_t      t;
+    ngx_str_t  *value;
+
+    if (slcf->oauth_ttl != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    t = ngx_parse_time(&value[1], 1);
+
+    if (t == (time_t) NGX_ERROR || t < 60 || t > 86400) {
+        return "must be a time from 1m to 24h";
+    }
+
+    slcf->oauth_ttl = t;
+
+    return NGX_CONF_OK;
+}
+
+
+/* scim_oauth_key <file>: 32 or more bytes, raw or as hex; repeatable */
+
+char *
+ngx_http_scim_oauth_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    u_char                     *p, *last;
+    ngx_str_t                  *value, data;
+    ngx_uint_t                  hex;
+    ngx_http_scim_oauth_key_t  *key;
+
+    value = cf->args->elts;
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_scim_oauth_read(cf, &value[1], "scim_oauth_key", 4096,
+                                 &data)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* all hex digits (but a final line end): hex */
+
+    p = data.data;
+    last = p + data.len;
+
+    while (last > p && (last[-1] == '\n' || last[-1] == '\r')) {
+        last--;
+    }
+
+    hex = (last > p && (last - p) % 2 == 0);
+
+    for (p = data.data; hex && p < last; p++) {
+        hex = ((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a'
+                                            && (*p | 0x20) <= 'f'));
+    }
+
+    if (hex) {
+        if (ngx_http_scim_hex_decode(data.data, data.data,
+                                     last - data.data)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        data.len = (last - data.data) / 2;
+    }
+
+    if (data.len < 32) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "scim_oauth_key \"%V\": the key is %uz bytes, "
+                           "needs at least 32 (64 hex digits)",
+                           &value[1], data.len);
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->oauth_keys == NGX_CONF_UNSET_PTR) {
+        slcf->oauth_keys = ngx_array_create(cf->pool, 2,
+                                            sizeof(ngx_http_scim_oauth_key_t));
+        if (slcf->oauth_keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    key = ngx_array_push(slcf->oauth_keys);
+    if (key == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    key->data = ngx_pnalloc(cf->pool, data.len);
+    if (key->data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(key->data, data.data, data.len);
+    key->len = data.len;
+    key->mac = NULL;
+
+    ngx_explicit_memzero(data.data, data.len);
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * scim_oauth_clients <file>: lines
+ *     <tenant> <client_id> <secret | sha256:<hex>> [expires=YYYY-MM-DD]
+ */
+
+char *
+ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    u_char                        *p, *last, *line, *end, *eol;
+    ngx_str_t                     *value, data, field[5];
+    ngx_uint_t                     lineno, n;
+    ngx_array_t                   *a;
+    ngx_http_scim_oauth_client_t  *c;
+
+    if (slcf->oauth_clients != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_scim_oauth_read(cf, &value[1], "scim_oauth_clients",
+                                 1024 * 1024, &data)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    a = ngx_array_create(cf->pool, 4, sizeof(ngx_http_scim_oauth_client_t));
+    if (a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    last = data.data + data.len;
+    lineno = 0;
+
+    for (p = data.data; p < last; p = eol + 1) {
+        lineno++;
+
+        eol = ngx_strlchr(p, last, '\n');
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        /* whitespace separated fields, up to a '#' comment */
+
+        n = 0;
+        line = p;
+
+        for ( ;; ) {
+            while (line < eol
+                   && (*line == ' ' || *line == '\t' || *line == '\r'))
+            {
+                line++;
+            }
+
+            if (line == eol || *line == '#') {
+                break;
+            }
+
+            for (end = line;
+                 end < eol && *end != ' ' && *end != '\t' && *end != '\r';
+                 end++)
+            {
+                /* void */
+            }
+
+            if (n == 4) {
+                n++;
+                break;
+            }
+
+            field[n].data = line;
+            field[n].len = end - line;
+            n++;
+
+            line = end;
+        }
+
+        if (n == 0) {
+            continue;
+        }
+
+        if (n < 3 || n > 4) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "scim_oauth_clients \"%V\": line %ui: "
+                               "expected \"<tenant> <client_id> <secret> "
+                               "[expires=YYYY-MM-DD]\"", &value[1], lineno);
+            return NGX_CONF_ERROR;
+        }
+
+        c = ngx_array_push(a);
+        if (c == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(c, sizeof(ngx_http_scim_oauth_client_t));
+
+        if (field[0].len > 255
+            || !ngx_scim_store_valid_tenant(field[0].data, field[0].len))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "scim_oauth_clients \"%V\": line %ui: "
+                               "invalid tenant (empty, longer than 255 or "
+                               "with braces)", &value[1], lineno);
+            return NGX_CONF_ERROR;
+        }
+
+        if (field[1].len > 255) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "scim_oauth_clients \"%V\": line %ui: "
+                               "client id longer than 255", &value[1],
+                               lineno);
+            return NGX_CONF_ERROR;
+        }
+
+        c->tenant.len = field[0].len;
+        c->tenant.data = ngx_pstrdup(cf->pool, &field[0]);
+        c->client_id.len = field[1].len;
+        c->client_id.data = ngx_pstrdup(cf->pool, &field[1]);
+
+        if (c->tenant.data == NULL || c->client_id.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (field[2].len > 7 && ngx_strncmp(field[2].data, "sha256:", 7) == 0)
+        {
+            if (field[2].len - 7 != 64
+                || ngx_http_scim_hex_decode(c->digest, field[2].data + 7, 64)
+                   != NGX_OK)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "scim_oauth_clients \"%V\": line %ui: "
+                                   "\"sha256:\" needs 64 hex digits",
+                                   &value[1], lineno);
+                return NGX_CONF_ERROR;
+            }
+
+        } else if (field[2].len < 16) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "scim_oauth_clients \"%V\": line %ui: "
+                               "secret shorter than 16 characters",
+                               &value[1], lineno);
+            return NGX_CONF_ERROR;
+
+        } else {
+            SHA256(field[2].data, field[2].len, c->digest);
+        }
+
+        if (n == 4) {
+            if (field[3].len < 8
+                || ngx_strncmp(field[3].data, "expires=", 8) != 0
+                || ngx_http_scim_oauth_date(field[3].data + 8,
+                                            field[3].len - 8, &c->expires)
+                   != NGX_OK)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "scim_oauth_clients \"%V\": line %ui: "
+                                   "expected \"expires=YYYY-MM-DD\"",
+                                   &value[1], lineno);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    ngx_explicit_memzero(data.data, data.len);
+
+    if (a->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "scim_oauth_clients \"%V\": no client in it",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->oauth_clients = a;
+
+    return NGX_CONF_OK;
+}
+
+
+/* YYYY-MM-DD: the secret works through that day (UTC) */
+
+static ngx_int_t
+ngx_http_scim_oauth_date(u_char *p, size_t len, time_t *t)
+{
+    ngx_int_t  y, m, d, days;
+
+    static ngx_int_t  mdays[] = { 31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31 };
+
+    if (len != 10 || p[4] != '-' || p[7] != '-') {
+        return NGX_ERROR;
+    }
+
+    y = ngx_atoi(p, 4);
+    m = ngx_atoi(p + 5, 2);
+    d = ngx_atoi(p + 8, 2);
+
+    if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1) {
+        return NGX_ERROR;
+    }
+
+    if (d > mdays[m - 1]
+               + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+    {
+        return NGX_ERROR;
+    }
+
+    /* days since 1970-01-01 (the civil-from-days inverse) */
+
+    if (m <= 2) {
+        y--;
+        m += 12;
+    }
+
+    days = 365 * y + y / 4 - y / 100 + y / 400 + (153 * (m - 3) + 2) / 5
+           + d - 1 - 719468;
+
+    *t = (time_t) (days + 1) * 86400;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_scim_oauth_read(ngx_conf_t *cf, ngx_str_t *file,
+    const char *directive, size_t max, ngx_str_t *out)
+{
+    size_t      size;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_file_t  f;
+
+    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s \"%V\": " ngx_open_file_n " failed",
+                           directive, file);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&f, sizeof(ngx_file_t));
+    f.fd = fd;
+    f.name = *file;
+    f.log = cf->log;
+
+    if (ngx_fd_info(fd, &f.info) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s \"%V\": " ngx_fd_info_n " failed",
+                           directive, file);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    size = (size_t) ngx_file_size(&f.info);
+
+    if (size > max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s \"%V\": too large",
+                           directive, file);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    out->data = ngx_pnalloc(cf->temp_pool, size + 1);
+    if (out->data == NULL) {
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_file(&f, out->data, size, 0);
+
+    ngx_close_file(fd);
+
+    if (n == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    out->len = n;
+
+    return NGX_OK;
+}
+
+
+/* for the token endpoint and for the locations that accept its tokens */
+
+char *
+ngx_http_scim_oauth_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
+    ngx_http_scim_loc_conf_t *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_conf_merge_ptr_value(conf->oauth_clients, prev->oauth_clients, NULL);
+    ngx_conf_merge_ptr_value(conf->oauth_keys, prev->oauth_keys, NULL);
+    ngx_conf_merge_sec_value(conf->oauth_ttl, prev->oauth_ttl, 3600);
+    ngx_conf_merge_str_value(conf->oauth_token_uri, prev->oauth_token_uri,
+                             "");
+
+    if (!conf->oauth_endpoint) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->enable == 1) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"scim_oauth_token\" and \"scim\" cannot share a "
+                      "location");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->oauth_clients == NULL || conf->oauth_keys == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"scim_oauth_token\" needs \"scim_oauth_clients\" "
+                      "and \"scim_oauth_key\"");
+        return NGX_CONF_ERROR;
+    }
+
+    /* the endpoint limits its body itself, with an OAuth error */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->client_max_body_size = 0;
+
+    return NGX_CONF_OK;
+}
