@@ -80,26 +80,23 @@ static void ngx_scim_sentinel_ask_failed(ngx_scim_sentinel_t *sn, u_char *why,
     size_t len);
 static void ngx_scim_sentinel_query_reply(redisAsyncContext *ac, void *r,
     void *privdata);
-static void ngx_scim_sentinel_query_connect(const redisAsyncContext *ac,
-    int status);
-static void ngx_scim_sentinel_query_disconnect(const redisAsyncContext *ac,
-    int status);
 static void ngx_scim_sentinel_query_timeout(ngx_event_t *ev);
 static void ngx_scim_sentinel_watch_start(ngx_event_t *ev);
 static void ngx_scim_sentinel_watch_failed(ngx_scim_sentinel_t *sn,
     u_char *why, size_t len);
 static void ngx_scim_sentinel_watch_reply(redisAsyncContext *ac, void *r,
     void *privdata);
-static void ngx_scim_sentinel_watch_connect(const redisAsyncContext *ac,
+static void ngx_scim_sentinel_on_connect(const redisAsyncContext *ac,
     int status);
-static void ngx_scim_sentinel_watch_disconnect(const redisAsyncContext *ac,
+static void ngx_scim_sentinel_on_disconnect(const redisAsyncContext *ac,
     int status);
+static void ngx_scim_sentinel_gone(const redisAsyncContext *ac,
+    const char *what, const char *err);
 static void ngx_scim_sentinel_switch(ngx_scim_sentinel_t *sn,
     redisReply *channel, redisReply *msg);
 static redisAsyncContext *ngx_scim_sentinel_open(ngx_scim_sentinel_t *sn,
     ngx_scim_redis_conn_t *rc, ngx_scim_sentinel_addr_t *a,
-    redisConnectCallback *on_connect,
-    redisDisconnectCallback *on_disconnect, redisCallbackFn *reply);
+    redisCallbackFn *reply);
 static void ngx_scim_sentinel_close(ngx_scim_redis_conn_t *rc);
 static ngx_int_t ngx_scim_sentinel_address(ngx_scim_sentinel_t *sn,
     u_char *host, size_t hlen, u_char *port, size_t plen, in_port_t *portp);
@@ -300,8 +297,6 @@ ngx_scim_sentinel_ask(ngx_scim_sentinel_t *sn)
     a = &sn->addrs[sn->asked];
 
     ac = ngx_scim_sentinel_open(sn, &sn->query, a,
-                                ngx_scim_sentinel_query_connect,
-                                ngx_scim_sentinel_query_disconnect,
                                 ngx_scim_sentinel_query_reply);
     if (ac == NULL) {
         p = ngx_snprintf(why, sizeof(why), "connect failed");
@@ -438,50 +433,6 @@ ngx_scim_sentinel_query_reply(redisAsyncContext *ac, void *r, void *privdata)
 }
 
 
-static void
-ngx_scim_sentinel_query_connect(const redisAsyncContext *ac, int status)
-{
-    u_char                 *p;
-    u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
-    ngx_scim_sentinel_t    *sn;
-    ngx_scim_redis_conn_t  *rc;
-
-    rc = ac->data;
-    sn = ngx_scim_sentinel_of(rc, query);
-
-    if (status == REDIS_OK || sn->query.ac != ac) {
-        return;
-    }
-
-    /* hiredis frees the context after this callback */
-    sn->query.ac = NULL;
-
-    p = ngx_snprintf(why, sizeof(why), "connect failed: %s", ac->errstr);
-    ngx_scim_sentinel_ask_failed(sn, why, p - why);
-}
-
-
-static void
-ngx_scim_sentinel_query_disconnect(const redisAsyncContext *ac, int status)
-{
-    u_char                 *p;
-    u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
-    ngx_scim_sentinel_t    *sn;
-    ngx_scim_redis_conn_t  *rc;
-
-    rc = ac->data;
-    sn = ngx_scim_sentinel_of(rc, query);
-
-    if (sn->query.ac != ac) {
-        return;
-    }
-
-    sn->query.ac = NULL;
-
-    p = ngx_snprintf(why, sizeof(why), "connection lost: %s",
-                     ac->errstr[0] ? ac->errstr : "closed");
-    ngx_scim_sentinel_ask_failed(sn, why, p - why);
-}
 
 
 static void
@@ -519,8 +470,6 @@ ngx_scim_sentinel_watch_start(ngx_event_t *ev)
     }
 
     ac = ngx_scim_sentinel_open(sn, &sn->watch, &sn->addrs[sn->watched],
-                                ngx_scim_sentinel_watch_connect,
-                                ngx_scim_sentinel_watch_disconnect,
                                 ngx_scim_sentinel_watch_reply);
     if (ac == NULL) {
         p = ngx_snprintf(why, sizeof(why), "connect failed");
@@ -717,30 +666,34 @@ ngx_scim_sentinel_switch(ngx_scim_sentinel_t *sn, redisReply *channel,
 }
 
 
+
+
+/*
+ * the query's and the watch's connections: a failed connect or a lost
+ * connection is the failure of the one it is (hiredis frees the context
+ * after these callbacks)
+ */
+
 static void
-ngx_scim_sentinel_watch_connect(const redisAsyncContext *ac, int status)
+ngx_scim_sentinel_on_connect(const redisAsyncContext *ac, int status)
 {
-    u_char                 *p;
-    u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
-    ngx_scim_sentinel_t    *sn;
-    ngx_scim_redis_conn_t  *rc;
-
-    rc = ac->data;
-    sn = ngx_scim_sentinel_of(rc, watch);
-
-    if (status == REDIS_OK || sn->watch.ac != ac) {
-        return;
+    if (status != REDIS_OK) {
+        ngx_scim_sentinel_gone(ac, "connect failed", ac->errstr);
     }
-
-    sn->watch.ac = NULL;
-
-    p = ngx_snprintf(why, sizeof(why), "connect failed: %s", ac->errstr);
-    ngx_scim_sentinel_watch_failed(sn, why, p - why);
 }
 
 
 static void
-ngx_scim_sentinel_watch_disconnect(const redisAsyncContext *ac, int status)
+ngx_scim_sentinel_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    ngx_scim_sentinel_gone(ac, "connection lost",
+                           ac->errstr[0] ? ac->errstr : "closed");
+}
+
+
+static void
+ngx_scim_sentinel_gone(const redisAsyncContext *ac, const char *what,
+    const char *err)
 {
     u_char                 *p;
     u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
@@ -748,17 +701,22 @@ ngx_scim_sentinel_watch_disconnect(const redisAsyncContext *ac, int status)
     ngx_scim_redis_conn_t  *rc;
 
     rc = ac->data;
-    sn = ngx_scim_sentinel_of(rc, watch);
 
-    if (sn->watch.ac != ac) {
+    if (rc->ac != ac) {
         return;
     }
 
-    sn->watch.ac = NULL;
+    rc->ac = NULL;
+    sn = rc->server->resolve_data;
 
-    p = ngx_snprintf(why, sizeof(why), "connection lost: %s",
-                     ac->errstr[0] ? ac->errstr : "closed");
-    ngx_scim_sentinel_watch_failed(sn, why, p - why);
+    p = ngx_snprintf(why, sizeof(why), "%s: %s", what, err);
+
+    if (rc == &sn->query) {
+        ngx_scim_sentinel_ask_failed(sn, why, p - why);
+
+    } else {
+        ngx_scim_sentinel_watch_failed(sn, why, p - why);
+    }
 }
 
 
@@ -766,8 +724,7 @@ ngx_scim_sentinel_watch_disconnect(const redisAsyncContext *ac, int status)
 
 static redisAsyncContext *
 ngx_scim_sentinel_open(ngx_scim_sentinel_t *sn, ngx_scim_redis_conn_t *rc,
-    ngx_scim_sentinel_addr_t *a, redisConnectCallback *on_connect,
-    redisDisconnectCallback *on_disconnect, redisCallbackFn *reply)
+    ngx_scim_sentinel_addr_t *a, redisCallbackFn *reply)
 {
     const char               *argv[2];
     size_t                    argvlen[2];
@@ -796,8 +753,8 @@ ngx_scim_sentinel_open(ngx_scim_sentinel_t *sn, ngx_scim_redis_conn_t *rc,
         return NULL;
     }
 
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    redisAsyncSetConnectCallback(ac, ngx_scim_sentinel_on_connect);
+    redisAsyncSetDisconnectCallback(ac, ngx_scim_sentinel_on_disconnect);
 
     if (s->sentinel_password.len) {
         argv[0] = "AUTH";
