@@ -280,6 +280,9 @@ ngx_int_t ngx_http_scim_send_json(ngx_http_request_t *r, ngx_uint_t status,
 void ngx_http_scim_reply_raw(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
     ngx_buf_t *b, ngx_str_t *etag, ngx_str_t *location);
 json_t *ngx_http_scim_track(ngx_http_request_t *r, json_t *json);
+/* a response header; value is copied into the request's pool */
+ngx_int_t ngx_http_scim_add_header(ngx_http_request_t *r, const char *name,
+    const char *value, ngx_table_elt_t **slot);
 
 /* ngx_http_scim_discovery.c */
 void ngx_http_scim_discovery(ngx_http_scim_ctx_t *ctx);

@@ -71,8 +71,6 @@ static ngx_int_t ngx_http_scim_oauth_error(ngx_http_request_t *r,
     ngx_uint_t basic);
 static ngx_int_t ngx_http_scim_oauth_send(ngx_http_request_t *r,
     ngx_uint_t status, u_char *body, size_t len);
-static ngx_int_t ngx_http_scim_oauth_header(ngx_http_request_t *r,
-    const char *name, const char *value, ngx_table_elt_t **slot);
 static ngx_int_t ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key,
     u_char *p, size_t len, u_char *mac);
 
@@ -108,7 +106,7 @@ ngx_http_scim_oauth_handler(ngx_http_request_t *r)
             r->keepalive = 0;
         }
 
-        if (ngx_http_scim_oauth_header(r, "Allow", "POST", NULL) != NGX_OK) {
+        if (ngx_http_scim_add_header(r, "Allow", "POST", NULL) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -661,7 +659,7 @@ ngx_http_scim_oauth_error(ngx_http_request_t *r, ngx_uint_t status,
                     error, description);
 
     if (basic
-        && ngx_http_scim_oauth_header(r, "WWW-Authenticate",
+        && ngx_http_scim_add_header(r, "WWW-Authenticate",
                                       "Basic realm=\"scim\"",
                                       &r->headers_out.www_authenticate)
            != NGX_OK)
@@ -681,9 +679,9 @@ ngx_http_scim_oauth_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
-    if (ngx_http_scim_oauth_header(r, "Cache-Control", "no-store", NULL)
+    if (ngx_http_scim_add_header(r, "Cache-Control", "no-store", NULL)
         != NGX_OK
-        || ngx_http_scim_oauth_header(r, "Pragma", "no-cache", NULL) != NGX_OK)
+        || ngx_http_scim_add_header(r, "Pragma", "no-cache", NULL) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -717,30 +715,6 @@ ngx_http_scim_oauth_send(ngx_http_request_t *r, ngx_uint_t status,
     return ngx_http_output_filter(r, &out);
 }
 
-
-static ngx_int_t
-ngx_http_scim_oauth_header(ngx_http_request_t *r, const char *name,
-    const char *value, ngx_table_elt_t **slot)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
-
-    if (slot) {
-        *slot = h;
-    }
-
-    return NGX_OK;
-}
 
 
 /*

@@ -17,8 +17,6 @@
 #define NGX_HTTP_SCIM_DUMP_ESTIMATE 4096
 
 
-static ngx_int_t ngx_http_scim_add_header(ngx_http_request_t *r,
-    const char *name, const char *value, ngx_table_elt_t **slot);
 static void ngx_http_scim_json_cleanup(void *data);
 
 
@@ -196,7 +194,7 @@ ngx_http_scim_reply_raw(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_scim_add_header(ngx_http_request_t *r, const char *name,
     const char *value, ngx_table_elt_t **slot)
 {
