@@ -80,9 +80,10 @@ scim; scim_redis %%REDIS%%; scim_bearer_token_file $missing;
 EOF
 
 mkdir "$dir/tokdir";
-fails_naming(<<"EOF", qr/\Q$dir\E\/tokdir/, 'token file is a directory');
+fails_naming(<<"EOF", qr/\Q$dir\E\/tokdir.*is a directory/,
 scim; scim_redis %%REDIS%%; scim_bearer_token_file $dir/tokdir;
 EOF
+             'token file is a directory');
 
 SKIP: {
     skip 'root reads any file', 2 if $> == 0;
@@ -153,6 +154,61 @@ EOF
 scim; scim_redis %%REDIS%%; scim_bearer_token_file $f;
 EOF
 }
+
+# ---- loud configuration: mistakes that used to fail only per request
+
+my $long_tenant = 'T' x 257;
+for my $c (['""', 'an empty literal scim_tenant'],
+           [$long_tenant, 'a literal scim_tenant of 257 characters'],
+           ['"ac{me}"', 'a literal scim_tenant holding { and }'],
+           ['"acme}"', 'a literal scim_tenant holding }'])
+{
+    fails_naming(<<"EOF", qr/invalid tenant .* in \S+:\d+/, $c->[1]);
+scim; scim_redis %%REDIS%%; scim_bearer_token_file %%TOKEN_FILE%%;
+        scim_tenant $c->[0];
+EOF
+}
+
+($ok, $out) = $t->nginx_t(conf(<<"EOF"));
+scim; scim_redis %%REDIS%%; scim_bearer_token_file %%TOKEN_FILE%%;
+        scim_tenant ${\ ('T' x 256)};
+EOF
+ok($ok, 'nginx -t: a literal scim_tenant of 256 characters is fine')
+    or diag $out;
+
+for my $u ('scim.example.com/scim/v2', 'ftp://scim.example.com/scim/v2',
+           'https://', 'https:///scim/v2', '/scim/v2')
+{
+    fails_naming(<<"EOF", qr/invalid base URL .* in \S+:\d+/, "scim_base_url $u");
+scim; scim_redis %%REDIS%%; scim_bearer_token_file %%TOKEN_FILE%%;
+        scim_base_url $u;
+EOF
+}
+
+for my $u ('HTTPS://scim.example.com/scim/v2', '$scheme://$host/scim/v2') {
+    ($ok, $out) = $t->nginx_t(conf(<<"EOF"));
+scim; scim_redis %%REDIS%%; scim_bearer_token_file %%TOKEN_FILE%%;
+        scim_base_url $u;
+EOF
+    ok($ok, "nginx -t: scim_base_url $u") or diag $out;
+}
+
+for my $line ("Bearer 0123456789abcdef0123456789abcdef\n",
+              "bearer sha256:" . ('ab' x 32) . "\n")
+{
+    my $f = $t->write_file('bearer-tokens', "# tokens\n$line");
+    fails_naming(<<"EOF", qr/\Q$f\E.*line 2.*without "Bearer "/,
+scim; scim_redis %%REDIS%%; scim_bearer_token_file $f;
+EOF
+        'a token line written as "Bearer <token>"');
+}
+
+mkdir "$dir/clientsdir";
+fails_naming(<<"EOF", qr/\Q$dir\E\/clientsdir.*is a directory/,
+scim; scim_redis %%REDIS%%; scim_bearer_token_file %%TOKEN_FILE%%;
+        scim_oauth_clients $dir/clientsdir;
+EOF
+    'scim_oauth_clients names a directory');
 
 # ---- a running server: inheritance from http/server, default tenant
 

@@ -58,6 +58,13 @@ ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
         goto failed;
     }
 
+    if (ngx_is_dir(&f.info)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "scim_bearer_token_file \"%V\": is a directory, "
+                           "not a file", file);
+        goto failed;
+    }
+
     size = (size_t) ngx_file_size(&f.info);
 
     if (size > 1024 * 1024) {
@@ -125,6 +132,18 @@ ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
 
         for (sp = line; sp < p && *sp != ' ' && *sp != '\t'; sp++) {
             /* void */
+        }
+
+        if (sp - line == 6 && ngx_strncasecmp(line, (u_char *) "Bearer", 6)
+                              == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "scim_bearer_token_file \"%V\": line %ui: "
+                               "write the token without \"Bearer \" "
+                               "(the client sends \"Bearer\", the file "
+                               "holds the token or its hash)",
+                               file, lineno);
+            return NGX_ERROR;
         }
 
         if (sp < p) {

@@ -28,6 +28,10 @@ static char *ngx_http_scim_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_scim_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_scim_tenant(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_scim_base_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_scim_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_scim_schema_extension(ngx_conf_t *cf,
@@ -111,14 +115,14 @@ static ngx_command_t  ngx_http_scim_commands[] = {
 
     { ngx_string("scim_tenant"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_scim_tenant,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_scim_loc_conf_t, tenant),
       NULL },
 
     { ngx_string("scim_base_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_scim_base_url,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_scim_loc_conf_t, base_url),
       NULL },
@@ -633,6 +637,85 @@ ngx_http_scim_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * A literal tenant is checked here, so that nginx -t names the file and
+ * line; one built from variables is checked per request (500 and an
+ * error.log line: the configuration, not the client, is at fault).
+ */
+
+static char *
+ngx_http_scim_tenant(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    char       *rv;
+    ngx_str_t  *value;
+
+    rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (slcf->tenant->lengths != NULL) {
+        return NGX_CONF_OK;
+    }
+
+    value = cf->args->elts;
+
+    if (!ngx_scim_store_valid_tenant(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid tenant \"%V\": it must be 1 to %d "
+                           "characters without \"{\" or \"}\"",
+                           &value[1], NGX_SCIM_STORE_TENANT_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The base URL makes meta.location and Location: an absolute http(s) URL.
+ * One that starts with a variable ($scheme://$host/...) is not checked.
+ */
+
+static char *
+ngx_http_scim_base_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    size_t      n;
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (value[1].len && value[1].data[0] != '$') {
+        n = 0;
+
+        if (value[1].len > 7
+            && ngx_strncasecmp(value[1].data, (u_char *) "http://", 7) == 0)
+        {
+            n = 7;
+
+        } else if (value[1].len > 8
+                   && ngx_strncasecmp(value[1].data, (u_char *) "https://", 8)
+                      == 0)
+        {
+            n = 8;
+        }
+
+        if (n == 0 || value[1].data[n] == '/') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid base URL \"%V\": it must start with "
+                               "\"http://\" or \"https://\" and a host, "
+                               "e.g. \"https://scim.example.com/scim/v2\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return ngx_http_set_complex_value_slot(cf, cmd, conf);
 }
 
 

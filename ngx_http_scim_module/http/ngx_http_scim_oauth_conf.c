@@ -415,6 +415,14 @@ ngx_http_scim_oauth_read(ngx_conf_t *cf, ngx_str_t *file,
         return NGX_ERROR;
     }
 
+    if (ngx_is_dir(&f.info)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\": is a directory, not a file",
+                           directive, file);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
     size = (size_t) ngx_file_size(&f.info);
 
     if (size > max) {
