@@ -82,6 +82,8 @@ ASAN_RT      = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 .PHONY: all build deps test test-cluster test-asan asan-run unit replay run bench fuzz clean \
         distclean check-layers generate check-generated lua
 
+PORT ?= 8080
+
 all: build
 
 # one build at a time in this tree: two at once would race on the copy
@@ -222,7 +224,7 @@ asan-run:
 
 run: deps
 	$(MAKE) build
-	bash conf-examples/quickstart.sh
+	PORT=$(PORT) bash conf-examples/quickstart.sh
 
 bench: deps
 	$(MAKE) build
