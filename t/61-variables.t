@@ -36,12 +36,16 @@ $t->post('Users/.search', { schemas =>
 $t->del("Users/$id");
 $t->request('GET', '/plain');
 $t->get('Users', token => 'wrong-token-0000000000000000');
+is($t->post('Users', { schemas => [URN_USER], userName => 'vars2' })->{status},
+   201, 'vars2 created');
+is($t->post('Users', { schemas => [URN_USER], userName => 'vars2' })->{status},
+   409, 'a second vars2: 409');
 
 # the log is written when each request ends; give the last one a moment
 my @lines;
 for (1 .. 50) {
     @lines = split /\n/, ($t->read_file('scim.log') // '');
-    last if @lines >= 10;
+    last if @lines >= 12;
     select undef, undef, undef, 0.1;
 }
 
@@ -60,6 +64,10 @@ like($lines[6] // '', qr{^DELETE 204 .* op=delete$}, 'DELETE: delete');
 like($lines[7] // '', qr{^GET 200 t=- r=- id=- op=-$},
      'outside a scim location: empty');
 like($lines[8] // '', qr{^GET 401 }, 'a refused request is logged too');
+like($lines[9] // '', qr{^POST 201 t=acme-$host r=Users id=[0-9a-f-]{36} op=create$},
+     'a create: its id');
+like($lines[10] // '', qr{^POST 409 t=acme-$host r=Users id=- op=create$},
+     'a create that stored nothing (409): no id');
 
 my $all = join "\n", $t->read_file('scim.log') // '',
                      $t->read_file('access.log') // '', $t->error_log;

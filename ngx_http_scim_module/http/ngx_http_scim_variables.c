@@ -101,6 +101,17 @@ ngx_http_scim_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     case 2:
         s = ctx->id;
+
+        /* a create that stored nothing (409, 400, 503) has no id */
+
+        if (r->method == NGX_HTTP_POST && ctx->id.len && !ctx->search
+            && (ctx->resource == NGX_HTTP_SCIM_R_USERS
+                || ctx->resource == NGX_HTTP_SCIM_R_GROUPS)
+            && r->headers_out.status != NGX_HTTP_CREATED)
+        {
+            s.len = 0;
+        }
+
         break;
 
     case 4:
