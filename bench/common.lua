@@ -55,8 +55,44 @@ function M.json_str(s)
     end) .. '"'
 end
 
--- an Entra-shaped User (core + enterprise extension), about 500 bytes
-function M.user_body(user_name, n)
+M.URN_GR = "urn:ietf:params:scim:schemas:extension:GlobalRelay:2.0:User"
+
+-- the standard write body: a user as Entra provisions it to Global Relay
+-- Identity Sync (../shared/seeds, the attribute table of
+-- t/34-seeds-roundtrip.t): core with name, emails, addresses and phone
+-- numbers, the enterprise extension and the GlobalRelay extension
+-- (conf-examples/global-relay/globalrelay-extension.json); about 900
+-- bytes with bench/run's userNames (about 40 characters).  One user in a hundred has an "x" in the title: the scan
+-- benchmark filters on title co "x".
+function M.entra_user(user_name, n)
+    local u = M.json_str(user_name)
+    return '{"schemas":["' .. M.URN_USER .. '","' .. M.URN_ENT .. '","'
+        .. M.URN_GR .. '"],'
+        .. '"userName":' .. u .. ','
+        .. '"externalId":' .. M.json_str(user_name:match("^[^@]*")) .. ','
+        .. '"active":true,'
+        .. '"displayName":"Bench User ' .. n .. '",'
+        .. '"title":"' .. (n % 100 == 0 and "Sphinx keeper" or "Analyst")
+        .. '",'
+        .. '"name":{"givenName":"Bench","familyName":"User ' .. n .. '"},'
+        .. '"emails":[{"primary":true,"type":"work","value":' .. u .. '}],'
+        .. '"addresses":[{"type":"work","streetAddress":"1 Work Way",'
+        .. '"locality":"Vancouver","region":"BC","postalCode":"V6B 1A1",'
+        .. '"country":"CA"}],'
+        .. '"phoneNumbers":[{"type":"work","value":"+1 604 555 0100"}],'
+        .. '"' .. M.URN_ENT .. '":{"employeeNumber":"' .. n .. '",'
+        .. '"department":"Benchmarks"},'
+        .. '"' .. M.URN_GR .. '":{"proxyAddresses":"SMTP:' .. user_name
+        .. '","extensionAttribute1":"Vancouver"}}'
+end
+
+
+-- the body every write benchmark and the seeding send
+M.user_body = M.entra_user
+
+-- an Entra-shaped User (core + enterprise extension), about 500 bytes:
+-- the write body before issue 13 (BENCH_BODY=small)
+function M.small_user(user_name, n)
     return '{"schemas":["' .. M.URN_USER .. '","' .. M.URN_ENT .. '"],'
         .. '"userName":' .. M.json_str(user_name) .. ','
         .. '"externalId":' .. M.json_str("ext-" .. user_name) .. ','
@@ -73,6 +109,21 @@ function M.user_body(user_name, n)
         .. '"' .. M.URN_ENT .. '":{"department":"Benchmarks",'
         .. '"employeeNumber":"' .. n .. '"}}'
 end
+
+if os.getenv("BENCH_BODY") == "small" then
+    M.user_body = M.small_user
+end
+
+-- the SCIM base of tenant k of BENCH_TENANTS (bench/run's regex
+-- location /t/<k>/scim/v2/, scim_tenant bench-<k>), or the one base
+function M.tenant_base(k)
+    if k == nil then
+        return M.base
+    end
+    return "/t/" .. k .. M.base
+end
+
+M.tenants = tonumber(os.getenv("BENCH_TENANTS") or "0") or 0
 
 -- setup(): number the threads 1..n (thread-local global "tid")
 local next_tid = 0

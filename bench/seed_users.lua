@@ -2,6 +2,10 @@
 -- POST /Users, spread over the wrk threads, and write "id<TAB>userName"
 -- lines to BENCH_SEED_OUT.<tid>.
 --
+-- With BENCH_TENANTS = n > 0 the users go round-robin to the n tenants
+-- of bench/run's /t/<k>/scim/v2/ location, and the lines are
+-- "id<TAB>userName<TAB>k".
+--
 -- A thread keeps sending POSTs until its share has been answered (a few
 -- more may be in flight then: they are recorded too), then writes
 -- BENCH_SEED_OUT.<tid>.done (the line "created failed"), sends only
@@ -48,6 +52,11 @@ function request()
     end
     sent = sent + 1
     local name = prefix .. sent .. "@bench.example.com"
+    if common.tenants > 0 then
+        local k = sent % common.tenants
+        return wrk.format("POST", common.tenant_base(k) .. "/Users", headers,
+                          common.user_body(name .. "#" .. k, sent))
+    end
     return wrk.format("POST", path, headers, common.user_body(name, sent))
 end
 
@@ -60,7 +69,12 @@ function response(status, hdrs, body)
         local name = body:match('"userName"%s*:%s*"([^"]+)"')
         if id and name then
             created = created + 1
-            out:write(id, "\t", name, "\n")
+            local k = name:match("#(%d+)$")
+            if k then
+                out:write(id, "\t", name, "\t", k, "\n")
+            else
+                out:write(id, "\t", name, "\n")
+            end
         else
             failed = failed + 1
             common.report_failure("POST /Users (no id in the answer)",

@@ -1,5 +1,7 @@
 -- bench/user_post.lua: POST /Users, a new userName for every request
--- (thread id + a random tag of the thread + a counter).
+-- (thread id + a random tag of the thread + a counter).  With
+-- BENCH_TENANTS = n > 0, round-robin over the n tenants of bench/run's
+-- /t/<k>/scim/v2/ location.
 
 local common = dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
@@ -18,5 +20,9 @@ end
 function request()
     counter = counter + 1
     local name = prefix .. counter .. "@bench.example.com"
+    if common.tenants > 0 then
+        return wrk.format("POST", common.tenant_base(counter % common.tenants)
+                          .. "/Users", headers, common.user_body(name, counter))
+    end
     return wrk.format("POST", path, headers, common.user_body(name, counter))
 end
