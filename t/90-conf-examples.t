@@ -64,8 +64,10 @@ my %APP = (
 
 my @CONFS;
 find({ no_chdir => 1, wanted => sub {
+    # conf.d/: snippets for inside Debian's stock http { }, t/92's
     push @CONFS, File::Spec->abs2rel($_, $EXAMPLES)
-        if -f $_ && /\.conf\z/ && basename($_) ne 'redis.conf';
+        if -f $_ && /\.conf\z/ && basename($_) ne 'redis.conf'
+           && File::Spec->abs2rel($_, $EXAMPLES) !~ m{^conf\.d/};
 } }, $EXAMPLES);
 @CONFS = sort @CONFS;
 
