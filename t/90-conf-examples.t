@@ -63,6 +63,7 @@ my %APP = (
 );
 
 my @CONFS;
+my %STARTABLE;      # rel -> { prefix, conf, ports }: what nginx_t made
 find({ no_chdir => 1, wanted => sub {
     # conf.d/: snippets for inside Debian's stock http { }, t/92's
     push @CONFS, File::Spec->abs2rel($_, $EXAMPLES)
@@ -127,6 +128,63 @@ for my $rel (@CONFS) {
 }
 
 ok($n >= 5, "examples tested: $n (quickstart + one per seed app)");
+
+# ---- the per-customer example, running: every path is SCIM, not HTML
+#
+# An unknown customer (the map says 0), a name the regex does not take,
+# and any other path of the host get a SCIM error, over its TLS port.
+# None of these needs Redis.
+
+SKIP: {
+    my $gr = $STARTABLE{'global-relay/global-relay.conf'};
+    skip 'no global-relay example', 9 unless $gr;
+    skip 'no curl', 9 unless which('curl');
+    my ($tls) = grep { /^443\b/ } keys %{ $gr->{ports} };
+    skip 'the example has no listen 443', 9 unless $tls;
+    my $port = $gr->{ports}{$tls};
+
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$gr->{prefix}/logs/nginx.out";
+        open STDERR, '>&', \*STDOUT;
+        exec($NGINX, '-p', "$gr->{prefix}/", '-c', $gr->{conf},
+             '-e', "$gr->{prefix}/logs/error.log", '-g', 'daemon off;')
+            or POSIX::_exit(127);
+    }
+    my $up;
+    for (1 .. 100) {
+        last if waitpid($pid, WNOHANG) == $pid;
+        if (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)) {
+            $up = 1;
+            last;
+        }
+        sleep 0.1;
+    }
+    ok($up, 'global-relay.conf: nginx runs it') or diag(read_file(
+        "$gr->{prefix}/logs/error.log") // '');
+
+    for my $path ('/identity-sync/initech/scim/v2/Users',
+                  '/identity-sync/Not_A-Name/scim/v2/Users',
+                  '/index.html')
+    {
+        my ($rc, $out) = run_cmd(20, 'curl', '-sk', '--max-time', '10',
+            '-o', '-', '-w', '\n%{http_code} %{content_type}',
+            '-H', 'Authorization: Bearer conf-examples-test-token-0123456789',
+            "https://127.0.0.1:$port$path");
+        my ($body, $status, $ct) = $out =~ /\A(.*)\n(\d+) (\S*)\z/s;
+        is($status, 404, "global-relay.conf: GET $path: 404");
+        like($ct // '', qr{^application/scim\+json},
+             "... as application/scim+json ($path)");
+        like($body // '', qr/"urn:ietf:params:scim:api:messages:2\.0:Error"/,
+             "... a SCIM error, not HTML ($path)");
+    }
+
+    kill 'QUIT', $pid;
+    for (1 .. 100) { last if waitpid($pid, WNOHANG) == $pid; sleep 0.1 }
+    kill 'KILL', $pid if kill 0, $pid;
+    waitpid($pid, 0);
+}
 
 # ---- tokens.example is a token file the module accepts
 
@@ -282,6 +340,7 @@ sub nginx_t {
 
     my ($rc, $out) = run_cmd(30, $NGINX, '-t', '-p', "$prefix/",
                              '-e', "$prefix/logs/error.log", '-c', $conf);
+    $STARTABLE{$rel} = { prefix => $prefix, conf => $conf, ports => \%ports };
     return ($rc == 0, $out, $conf);
 }
 
