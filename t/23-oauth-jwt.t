@@ -635,5 +635,17 @@ nt_fails('leeway over 10m', {},
     ok($ok, 'nginx -t passes: a jwt-only clients file and a JWKS')
         or diag($out);
 }
+{
+    my $ex = $t->repo . '/conf-examples';
+    my ($ok, $out) = $t->nginx_t(
+        "scim_oauth_key %%DIR%%/key.hex;\n"
+        . "scim_oauth_clients $ex/oauth-wif.clients.example;\n"
+        . "scim_oauth_jwks $ex/entra.jwks.example;\n"
+        . "server { listen 127.0.0.1:%%PORT%%;\n"
+        . "  location = /t { scim_oauth_token; } }\n");
+    ok($ok, 'nginx -t passes: conf-examples/oauth-wif.clients.example and '
+            . 'entra.jwks.example') or diag($out);
+    unlike($out, qr/is ignored/, 'entra.jwks.example: every key is usable');
+}
 
 $t->finish;
