@@ -23,6 +23,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
@@ -555,6 +556,7 @@ ngx_http_scim_jwks_key(ngx_http_scim_jwk_set_t *set, json_t *k,
 
     if (why) {
         EVP_PKEY_free(pkey);
+        ERR_clear_error();
 
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
                       "scim_oauth_jwks \"%V\": key %ui%s%s%s is ignored: %s",

@@ -25,6 +25,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "ngx_http_scim_module.h"
@@ -367,6 +368,10 @@ ngx_http_scim_jwt_verify(ngx_http_scim_jwk_t *key, u_char *data, size_t len,
 
     EVP_MD_CTX_free(md);
     OPENSSL_free(der);
+
+    /* a wrong signature leaves errors in OpenSSL's queue: not ours */
+
+    ERR_clear_error();
 
     return rc;
 }
