@@ -558,7 +558,7 @@ sub every_worker {
 # ---- tools/scim-jwks-fetch
 
 SKIP: {
-    skip 'no curl', 6 unless grep { -x "$_/curl" } split /:/, $ENV{PATH};
+    skip 'no curl', 9 unless grep { -x "$_/curl" } split /:/, $ENV{PATH};
 
     my $tool = $t->repo . '/tools/scim-jwks-fetch';
     my $port = $t->port;
@@ -569,6 +569,11 @@ SKIP: {
     is($?, 0, 'fetch: exit 0') or diag($out);
     my $j = eval { json_decode($t->read_file('fetched.jwks')) } // {};
     is($j->{keys}[0]{kid}, 'served', 'fetch: the file replaced');
+
+    my $ino = (stat $target)[1];
+    $out = `$tool --allow-http http://127.0.0.1:$port/keys $target 2>&1`;
+    is($?, 0, 'fetch again: exit 0') or diag($out);
+    is((stat $target)[1], $ino, 'fetch again: the same keys, the file left alone');
 
     $out = `$tool --allow-http http://127.0.0.1:$port/notjson $target 2>&1`;
     isnt($?, 0, 'fetch: not JSON: exit 1');
@@ -608,6 +613,9 @@ nt_fails('jwt line without iss', { c1 => "acme a jwt sub=s aud=a\n" },
 nt_fails('jwt line with an unknown field',
          { c2 => "\nacme a jwt iss=i sub=s aud=a foo=1\n" },
          $with->('c2', 'jwks.json'), qr{c2": line 2: expected "<tenant>});
+nt_fails('jwt line with too many fields',
+         { c8 => "acme a jwt iss=i sub=s aud=a iss=j sub=t aud=b x=1\n" },
+         $with->('c8', 'jwks.json'), qr{c8": line 1: too many fields});
 nt_fails('jwt line with a bad date',
          { c3 => "acme a jwt iss=i sub=s aud=a expires=2027-13-01\n" },
          $with->('c3', 'jwks.json'), qr{c3": line 1: expected "expires=});

@@ -251,9 +251,17 @@ ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         /* workload identity federation: ngx_http_scim_jwt.c */
 
-        if (n >= 3 && n <= 7
+        if (n >= 3
             && field[2].len == 3 && ngx_strncmp(field[2].data, "jwt", 3) == 0)
         {
+            if (n > 7) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "scim_oauth_clients \"%V\": line %ui: "
+                                   "too many fields for a \"jwt\" line",
+                                   &value[1], lineno);
+                return NGX_CONF_ERROR;
+            }
+
             expires = 0;
 
             if (field[n - 1].len >= 8
