@@ -7,7 +7,8 @@
 # machine is rewritten: the load_module path (-> this repository's
 # build/ngx_http_scim_module.so), certificate paths (-> a self-signed
 # certificate made here with openssl), token files that are not beside the
-# example (-> a temp token file; OAuth clients and keys likewise), listen addresses (-> 127.0.0.1 and free
+# example (-> a temp token file; OAuth clients and keys likewise; a JWKS
+# -> conf-examples/entra.jwks.example), listen addresses (-> 127.0.0.1 and free
 # high ports), pid, log and temp paths (-> the temp dir), and the "user"
 # line when not run as root.  Everything else, directive names included,
 # reaches nginx as written, so a typo in an example fails this test; each
@@ -405,6 +406,14 @@ sub rewrite {
                        : -f "$srcdir/$f";
             @a = ($name eq 'scim_oauth_key' ? $OAUTH_KEY : $OAUTH_CLIENTS)
                 unless $keep;
+
+        } elsif ($name eq 'scim_oauth_jwks') {
+            # a JWKS not beside the example -> conf-examples' example one
+            my $f = $a[0];
+            my $keep = File::Spec->file_name_is_absolute($f)
+                       ? index($f, "$REPO/") == 0 && -f $f
+                       : -f "$srcdir/$f";
+            @a = ("$EXAMPLES/entra.jwks.example") unless $keep;
         }
 
         my %n = (%$s, args => \@a);

@@ -169,6 +169,27 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, oauth_token_uri),
       NULL },
 
+    { ngx_string("scim_oauth_jwks"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_jwks,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_oauth_jwks_refresh"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, oauth_jwks_refresh),
+      NULL },
+
+    { ngx_string("scim_oauth_jwt_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, oauth_jwt_leeway),
+      NULL },
+
     { ngx_string("scim_schema_extension"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_scim_schema_extension,
@@ -298,6 +319,10 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->oauth_clients = NGX_CONF_UNSET_PTR;
     conf->oauth_keys = NGX_CONF_UNSET_PTR;
     conf->oauth_ttl = NGX_CONF_UNSET;
+    conf->oauth_jwt_clients = NGX_CONF_UNSET_PTR;
+    conf->oauth_jwks = NGX_CONF_UNSET_PTR;
+    conf->oauth_jwks_refresh = NGX_CONF_UNSET;
+    conf->oauth_jwt_leeway = NGX_CONF_UNSET;
     conf->extensions = NGX_CONF_UNSET_PTR;
     conf->max_results = NGX_CONF_UNSET_UINT;
     conf->max_scan = NGX_CONF_UNSET_UINT;
@@ -899,6 +924,10 @@ ngx_http_scim_init_process(ngx_cycle_t *cycle)
         if (ngx_scim_store_init_worker(s[i], cycle->log) != NGX_OK) {
             return NGX_ERROR;
         }
+    }
+
+    if (ngx_http_scim_jwks_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return NGX_OK;

@@ -44,6 +44,30 @@ typedef struct {
 } ngx_http_scim_oauth_key_t;
 
 
+/* scim_oauth_clients: a "jwt" line (workload identity federation) */
+typedef struct {
+    ngx_str_t                   tenant;
+    ngx_str_t                   client_id;
+    ngx_str_t                   iss;
+    ngx_str_t                   sub;
+    ngx_str_t                   aud;
+    time_t                      expires;       /* 0: never */
+} ngx_http_scim_jwt_client_t;
+
+
+/* a key of a scim_oauth_jwks file */
+#define NGX_HTTP_SCIM_JWK_RSA  1               /* RS256 */
+#define NGX_HTTP_SCIM_JWK_EC   2               /* ES256, P-256 */
+
+typedef struct {
+    ngx_str_t                   kid;           /* empty: none */
+    ngx_uint_t                  type;
+    void                       *pkey;          /* EVP_PKEY */
+} ngx_http_scim_jwk_t;
+
+typedef struct ngx_http_scim_jwks_s  ngx_http_scim_jwks_t;
+
+
 typedef struct {
     ngx_array_t                 servers;       /* ngx_scim_store_t * */
 } ngx_http_scim_main_conf_t;
@@ -81,6 +105,12 @@ typedef struct {
     time_t                      oauth_ttl;
     ngx_str_t                   oauth_token_uri;
     ngx_flag_t                  oauth_endpoint; /* scim_oauth_token */
+    ngx_array_t                *oauth_jwt_clients; /* ngx_http_scim_jwt_
+                                                      client_t, or NULL */
+    ngx_array_t                *oauth_jwks;    /* ngx_http_scim_jwks_t *,
+                                                  or NULL */
+    time_t                      oauth_jwks_refresh;
+    time_t                      oauth_jwt_leeway;
 
     ngx_array_t                *extensions;    /* ngx_str_t file names */
     scim_registry_t            *registry;
@@ -235,6 +265,22 @@ char *ngx_http_scim_oauth_ttl(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_scim_oauth_merge(ngx_conf_t *cf,
     ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
+
+/* ngx_http_scim_jwt.c: JWT client assertions (RFC 7523) */
+ngx_int_t ngx_http_scim_jwt_authenticate(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_str_t *assertion,
+    ngx_str_t *client_id, ngx_http_scim_oauth_client_t *client);
+char *ngx_http_scim_jwt_client_line(ngx_conf_t *cf, ngx_array_t **clients,
+    ngx_str_t *field, ngx_uint_t n, time_t expires);
+char *ngx_http_scim_jwt_merge(ngx_conf_t *cf,
+    ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
+
+/* ngx_http_scim_jwks.c: scim_oauth_jwks files, refreshed by workers */
+char *ngx_http_scim_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_scim_jwks_refresh(ngx_array_t *files, time_t refresh);
+ngx_http_scim_jwk_t *ngx_http_scim_jwks_keys(ngx_http_scim_jwks_t *jwks,
+    ngx_uint_t *n);
+ngx_int_t ngx_http_scim_jwks_init_process(ngx_cycle_t *cycle);
 
 /* ngx_http_scim_variables.c: $scim_tenant, $scim_resource, ... */
 ngx_int_t ngx_http_scim_add_variables(ngx_conf_t *cf);

@@ -45,11 +45,19 @@ typedef struct {
     ngx_str_t    client_id;
     ngx_str_t    client_secret;
     ngx_str_t    scope;
+    ngx_str_t    assertion_type;
+    ngx_str_t    assertion;
     unsigned     has_grant_type:1;
     unsigned     has_client_id:1;
     unsigned     has_client_secret:1;
     unsigned     has_scope:1;
+    unsigned     has_assertion_type:1;
+    unsigned     has_assertion:1;
 } ngx_http_scim_oauth_form_t;
+
+
+#define NGX_HTTP_SCIM_OAUTH_JWT_BEARER                                       \
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 static void ngx_http_scim_oauth_body(ngx_http_request_t *r);
@@ -223,6 +231,7 @@ ngx_http_scim_oauth_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_scim_oauth_grant(ngx_http_request_t *r, u_char *body, size_t len)
 {
+    ngx_int_t                      rc;
     ngx_str_t                      id, secret;
     ngx_uint_t                     basic;
     const char                    *bad;
@@ -230,7 +239,7 @@ ngx_http_scim_oauth_grant(ngx_http_request_t *r, u_char *body, size_t len)
     ngx_http_scim_ctx_t           *ctx;
     ngx_http_scim_loc_conf_t      *slcf;
     ngx_http_scim_oauth_form_t     form;
-    ngx_http_scim_oauth_client_t  *client;
+    ngx_http_scim_oauth_client_t  *client, assertion_client;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
 
@@ -258,6 +267,51 @@ ngx_http_scim_oauth_grant(ngx_http_request_t *r, u_char *body, size_t len)
         return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
                                          "invalid_request",
                                          "grant_type is missing", 0);
+    }
+
+    /* a JWT client assertion (RFC 7523): ngx_http_scim_jwt.c */
+
+    if (form.has_assertion_type || form.has_assertion) {
+        if (basic || form.has_client_secret) {
+            return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_request",
+                                             "both a client secret and a "
+                                             "client assertion", 0);
+        }
+
+        if (!form.has_assertion || !form.has_assertion_type
+            || form.assertion_type.len
+               != sizeof(NGX_HTTP_SCIM_OAUTH_JWT_BEARER) - 1
+            || ngx_strncmp(form.assertion_type.data,
+                           NGX_HTTP_SCIM_OAUTH_JWT_BEARER,
+                           form.assertion_type.len)
+               != 0)
+        {
+            return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_request",
+                                             "client_assertion and a "
+                                             "client_assertion_type of "
+                                             "jwt-bearer are needed", 0);
+        }
+
+        rc = ngx_http_scim_jwt_authenticate(r, slcf, &form.assertion,
+                                            form.has_client_id
+                                            ? &form.client_id : NULL,
+                                            &assertion_client);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_scim_oauth_error(r, NGX_HTTP_UNAUTHORIZED,
+                                             "invalid_client",
+                                             "client authentication failed",
+                                             0);
+        }
+
+        client = &assertion_client;
+
+        goto authenticated;
     }
 
     if (basic) {
@@ -292,6 +346,8 @@ ngx_http_scim_oauth_grant(ngx_http_request_t *r, u_char *body, size_t len)
                                          "client authentication failed",
                                          basic);
     }
+
+authenticated:
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
     ctx->client = client->client_id;
@@ -373,6 +429,16 @@ ngx_http_scim_oauth_parse(ngx_http_request_t *r, u_char *p, u_char *last,
             seen = form->has_scope;
             form->has_scope = 1;
             value = &form->scope;
+
+        } else if (ngx_http_scim_oauth_is("client_assertion_type")) {
+            seen = form->has_assertion_type;
+            form->has_assertion_type = 1;
+            value = &form->assertion_type;
+
+        } else if (ngx_http_scim_oauth_is("client_assertion")) {
+            seen = form->has_assertion;
+            form->has_assertion = 1;
+            value = &form->assertion;
 
         } else {
             continue;

@@ -159,6 +159,8 @@ ngx_http_scim_oauth_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * scim_oauth_clients <file>: lines
  *     <tenant> <client_id> <secret | sha256:<hex>> [expires=YYYY-MM-DD]
+ *     <tenant> <client_id> jwt iss=<issuer> sub=<subject> aud=<audience>
+ *         [expires=YYYY-MM-DD]
  */
 
 char *
@@ -167,9 +169,11 @@ ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_scim_loc_conf_t *slcf = conf;
 
     u_char                        *p, *last, *line, *end, *eol;
-    ngx_str_t                     *value, data, field[5];
+    char                          *rv;
+    time_t                         expires;
+    ngx_str_t                     *value, data, field[8];
     ngx_uint_t                     lineno, n;
-    ngx_array_t                   *a;
+    ngx_array_t                   *a, *jwt;
     ngx_http_scim_oauth_client_t  *c;
 
     if (slcf->oauth_clients != NGX_CONF_UNSET_PTR) {
@@ -196,6 +200,7 @@ ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     last = data.data + data.len;
     lineno = 0;
+    jwt = NULL;
 
     for (p = data.data; p < last; p = eol + 1) {
         lineno++;
@@ -228,7 +233,7 @@ ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 /* void */
             }
 
-            if (n == 4) {
+            if (n == 7) {
                 n++;
                 break;
             }
@@ -241,6 +246,54 @@ ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (n == 0) {
+            continue;
+        }
+
+        /* workload identity federation: ngx_http_scim_jwt.c */
+
+        if (n >= 3
+            && field[2].len == 3 && ngx_strncmp(field[2].data, "jwt", 3) == 0)
+        {
+            if (n > 7) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "scim_oauth_clients \"%V\": line %ui: "
+                                   "too many fields for a \"jwt\" line",
+                                   &value[1], lineno);
+                return NGX_CONF_ERROR;
+            }
+
+            expires = 0;
+
+            if (field[n - 1].len >= 8
+                && ngx_strncmp(field[n - 1].data, "expires=", 8) == 0)
+            {
+                if (ngx_http_scim_oauth_date(field[n - 1].data + 8,
+                                             field[n - 1].len - 8, &expires)
+                    != NGX_OK)
+                {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "scim_oauth_clients \"%V\": line "
+                                       "%ui: expected \"expires=YYYY-MM-DD\"",
+                                       &value[1], lineno);
+                    return NGX_CONF_ERROR;
+                }
+
+                n--;
+            }
+
+            rv = ngx_http_scim_jwt_client_line(cf, &jwt, field, n, expires);
+
+            if (rv == NGX_CONF_ERROR) {
+                return NGX_CONF_ERROR;
+            }
+
+            if (rv != NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "scim_oauth_clients \"%V\": line %ui: %s",
+                                   &value[1], lineno, rv);
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -328,7 +381,7 @@ ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_explicit_memzero(data.data, data.len);
 
-    if (a->nelts == 0) {
+    if (a->nelts == 0 && jwt == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "scim_oauth_clients \"%V\": no client in it",
                            &value[1]);
@@ -336,6 +389,7 @@ ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     slcf->oauth_clients = a;
+    slcf->oauth_jwt_clients = jwt;
 
     return NGX_CONF_OK;
 }
@@ -465,6 +519,10 @@ ngx_http_scim_oauth_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
     ngx_conf_merge_sec_value(conf->oauth_ttl, prev->oauth_ttl, 3600);
     ngx_conf_merge_str_value(conf->oauth_token_uri, prev->oauth_token_uri,
                              "");
+
+    if (ngx_http_scim_jwt_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (!conf->oauth_endpoint) {
         return NGX_CONF_OK;
