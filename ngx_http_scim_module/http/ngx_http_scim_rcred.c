@@ -287,10 +287,13 @@ ngx_http_scim_rcred_found(void *data, ngx_scim_store_res_t *res)
 {
     ngx_http_scim_rcred_lookup_t  *lk = data;
 
-    ngx_int_t            rc;
-    ngx_log_t           *log;
-    ngx_http_scim_ctx_t *ctx;
+    ngx_int_t                    rc;
+    ngx_log_t                   *log;
+    ngx_http_scim_ctx_t         *ctx;
+    ngx_http_scim_rcred_kind_e   kind;
 
+    /* the token endpoint's answer may free lk with the request */
+    kind = lk->kind;
     log = lk->request->connection->log;
 
     switch (res->status) {
@@ -317,9 +320,7 @@ ngx_http_scim_rcred_found(void *data, ngx_scim_store_res_t *res)
         rc = NGX_ERROR;
     }
 
-    if (lk->kind == NGX_HTTP_SCIM_RCRED_CLIENT) {
-        lk->op = NULL;
-
+    if (kind == NGX_HTTP_SCIM_RCRED_CLIENT) {
         if (rc == NGX_DONE) {
             return;                 /* answered */
         }
@@ -408,7 +409,6 @@ ngx_http_scim_rcred_check(ngx_http_scim_rcred_lookup_t *lk, ngx_str_t *text,
         client->client_id = lk->id;
         client->redis = 1;
 
-        lk->op = NULL;
         lk->done(lk->request, client, 0);
 
         return NGX_DONE;
