@@ -159,6 +159,44 @@ is_scim_error(users('t/acme', undef), 401, undef, 'no token: 401');
            'the token itself is nowhere in Redis');
 }
 
+# a body read after the lookup: a POST, and one of 200 KB (chunked too)
+{
+    my $r = $t->post('/t/acme/scim/v2/Users',
+                     { schemas => [URN_USER], userName => 'after-lookup' },
+                     token => $tok);
+    is($r->{status}, 201, 'POST /Users with a Redis token: 201');
+    my $big = { schemas => [URN_USER], userName => 'big-after-lookup',
+                displayName => 'x' x 200000 };
+    $r = $t->post('/t/acme/scim/v2/Users', $big, token => $tok);
+    ok($r->{status} == 201 || $r->{status} == 400 || $r->{status} == 413,
+       'a 200 KB body after the lookup: answered (' . $r->{status} . ')')
+        and isnt($r->{status}, 401, 'authenticated');
+    $r = $t->request('POST', '/t/acme/scim/v2/Users',
+        body => json_encode({ schemas => [URN_USER],
+                              userName => 'chunked-after-lookup' }),
+        token => $tok, chunked => 1);
+    is($r->{status}, 201, 'a chunked POST with a Redis token: 201');
+    $r = $t->request('POST', '/t/acme/scim/v2/Users',
+        body => json_encode({ schemas => [URN_USER], userName => 'nope' }),
+        token => 'unknown-' . rnd('p'));
+    is_scim_error($r, 401, undef, 'a POST with an unknown token: 401');
+    is($t->get('/t/acme/scim/v2/Users?filter=userName%20eq%20%22nope%22',
+               token => $tok)->{json}{totalResults}, 0,
+       'and nothing was created');
+}
+
+# /ServiceProviderConfig: bearer tokens listed beside oauth2 where Redis
+# tokens are accepted
+{
+    my $spc = $t->get('/cached/acme/scim/v2/ServiceProviderConfig',
+                      token => $tok);
+    is($spc->{status}, 200, 'ServiceProviderConfig with a Redis token');
+    my @types = map { $_->{type} }
+                @{ $spc->{json}{authenticationSchemes} // [] };
+    is_deeply([ sort @types ], [qw(oauth2 oauthbearertoken)],
+              'it lists oauthbearertoken and oauth2');
+}
+
 # expiry: as a record the application could write
 my $old = 'expired-' . rnd('e');
 $t->redis_cmd('HSET', 'scim:{acme}:auth:tokens', sha256_hex($old),
