@@ -773,9 +773,8 @@ ngx_http_scim_oauth_verify(ngx_http_request_t *r,
     u_char                      sig[32 + 3], mac[32];
     time_t                      now;
     uint64_t                    exp, iat;
-    ngx_uint_t                  version;
     ngx_str_t                   src, dst, t;
-    ngx_uint_t                  i, match;
+    ngx_uint_t                  i, match, version;
     ngx_http_scim_oauth_key_t  *key;
 
     dot = ngx_strlchr(p, last, '.');
