@@ -571,8 +571,10 @@ ngx_http_scim_oauth_client(ngx_http_request_t *r,
     }
 
     if (!known) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "scim oauth: unknown client id");
+        if (slcf->rcred != 1) {     /* else Redis says */
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "scim oauth: unknown client id");
+        }
 
     } else if (expired) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

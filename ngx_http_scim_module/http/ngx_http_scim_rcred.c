@@ -303,12 +303,19 @@ ngx_http_scim_rcred_found(void *data, ngx_scim_store_res_t *res)
         break;
 
     case NGX_SCIM_STORE_NOT_FOUND:
+
+        /* an unknown id at the token endpoint may be a misplaced secret */
+
         ngx_log_error(NGX_LOG_INFO, log, 0,
-                      lk->kind == NGX_HTTP_SCIM_RCRED_TOKEN
+                      kind == NGX_HTTP_SCIM_RCRED_TOKEN
                       ? "scim: bearer token not in the tenant's Redis "
                         "credentials"
-                      : "scim: client \"%V\" not in the tenant's Redis "
-                        "credentials", &lk->id);
+                      : kind == NGX_HTTP_SCIM_RCRED_CLIENT
+                        ? "scim oauth: unknown client id (in no file, not "
+                          "in the tenant's Redis credentials)"
+                        : "scim: client \"%V\" of the access token no "
+                          "longer in the tenant's Redis credentials",
+                      &lk->id);
         rc = NGX_DECLINED;
         break;
 
