@@ -4,9 +4,10 @@
 #                 Debian nginx (nginx-dev), as Debian builds its modules
 #   make test     install what is missing, build, run every test (prove),
 #                 then make test-cluster's files on a Redis Cluster
-#   make test-cluster  the user, group, filter and concurrency files on a
-#                 local Redis Cluster (SCIM_TEST_REDIS=cluster: 3 primaries
-#                 + 3 replicas, t/lib/ScimCluster.pm); t/57-cluster.t and
+#   make test-cluster  the credentials, user, group, filter and
+#                 concurrency files on a local Redis Cluster
+#                 (SCIM_TEST_REDIS=cluster: 3 primaries + 3 replicas,
+#                 t/lib/ScimCluster.pm); t/57-cluster.t and
 #                 t/62-cluster-chaos.t run on one always
 #   make run      install what is missing, build, start redis-server and
 #                 nginx with conf-examples/quickstart.conf on 127.0.0.1:8080
@@ -38,7 +39,8 @@ UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 TESTS       ?= t/*.t t/lua/*.t       # make test TESTS=t/35-passwords.t
 # run again with SCIM_TEST_REDIS=cluster by make test (CLUSTER_TESTS= : none)
-CLUSTER_TESTS ?= t/30-*.t t/31-*.t t/32-*.t t/33-*.t t/51-*.t t/7[0-3]-*.t
+CLUSTER_TESTS ?= t/2[45]-*.t t/30-*.t t/31-*.t t/32-*.t t/33-*.t t/51-*.t \
+                 t/7[0-3]-*.t
 
 CC          ?= cc
 # a sanitizer build (make test-asan sets these): compiler flags for the

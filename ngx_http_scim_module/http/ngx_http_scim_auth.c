@@ -225,7 +225,9 @@ failed:
  * scim_tenant is evaluated for it.  With scim_oauth_key, an access token
  * of the token endpoint is accepted too, for its own tenant; one that is
  * ours but expired or of another tenant marks the context invalid_token
- * (the 401 says error="invalid_token").
+ * (the 401 says error="invalid_token").  An access token of a client in
+ * Redis, and with scim_redis_credentials a token in no file, are looked
+ * up in Redis (ngx_http_scim_rcred.c): NGX_AGAIN then, or NGX_BUSY.
  */
 
 ngx_int_t
@@ -234,6 +236,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
 {
     u_char                  *p, *last;
     u_char                   digest[NGX_HTTP_SCIM_TOKEN_LEN];
+    uint64_t                 iat;
     ngx_int_t                rc;
     ngx_str_t                tenant, client;
     ngx_uint_t               i, match, same;
@@ -247,7 +250,9 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
 
     h = r->headers_in.authorization;
 
-    if (h == NULL || (slcf->tokens == NULL && slcf->oauth_keys == NULL)) {
+    if (h == NULL
+        || (slcf->tokens == NULL && slcf->oauth_keys == NULL && !slcf->rcred))
+    {
         return NGX_DECLINED;
     }
 
@@ -274,7 +279,8 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
 
     ngx_str_set(&tenant, "default");
 
-    if ((slcf->tokens_bound || slcf->oauth_keys) && slcf->tenant
+    if ((slcf->tokens_bound || slcf->oauth_keys || slcf->rcred)
+        && slcf->tenant
         && ngx_http_complex_value(r, slcf->tenant, &tenant) != NGX_OK)
     {
         return NGX_ERROR;
@@ -283,15 +289,30 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     rc = NGX_DECLINED;
 
     if (slcf->oauth_keys) {
-        rc = ngx_http_scim_oauth_verify(r, slcf, p, last, &tenant, &client);
+        rc = ngx_http_scim_oauth_verify(r, slcf, p, last, &tenant, &client,
+                                        &iat);
 
         if (rc == NGX_OK) {
             ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
-            if (ctx) {
-                ctx->client = client;
+            if (ctx == NULL) {
+                return NGX_ERROR;
             }
 
-            return NGX_OK;
+            ctx->client = client;
+
+            if (iat == 0) {
+                return NGX_OK;
+            }
+
+            /* a client of Redis: still there, its tokens not revoked */
+
+            rc = ngx_http_scim_rcred_access(ctx, &tenant, &client, iat);
+
+            if (rc == NGX_DECLINED) {
+                ctx->invalid_token = 1;
+            }
+
+            return rc;
         }
 
         if (rc == NGX_ABORT) {
@@ -308,7 +329,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
         }
     }
 
-    if (slcf->tokens == NULL) {
+    if (slcf->tokens == NULL && (rc == NGX_DONE || !slcf->rcred)) {
         goto invalid;
     }
 
@@ -317,9 +338,9 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     /* every token compared, in constant time, whatever matches */
 
     match = 0;
-    t = slcf->tokens->elts;
+    t = slcf->tokens ? slcf->tokens->elts : NULL;
 
-    for (i = 0; i < slcf->tokens->nelts; i++) {
+    for (i = 0; t && i < slcf->tokens->nelts; i++) {
         same = (t[i].tenant.len == 0
                 || (t[i].tenant.len == tenant.len
                     && ngx_memcmp(t[i].tenant.data, tenant.data, tenant.len)
@@ -333,9 +354,20 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (rc != NGX_DONE) {
-        return NGX_DECLINED;
+    if (rc == NGX_DONE) {
+        goto invalid;
     }
+
+    if (slcf->rcred) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_scim_rcred_token(ctx, &tenant, digest);
+    }
+
+    return NGX_DECLINED;
 
 invalid:
 

@@ -152,7 +152,10 @@ ngx_http_scim_id_is(ngx_http_scim_ctx_t *ctx, const char *name)
 }
 
 
-/* the schemes this location accepts: bearer file tokens, access tokens */
+/*
+ * the schemes this location accepts: bearer tokens (of files or of
+ * Redis), access tokens
+ */
 
 static json_t *
 ngx_http_scim_auth_schemes(ngx_http_scim_ctx_t *ctx)
@@ -165,7 +168,7 @@ ngx_http_scim_auth_schemes(ngx_http_scim_ctx_t *ctx)
         return NULL;
     }
 
-    if (slcf->tokens || slcf->oauth_keys == NULL) {
+    if (slcf->tokens || slcf->rcred || slcf->oauth_keys == NULL) {
         o = json_pack("{s:s,s:s,s:s,s:b}",
                       "type", "oauthbearertoken",
                       "name", "OAuth Bearer Token",

@@ -17,6 +17,7 @@
 #include "ngx_http_scim_module.h"
 
 
+static void ngx_http_scim_authed(ngx_http_scim_ctx_t *ctx, ngx_int_t rc);
 static ngx_int_t ngx_http_scim_route(ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_parse_query(ngx_http_scim_ctx_t *ctx);
@@ -67,23 +68,57 @@ ngx_http_scim_handler(ngx_http_request_t *r)
     /* every path below ends in ngx_http_scim_finish() */
     r->main->count++;
 
-    if (ngx_http_scim_authenticate(r, slcf) != NGX_OK) {
+    /* credentials in Redis: authed() runs when Redis has answered */
+    ctx->authed = ngx_http_scim_authed;
+
+    rc = ngx_http_scim_authenticate(r, slcf);
+
+    if (rc != NGX_AGAIN) {
+        ngx_http_scim_authed(ctx, rc);
+    }
+
+    return NGX_DONE;
+}
+
+
+/* authenticated (rc NGX_OK) or not: the rest of the request */
+
+static void
+ngx_http_scim_authed(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
+{
+    ngx_http_request_t        *r;
+    ngx_http_scim_loc_conf_t  *slcf;
+
+    r = ctx->request;
+    slcf = ctx->slcf;
+
+    if (rc != NGX_OK) {
         ngx_http_discard_request_body(r);
-        ngx_http_scim_fail(ctx, NGX_HTTP_UNAUTHORIZED, NULL,
-                           ctx->invalid_token
-                           ? "invalid or expired access token"
-                           : "missing or invalid bearer token");
-        return NGX_DONE;
+
+        if (rc == NGX_BUSY) {
+            ngx_http_scim_unavailable(ctx);
+
+        } else if (rc == NGX_ERROR) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+        } else {
+            ngx_http_scim_fail(ctx, NGX_HTTP_UNAUTHORIZED, NULL,
+                               ctx->invalid_token
+                               ? "invalid or expired access token"
+                               : "missing or invalid bearer token");
+        }
+
+        return;
     }
 
     if (ngx_http_scim_route(ctx) != NGX_OK) {
         ngx_http_discard_request_body(r);
-        return NGX_DONE;
+        return;
     }
 
     if (ngx_http_scim_prepare(ctx) != NGX_OK) {
         ngx_http_discard_request_body(r);
-        return NGX_DONE;
+        return;
     }
 
     /* a method the endpoint does not take: answered before any body */
@@ -97,7 +132,7 @@ ngx_http_scim_handler(ngx_http_request_t *r)
             ngx_http_discard_request_body(r);
             ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
                                "discovery endpoints are read-only");
-            return NGX_DONE;
+            return;
         }
 
         break;
@@ -108,7 +143,7 @@ ngx_http_scim_handler(ngx_http_request_t *r)
             ngx_http_discard_request_body(r);
             ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
                                "only POST is allowed here");
-            return NGX_DONE;
+            return;
         }
 
         break;
@@ -118,7 +153,7 @@ ngx_http_scim_handler(ngx_http_request_t *r)
             ngx_http_discard_request_body(r);
             ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
                                "only POST is allowed on .search");
-            return NGX_DONE;
+            return;
         }
     }
 
@@ -131,7 +166,7 @@ ngx_http_scim_handler(ngx_http_request_t *r)
             ngx_http_scim_fail(ctx, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, NULL,
                                "request body larger than %uz bytes",
                                slcf->max_body);
-            return NGX_DONE;
+            return;
         }
 
         rc = ngx_http_read_client_request_body(r, ngx_http_scim_body_handler);
@@ -139,13 +174,13 @@ ngx_http_scim_handler(ngx_http_request_t *r)
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
             r->keepalive = 0;
             ngx_http_scim_fail(ctx, rc, NULL, "cannot read the request body");
-            return NGX_DONE;
+            return;
         }
 
         /* read_client_request_body took its own reference */
         r->main->count--;
 
-        return NGX_DONE;
+        return;
     }
 
     rc = ngx_http_discard_request_body(r);
@@ -155,8 +190,6 @@ ngx_http_scim_handler(ngx_http_request_t *r)
     }
 
     ngx_http_scim_dispatch(ctx);
-
-    return NGX_DONE;
 }
 
 

@@ -190,6 +190,20 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, oauth_jwt_leeway),
       NULL },
 
+    { ngx_string("scim_redis_credentials"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, rcred),
+      NULL },
+
+    { ngx_string("scim_redis_credentials_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, rcred_cache),
+      NULL },
+
     { ngx_string("scim_schema_extension"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_scim_schema_extension,
@@ -323,6 +337,8 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->oauth_jwks = NGX_CONF_UNSET_PTR;
     conf->oauth_jwks_refresh = NGX_CONF_UNSET;
     conf->oauth_jwt_leeway = NGX_CONF_UNSET;
+    conf->rcred = NGX_CONF_UNSET;
+    conf->rcred_cache = NGX_CONF_UNSET_MSEC;
     conf->extensions = NGX_CONF_UNSET_PTR;
     conf->max_results = NGX_CONF_UNSET_UINT;
     conf->max_scan = NGX_CONF_UNSET_UINT;
@@ -387,6 +403,9 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    ngx_conf_merge_value(conf->rcred, prev->rcred, 0);
+    ngx_conf_merge_msec_value(conf->rcred_cache, prev->rcred_cache, 10000);
+
     if (ngx_http_scim_oauth_merge(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
@@ -396,16 +415,20 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->conf_line = prev->conf_line;
     }
 
-    if (!conf->enable) {
+    /* a token endpoint with clients in Redis needs the store too */
+
+    if (!conf->enable && !(conf->oauth_endpoint && conf->rcred)) {
         return NGX_CONF_OK;
     }
 
-    if (conf->tokens == NULL && conf->oauth_keys == NULL && !conf->auth_off)
+    if (conf->enable && conf->tokens == NULL && conf->oauth_keys == NULL
+        && !conf->rcred && !conf->auth_off)
     {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"scim\" in %V:%ui needs \"scim_bearer_token_file\" "
-                      "or \"scim_oauth_key\" (or \"scim_bearer_token_file "
-                      "off\" when authentication is done in front of it)",
+                      "or \"scim_oauth_key\" or \"scim_redis_credentials "
+                      "on\" (or \"scim_bearer_token_file off\" when "
+                      "authentication is done in front of it)",
                       &conf->conf_file, conf->conf_line);
         return NGX_CONF_ERROR;
     }
@@ -428,9 +451,11 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
      * limit itself and answers with a SCIM error.
      */
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    conf->max_body = clcf->client_max_body_size;
-    clcf->client_max_body_size = 0;
+    if (conf->enable) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+        conf->max_body = clcf->client_max_body_size;
+        clcf->client_max_body_size = 0;
+    }
 
     /* the Redis server this location talks to */
 
@@ -482,7 +507,7 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_scim_build_registry(cf, conf) != NGX_OK) {
+    if (conf->enable && ngx_http_scim_build_registry(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -33,6 +33,8 @@ typedef struct {
     ngx_str_t                   client_id;
     u_char                      digest[NGX_HTTP_SCIM_TOKEN_LEN];
     time_t                      expires;       /* 0: never */
+    unsigned                    redis:1;       /* of scim:{T}:auth:clients
+                                                  (its tokens say so) */
 } ngx_http_scim_oauth_client_t;
 
 
@@ -112,6 +114,9 @@ typedef struct {
     time_t                      oauth_jwks_refresh;
     time_t                      oauth_jwt_leeway;
 
+    ngx_flag_t                  rcred;         /* scim_redis_credentials */
+    ngx_msec_t                  rcred_cache;   /* ..._cache; 0: off */
+
     ngx_array_t                *extensions;    /* ngx_str_t file names */
     scim_registry_t            *registry;
     ngx_flag_t                  fast;          /* scim_present_fast_ok() */
@@ -148,6 +153,13 @@ typedef struct ngx_http_scim_ctx_s  ngx_http_scim_ctx_t;
 typedef void (*ngx_http_scim_step_pt)(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
 
+/*
+ * the credentials, as a Redis lookup found them: NGX_OK, NGX_DECLINED
+ * (refused: 401), NGX_BUSY (Redis unavailable: 503), NGX_ERROR (500)
+ */
+typedef void (*ngx_http_scim_authed_pt)(ngx_http_scim_ctx_t *ctx,
+    ngx_int_t rc);
+
 /* where the answer of an operation run on behalf of another goes (Bulk) */
 typedef void (*ngx_http_scim_done_pt)(ngx_http_scim_ctx_t *ctx,
     ngx_uint_t status, json_t *json);
@@ -174,6 +186,8 @@ struct ngx_http_scim_ctx_s {
     ngx_str_t                   base_url;
     ngx_str_t                   client;        /* of an access token */
     unsigned                    invalid_token:1;
+    ngx_http_scim_authed_pt     authed;        /* after a Redis lookup of
+                                                  the credentials */
 
     /* query */
     ngx_str_t                   filter;
@@ -242,6 +256,8 @@ extern ngx_module_t  ngx_http_scim_module;
 /* ngx_http_scim_auth.c */
 ngx_int_t ngx_http_scim_load_tokens(ngx_conf_t *cf, ngx_str_t *file,
     ngx_array_t **tokens, ngx_flag_t *bound);
+/* NGX_OK, NGX_DECLINED (401), NGX_BUSY (503), NGX_ERROR, or NGX_AGAIN: a
+   Redis lookup runs, ctx->authed will say */
 ngx_int_t ngx_http_scim_authenticate(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
 void ngx_http_scim_random_id(u_char *buf);  /* 36 bytes, UUID v4 */
@@ -254,7 +270,7 @@ ngx_int_t ngx_http_scim_hex_decode(u_char *dst, u_char *src, size_t len);
 ngx_int_t ngx_http_scim_oauth_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_scim_oauth_verify(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, u_char *p, u_char *last,
-    ngx_str_t *tenant, ngx_str_t *client);
+    ngx_str_t *tenant, ngx_str_t *client, uint64_t *redis_iat);
 char *ngx_http_scim_oauth_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_scim_oauth_clients(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -272,6 +288,8 @@ ngx_int_t ngx_http_scim_jwt_authenticate(ngx_http_request_t *r,
     ngx_str_t *client_id, ngx_http_scim_oauth_client_t *client);
 char *ngx_http_scim_jwt_client_line(ngx_conf_t *cf, ngx_array_t **clients,
     ngx_str_t *field, ngx_uint_t n, time_t expires);
+ngx_uint_t ngx_http_scim_jwt_known(ngx_http_scim_loc_conf_t *slcf,
+    ngx_str_t *tenant, u_char *id, size_t len);
 char *ngx_http_scim_jwt_merge(ngx_conf_t *cf,
     ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
 
@@ -281,6 +299,27 @@ void ngx_http_scim_jwks_refresh(ngx_array_t *files, time_t refresh);
 ngx_http_scim_jwk_t *ngx_http_scim_jwks_keys(ngx_http_scim_jwks_t *jwks,
     ngx_uint_t *n);
 ngx_int_t ngx_http_scim_jwks_init_process(ngx_cycle_t *cycle);
+
+/*
+ * ngx_http_scim_rcred.c: credentials in Redis (scim_redis_credentials).
+ * token: a bearer token's digest in tenant's scim:{T}:auth:tokens;
+ * access: a client of scim:{T}:auth:clients still there, and its token
+ * issued (iat, ms) at or after its revoked_before.  NGX_OK, NGX_DECLINED
+ * (refused), NGX_BUSY (Redis unavailable), NGX_ERROR, or NGX_AGAIN: a
+ * lookup runs, ctx->authed will say.  client: the token endpoint's
+ * lookup of a client and its secret (NGX_AGAIN, or as above); done gets
+ * the client (NULL: refused; status 503 or 500 when not 0).
+ */
+typedef void (*ngx_http_scim_rcred_client_pt)(ngx_http_request_t *r,
+    ngx_http_scim_oauth_client_t *client, ngx_uint_t status);
+
+ngx_int_t ngx_http_scim_rcred_token(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *tenant, u_char *digest);
+ngx_int_t ngx_http_scim_rcred_access(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *tenant, ngx_str_t *client, uint64_t iat);
+ngx_int_t ngx_http_scim_rcred_client(ngx_http_request_t *r,
+    ngx_str_t *tenant, ngx_str_t *id, ngx_str_t *secret,
+    ngx_http_scim_rcred_client_pt done);
 
 /* ngx_http_scim_variables.c: $scim_tenant, $scim_resource, ... */
 ngx_int_t ngx_http_scim_add_variables(ngx_conf_t *cf);

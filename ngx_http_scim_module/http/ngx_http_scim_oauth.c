@@ -14,6 +14,13 @@
  *              | tenant length (1) | tenant | client id length (1)
  *              | client id
  *
+ * Version 1: a client of scim_oauth_clients, issued at in seconds; such
+ * a token is refused once its client id is no longer in the clients
+ * file the scim location sees.  Version 2: a client of Redis
+ * (scim_redis_credentials, ngx_http_scim_rcred.c), issued at in
+ * milliseconds; checked against the client's record in Redis (it must
+ * exist, and revoked_before not be later than the token).
+ *
  * Secrets are kept only as SHA-256 digests and compared in constant
  * time; neither secrets nor tokens reach a log line.
  */
@@ -33,6 +40,7 @@
 
 
 #define NGX_HTTP_SCIM_OAUTH_VERSION   1
+#define NGX_HTTP_SCIM_OAUTH_REDIS     2      /* a client of Redis */
 #define NGX_HTTP_SCIM_OAUTH_MAX_BODY  16384
 #define NGX_HTTP_SCIM_OAUTH_FIXED     18     /* version, iat, exp, tlen */
 #define NGX_HTTP_SCIM_OAUTH_PAYLOAD   (NGX_HTTP_SCIM_OAUTH_FIXED + 255 + 1 \
@@ -81,6 +89,13 @@ static ngx_int_t ngx_http_scim_oauth_send(ngx_http_request_t *r,
     ngx_uint_t status, u_char *body, size_t len);
 static ngx_int_t ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key,
     u_char *p, size_t len, u_char *mac);
+static ngx_int_t ngx_http_scim_oauth_redis(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_http_scim_oauth_form_t *form,
+    ngx_str_t *id, ngx_str_t *secret);
+static void ngx_http_scim_oauth_redis_done(ngx_http_request_t *r,
+    ngx_http_scim_oauth_client_t *client, ngx_uint_t status);
+static ngx_uint_t ngx_http_scim_oauth_known(ngx_http_scim_loc_conf_t *slcf,
+    ngx_str_t *tenant, u_char *id, size_t len);
 
 
 /* the token endpoint's content handler */
@@ -224,6 +239,10 @@ ngx_http_scim_oauth_body(ngx_http_request_t *r)
 
     rc = ngx_http_scim_oauth_grant(r, body, len);
 
+    if (rc == NGX_DONE) {
+        return;                 /* a Redis lookup answers */
+    }
+
     ngx_http_finalize_request(r, rc);
 }
 
@@ -339,7 +358,14 @@ ngx_http_scim_oauth_grant(ngx_http_request_t *r, u_char *body, size_t len)
                                          "required", 0);
     }
 
-    client = ngx_http_scim_oauth_client(r, slcf, &id, &secret);
+    client = slcf->oauth_clients
+             ? ngx_http_scim_oauth_client(r, slcf, &id, &secret) : NULL;
+
+    if (client == NULL && slcf->rcred == 1) {
+        /* not a client of the file: of Redis, maybe */
+        return ngx_http_scim_oauth_redis(r, slcf, &form, &id, &secret);
+    }
+
     if (client == NULL) {
         return ngx_http_scim_oauth_error(r, NGX_HTTP_UNAUTHORIZED,
                                          "invalid_client",
@@ -611,8 +637,10 @@ ngx_http_scim_oauth_client(ngx_http_request_t *r,
     }
 
     if (!known) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "scim oauth: unknown client id");
+        if (slcf->rcred != 1) {     /* else Redis says */
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "scim oauth: unknown client id");
+        }
 
     } else if (expired) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -639,17 +667,27 @@ ngx_http_scim_oauth_issue(ngx_http_request_t *r,
     uint64_t                    t;
     ngx_str_t                   src, dst;
     ngx_uint_t                  i;
+    ngx_time_t                 *tp;
     ngx_http_scim_oauth_key_t  *key;
 
     static const char  head[] = "{\"access_token\":\"";
     static const char  tail[] = "\",\"token_type\":\"Bearer\",\"expires_in\":";
 
-    now = ngx_time();
+    tp = ngx_timeofday();
+    now = tp->sec;
 
     p = payload;
-    *p++ = NGX_HTTP_SCIM_OAUTH_VERSION;
 
-    t = (uint64_t) now;
+    if (client->redis) {
+        /* issued at in ms: revoked_before is, too */
+        *p++ = NGX_HTTP_SCIM_OAUTH_REDIS;
+        t = (uint64_t) tp->sec * 1000 + tp->msec;
+
+    } else {
+        *p++ = NGX_HTTP_SCIM_OAUTH_VERSION;
+        t = (uint64_t) now;
+    }
+
     for (i = 0; i < 8; i++) {
         *p++ = (u_char) (t >> (56 - 8 * i));
     }
@@ -785,24 +823,26 @@ ngx_http_scim_oauth_send(ngx_http_request_t *r, ngx_uint_t status,
 
 /*
  * An access token in "Authorization: Bearer": NGX_OK and the client id
- * when it is valid for this tenant; NGX_DECLINED when it does not have
- * the shape of one (maybe a bearer file token); NGX_DONE when it has,
- * but no key signed it (maybe still a bearer file token); NGX_ABORT when
- * it is ours but expired or of another tenant.
+ * when it is valid for this tenant (*redis_iat: 0, or the time it was
+ * issued at, in ms, when its client is of Redis and still to be checked
+ * there); NGX_DECLINED when it does not have the shape of one (maybe a
+ * bearer file token); NGX_DONE when it has, but no key signed it (maybe
+ * still a bearer file token); NGX_ABORT when it is ours but expired, of
+ * another tenant, or of a client no longer in the clients file.
  */
 
 ngx_int_t
 ngx_http_scim_oauth_verify(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, u_char *p, u_char *last,
-    ngx_str_t *tenant, ngx_str_t *client)
+    ngx_str_t *tenant, ngx_str_t *client, uint64_t *redis_iat)
 {
     u_char                     *dot, *q;
     u_char                      payload[NGX_HTTP_SCIM_OAUTH_PAYLOAD + 3];
     u_char                      sig[32 + 3], mac[32];
     time_t                      now;
-    uint64_t                    exp;
+    uint64_t                    exp, iat;
     ngx_str_t                   src, dst, t;
-    ngx_uint_t                  i, match;
+    ngx_uint_t                  i, match, version;
     ngx_http_scim_oauth_key_t  *key;
 
     dot = ngx_strlchr(p, last, '.');
@@ -856,14 +896,21 @@ ngx_http_scim_oauth_verify(ngx_http_request_t *r,
     /* signed by us: the layout is ours, still checked */
 
     q = payload;
+    version = *q++;
+    *redis_iat = 0;
 
-    if (*q++ != NGX_HTTP_SCIM_OAUTH_VERSION) {
+    if (version != NGX_HTTP_SCIM_OAUTH_VERSION
+        && version != NGX_HTTP_SCIM_OAUTH_REDIS)
+    {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "scim oauth: access token of an unknown version");
         return NGX_ABORT;
     }
 
-    q += 8;     /* issued at */
+    iat = 0;
+    for (i = 0; i < 8; i++) {
+        iat = (iat << 8) | *q++;
+    }
 
     exp = 0;
     for (i = 0; i < 8; i++) {
@@ -903,6 +950,24 @@ ngx_http_scim_oauth_verify(ngx_http_request_t *r,
         return NGX_ABORT;
     }
 
+    /* a client removed from the clients file: its tokens with it */
+
+    if (version == NGX_HTTP_SCIM_OAUTH_VERSION
+        && (slcf->oauth_clients || slcf->oauth_jwt_clients)
+        && !(slcf->oauth_clients
+             && ngx_http_scim_oauth_known(slcf, &t, q, client->len))
+        && !ngx_http_scim_jwt_known(slcf, &t, q, client->len))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "scim oauth: access token of client \"%*s\", no "
+                      "longer in scim_oauth_clients", client->len, q);
+        return NGX_ABORT;
+    }
+
+    if (version == NGX_HTTP_SCIM_OAUTH_REDIS) {
+        *redis_iat = iat ? iat : 1;
+    }
+
     client->data = ngx_pnalloc(r->pool, client->len + 1);
     if (client->data == NULL) {
         return NGX_ERROR;
@@ -911,6 +976,162 @@ ngx_http_scim_oauth_verify(ngx_http_request_t *r,
     ngx_memcpy(client->data, q, client->len);
 
     return NGX_OK;
+}
+
+
+/* ---- credentials in Redis: the token endpoint's part ---- */
+
+
+/* a client of tenant in the clients file (any of its secrets) */
+
+static ngx_uint_t
+ngx_http_scim_oauth_known(ngx_http_scim_loc_conf_t *slcf, ngx_str_t *tenant,
+    u_char *id, size_t len)
+{
+    ngx_uint_t                     i;
+    ngx_http_scim_oauth_client_t  *c;
+
+    c = slcf->oauth_clients->elts;
+
+    for (i = 0; i < slcf->oauth_clients->nelts; i++) {
+        if (c[i].client_id.len == len
+            && ngx_memcmp(c[i].client_id.data, id, len) == 0
+            && c[i].tenant.len == tenant->len
+            && ngx_memcmp(c[i].tenant.data, tenant->data, tenant->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A client in no file, with scim_redis_credentials: looked up in the
+ * tenant of the location (scim_tenant) in Redis; the grant is checked
+ * first, the answer comes from ngx_http_scim_oauth_redis_done()
+ */
+
+static ngx_int_t
+ngx_http_scim_oauth_redis(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_http_scim_oauth_form_t *form,
+    ngx_str_t *id, ngx_str_t *secret)
+{
+    ngx_int_t  rc;
+    ngx_str_t  tenant;
+
+    if (form->grant_type.len != sizeof("client_credentials") - 1
+        || ngx_strncmp(form->grant_type.data, "client_credentials",
+                       form->grant_type.len)
+           != 0)
+    {
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "unsupported_grant_type",
+                                         "only client_credentials is "
+                                         "supported", 0);
+    }
+
+    if (form->has_scope && form->scope.len
+        && (form->scope.len != 4
+            || ngx_strncmp(form->scope.data, "scim", 4) != 0))
+    {
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_scope",
+                                         "the only scope is \\\"scim\\\"",
+                                         0);
+    }
+
+    ngx_str_set(&tenant, "default");
+
+    if (slcf->tenant
+        && ngx_http_complex_value(r, slcf->tenant, &tenant) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!ngx_scim_store_valid_tenant(tenant.data, tenant.len)) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "scim oauth: invalid tenant \"%V\" (empty, longer "
+                      "than %d or with braces)", &tenant,
+                      NGX_SCIM_STORE_TENANT_MAX);
+
+        return ngx_http_scim_oauth_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         "server_error",
+                                         "the tenant of this endpoint is "
+                                         "misconfigured", 0);
+    }
+
+    rc = ngx_http_scim_rcred_client(r, &tenant, id, secret,
+                                    ngx_http_scim_oauth_redis_done);
+
+    switch (rc) {
+
+    case NGX_AGAIN:
+        return NGX_DONE;
+
+    case NGX_BUSY:
+        ngx_http_scim_oauth_redis_done(r, NULL, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return NGX_DONE;
+
+    case NGX_DECLINED:
+        ngx_http_scim_oauth_redis_done(r, NULL, 0);
+        return NGX_DONE;
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+static void
+ngx_http_scim_oauth_redis_done(ngx_http_request_t *r,
+    ngx_http_scim_oauth_client_t *client, ngx_uint_t status)
+{
+    ngx_int_t                  rc;
+    ngx_uint_t                 basic;
+    ngx_table_elt_t           *h;
+    ngx_connection_t          *c;
+    ngx_http_scim_ctx_t       *ctx;
+    ngx_http_scim_loc_conf_t  *slcf;
+
+    c = r->connection;
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        rc = ngx_http_scim_add_header(r, "Retry-After", "1", NULL);
+
+        rc = (rc != NGX_OK) ? NGX_HTTP_INTERNAL_SERVER_ERROR
+             : ngx_http_scim_oauth_error(r, status,
+                                         "temporarily_unavailable",
+                                         "the credential store is "
+                                         "unavailable; retry later", 0);
+
+    } else if (status) {
+        rc = ngx_http_scim_oauth_error(r, status, "server_error",
+                                       "the credential store failed", 0);
+
+    } else if (client == NULL) {
+        h = r->headers_in.authorization;
+        basic = (h != NULL && h->value.len >= 6
+                 && ngx_strncasecmp(h->value.data, (u_char *) "Basic ", 6)
+                    == 0);
+
+        rc = ngx_http_scim_oauth_error(r, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_client",
+                                       "client authentication failed",
+                                       basic);
+
+    } else {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+        ctx->client = client->client_id;
+        ctx->tenant = client->tenant;
+
+        rc = ngx_http_scim_oauth_issue(r, slcf, client);
+    }
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
 }
 
 

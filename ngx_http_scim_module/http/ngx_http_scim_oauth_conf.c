@@ -535,10 +535,15 @@ ngx_http_scim_oauth_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
         return NGX_CONF_ERROR;
     }
 
-    if (conf->oauth_clients == NULL || conf->oauth_keys == NULL) {
+    /* scim_redis_credentials on: clients in Redis, a file or not */
+
+    if ((conf->oauth_clients == NULL && conf->rcred != 1)
+        || conf->oauth_keys == NULL)
+    {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"scim_oauth_token\" needs \"scim_oauth_clients\" "
-                      "and \"scim_oauth_key\"");
+                      "(or \"scim_redis_credentials on\") and "
+                      "\"scim_oauth_key\"");
         return NGX_CONF_ERROR;
     }
 

@@ -129,7 +129,8 @@ void ngx_scim_cluster_exit_worker(ngx_scim_store_t *store);
  * As ngx_scim_redis_eval() (argv: KEYS then ARGV, valid until the handler
  * runs or the op is cancelled), on the node serving KEYS[1]'s slot; the
  * op is allocated from pool.  write: a script that changes data (WAIT
- * after it, no retry once it may have run).
+ * after it, no retry once it may have run).  script NULL: argv is a
+ * plain command (a read), routed by its argv[1] when nkeys is 1.
  */
 ngx_int_t ngx_scim_cluster_eval(ngx_scim_store_t *store, ngx_pool_t *pool,
     ngx_scim_redis_script_t *script, int nkeys, int argc, const char **argv,

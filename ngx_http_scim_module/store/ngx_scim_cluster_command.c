@@ -89,6 +89,7 @@ ngx_scim_cluster_send(ngx_scim_store_op_t *op)
     static size_t        asking_len[] = { 6 };
 
     ngx_int_t                 rc;
+    ngx_uint_t                i;
     ngx_scim_cluster_t       *cl;
     ngx_scim_redis_conn_t    *conn;
     ngx_scim_redis_server_t  *server;
@@ -128,9 +129,11 @@ ngx_scim_cluster_send(ngx_scim_store_op_t *op)
 
         if (!op->slot_known) {
             op->slot_known = 1;
-            op->slot = (op->nkeys > 0)
-                       ? ngx_scim_cluster_slot((u_char *) op->argv[0],
-                                               op->argvlen[0])
+            /* a script's first key; a plain command's: its argv[1] */
+            i = op->script ? 0 : 1;
+            op->slot = (op->nkeys > 0 && op->argc > (int) i)
+                       ? ngx_scim_cluster_slot((u_char *) op->argv[i],
+                                               op->argvlen[i])
                        : 0;
         }
 

@@ -62,7 +62,8 @@ typedef enum {
     NGX_SCIM_STORE_R_FETCH,        /* {{doc, ...} | nil, ...} */
     NGX_SCIM_STORE_R_SCAN,         /* {total, walked, id, {doc}, ...} */
     NGX_SCIM_STORE_R_SCAN_IDS,     /* {total, walked, id, ...} */
-    NGX_SCIM_STORE_R_IDS           /* {id, ...} */
+    NGX_SCIM_STORE_R_IDS,          /* {id, ...} */
+    NGX_SCIM_STORE_R_VALUE         /* string | nil (a plain HGET) */
 } ngx_scim_store_reply_e;
 
 
@@ -609,6 +610,59 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 }
 
 
+/* HGET scim:{T}:auth:<kind> field: a plain command, no script */
+
+ngx_int_t
+ngx_scim_store_credential(ngx_scim_store_call_t *call,
+    ngx_scim_store_auth_e kind, ngx_str_t *field)
+{
+    u_char                *p, *key;
+    size_t                 len;
+    ngx_int_t              rc;
+    const char           **argv;
+    ngx_scim_store_ctx_t  *sc;
+
+    static const char  *names[] = { "tokens", "clients" };
+
+    sc = ngx_pcalloc(call->pool, sizeof(ngx_scim_store_ctx_t));
+    if (sc == NULL) {
+        return NGX_ERROR;
+    }
+
+    sc->call = *call;
+    sc->shape = NGX_SCIM_STORE_R_VALUE;
+
+    len = sizeof("scim:{}:auth:clients") - 1 + call->tenant.len;
+
+    key = ngx_pnalloc(call->pool, len);
+    argv = ngx_palloc(call->pool, 3 * (sizeof(char *) + sizeof(size_t)));
+
+    if (key == NULL || argv == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(key, "scim:{%V}:auth:%s", &call->tenant, names[kind]);
+
+    argv[0] = "HGET";
+    argv[1] = (const char *) key;
+    argv[2] = field->len ? (const char *) field->data : "";
+
+    ((size_t *) (argv + 3))[0] = 4;
+    ((size_t *) (argv + 3))[1] = p - key;
+    ((size_t *) (argv + 3))[2] = field->len;
+
+    rc = ngx_scim_cluster_eval(call->store, call->pool, NULL, 1, 3, argv,
+                               (size_t *) (argv + 3), 0,
+                               ngx_scim_store_reply, sc, call->op);
+
+    if (rc != NGX_OK && call->op) {
+        *call->op = NULL;
+    }
+
+    return rc;
+}
+
+
 void
 ngx_scim_store_cancel(ngx_scim_store_op_t *op)
 {
@@ -858,6 +912,28 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
                 return NGX_ERROR;
             }
         }
+
+        return NGX_OK;
+
+    case NGX_SCIM_STORE_R_VALUE:
+
+        if (reply->type == REDIS_REPLY_NIL) {
+            res->status = NGX_SCIM_STORE_NOT_FOUND;
+            return NGX_OK;
+        }
+
+        if (reply->type != REDIS_REPLY_STRING) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
+
+        one->found = 1;
+        one->bare = 1;
+        ngx_scim_store_str(reply, &one->text);
+
+        res->docs = one;
+        res->ndocs = 1;
 
         return NGX_OK;
 

@@ -257,6 +257,24 @@ void ngx_scim_store_cancel(ngx_scim_store_op_t *op);
 
 
 /*
+ * Credentials of a tenant, outside its data keys (no script touches
+ * them; the hash tag {T} keeps them in the tenant's slot):
+ *   scim:{T}:auth:tokens   hash  hex SHA-256 of a bearer token -> record
+ *   scim:{T}:auth:clients  hash  OAuth client id -> record
+ * (the records' text is the glue's: ngx_http_scim_rcred.c).  One HGET of
+ * field; OK: docs[0].text is the value (ndocs 1), NOT_FOUND: no such
+ * field.  call->type is not used.
+ */
+typedef enum {
+    NGX_SCIM_STORE_AUTH_TOKENS = 0,
+    NGX_SCIM_STORE_AUTH_CLIENTS
+} ngx_scim_store_auth_e;
+
+ngx_int_t ngx_scim_store_credential(ngx_scim_store_call_t *call,
+    ngx_scim_store_auth_e kind, ngx_str_t *field);
+
+
+/*
  * Configuration: "host:port" or "unix:/path" into conf (a host name is
  * resolved here, at configuration time); the store for conf, one per
  * distinct conf in stores (ngx_scim_store_t *), with its scripts; each
