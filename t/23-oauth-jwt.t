@@ -588,6 +588,29 @@ SKIP: {
     is(scalar @left, 0, 'fetch: no temporary file left');
 }
 
+# ---- a jwt client removed from the clients file: its tokens refused
+
+{
+    my $g = granted(token_req(assert_form(jwt(sub => $GSUB,
+                                              aud => 'api://globex'),
+                                          client_id => 'app-globex')),
+                    "globex's client, before its removal");
+    is(users('globex', $g)->{status}, 200, '... its token opens globex');
+    my $clients = $t->read_file('clients');
+    (my $without = $clients) =~ s/^globex .*\n//m;
+    isnt($without, $clients, 'the globex jwt line taken out');
+    $t->write_file('clients', $without);
+    ok($t->reload(wait_old => 1), 'reload without the globex client');
+    my $r = users('globex', $g);
+    is($r->{status}, 401, 'the token of the removed jwt client: 401');
+    like($r->{headers}{'www-authenticate'} // '', qr/invalid_token/,
+         '... invalid_token');
+    is(users('acme', $tok)->{status}, 200,
+       "acme's jwt client's token still opens acme");
+    $t->write_file('clients', $clients);
+    ok($t->reload(wait_old => 1), 'the clients file restored');
+}
+
 # ---- nginx -t
 
 sub nt_fails {

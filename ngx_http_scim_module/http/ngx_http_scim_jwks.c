@@ -733,6 +733,12 @@ static void
 ngx_http_scim_jwks_set_free(ngx_http_scim_jwk_set_t *set)
 {
     if (set) {
+        /*
+         * the log the pool was made with may be gone: at configuration
+         * time it is the previous cycle's (ngx_init_cycle() gives
+         * cf->log = old_cycle->log), freed by the master after a reload
+         */
+        set->pool->log = ngx_cycle->log;
         ngx_destroy_pool(set->pool);
     }
 }
