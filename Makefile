@@ -322,7 +322,8 @@ $(DEB_OUT)/.stamp: $(DEB_INPUTS) $(DEB_ABI)
 	    "$$(dpkg-parsechangelog -l debian/changelog -S Date)"; \
 	  cat debian/changelog; } > $$src/debian/changelog && \
 	echo "  DEB $(DEB_NAME) $$ver (log: $(DEB_OUT)/build.log)" && \
-	( cd $$src && dpkg-buildpackage -b -us -uc -j2 ) \
+	( cd $$src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	      dpkg-buildpackage -b -us -uc -j2 ) \
 	    > $(DEB_OUT)/build.log 2>&1 \
 	    || { tail -40 $(DEB_OUT)/build.log; exit 1; }; \
 	mv $(DEB_OUT)/src/*.deb $(DEB_OUT)/src/*.buildinfo \
