@@ -22,11 +22,38 @@
 #                 ngx_http_scim_module/core/schemas/*.json); make test checks
 #                 that it is up to date
 #   make lua      embed ngx_http_scim_module/store/lua/*.lua into C
+#   make deb      the Debian package libnginx-mod-http-scim (debian/) into
+#                 build/deb/, built as Debian builds its nginx modules
+#   make NGX_SRC=<nginx source tree>  the module for another nginx (an
+#                 nginx.org tarball, a git checkout, another distribution's
+#                 sources) into build/nginx-<version>/; `make NGX_SRC=...
+#                 nginx` builds that nginx too, `make NGX_SRC=... test`
+#                 runs the suite on the pair
 
 SHELL       := /bin/bash
 TOP         := $(CURDIR)
+# the nginx sources of the installed Debian nginx (nginx-dev): their
+# conf_flags are the configure flags of /usr/sbin/nginx
+NGX_DEB_SRC := /usr/share/nginx/src
+NGX_SRC     ?= $(NGX_DEB_SRC)
+# NGX_SRC when it is another nginx's tree (empty for Debian's)
+NGX_OTHER   := $(filter-out $(NGX_DEB_SRC) $(NGX_DEB_SRC)/,$(NGX_SRC))
+ifeq ($(NGX_OTHER),)
 BUILD       := $(TOP)/build
-NGX_SRC     := /usr/share/nginx/src
+else
+# another nginx: a build tree of its own, named after its version
+NGX_VERSION := $(shell sed -n 's/^\#define NGINX_VERSION *"\(.*\)"/\1/p' \
+                   $(NGX_SRC)/src/core/nginx.h 2>/dev/null)
+BUILD       := $(TOP)/build/nginx-$(or $(NGX_VERSION),unknown)
+endif
+# Configure flags for a tree without Debian's conf_flags.  A dynamic
+# module loads only into an nginx of the same version whose binary was
+# configured with the same "signature" flags; --with-compat makes the
+# signature the same for every set of modules, on both sides.  The module
+# needs threads (its password hashes run in a thread pool).
+NGX_FLAGS   ?= --with-compat --with-threads --with-http_ssl_module \
+               --with-http_v2_module --with-http_realip_module \
+               --with-http_stub_status_module
 NGX_COPY    := $(BUILD)/nginx-src
 MODULE_SO   := $(BUILD)/ngx_http_scim_module.so
 
@@ -81,7 +108,7 @@ ASAN_PKGS   := clang libclang-rt-14-dev
 ASAN_NGINX  := $(ASAN_BUILD)/nginx
 ASAN_RT      = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 
-.PHONY: all build deps test test-cluster test-asan asan-run unit replay run bench fuzz clean \
+.PHONY: all build deb nginx deps test test-cluster test-asan asan-run unit replay run bench fuzz clean \
         distclean check-layers generate check-generated lua
 
 PORT ?= 8080
@@ -119,12 +146,21 @@ $(BUILD)/srcs.list: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(NGX_COPY)/objs/Makefile: $(BUILD)/srcs.list config
-	@test -d $(NGX_SRC) || { echo "nginx-dev is missing: run 'make deps'"; \
-	                         exit 1; }
+	@test -d $(NGX_SRC) || { if [ -z "$(NGX_OTHER)" ]; \
+	    then echo "nginx-dev is missing: run 'make deps'"; \
+	    else echo "NGX_SRC=$(NGX_SRC): no such directory"; fi; exit 1; }
+	@test -f $(NGX_SRC)/src/core/nginx.h || { \
+	    echo "NGX_SRC=$(NGX_SRC) is not an nginx source tree"; exit 1; }
 	rm -rf $(NGX_COPY)
 	cp -a $(NGX_SRC) $(NGX_COPY)
-	. $(NGX_COPY)/conf_flags && cd $(NGX_COPY) && \
-	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	@# Debian's tree: the flags of its binary (conf_flags); any other:
+	@# NGX_FLAGS. A release tarball has ./configure, a git checkout
+	@# auto/configure.
+	if [ -f $(NGX_COPY)/conf_flags ]; then . $(NGX_COPY)/conf_flags; \
+	else NGX_CONF_FLAGS=($(NGX_FLAGS)); fi && \
+	cd $(NGX_COPY) && conf=./configure && \
+	{ [ -f $$conf ] || conf=auto/configure; } && \
+	    $$conf "$${NGX_CONF_FLAGS[@]}" \
 	        --with-cc-opt="$(NGX_CC_OPT)" \
 	        $(if $(NGX_CC),--with-cc=$(NGX_CC)) \
 	        $(if $(NGX_LD_OPT),--with-ld-opt="$(NGX_LD_OPT)") \
@@ -135,6 +171,23 @@ $(MODULE_SO): $(NGX_COPY)/objs/Makefile $(ALL_SRCS)
 	$(MAKE) -s -C $(NGX_COPY) -f objs/Makefile modules
 	@# a new inode: a running nginx keeps the module it has mapped
 	cp $(NGX_COPY)/objs/ngx_http_scim_module.so $@.tmp && mv -f $@.tmp $@
+	$(if $(NGX_OTHER),@echo "built $@ for \
+	    nginx $(NGX_VERSION); it loads only into an nginx $(NGX_VERSION) \
+	    built --with-compat (make NGX_SRC=$(NGX_SRC) nginx builds one)")
+
+# NGX_SRC's nginx itself, configured as the module was: $(BUILD)/nginx
+# (for the tests: make NGX_SRC=... test runs them on this pair)
+NGX_BIN     := $(BUILD)/nginx
+
+nginx:
+	@test -n "$(NGX_OTHER)" || { echo "make nginx: for \
+	    NGX_SRC=<another nginx>; Debian's nginx is /usr/sbin/nginx"; exit 1; }
+	@mkdir -p $(BUILD)
+	@flock $(BUILD)/.lock $(MAKE) --no-print-directory $(MODULE_SO) $(NGX_BIN)
+
+$(NGX_BIN): $(NGX_COPY)/objs/Makefile
+	$(MAKE) -s -C $(NGX_COPY) -f objs/Makefile binary
+	cp $(NGX_COPY)/objs/nginx $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(CORE_HDRS) t/unit/tap.h \
                  $(BUILD)/srcs.list
@@ -183,8 +236,15 @@ check-generated:
 	        || { echo "$$out is stale: run make generate"; rc=1; }; \
 	done; rm -f $(BUILD)/.gen.tmp; exit $$rc
 
+# make NGX_SRC=... test: the suite on that nginx and the module built
+# for it (t/91-make-run.t and t/92-deb.t stay on Debian's nginx)
+ifneq ($(NGX_OTHER),)
+export SCIM_NGINX  ?= $(NGX_BIN)
+export SCIM_MODULE ?= $(MODULE_SO)
+endif
+
 test: deps check-layers check-generated
-	$(MAKE) build unit replay
+	$(MAKE) build unit replay $(if $(NGX_OTHER),nginx)
 	prove -j2 -f $(TESTS) $(UNIT_BINS) $(REPLAY_BINS)
 	$(if $(strip $(CLUSTER_TESTS)),SCIM_TEST_REDIS=cluster prove -j2 -f \
 	    $(CLUSTER_TESTS))
@@ -223,6 +283,54 @@ asan-run:
 	SCIM_MODULE=$(ASAN_BUILD)/ngx_http_scim_module.so \
 	SCIM_TEST_TIMEOUT=900 UBSAN_OPTIONS=print_stacktrace=1 \
 	SCIM_TEST_REDIS=cluster prove -j2 -f $(CLUSTER_TESTS))
+
+# The Debian package, built the way Debian builds its nginx modules:
+# debian/rules is `dh $@ --with nginx`, nginx-dev's nginx_mod build system
+# configures with /usr/share/nginx/src and its conf_flags, dh_nginx adds
+# Depends: nginx-abi-<the nginx it was built for>, the modules-available
+# snippet and the scripts that enable it.  The version is debian/changelog's
+# plus "+nginx<ABI>" (a rebuild for a newer nginx upgrades the package).
+# Built in a copy of the sources under build/deb/src (the work tree stays
+# clean); the .deb files land in build/deb/.  Rebuilt when a source,
+# debian/ or the installed nginx-dev changed.
+DEB_OUT     := $(TOP)/build/deb
+DEB_NAME    := libnginx-mod-http-scim
+DEB_ABI     := $(NGX_DEB_SRC)/debian/libnginx-mod.abisubstvars
+DEB_BUILD_PKGS := nginx nginx-dev debhelper dpkg-dev fakeroot gcc make \
+               libjansson-dev libhiredis-dev libssl-dev libargon2-dev
+DEB_INPUTS  = $(ALL_SRCS) config $(shell find debian -type f 2>/dev/null)
+
+deb:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_BUILD_PKGS)"
+	@mkdir -p $(DEB_OUT)
+	@flock $(DEB_OUT)/.lock $(MAKE) -s --no-print-directory NGX_SRC= \
+	    $(DEB_OUT)/.stamp
+	@ls $(DEB_OUT)/$(DEB_NAME)_*.deb
+
+$(DEB_OUT)/.stamp: $(DEB_INPUTS) $(DEB_ABI)
+	@abi=$$(sed -n 's/^nginx:abi=nginx-abi-//p' $(DEB_ABI)); \
+	test -n "$$abi" || { echo "no nginx:abi in $(DEB_ABI)"; exit 1; }; \
+	base=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
+	ver="$$base+nginx$${abi//-/.}" && \
+	src=$(DEB_OUT)/src/$(DEB_NAME)-$$ver && \
+	rm -rf $(DEB_OUT)/src $(DEB_OUT)/*.deb $(DEB_OUT)/*.buildinfo \
+	       $(DEB_OUT)/*.changes $(DEB_OUT)/build.log $@ && \
+	mkdir -p $$src && \
+	cp -a config debian $(SRC_DIR) $$src/ && \
+	{ printf '%s (%s) unstable; urgency=medium\n\n' $(DEB_NAME) "$$ver"; \
+	  printf '  * Built for nginx-abi-%s (make deb).\n\n' "$$abi"; \
+	  printf ' -- %s  %s\n\n' \
+	    "$$(dpkg-parsechangelog -l debian/changelog -S Maintainer)" \
+	    "$$(dpkg-parsechangelog -l debian/changelog -S Date)"; \
+	  cat debian/changelog; } > $$src/debian/changelog && \
+	echo "  DEB $(DEB_NAME) $$ver (log: $(DEB_OUT)/build.log)" && \
+	( cd $$src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	      dpkg-buildpackage -b -us -uc -j2 ) \
+	    > $(DEB_OUT)/build.log 2>&1 \
+	    || { tail -40 $(DEB_OUT)/build.log; exit 1; }; \
+	mv $(DEB_OUT)/src/*.deb $(DEB_OUT)/src/*.buildinfo \
+	   $(DEB_OUT)/src/*.changes $(DEB_OUT)/ && \
+	rm -rf $(DEB_OUT)/src && touch $@
 
 run: deps
 	$(MAKE) build

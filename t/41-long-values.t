@@ -357,8 +357,17 @@ for my $path ('/scim/v2/%FF/Users', "/scim/v2/%C3/Users/$eid")
     is_scim_error($t->get($path), 400, 'invalidValue',
                   "GET $path: 400 (the base URL is no UTF-8 string)");
 }
-is_scim_error($t->get("Users/$eid", host => "h\xffh.example.com"), 400,
-              'invalidValue', 'a Host that is not UTF-8: 400');
+# nginx 1.29.4 and later refuse a Host outside RFC 3986's characters
+# themselves, while reading the headers: before any location, with their
+# own page; the module never sees the request
+my @ngx_v = `'$t->{nginx}' -v 2>&1` =~ m{nginx/(\d+)\.(\d+)\.(\d+)};
+if (@ngx_v && $ngx_v[0] * 1000000 + $ngx_v[1] * 1000 + $ngx_v[2] >= 1029004) {
+    is($t->get("Users/$eid", host => "h\xffh.example.com")->{status}, 400,
+       'a Host that is not UTF-8: 400 (from nginx >= 1.29.4 itself)');
+} else {
+    is_scim_error($t->get("Users/$eid", host => "h\xffh.example.com"), 400,
+                  'invalidValue', 'a Host that is not UTF-8: 400');
+}
 
 # ------------------------------------------------------ nobody crashed
 

@@ -47,6 +47,16 @@ plan skip_all => "no nginx at $NGINX" unless -x $NGINX;
 plan skip_all => "no module at $MODULE (run make)" unless -f $MODULE;
 plan skip_all => 'no openssl in PATH' unless which('openssl');
 
+# The examples are written for nginx 1.22, where HTTP/2 is a "listen"
+# parameter; from 1.25.1 on it is "http2 on;" and "listen ... http2"
+# warns.  Each example that uses it says so, and on a newer nginx
+# (SCIM_NGINX, e.g. make NGX_SRC=... test) it is tested with that change
+# made: "http2" off the listen lines, "http2 on;" after the first.
+my ($NGX_VERSION) = `'$NGINX' -v 2>&1` =~ m{nginx/(\d+\.\d+\.\d+)};
+my $HTTP2_ON = ($NGX_VERSION // '0.0.0') =~ /^(\d+)\.(\d+)\.(\d+)$/
+               && ($1 * 1000000 + $2 * 1000 + $3 >= 1025001);
+diag("nginx $NGX_VERSION: examples tested with \"http2 on;\"") if $HTTP2_ON;
+
 # never hang: a watchdog for the whole file
 $SIG{ALRM} = sub { BAIL_OUT('t/90-conf-examples.t: watchdog timeout') };
 alarm($ENV{SCIM_TEST_TIMEOUT} // 300);
@@ -117,6 +127,13 @@ for my $rel (@CONFS) {
     }
 
     ok(scalar(find_stmts($stmts, 'scim')), "$rel: has a \"scim;\" location");
+
+    if (find_stmts($stmts, 'listen', sub { grep { $_ eq 'http2' }
+                                           @{ $_[0]{args} } }))
+    {
+        like($text, qr/^\s*#.*1\.25\.1.*\n(?:\s*#.*\n)*?\s*#.*"http2 on;"/m,
+             "$rel: says what to change for nginx 1.25.1+ (http2 on;)");
+    }
 
     check_app($rel, $stmts) if $APP{$rel};
 
@@ -352,6 +369,7 @@ sub rewrite {
     for my $s (@$stmts) {
         my $name = $s->{name};
         my @a = @{ $s->{args} };
+        my $http2;
 
         if ($name eq 'user') {
             next unless $ROOT;
@@ -378,6 +396,10 @@ sub rewrite {
             $ports->{$addr} //= free_port($ports);
             @a = ("127.0.0.1:$ports->{$addr}",
                   grep { !/^(?:ipv6only=|reuseport$)/ } @a);
+            if ($HTTP2_ON && grep { $_ eq 'http2' } @a) {
+                @a = grep { $_ ne 'http2' } @a;
+                $http2 = 1;
+            }
 
         } elsif ($name eq 'ssl_certificate'
                  || $name eq 'ssl_trusted_certificate'
@@ -416,10 +438,17 @@ sub rewrite {
             @a = ("$EXAMPLES/entra.jwks.example") unless $keep;
         }
 
-        my %n = (%$s, args => \@a);
+        my %n = (%$s, args => \@a, $http2 ? (http2 => 1) : ());
 
         if ($s->{children}) {
             my @c = @{ rewrite($s->{children}, $ports, $prefix, $srcdir) };
+            # "http2 on;" on the line of the first listen that had http2
+            for my $i (0 .. $#c) {
+                next unless $c[$i]{http2};
+                splice(@c, $i + 1, 0, { name => 'http2', args => ['on'],
+                                        line => $c[$i]{line} });
+                last;
+            }
             if ($name eq 'http') {
                 # nginx's default access log is /var/log/nginx/access.log
                 unshift @c, { name => 'access_log',

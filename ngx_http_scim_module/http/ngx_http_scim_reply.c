@@ -206,6 +206,9 @@ ngx_http_scim_add_header(ngx_http_request_t *r, const char *name,
     }
 
     h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
 
