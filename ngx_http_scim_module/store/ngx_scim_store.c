@@ -703,6 +703,7 @@ ngx_scim_store_reply(void *data, redisReply *reply)
                != NGX_OK)
     {
         res.status = NGX_SCIM_STORE_BAD_REPLY;
+        ngx_scim_store_count(NGX_SCIM_STORE_STAT_BAD_REPLY);
     }
 
     handler = sc->call.handler;
