@@ -20,6 +20,7 @@
 #include <openssl/sha.h>
 
 #include "ngx_http_scim_module.h"
+#include "ngx_http_scim_monitor.h"
 
 
 
@@ -248,6 +249,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     h = r->headers_in.authorization;
 
     if (h == NULL || (slcf->tokens == NULL && slcf->oauth_keys == NULL)) {
+        ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_NO_TOKEN);
         return NGX_DECLINED;
     }
 
@@ -255,6 +257,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     last = p + h->value.len;
 
     if (last - p < 7 || ngx_strncasecmp(p, (u_char *) "Bearer ", 7) != 0) {
+        ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_NO_TOKEN);
         return NGX_DECLINED;
     }
 
@@ -269,6 +272,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     }
 
     if (p == last) {
+        ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_NO_TOKEN);
         return NGX_DECLINED;
     }
 
@@ -300,6 +304,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
                 ctx->invalid_token = 1;
             }
 
+            ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_INVALID_ACCESS);
             return NGX_DECLINED;
         }
 
@@ -334,12 +339,15 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     }
 
     if (rc != NGX_DONE) {
+        ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_UNKNOWN_TOKEN);
         return NGX_DECLINED;
     }
 
 invalid:
 
     /* not a bearer file token: an access token not signed by our keys */
+
+    ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_INVALID_ACCESS);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "scim: bearer token not signed by any scim_oauth_key");

@@ -561,18 +561,35 @@ ngx_http_scim_monitor_exit_process(ngx_cycle_t *cycle)
 }
 
 
-/* this worker's connections, every store's, in its slot */
+/* this worker's connections, every store's, in its slot: every second */
 
 static void
 ngx_http_scim_slot_handler(ngx_event_t *ev)
+{
+    if (ngx_exiting) {
+        return;
+    }
+
+    ngx_http_scim_monitor_slot_update();
+
+    ngx_add_timer(ev, NGX_HTTP_SCIM_SLOT_PERIOD);
+}
+
+
+/* and when this worker answers scim_status */
+
+void
+ngx_http_scim_monitor_slot_update(void)
 {
     ngx_uint_t                    i, n;
     ngx_scim_store_t            **s;
     ngx_scim_store_conns_t        conns;
     ngx_http_scim_main_conf_t    *smcf;
-    ngx_http_scim_worker_stat_t  *w = ev->data;
+    ngx_http_scim_worker_stat_t  *w;
 
-    if (w->pid != (ngx_atomic_uint_t) ngx_pid || ngx_exiting) {
+    w = ngx_http_scim_slot_event.data;
+
+    if (w == NULL || w->pid != (ngx_atomic_uint_t) ngx_pid) {
         return;
     }
 
@@ -595,8 +612,6 @@ ngx_http_scim_slot_handler(ngx_event_t *ev)
     }
 
     w->nstores = n;
-
-    ngx_add_timer(ev, NGX_HTTP_SCIM_SLOT_PERIOD);
 }
 
 

@@ -109,6 +109,7 @@ extern const char *ngx_http_scim_auth_names[NGX_HTTP_SCIM_AUTH_N];
 
 /* ngx_http_scim_monitor.c */
 ngx_http_scim_stats_t *ngx_http_scim_stats(void);
+void ngx_http_scim_monitor_slot_update(void);
 ngx_int_t ngx_http_scim_monitor_send(ngx_http_request_t *r,
     ngx_uint_t status, const char *ctype, ngx_buf_t *b);
 ngx_int_t ngx_http_scim_monitor_refuse(ngx_http_request_t *r);

@@ -98,6 +98,8 @@ ngx_http_scim_status_handler(ngx_http_request_t *r)
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
 
+    ngx_http_scim_monitor_slot_update();
+
     b = ngx_create_temp_buf(r->pool, ngx_http_scim_status_size(st, smcf));
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
