@@ -295,6 +295,22 @@ ok($s1 && req($s1, 'read', '2xx') >= req($s, 'read', '2xx'),
 is($s1->{reloads}, ($s->{reloads} // 0) + 1, 'reloads +1');
 is($s1->{since}, $s->{since}, 'the same start');
 
+# ------------------------------------------- Redis answers an error
+
+$s = status_json();
+$t->redis_cmd('RENAME', 'scim:{acme}:User:ids', 'scim:{acme}:User:ids.saved');
+$t->redis_cmd('SET', 'scim:{acme}:User:ids', 'wrong type');
+$r = $t->list(count => 5);
+ok($r->{status} >= 500, "a key of the wrong type: list -> $r->{status}");
+$t->redis_cmd('DEL', 'scim:{acme}:User:ids');
+$t->redis_cmd('RENAME', 'scim:{acme}:User:ids.saved', 'scim:{acme}:User:ids');
+$s1 = wait_for(sub { req($_[0], 'list', '5xx') == req($s, 'list', '5xx') + 1 });
+is(req($s1, 'list', '5xx'), req($s, 'list', '5xx') + 1, 'list 5xx +1');
+is(($s1->{redis}{refused} // 0) + ($s1->{redis}{bad_reply} // 0),
+   ($s->{redis}{refused} // 0) + ($s->{redis}{bad_reply} // 0) + 1,
+   'a Redis error counted (refused or bad_reply)')
+    or diag explain [$s->{redis}, $s1->{redis}];
+
 # ------------------------------------------------------- Redis down
 
 $s = status_json();
@@ -346,5 +362,5 @@ ok(!$ok, 'scim_status_tenants maybe: nginx -t fails');
     . " location = /hc { scim_health; }\n}\n");
 ok($ok, 'scim_status_zone stats 1m, scim_health: nginx -t ok') or diag $out;
 
-$t->{allow_log} = qr/scim redis|onnection refused/;
+$t->{allow_log} = qr/scim redis|onnection refused|WRONGTYPE/;
 $t->finish;

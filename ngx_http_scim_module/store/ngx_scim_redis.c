@@ -1058,9 +1058,6 @@ ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
 
         if (reply == NULL) {
             ngx_scim_store_count(NGX_SCIM_STORE_STAT_UNAVAILABLE);
-
-        } else if (reply->type == REDIS_REPLY_ERROR) {
-            ngx_scim_store_count(NGX_SCIM_STORE_STAT_REFUSED);
         }
 
         cmd->handler(cmd->data, reply);

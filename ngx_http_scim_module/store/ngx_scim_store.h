@@ -364,9 +364,10 @@ typedef enum {
                                           trips), errors included */
     NGX_SCIM_STORE_STAT_UNAVAILABLE,   /* no answer: lost, timed out,
                                           no connection, LOADING, BUSY */
-    NGX_SCIM_STORE_STAT_REFUSED,       /* an error reply */
-    NGX_SCIM_STORE_STAT_BAD_REPLY,     /* an answer of an unexpected
-                                          shape */
+    NGX_SCIM_STORE_STAT_REFUSED,       /* an operation: an error reply
+                                          (FAILED) */
+    NGX_SCIM_STORE_STAT_BAD_REPLY,     /* an operation: an answer of an
+                                          unexpected shape */
     NGX_SCIM_STORE_STAT_CONNECTS,      /* connections made (ready) */
     NGX_SCIM_STORE_STAT_RECONNECTS,    /* of them, after a lost one or
                                           a failed attempt */
