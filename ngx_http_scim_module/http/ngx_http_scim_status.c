@@ -18,7 +18,8 @@
 #include "ngx_http_scim_monitor.h"
 
 
-#define NGX_HTTP_SCIM_LINE  (256 + 6 * NGX_HTTP_SCIM_TENANT_LEN)
+#define NGX_HTTP_SCIM_LINE  (128 + 6 * NGX_HTTP_SCIM_TENANT_LEN)
+#define NGX_HTTP_SCIM_ROOM  8192     /* what follows the rows, at most */
 
 
 static size_t ngx_http_scim_status_size(ngx_http_scim_stats_t *st,
@@ -121,24 +122,53 @@ ngx_http_scim_status_handler(ngx_http_request_t *r)
 }
 
 
-/* a line at most NGX_HTTP_SCIM_LINE bytes; so many lines at most */
+/*
+ * The fixed part, the rows of the workers and the tenants there are now
+ * (an escaped name: 6 bytes a byte at most), and room to close: a row
+ * that would not leave it is not written (workers or tenants added
+ * meanwhile).
+ */
 
 static size_t
 ngx_http_scim_status_size(ngx_http_scim_stats_t *st,
     ngx_http_scim_main_conf_t *smcf)
 {
-    size_t      lines;
-    ngx_uint_t  nstores;
+    size_t              size, row;
+    ngx_uint_t          i, nworkers, nstores;
+    ngx_scim_store_t  **s;
 
-    nstores = smcf ? ngx_min(smcf->servers.nelts, NGX_HTTP_SCIM_STORES_MAX)
-                   : 0;
+    nworkers = 0;
 
-    lines = 64 + NGX_HTTP_SCIM_OP_N * NGX_HTTP_SCIM_CLASS_N
-            + 2 * NGX_HTTP_SCIM_BUCKETS_N + NGX_HTTP_SCIM_AUTH_N
-            + 16 + NGX_HTTP_SCIM_WORKERS_MAX * nstores * 3
-            + (st->tenants_limit + 1) * NGX_HTTP_SCIM_CLASS_N;
+    for (i = 0; i < NGX_HTTP_SCIM_WORKERS_MAX; i++) {
+        if (st->workers[i].pid) {
+            nworkers++;
+        }
+    }
 
-    return lines * NGX_HTTP_SCIM_LINE;
+    nstores = 0;
+    row = 0;
+
+    if (smcf) {
+        s = smcf->servers.elts;
+        nstores = ngx_min(smcf->servers.nelts, NGX_HTTP_SCIM_STORES_MAX);
+
+        for (i = 0; i < nstores; i++) {
+            row = ngx_max(row, ngx_scim_store_name(s[i])->len);
+        }
+    }
+
+    size = (64 + NGX_HTTP_SCIM_OP_N * NGX_HTTP_SCIM_CLASS_N
+            + 2 * NGX_HTTP_SCIM_BUCKETS_N + NGX_HTTP_SCIM_AUTH_N + 32)
+           * 256;
+
+    size += nworkers * nstores * 3 * (160 + 6 * row);
+
+    if (st->tenants_limit) {
+        size += (ngx_min(st->ntenants, st->tenants_limit) + 1)
+                * NGX_HTTP_SCIM_CLASS_N * NGX_HTTP_SCIM_LINE;
+    }
+
+    return size + NGX_HTTP_SCIM_ROOM;
 }
 
 
@@ -201,7 +231,8 @@ ngx_http_scim_status_json(u_char *p, u_char *last, ngx_http_scim_stats_t *st,
                         ngx_http_scim_store_names[i], st->store[i]);
     }
 
-    p = ngx_cpymem(p, "},\"connections\":[", sizeof("},\"connections\":[") - 1);
+    p = ngx_cpymem(p, "},\"connections\":[",
+                   sizeof("},\"connections\":[") - 1);
 
     s = smcf ? smcf->servers.elts : NULL;
     first = 1;
@@ -215,6 +246,12 @@ ngx_http_scim_status_json(u_char *p, u_char *last, ngx_http_scim_stats_t *st,
 
         for (j = 0; j < w->nstores && j < smcf->servers.nelts; j++) {
             name = ngx_scim_store_name(s[j]);
+
+            if ((size_t) (last - p) < 160 + 6 * name->len
+                                      + NGX_HTTP_SCIM_ROOM)
+            {
+                break;
+            }
 
             p = ngx_sprintf(p, "%s{\"worker\":%ui,\"pid\":%uA,\"redis\":\"",
                             first ? "" : ",", i, w->pid);
@@ -246,6 +283,13 @@ ngx_http_scim_status_json(u_char *p, u_char *last, ngx_http_scim_stats_t *st,
                 || ngx_http_scim_tenant_first(st, k) != k)
             {
                 continue;
+            }
+
+            if ((size_t) (last - p) < NGX_HTTP_SCIM_CLASS_N
+                                      * NGX_HTTP_SCIM_LINE
+                                      + NGX_HTTP_SCIM_ROOM)
+            {
+                break;
             }
 
             ngx_http_scim_tenant_sum(st, k, sum);
@@ -385,6 +429,12 @@ ngx_http_scim_status_prom(u_char *p, u_char *last, ngx_http_scim_stats_t *st,
         for (j = 0; j < w->nstores && j < smcf->servers.nelts; j++) {
             name = ngx_scim_store_name(s[j]);
 
+            if ((size_t) (last - p) < 3 * (160 + 6 * name->len)
+                                      + NGX_HTTP_SCIM_ROOM)
+            {
+                break;
+            }
+
             for (k = 0; k < 3; k++) {
                 p = ngx_sprintf(p, "scim_redis_connections{worker=\"%ui\","
                                 "redis=\"", i);
@@ -422,6 +472,13 @@ ngx_http_scim_status_prom(u_char *p, u_char *last, ngx_http_scim_stats_t *st,
                 || ngx_http_scim_tenant_first(st, k) != k)
             {
                 continue;
+            }
+
+            if ((size_t) (last - p) < NGX_HTTP_SCIM_CLASS_N
+                                      * NGX_HTTP_SCIM_LINE
+                                      + NGX_HTTP_SCIM_ROOM)
+            {
+                break;
             }
 
             ngx_http_scim_tenant_sum(st, k, sum);

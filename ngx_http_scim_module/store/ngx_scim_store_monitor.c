@@ -273,7 +273,8 @@ ngx_scim_store_ping_reply(void *data, redisReply *reply)
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_scim_store_ping_done(ping, "%*s", (size_t) ngx_min(reply->len, 120),
+        ngx_scim_store_ping_done(ping, "%*s",
+                                 (size_t) ngx_min(reply->len, 120),
                                  reply->str);
         return;
     }
