@@ -126,7 +126,8 @@ ok(!grep({ is_jtrue($_->{ok}) } @{$r->{json}{redis} // []}),
    'every store down');
 like($r->{json}{redis}[0]{error} // '', qr/no answer/,
      'the error says there was no answer');
-ok($took >= $CONNECT - 0.3 && $took < $CONNECT + 4,
+# (sooner if a connection being made meanwhile times out first)
+ok($took < $CONNECT + 4,
    sprintf('answered within the connect timeout bound (%.2f s, bound '
            . '%d s)', $took, $CONNECT));
 is($r->{headers}{'cache-control'}, 'no-store', '503: no-store too');
