@@ -430,12 +430,23 @@ ngx_http_scim_stats_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_slab_pool_t        *shpool;
     ngx_http_scim_stats_t  *st;
 
+    max = mmcf->tenants ? mmcf->tenants_max : 0;
+
     if (data) {
         /* a reload, same name and size: the same counters */
 
         shm_zone->data = data;
         st = ((ngx_slab_pool_t *) shm_zone->shm.addr)->data;
         st->reloads++;
+
+        if (st->tenants_limit != max) {
+            ngx_log_error(NGX_LOG_WARN, shm_zone->shm.log, 0,
+                          "scim_status_tenants: the zone \"%V\" keeps "
+                          "counting %ui tenants by name until it is made "
+                          "again (another size, or a restart)",
+                          &shm_zone->shm.name, st->tenants_limit);
+        }
+
         return NGX_OK;
     }
 
@@ -446,7 +457,6 @@ ngx_http_scim_stats_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
-    max = mmcf->tenants ? mmcf->tenants_max : 0;
     size = ngx_http_scim_stats_size(max);
 
     st = ngx_slab_calloc(shpool, size);

@@ -789,6 +789,7 @@ ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     rc = ngx_scim_redis_pick(server);
 
     if (rc == NULL) {
+        ngx_scim_store_count(NGX_SCIM_STORE_STAT_UNAVAILABLE);
         return NGX_DECLINED;
     }
 
