@@ -56,6 +56,36 @@ is_scim_json(users('alpha', $tok_all), 200, 'unbound token opens alpha');
 is_scim_json(users('gamma', $tok_all), 200, '... and any other customer');
 is_scim_error(users('alpha', 'alpha'), 401, undef, 'the tenant name is no token');
 
+# every 401 says why in error.log, at info, with no token material
+
+{
+    my @cases = (
+        [ sub { users('beta', $tok_a) }, qr/401: a bearer token of another tenant/,
+          "another tenant's token" ],
+        [ sub { users('alpha', 'an-unknown-token-0123456789') },
+          qr/401: a bearer token in no token file/, 'an unknown token' ],
+        [ sub { users('alpha', undef) }, qr/401: no Authorization header/,
+          'no Authorization header' ],
+        [ sub { $t->get('/c/alpha/scim/v2/Users', token => undef,
+                        headers => { Authorization => 'Basic eDp5' }) },
+          qr/401: the Authorization header is not "Bearer <token>"/,
+          'Basic instead of Bearer' ],
+    );
+    for my $c (@cases) {
+        my $mark = $t->log_mark;
+        is($c->[0]->()->{status}, 401, "$c->[2]: 401");
+        my $log = '';
+        for (1 .. 20) {
+            $log = $t->log_since($mark);
+            last if $log =~ $c->[1];
+            select undef, undef, undef, 0.05;
+        }
+        like($log, qr/\[info\].*$c->[1]/, "$c->[2]: error.log says why, at info");
+        unlike($log, qr/\Q$tok_a\E|an-unknown-token|eDp5/,
+               "$c->[2]: no token material in error.log");
+    }
+}
+
 # data stays per customer
 
 my $r = $t->post('/c/alpha/scim/v2/Users', { schemas => [URN_USER], userName => 'a1' },

@@ -20,6 +20,11 @@
 #include <openssl/sha.h>
 
 #include "ngx_http_scim_module.h"
+#include "ngx_http_scim_monitor.h"
+
+
+static ngx_int_t ngx_http_scim_auth_refused(ngx_http_request_t *r,
+    ngx_uint_t reason, const char *why);
 
 
 
@@ -219,6 +224,20 @@ failed:
 }
 
 
+/* a 401: its reason at info (never token material), and counted */
+
+static ngx_int_t
+ngx_http_scim_auth_refused(ngx_http_request_t *r, ngx_uint_t reason,
+    const char *why)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "scim: 401: %s", why);
+
+    ngx_http_scim_stat_auth_fail(reason);
+
+    return NGX_DECLINED;
+}
+
+
 /*
  * NGX_OK, or NGX_DECLINED: not authenticated.  A token bound to a tenant
  * ("<tenant> <token>" in the file) opens that tenant only: the location's
@@ -239,7 +258,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     uint64_t                 iat;
     ngx_int_t                rc;
     ngx_str_t                tenant, client;
-    ngx_uint_t               i, match, same;
+    ngx_uint_t               i, match, same, other, equal;
     ngx_table_elt_t         *h;
     ngx_http_scim_ctx_t     *ctx;
     ngx_http_scim_token_t   *t;
@@ -253,6 +272,8 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     if (h == NULL
         || (slcf->tokens == NULL && slcf->oauth_keys == NULL && !slcf->rcred))
     {
+        return ngx_http_scim_auth_refused(r, NGX_HTTP_SCIM_AUTH_NO_TOKEN,
+                                          "no Authorization header");
         return NGX_DECLINED;
     }
 
@@ -260,7 +281,9 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     last = p + h->value.len;
 
     if (last - p < 7 || ngx_strncasecmp(p, (u_char *) "Bearer ", 7) != 0) {
-        return NGX_DECLINED;
+        return ngx_http_scim_auth_refused(r, NGX_HTTP_SCIM_AUTH_NO_TOKEN,
+                                          "the Authorization header is not "
+                                          "\"Bearer <token>\"");
     }
 
     p += 7;
@@ -274,7 +297,8 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     }
 
     if (p == last) {
-        return NGX_DECLINED;
+        return ngx_http_scim_auth_refused(r, NGX_HTTP_SCIM_AUTH_NO_TOKEN,
+                                          "an empty bearer token");
     }
 
     ngx_str_set(&tenant, "default");
@@ -310,6 +334,10 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
 
             if (rc == NGX_DECLINED) {
                 ctx->invalid_token = 1;
+                return ngx_http_scim_auth_refused(r,
+                                          NGX_HTTP_SCIM_AUTH_INVALID_ACCESS,
+                                          "an access token of a Redis "
+                                          "client, revoked");
             }
 
             return rc;
@@ -321,6 +349,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
                 ctx->invalid_token = 1;
             }
 
+            ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_INVALID_ACCESS);
             return NGX_DECLINED;
         }
 
@@ -338,6 +367,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
     /* every token compared, in constant time, whatever matches */
 
     match = 0;
+    other = 0;
     t = slcf->tokens ? slcf->tokens->elts : NULL;
 
     for (i = 0; t && i < slcf->tokens->nelts; i++) {
@@ -346,12 +376,21 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
                     && ngx_memcmp(t[i].tenant.data, tenant.data, tenant.len)
                        == 0));
 
-        match |= (CRYPTO_memcmp(digest, t[i].digest, NGX_HTTP_SCIM_TOKEN_LEN)
-                  == 0) & same;
+        equal = (CRYPTO_memcmp(digest, t[i].digest, NGX_HTTP_SCIM_TOKEN_LEN)
+                 == 0);
+
+        match |= equal & same;
+        other |= equal & !same;
     }
 
     if (match) {
         return NGX_OK;
+    }
+
+    if (other) {
+        return ngx_http_scim_auth_refused(r, NGX_HTTP_SCIM_AUTH_OTHER_TENANT,
+                                          "a bearer token of another tenant "
+                                          "(bound to it in the token file)");
     }
 
     if (rc == NGX_DONE) {
@@ -364,14 +403,27 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        return ngx_http_scim_rcred_token(ctx, &tenant, digest);
+        rc = ngx_http_scim_rcred_token(ctx, &tenant, digest);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_scim_auth_refused(r,
+                                              NGX_HTTP_SCIM_AUTH_UNKNOWN_TOKEN,
+                                              "a bearer token of the "
+                                              "tenant's Redis credentials, "
+                                              "expired");
+        }
+
+        return rc;
     }
 
-    return NGX_DECLINED;
+    return ngx_http_scim_auth_refused(r, NGX_HTTP_SCIM_AUTH_UNKNOWN_TOKEN,
+                                      "a bearer token in no token file");
 
 invalid:
 
     /* not a bearer file token: an access token not signed by our keys */
+
+    ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_INVALID_ACCESS);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "scim: bearer token not signed by any scim_oauth_key");

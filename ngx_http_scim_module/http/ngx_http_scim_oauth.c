@@ -37,6 +37,7 @@
 #include <openssl/sha.h>
 
 #include "ngx_http_scim_module.h"
+#include "ngx_http_scim_monitor.h"
 
 
 #define NGX_HTTP_SCIM_OAUTH_VERSION   1
@@ -337,6 +338,7 @@ ngx_http_scim_oauth_grant(ngx_http_request_t *r, u_char *body, size_t len)
         if (ngx_http_scim_oauth_basic(r, &id, &secret) != NGX_OK) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "scim oauth: malformed Basic credentials");
+            ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_INVALID_CLIENT);
 
             return ngx_http_scim_oauth_error(r, NGX_HTTP_UNAUTHORIZED,
                                              "invalid_client",
@@ -351,6 +353,7 @@ ngx_http_scim_oauth_grant(ngx_http_request_t *r, u_char *body, size_t len)
     } else {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "scim oauth: no client credentials");
+        ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_INVALID_CLIENT);
 
         return ngx_http_scim_oauth_error(r, NGX_HTTP_UNAUTHORIZED,
                                          "invalid_client",
@@ -367,6 +370,7 @@ ngx_http_scim_oauth_grant(ngx_http_request_t *r, u_char *body, size_t len)
     }
 
     if (client == NULL) {
+        ngx_http_scim_stat_auth_fail(NGX_HTTP_SCIM_AUTH_INVALID_CLIENT);
         return ngx_http_scim_oauth_error(r, NGX_HTTP_UNAUTHORIZED,
                                          "invalid_client",
                                          "client authentication failed",

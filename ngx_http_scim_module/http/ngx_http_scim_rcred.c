@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_scim_module.h"
+#include "ngx_http_scim_monitor.h"
 
 
 #define NGX_HTTP_SCIM_RCRED_CACHE    1024
@@ -325,6 +326,14 @@ ngx_http_scim_rcred_found(void *data, ngx_scim_store_res_t *res)
 
     default:
         rc = NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_scim_stat_auth_fail(kind == NGX_HTTP_SCIM_RCRED_CLIENT
+                                     ? NGX_HTTP_SCIM_AUTH_INVALID_CLIENT
+                                     : kind == NGX_HTTP_SCIM_RCRED_ACCESS
+                                       ? NGX_HTTP_SCIM_AUTH_INVALID_ACCESS
+                                       : NGX_HTTP_SCIM_AUTH_UNKNOWN_TOKEN);
     }
 
     if (kind == NGX_HTTP_SCIM_RCRED_CLIENT) {

@@ -26,6 +26,7 @@
 #include <ngx_event.h>
 
 #include "ngx_scim_redis.h"
+#include "ngx_scim_store.h"
 
 
 #define NGX_SCIM_REDIS_BACKOFF_MIN   100
@@ -355,6 +356,12 @@ ngx_scim_redis_ready(ngx_scim_redis_conn_t *rc)
         ngx_del_timer(&rc->connect_timer);
     }
 
+    ngx_scim_store_count(NGX_SCIM_STORE_STAT_CONNECTS);
+
+    if (rc->ready_at || rc->failed) {
+        ngx_scim_store_count(NGX_SCIM_STORE_STAT_RECONNECTS);
+    }
+
     rc->state = NGX_SCIM_REDIS_READY;
     rc->backoff = 0;
     rc->failed = 0;
@@ -379,6 +386,8 @@ ngx_scim_redis_attempt_failed(ngx_scim_redis_conn_t *rc, u_char *why,
 {
     rc->failed = 1;
     rc->failed_at = ngx_current_msec;
+
+    ngx_scim_store_count(NGX_SCIM_STORE_STAT_FAILED_CONNECTS);
 
     /* with Sentinel, the next attempt asks where the primary is */
     rc->server->resolved = 0;
@@ -665,6 +674,7 @@ ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc)
         /* the command stays valid while its handler runs (not sent) */
 
         if (handler) {
+            ngx_scim_store_count(NGX_SCIM_STORE_STAT_UNAVAILABLE);
             handler(data, NULL);
         }
 
@@ -779,6 +789,7 @@ ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     rc = ngx_scim_redis_pick(server);
 
     if (rc == NULL) {
+        ngx_scim_store_count(NGX_SCIM_STORE_STAT_UNAVAILABLE);
         return NGX_DECLINED;
     }
 
@@ -1044,6 +1055,12 @@ ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
     }
 
     if (cmd->handler) {
+        ngx_scim_store_count(NGX_SCIM_STORE_STAT_COMMANDS);
+
+        if (reply == NULL) {
+            ngx_scim_store_count(NGX_SCIM_STORE_STAT_UNAVAILABLE);
+        }
+
         cmd->handler(cmd->data, reply);
     }
 

@@ -749,6 +749,7 @@ ngx_scim_store_reply(void *data, redisReply *reply)
         res.status = NGX_SCIM_STORE_FAILED;
         res.error.data = (u_char *) reply->str;
         res.error.len = reply->len;
+        ngx_scim_store_count(NGX_SCIM_STORE_STAT_REFUSED);
 
         ngx_log_error(NGX_LOG_ERR, sc->call.log, 0,
                       "scim redis error: %V", &res.error);
@@ -757,6 +758,7 @@ ngx_scim_store_reply(void *data, redisReply *reply)
                != NGX_OK)
     {
         res.status = NGX_SCIM_STORE_BAD_REPLY;
+        ngx_scim_store_count(NGX_SCIM_STORE_STAT_BAD_REPLY);
     }
 
     handler = sc->call.handler;

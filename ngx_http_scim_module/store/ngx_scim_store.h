@@ -313,4 +313,92 @@ ngx_int_t ngx_scim_store_valid_id(u_char *p, size_t len);
 ngx_int_t ngx_scim_store_valid_tenant(u_char *p, size_t len);
 
 
+/*
+ * Health and metrics (ngx_scim_store_monitor.c).
+ *
+ * A probe: a PING to every Redis each store serves in this worker (the
+ * server, the current Sentinel primary, every primary of a cluster's
+ * slot map) through the worker's own connections; each counts as down
+ * if it gets no answer within its store's scim_redis_connect_timeout.
+ * NULL: out of memory; otherwise handler runs once, later (never from
+ * inside the call), unless the probe is cancelled; pings[] is valid
+ * until the pool goes.
+ */
+
+typedef struct ngx_scim_store_probe_s  ngx_scim_store_probe_t;
+
+typedef void (*ngx_scim_store_probe_pt)(ngx_scim_store_probe_t *probe);
+
+typedef struct {
+    ngx_str_t                   addr;          /* host:port, unix:path */
+    ngx_str_t                   sentinel;      /* the master name, or
+                                                  empty */
+    ngx_str_t                   error;         /* empty: it answered */
+    ngx_msec_t                  timeout;
+    uint64_t                    usec;          /* the round trip */
+    uint64_t                    sent;          /* when, usec */
+    void                       *cmd;           /* in flight */
+    ngx_scim_store_t           *store;
+    ngx_scim_store_probe_t     *probe;
+    unsigned                    done:1;
+    unsigned                    ok:1;
+} ngx_scim_store_ping_t;
+
+struct ngx_scim_store_probe_s {
+    ngx_scim_store_ping_t      *pings;
+    ngx_uint_t                  npings;
+    ngx_uint_t                  left;          /* still in flight */
+    ngx_event_t                 event;         /* the bound, or posted */
+    ngx_pool_t                 *pool;
+    ngx_scim_store_probe_pt     handler;
+    void                       *data;
+    unsigned                    finished:1;
+};
+
+ngx_scim_store_probe_t *ngx_scim_store_probe(ngx_scim_store_t **stores,
+    ngx_uint_t nstores, ngx_pool_t *pool, ngx_log_t *log,
+    ngx_scim_store_probe_pt handler, void *data);
+void ngx_scim_store_probe_cancel(ngx_scim_store_probe_t *probe);
+
+/* the connections of a store in this worker, every node's, by state */
+typedef struct {
+    ngx_uint_t                  ready;
+    ngx_uint_t                  connecting;
+    ngx_uint_t                  down;
+} ngx_scim_store_conns_t;
+
+void ngx_scim_store_conns(ngx_scim_store_t *store,
+    ngx_scim_store_conns_t *conns);
+/* as configured: the first seed, or the Sentinels' master name */
+ngx_str_t *ngx_scim_store_name(ngx_scim_store_t *store);
+
+/*
+ * Counters the store bumps (ngx_atomic_fetch_add): NGX_SCIM_STORE_STAT_N
+ * of them, in shared memory, set by the glue at worker start; NULL: not
+ * counted.
+ */
+typedef enum {
+    NGX_SCIM_STORE_STAT_COMMANDS = 0,  /* commands answered (round
+                                          trips), errors included */
+    NGX_SCIM_STORE_STAT_UNAVAILABLE,   /* no answer: lost, timed out,
+                                          no connection, LOADING, BUSY */
+    NGX_SCIM_STORE_STAT_REFUSED,       /* an operation: an error reply
+                                          (FAILED) */
+    NGX_SCIM_STORE_STAT_BAD_REPLY,     /* an operation: an answer of an
+                                          unexpected shape */
+    NGX_SCIM_STORE_STAT_CONNECTS,      /* connections made (ready) */
+    NGX_SCIM_STORE_STAT_RECONNECTS,    /* of them, after a lost one or
+                                          a failed attempt */
+    NGX_SCIM_STORE_STAT_FAILED_CONNECTS, /* attempts that failed */
+    NGX_SCIM_STORE_STAT_N
+} ngx_scim_store_stat_e;
+
+extern ngx_atomic_t  *ngx_scim_store_stats;
+
+#define ngx_scim_store_count(k)                                               \
+    if (ngx_scim_store_stats) {                                               \
+        (void) ngx_atomic_fetch_add(&ngx_scim_store_stats[k], 1);             \
+    }
+
+
 #endif /* _NGX_SCIM_STORE_H_INCLUDED_ */
