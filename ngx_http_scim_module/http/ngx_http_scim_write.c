@@ -131,6 +131,7 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx,
     w.external_id = v[1];
     w.display = v[2];
     w.manager = v[3];
+    w.unique_external_id = ctx->slcf->unique_external_id ? 1 : 0;
     ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
     ngx_http_scim_argv_list(&em, &w.emails, &w.nemails);
 
@@ -630,6 +631,7 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
     w.display = v[4];
     w.now = v[5];
     w.manager = v[6];
+    w.unique_external_id = ctx->slcf->unique_external_id ? 1 : 0;
     w.clear = ctx->delta.clear;
     ngx_http_scim_argv_list(&rem, &w.remove, &w.nremove);
     ngx_http_scim_argv_list(&add, &w.add, &w.nadd);

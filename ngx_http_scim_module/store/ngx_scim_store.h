@@ -188,14 +188,10 @@ typedef struct {
     ngx_str_t                  *old_emails;
     ngx_uint_t                  nold_emails;
     unsigned                    any_version:1; /* replace: not expect */
+    unsigned                    unique_external_id:1;  /* create, replace:
+                                                  another resource's
+                                                  externalId a conflict */
 } ngx_scim_store_write_t;
-
-
-/* the index a find reads */
-typedef enum {
-    NGX_SCIM_STORE_BY_NAME = 0,    /* folded userName / displayName */
-    NGX_SCIM_STORE_BY_EXTERNAL_ID
-} ngx_scim_store_index_e;
 
 
 /* a batch of a scan: see store/lua/scan.lua */
@@ -223,8 +219,9 @@ typedef struct {
    display, and with a group's members if members is set */
 ngx_int_t ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
     ngx_uint_t members);
-ngx_int_t ngx_scim_store_find(ngx_scim_store_call_t *call,
-    ngx_scim_store_index_e index, ngx_str_t *value, ngx_uint_t members);
+/* by the folded userName / displayName */
+ngx_int_t ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_str_t *name,
+    ngx_uint_t members);
 ngx_int_t ngx_scim_store_page(ngx_scim_store_call_t *call,
     ngx_uint_t start, ngx_uint_t count, ngx_uint_t members);
 ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
@@ -232,6 +229,9 @@ ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
 ngx_int_t ngx_scim_store_fetch(ngx_scim_store_call_t *call,
     ngx_scim_store_item_t *items, ngx_uint_t n, ngx_uint_t members);
 
+/* ids: the resources (of call->type) with that externalId, exactly */
+ngx_int_t ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
+    ngx_str_t *external_id);
 /* ids: the users with an e-mail (folded) */
 ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
     ngx_str_t *email);

@@ -1,6 +1,6 @@
 package ScimCheck;
 
-# The consistency of one tenant's data in Redis (layout 2, README "Redis
+# The consistency of one tenant's data in Redis (layout 3, README "Redis
 # data model"), read through a ScimTest object: on one redis-server or on
 # a Redis Cluster alike ($t->redis_cmd routes by slot there).
 #
@@ -11,14 +11,15 @@ package ScimCheck;
 #
 # $problems: one line a problem found (empty: consistent); $stats:
 # {users, groups, memberships, emails}.  What it checks:
-#   - the tenant has no key but the fifteen of layout 2;
+#   - the tenant has no key but the fifteen of layout 3;
 #   - for Users and Groups: the ids zset and the docs hash hold the same
 #     ids; each document is JSON with that id, ends with its version,
 #     and a group's holds no members;
 #   - the indexes map exactly the stored documents: idx:userName (Users)
 #     and idx:displayName (Groups) one entry a document, a key with no
 #     ASCII capital that folds (Perl's fc) as the document's name does;
-#     idx:externalId exactly the documents' externalIds; idx:email
+#     idx:externalId exactly "<externalId>\0<id>" for every document
+#     with one (not unique: any number of ids a value); idx:email
 #     exactly "<folded address>\0<id>" for every address of every user;
 #     User:display and Group:display one entry an id, with the display
 #     name (a user's displayName, else its userName); User:manager only
@@ -97,20 +98,34 @@ sub _name_index {
     }
 }
 
+# a zset (layout 3) of "<externalId>\0<id>", score 0: exactly one entry
+# a document with an externalId (the id after the last NUL: ids hold
+# none, an externalId may)
 sub _ext_index {
     my ($p, $what, $idx, $docs) = @_;
     my %want;
     for my $id (keys %$docs) {
         my $e = $docs->{$id}{externalId};
-        $want{$e} = $id if defined $e && !ref $e && $e ne '';
+        $want{"$e\0$id"} = 1 if defined $e && !ref $e && $e ne '';
     }
-    for my $k (sort keys %$idx) {
-        push @$p, "$what: \"$k\" -> $idx->{$k}, expected "
-            . ($want{$k} // 'none') unless ($want{$k} // '') eq $idx->{$k};
+    for my $m (sort keys %$idx) {
+        my $i = rindex($m, "\0");
+        if ($i < 0) {
+            push @$p, "$what: \"$m\" is not <externalId>\\0<id>";
+            next;
+        }
+        my ($e, $id) = (substr($m, 0, $i), substr($m, $i + 1));
+        push @$p, "$what: score $idx->{$m} for \"$e\" of $id"
+            if $idx->{$m} != 0;
+        push @$p, "$what: \"$e\" -> $id, expected "
+            . (exists $docs->{$id}
+               ? '"' . ($docs->{$id}{externalId} // 'none') . '"'
+               : 'no entry: no such document')
+            unless $want{$m};
     }
     for my $k (sort keys %want) {
-        push @$p, "$what: \"$k\" of $want{$k} missing"
-            unless exists $idx->{$k};
+        my ($e, $id) = $k =~ /^(.*)\0([^\0]*)$/s;
+        push @$p, "$what: \"$e\" of $id missing" unless exists $idx->{$k};
     }
 }
 
@@ -143,7 +158,7 @@ sub check_tenant {
 
     my %known = map { ("$P$_" => 1) } @KEYS;
     for my $k ($t->redis_keys("$P*")) {
-        push @p, "key $k is not one of layout 2" unless $known{$k};
+        push @p, "key $k is not one of layout 3" unless $known{$k};
     }
 
     my $users = _docs(\@p, 'User', _hash($t, "${P}User:docs"),
@@ -159,9 +174,9 @@ sub check_tenant {
                 _hash($t, "${P}Group:idx:displayName"), $groups,
                 'displayName');
     _ext_index(\@p, 'User:idx:externalId',
-               _hash($t, "${P}User:idx:externalId"), $users);
+               _zset($t, "${P}User:idx:externalId"), $users);
     _ext_index(\@p, 'Group:idx:externalId',
-               _hash($t, "${P}Group:idx:externalId"), $groups);
+               _zset($t, "${P}Group:idx:externalId"), $groups);
 
     # e-mails: a set of (folded address, id)
     my (%want, %have);

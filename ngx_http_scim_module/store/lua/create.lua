@@ -3,8 +3,9 @@
 --   ARGV: id, doc prefix (the document without its version tail),
 --         folded name, externalId ('' = none), display, type, manager
 --         id ('' = none), nadd, member ids..., nemails, folded
---         e-mails...
---   -> {1, seq, manager display} | {-2, 1|2} (name | externalId taken)
+--         e-mails..., unique externalId ('1'|'0'; none: '0')
+--   -> {1, seq, manager display} | {-2, 1|2} (name | externalId taken,
+--      this one only when unique)
 --      | {-3} (id taken) | {-4, bad member id}
 --! keys 15
 
@@ -15,18 +16,18 @@ if redis.call('HEXISTS', docs, id) == 1 then return {-3} end
 if redis.call('HEXISTS', iname, ARGV[3]) == 1 then
   return {-2, 1}
 end
-if ARGV[4] ~= '' and redis.call('HEXISTS', iext, ARGV[4]) == 1 then
+local add, j = list(8)
+local em, u = list(j)
+if ARGV[4] ~= '' and ARGV[u] == '1' and #extids(iext, ARGV[4], 1) > 0 then
   return {-2, 2}
 end
-local add, j = list(8)
-local em = list(j)
 local bad = check(id, add)
 if bad then return {-4, bad} end
 local n = redis.call('INCR', KEYS[14])                       -- seq
 redis.call('HSET', docs, id, with_version(ARGV[2], n))
 redis.call('ZADD', ids, n, id)
 redis.call('HSET', iname, ARGV[3], id)
-if ARGV[4] ~= '' then redis.call('HSET', iext, ARGV[4], id) end
+if ARGV[4] ~= '' then redis.call('ZADD', iext, 0, ARGV[4] .. '\0' .. id) end
 redis.call('HSET', t == 'User' and KEYS[2] or KEYS[3], id, ARGV[5]) -- display
 if t == 'Group' then members(id, false, {}, add) end
 manager(t, id, ARGV[7])

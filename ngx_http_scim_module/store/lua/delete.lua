@@ -19,9 +19,7 @@ redis.call('ZREM', ids, id)
 if redis.call('HGET', iname, ARGV[3]) == id then
   redis.call('HDEL', iname, ARGV[3])
 end
-if ARGV[4] ~= '' and redis.call('HGET', iext, ARGV[4]) == id then
-  redis.call('HDEL', iext, ARGV[4])
-end
+if ARGV[4] ~= '' then redis.call('ZREM', iext, ARGV[4] .. '\0' .. id) end
 redis.call('HDEL', t == 'User' and KEYS[2] or KEYS[3], id)  -- display
 -- out of every group: members entries of the groups memberof lists
 for _, g in ipairs(related(KEYS[5], id)) do

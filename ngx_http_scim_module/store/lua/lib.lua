@@ -4,7 +4,7 @@
 -- prints the text Redis runs (its line numbers are those of a Redis
 -- error).
 --
--- Keys (layout 2).  A tenant T has a fixed set of keys, all with the
+-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the
 -- prefix "scim:{T}:" (the hash tag {T}: one Redis Cluster slot), in this
 -- order (the same in ngx_scim_store_keys[] in store/ngx_scim_store.c and
 -- in ScimLua::keys in t/lib/ScimLua.pm):
@@ -17,12 +17,12 @@
 --    4 User:manager           hash    id -> the manager's id
 --    5 memberof               zset    "<member id>\0<group id>" (score 0)
 --    6 User:idx:userName      hash    folded userName -> id
---    7 User:idx:externalId    hash    externalId -> id
+--    7 User:idx:externalId    zset    "<externalId>\0<id>" (score 0)
 --    8 Group:docs             hash    id -> stored group (no members)
 --    9 members                zset    "<group id>\0<member id>": the
 --                                     reverse of memberof
 --   10 Group:idx:displayName  hash    folded displayName -> id
---   11 Group:idx:externalId   hash    externalId -> id
+--   11 Group:idx:externalId   zset    "<externalId>\0<id>" (score 0)
 --   12 User:ids               zset    id, scored by creation sequence
 --   13 Group:ids              zset
 --   14 seq                    string  creation order, versions
@@ -46,6 +46,12 @@
 -- The members of group g: ZRANGEBYLEX members "[g\0" "(g\1"; the groups
 -- of m: the same on memberof (ids never hold \0 or \1).
 --
+-- An externalId is not unique (RFC 7643 3.1): its index holds an entry
+-- a resource, "<externalId>\0<id>".  An externalId may hold \0 (JSON
+-- \u0000): the range "[v\0" "(v\1" then also holds the entries of the
+-- longer values that start with v\0, which extids() drops, since what
+-- follows v\0 in an entry of v itself is an id, and ids never hold \0.
+--
 -- The scripts address the keys as KEYS[n], n as in the table above
 -- (named locals or a table of names would cost a script call about a
 -- microsecond: Lua builds them, and the closures that hold them, on
@@ -66,6 +72,26 @@ local function related(z, id)
   local n = #e + 1
   for i = 1, #r do r[i] = string.sub(r[i], n) end
   return r
+end
+
+-- the ids whose externalId is v exactly, in index z; the first at most
+-- (n ~= nil) other than skip
+local function extids(z, v, n, skip)
+  local e = v .. '\0'
+  local r, off = {}, 0
+  while true do
+    local page = redis.call('ZRANGEBYLEX', z, '[' .. e, '(' .. v .. '\1',
+                            'LIMIT', off, 1000)
+    for _, m in ipairs(page) do
+      local id = string.sub(m, #e + 1)
+      if id ~= skip and not string.find(id, '\0', 1, true) then
+        r[#r + 1] = id
+        if n and #r >= n then return r end
+      end
+    end
+    if #page < 1000 then return r end
+    off = off + 1000
+  end
 end
 
 -- the version at the end of a stored document, and a document ending
