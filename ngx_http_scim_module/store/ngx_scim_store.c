@@ -38,6 +38,8 @@
  *                                              every e-mail (any type):
  *                                              e-mail lookups by
  *                                              ZRANGEBYLEX
+ *   scim:{T}:User:reports              zset    "<manager id>\0<user id>":
+ *                                              the reverse of User:manager
  *
  * A stored document always ends with its version, as
  * ..."version":"W/\"<n>\""}} (meta is the last member, version the last
@@ -133,7 +135,8 @@ static ngx_str_t  ngx_scim_store_keys[] = {
     ngx_string("User:ids"),
     ngx_string("Group:ids"),
     ngx_string("seq"),
-    ngx_string("User:idx:email")
+    ngx_string("User:idx:email"),
+    ngx_string("User:reports")
 };
 
 /* the positions of some of them (0-based), for the calls that take fewer */
@@ -612,7 +615,7 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_DELETE, NGX_SCIM_STORE_R_WRITE,
-                            6 + w->nemails);
+                            7 + w->nemails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
         || ngx_scim_store_arg_int(sc, w->expect) != NGX_OK
@@ -620,7 +623,8 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
         || ngx_scim_store_arg_str(sc, &w->external_id) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
-        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK)
+        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->now) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -964,6 +968,20 @@ ngx_scim_store_decode_write(redisReply *reply, ngx_scim_store_res_t *res)
 
     case -4:
         res->status = NGX_SCIM_STORE_BAD_MEMBER;
+        res->bad = NGX_SCIM_STORE_BAD_UNKNOWN;
+
+        if (reply->elements > 2 && ngx_scim_store_is_str(reply->element[2])) {
+            e = reply->element[2];
+
+            if (e->len == 5 && ngx_strncmp(e->str, "cycle", 5) == 0) {
+                res->bad = NGX_SCIM_STORE_BAD_CYCLE;
+
+            } else if (e->len == 7 && ngx_strncmp(e->str, "manager", 7) == 0) {
+                res->bad = NGX_SCIM_STORE_BAD_MANAGER;
+            }
+
+            e = reply->element[1];
+        }
 
         if (e) {
             ngx_scim_store_str(e, &res->bad_member);

@@ -11,7 +11,7 @@ package ScimCheck;
 #
 # $problems: one line a problem found (empty: consistent); $stats:
 # {users, groups, memberships, emails}.  What it checks:
-#   - the tenant has no key but the fifteen of layout 3;
+#   - the tenant has no key but the sixteen of layout 3;
 #   - for Users and Groups: the ids zset and the docs hash hold the same
 #     ids; each document is JSON with that id, ends with its version,
 #     and a group's holds no members;
@@ -24,6 +24,8 @@ package ScimCheck;
 #     User:display and Group:display one entry an id, with the display
 #     name (a user's displayName, else its userName); User:manager only
 #     for users that exist, with the manager of the document;
+#     User:reports exactly "<manager>\0<user>" for each entry of
+#     User:manager, score 0; no manager is a user that does not exist;
 #   - members and memberof are mirror images, score 0, every group in
 #     them exists, every member is a user or a group that exists;
 #   - with get (a sub that GETs a path under the tenant's base, e.g.
@@ -40,7 +42,8 @@ use ScimTest;
 my @KEYS = qw(User:display Group:display User:manager User:idx:email
               User:docs Group:docs User:ids Group:ids seq
               User:idx:userName User:idx:externalId
-              Group:idx:displayName Group:idx:externalId members memberof);
+              Group:idx:displayName Group:idx:externalId members memberof
+              User:reports);
 
 sub _hash {
     my ($t, $k) = @_;
@@ -242,6 +245,26 @@ sub check_tenant {
                 ? $ent->{manager}{value} : undef;
         push @p, "User:manager $id: $mg->{$id}, the document says "
             . ($m // 'none') unless ($m // '') eq $mg->{$id};
+        push @p, "User:manager $id: its manager $mg->{$id} is no user"
+            unless $users->{ $mg->{$id} };
+    }
+    for my $id (sort keys %$users) {
+        my $ent = $users->{$id}{+URN_ENT};
+        my $m = ref $ent eq 'HASH' && ref $ent->{manager} eq 'HASH'
+                ? $ent->{manager}{value} : undef;
+        push @p, "User $id: manager $m in the document, not in User:manager"
+            if defined $m && !defined $mg->{$id};
+    }
+
+    # reports: the reverse of User:manager
+    my $rep = _zset($t, "${P}User:reports");
+    my %want_rep = map { ("$mg->{$_}\0$_" => 1) } keys %$mg;
+    for my $e (sort keys %$rep) {
+        push @p, "User:reports: \"$e\" (score $rep->{$e}) is no entry of "
+            . 'User:manager' unless $want_rep{$e} && $rep->{$e} == 0;
+    }
+    for my $e (sort keys %want_rep) {
+        push @p, "User:reports: \"$e\" missing" unless exists $rep->{$e};
     }
 
     # memberships: members and memberof mirror images

@@ -34,6 +34,16 @@ $r = $l->user('u2', 'Bob', manager => 'u1');
 is_deeply($r, [1, 2, 'Alice A'], 'create with manager: its display');
 is($l->cmd('HGET', $l->key('User:manager'), 'u2'), 'u1', 'manager hash');
 
+is_deeply([$l->cmd('ZRANGE', $l->key('User:reports'), 0, -1, 'WITHSCORES')],
+          [["u1\0u2", 0]], 'User:reports: "<manager>\\0<user>", score 0');
+
+# a manager must be a user of the tenant
+is_deeply($l->user('u9', 'Ivy', manager => 'ghost'), [-4, 'ghost', 'manager'],
+          'a manager that is no user: {-4, id, "manager"}');
+is_deeply($l->user('u9', 'Ivy', manager => 'u9'), [-4, 'u9', 'manager'],
+          'the user itself as its manager: refused');
+is($l->stored('User', 'u9'), undef, '... nothing written');
+
 # conflicts, and nothing written for them
 is_deeply($l->user('u1', 'Other'), [-3], 'id taken: {-3}');
 is_deeply($l->user('u3', 'ALICE'), [-2, 1], 'name taken: {-2, 1}');

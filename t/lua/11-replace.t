@@ -152,6 +152,66 @@ is_deeply($l->groups_of('u1'), ['g1'], "a re-added member's reverse entry");
 is($l->cmd('ZCARD', $l->key('members')), 1, 'members holds only that');
 is($l->cmd('ZCARD', $l->key('memberof')), 1, '... and memberof');
 
+# managers: a new one must be a user; the current one stays allowed (a
+# document stored before the check); reports follow every change
+my $w = ScimLua->new($t, 'tw');
+$w->user("w$_", "W$_") for 1 .. 3;
+is_deeply([ $w->run_err('replace', [$w->keys], 'w1', '', $w->head('w1', 'W1'),
+                        'w1', 'w1', '', '', '', '', 'User', 'ghost', '0',
+                        0, 0, 0, 0, '0') ],
+          [[-4, 'ghost', 'manager'], undef], 'replace: a manager that is no user');
+is_deeply([ $w->run_err('replace', [$w->keys], 'w1', '', $w->head('w1', 'W1'),
+                        'w1', 'w1', '', '', '', '', 'User', 'w1', '0',
+                        0, 0, 0, 0, '0') ],
+          [[-4, 'w1', 'manager'], undef], '... or the user itself');
+is_deeply(scalar $w->run('replace', [$w->keys], 'w1', '', $w->head('w1', 'W1'),
+                         'w1', 'w1', '', '', '', '', 'User', 'w2', '0',
+                         0, 0, 0, 0, '0'),
+          [1, 4, 'W2'], 'replace: w2 as manager');
+$w->cmd('HSET', $w->key('User:manager'), 'w3', 'gone');     # stored before
+is_deeply(scalar $w->run('replace', [$w->keys], 'w3', '', $w->head('w3', 'W3'),
+                         'w3', 'w3', '', '', 'W3 new', '', 'User', 'gone', '0',
+                         0, 0, 0, 0, '0'),
+          [1, 5, undef], 'a manager kept as it was is not checked');
+is_deeply(scalar $w->run('replace', [$w->keys], 'w1', '', $w->head('w1', 'W1'),
+                         'w1', 'w1', '', '', '', '', 'User', 'w3', '0',
+                         0, 0, 0, 0, '0'),
+          [1, 6, 'W3 new'], 'w1 moves from w2 to w3');
+is_deeply([sort @{ $w->cmd('ZRANGE', $w->key('User:reports'), 0, -1) }],
+          ["w3\0w1"], 'User:reports: w1 under w3 only (w3\'s own "gone" was '
+          . 'written around the script)');
+is_deeply(scalar $w->run('replace', [$w->keys], 'w1', '', $w->head('w1', 'W1'),
+                         'w1', 'w1', '', '', '', '', 'User', '', '0',
+                         0, 0, 0, 0, '0'),
+          [1, 7, undef], 'w1 without a manager');
+is($w->cmd('ZCARD', $w->key('User:reports')), 0, 'User:reports: empty');
+
+# groups: no cycle of any length (a -> b -> c, then c -> a, b -> a, ...)
+my $c = ScimLua->new($t, 'tc');
+$c->user('cu', 'CU');
+$c->group('ga', 'A');
+$c->group('gb', 'B', members => ['ga']);
+$c->group('gc', 'C', members => ['gb', 'cu']);
+$c->group('gd', 'D');
+sub add_to {
+    my ($g, @add) = @_;
+    return scalar $c->run('replace', [$c->keys], $g, '', '', '', '', '', '', '',
+                          '2026-05-05T00:00:00.000Z', 'Group', '', '0',
+                          0, scalar(@add), @add, 0, 0, '0');
+}
+is_deeply(add_to('ga', 'gb'), [-4, 'gb', 'cycle'], 'a cycle of 2 refused');
+is_deeply(add_to('ga', 'gc'), [-4, 'gc', 'cycle'], 'a cycle of 3 refused');
+is_deeply(add_to('ga', 'cu', 'gd', 'gc'), [-4, 'gc', 'cycle'],
+          '... also among other members, nothing added');
+is_deeply($c->members_of('ga'), [], '... ga still empty');
+is_deeply(add_to('ga', 'ga'), [-4, 'ga'], 'itself: as before');
+is_deeply(add_to('gd', 'gc'), [1, 6, undef], 'gd holds gc: no cycle');
+is_deeply(add_to('ga', 'gd'), [-4, 'gd', 'cycle'], 'a cycle of 4 refused');
+is_deeply(add_to('gb', 'cu'), [1, 7, undef], 'a user member: fine');
+is_deeply(add_to('ga', 'cu'), [1, 8, undef], 'a user in two levels: fine');
+$c->group('ge', 'E', members => ['ga', 'gd']);
+is_deeply(add_to('gc', 'ge'), [-4, 'ge', 'cycle'], 'a diamond above: cycle');
+
 # a stored document without the expected tail
 $l->cmd('HSET', $l->key('Group:docs'), 'g9', '{"broken":1}');
 my ($r, $e) = replace(type => 'Group', id => 'g9', now => $now);

@@ -30,8 +30,8 @@ my @K = $l->keys;
     is_deeply(\@c, \@ours, 'the KEYS order of ngx_scim_store_keys[] is ours');
     is_deeply([@lua[grep { $_ % 2 } 0 .. $#lua]], \@ours,
               "... and that of lib.lua's table");
-    is_deeply([@lua[grep { !($_ % 2) } 0 .. $#lua]], [1 .. 15],
-              '... numbered 1 to 15');
+    is_deeply([@lua[grep { !($_ % 2) } 0 .. $#lua]], [1 .. 16],
+              '... numbered 1 to 16');
 }
 
 # the commands the scripts send, each with its one key first; another

@@ -1,7 +1,8 @@
 # tools/scim-migrate-layout, layout 2 -> 3: the externalId indexes
 # (hashes externalId -> id in layout 2) become zsets "<externalId>\0<id>"
-# in bounded batches (HSCAN, at most -b fields a script), exactly as
-# create.lua writes them in layout 3, values holding NUL included; a run
+# and User:reports is built from User:manager, in bounded batches (HSCAN,
+# at most -b fields a script), exactly as create.lua writes them in
+# layout 3, values holding NUL included; a run
 # stopped half-way is finished by the next; a second run does nothing;
 # other tenants and the other keys are untouched.
 
@@ -33,7 +34,8 @@ for my $i (1 .. 230) {
     is_deeply($ref->user("u$i", "User $i", defined $x ? (ext => $x) : ()),
               [1, $i, undef], "reference user u$i") if $i <= 2;
     next if $i <= 2;
-    $ref->user("u$i", "User $i", defined $x ? (ext => $x) : ());
+    $ref->user("u$i", "User $i", defined $x ? (ext => $x) : (),
+               $i % 3 ? () : (manager => $i % 2 ? 'u1' : 'u2'));
 }
 $ref->group('g1', 'One', ext => 'gx1', members => ['u1']);
 $ref->group('g2', 'Two');
@@ -41,9 +43,13 @@ $ref->group('g3', 'Three', ext => "gx\0three");
 is($ref->cmd('ZCARD', $ref->key('User:idx:externalId')), scalar(keys %uext),
    'reference: one entry a user with an externalId');
 
+is($ref->cmd('ZCARD', $ref->key('User:reports')), 76,
+   'reference: 76 users with a manager');
+
 # the same tenant in layout 2: everything as the reference, the
-# externalId indexes as hashes
+# externalId indexes as hashes, no User:reports
 for my $k (map { s/^\Qscim:{ref}:\E//r } $ref->keys) {
+    next if $k eq 'User:reports';
     if ($k =~ /idx:externalId$/) {
         for my $e (@{ $t->redis_cmd('ZRANGE', $ref->key($k), 0, -1) }) {
             my $i = rindex($e, "\0");
@@ -93,14 +99,16 @@ for my $f (@some) {
 my ($rc, $out);
 my $seen = $t->redis_monitor(sub { ($rc, $out) = migrate('-b', 25, 'old') });
 is($rc, 0, 'migrate: exit 0') or diag $out;
-like($out, qr/ @{[ keys(%uext) - 40 + 2 ]} externalId index entries moved to layout 3/,
+like($out, qr/ @{[ keys(%uext) - 40 + 2 ]} externalId index entries moved/,
      '... the entries left in the hashes moved') or diag $out;
+like($out, qr/ 76 User:reports entries added/, '... the reports added')
+    or diag $out;
 
 my @hscan = grep { $_->[0] eq 'HSCAN' } @$seen;
 ok(@hscan >= 2, 'HSCAN: ' . scalar(@hscan) . ' calls');
 is_deeply([ grep { ($_->[4] // 0) > 25 } @hscan ], [], '... of COUNT 25');
 my @ext = grep { $_->[0] eq 'EVAL' && $_->[2] == 2 } @$seen;
-ok(@ext >= 4, 'in batches: ' . scalar(@ext) . ' scripts');
+ok(@ext >= 4 + 4, 'in batches: ' . scalar(@ext) . ' scripts');
 is_deeply([ grep { @$_ - 5 > 25 } @ext ], [], '... of at most 25 fields');
 ok(!grep({ $_->[0] eq 'KEYS' || $_->[0] eq 'HGETALL' } @$seen),
    'no KEYS, no HGETALL');
@@ -131,7 +139,8 @@ is_deeply([sort @{ $old->run('find_ext', [$old->keys], 'ext-1', 'User') }],
 my %before = map { $_ => content($_) } $old->keys;
 ($rc, $out) = migrate('old');
 is($rc, 0, 'again: exit 0') or diag $out;
-like($out, qr/ 0 externalId index entries moved/, '... nothing moved');
+like($out, qr/ 0 externalId index entries moved and 0 User:reports/,
+     '... nothing moved, nothing added');
 is_deeply({ map { $_ => content($_) } $old->keys }, \%before,
           '... nothing changed');
 

@@ -1,13 +1,15 @@
 -- create a resource
---   KEYS: the first 15 of the tenant's keys (lib.lua)
+--   KEYS: the tenant's 16 keys (lib.lua)
 --   ARGV: id, doc prefix (the document without its version tail),
 --         folded name, externalId ('' = none), display, type, manager
 --         id ('' = none), nadd, member ids..., nemails, folded
 --         e-mails..., unique externalId ('1'|'0'; none: '0')
 --   -> {1, seq, manager display} | {-2, 1|2} (name | externalId taken,
 --      this one only when unique)
---      | {-3} (id taken) | {-4, bad member id}
---! keys 15
+--      | {-3} (id taken) | {-4, bad member id} | {-4, id, 'cycle'} (a
+--      group that holds this one: never on a create)
+--      | {-4, manager id, 'manager'} (no user of the tenant)
+--! keys 16
 
 local id, t = ARGV[1], ARGV[6]
 local docs, ids, iname, iext = typed(t)
@@ -21,8 +23,9 @@ local em, u = list(j)
 if ARGV[4] ~= '' and ARGV[u] == '1' and #extids(iext, ARGV[4], 1) > 0 then
   return {-2, 2}
 end
-local bad = check(id, add)
-if bad then return {-4, bad} end
+local bad, why = check(id, add)
+if bad then return {-4, bad, why} end
+if not manager_ok(t, id, ARGV[7]) then return {-4, ARGV[7], 'manager'} end
 local n = redis.call('INCR', KEYS[14])                       -- seq
 redis.call('HSET', docs, id, with_version(ARGV[2], n))
 redis.call('ZADD', ids, n, id)

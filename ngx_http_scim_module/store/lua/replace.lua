@@ -2,7 +2,7 @@
 -- member changes, atomically.  With ARGV[3] == '' the document is kept
 -- and only its lastModified and version change (a member-only PATCH,
 -- which never reads the document first).
---   KEYS: the first 15 of the tenant's keys (lib.lua)
+--   KEYS: the tenant's 16 keys (lib.lua)
 --   ARGV: id, expected version ('' = any), doc prefix, old name, new
 --         name, old externalId, new externalId, display ('' = keep), now,
 --         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,
@@ -10,7 +10,9 @@
 --         unique externalId ('1'|'0'; none: '0')
 --   -> {1, seq, manager display} | {0} (no document)
 --      | {-1, current version} | {-2, 1|2} | {-4, bad member id}
---! keys 15
+--      | {-4, id, 'cycle'} (a group that holds this one)
+--      | {-4, manager id, 'manager'} (a new manager that is no user)
+--! keys 16
 
 local id, t = ARGV[1], ARGV[10]
 local doc, _, iname, iext = typed(t)
@@ -23,8 +25,11 @@ local rem, i = list(13)
 local add, j = list(i)
 local oldem, k = list(j)
 local newem, u = list(k)
-local bad = check(id, add)
-if bad then return {-4, bad} end
+local bad, why = check(id, add)
+if bad then return {-4, bad, why} end
+if ARGV[3] ~= '' and not manager_ok(t, id, ARGV[11]) then
+  return {-4, ARGV[11], 'manager'}
+end
 if ARGV[5] ~= ARGV[4] then
   local o = redis.call('HGET', iname, ARGV[5])
   if o and o ~= id then return {-2, 1} end
