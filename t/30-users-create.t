@@ -111,7 +111,7 @@ unlike($stored // '', qr/\Q$hex\E|\Q$b64\E/i, 'nor its unsalted sha256');
 ok($t->redis_cmd('ZSCORE', "scim:{$T}:User:ids", $id), 'id in the ids zset');
 is($t->redis_cmd('HGET', "scim:{$T}:User:idx:userName", lc $un), $id,
    'idx:userName maps the lower-cased userName to the id');
-is($t->redis_cmd('HGET', "scim:{$T}:User:idx:externalId", 'alice-ext-1'), $id,
+is_deeply($t->redis_ext_ids("scim:{$T}:", 'User', 'alice-ext-1'), [$id],
    'idx:externalId maps externalId to the id');
 is(ncount(), 3, 'three users stored');
 

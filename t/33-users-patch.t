@@ -272,9 +272,12 @@ $u = patch_ok($eid, 'pathless op with a URN manager key',
     { op => 'Add', value => { "$ENT:manager" => $m2id } });
 mgr_is($u, $m2id, 'Manager Two', 'pathless manager');
 
-$u = patch_ok($eid, 'manager id of no existing user',
-    { op => 'Replace', path => 'manager', value => 'ghost-id' });
-mgr_is($u, 'ghost-id', undef, 'unknown manager');
+# a manager must be a user of the tenant (issue 11), not the user itself
+is_scim_error($t->patch_ops($eid, { op => 'Replace', path => 'manager', value => 'ghost-id' }),
+              400, 'invalidValue', 'manager id of no existing user -> 400');
+is_scim_error($t->patch_ops($eid, { op => 'Replace', path => 'manager', value => $eid }),
+              400, 'invalidValue', 'the user itself as its manager -> 400');
+mgr_is(get_user($eid), $m2id, 'Manager Two', 'the manager unchanged');
 
 # displayName is the manager's current one
 patch_ok($eid, 'manager back to m1', { op => 'Replace', path => 'manager', value => $m1id });
@@ -283,11 +286,13 @@ mgr_is(get_user($eid), $m1id, 'Renamed Boss', "manager's new displayName shown")
 $r = $t->list(filter => 'userName eq "' . ($e->{userName} // '') . '"');
 mgr_is((($r->{json}{Resources} // [])->[0]) // {}, $m1id, 'Renamed Boss', 'in a ListResponse too');
 
-# the manager is deleted: the reference stays, without a displayName
+# the manager is deleted: its reports lose it (issue 11), at a new version
 my $m3 = fresh(displayName => 'Short Lived Boss');
-patch_ok($eid, 'manager -> m3', { op => 'Replace', path => 'manager', value => $m3->{id} });
+my $managed = patch_ok($eid, 'manager -> m3', { op => 'Replace', path => 'manager', value => $m3->{id} });
 is($t->delete("Users/$m3->{id}")->{status}, 204, 'delete the manager');
-mgr_is(get_user($eid), $m3->{id}, undef, 'after the manager was deleted');
+my $orphan = get_user($eid);
+no_mgr($orphan, 'after the manager was deleted');
+isnt($orphan->{meta}{version}, $managed->{meta}{version}, '... at a new version');
 
 # -------------------------------------------------------------- Q7: roles
 

@@ -58,6 +58,14 @@ sub ref_id {
 
 sub ent { $_[0]{json}{+URN_ENT} // {} }
 
+# a manager must be a user of the tenant (issue 11): ids no POST hands
+# out (of any length) made users as Redis knows them, as if an earlier
+# build or an import had written them
+sub boss {
+    my ($id) = @_;
+    $t->redis_cmd('HSET', 'scim:{acme}:User:display', $id, "Boss $id");
+}
+
 sub user_body {
     my ($name, $manager) = @_;
     my %u = (schemas => [URN_USER, URN_ENT], userName => $name,
@@ -105,7 +113,8 @@ for my $len (1000, 1100, 5000) {
     }
 }
 
-my $r = $t->create_user(user_body('victim@example.com', 'm1'));
+my $m1 = $t->create_user('m1@example.com')->{json}{id} // 'none';
+my $r = $t->create_user(user_body('victim@example.com', $m1));
 is($r->{status}, 201, 'a user to change');
 my $vid = $r->{json}{id} // 'none';
 my $long = ref_id(5000, 99);
@@ -127,7 +136,7 @@ is_scim_error($t->patch_ops($vid, { op => 'replace',
 
 $r = $t->get("Users/$vid");
 is_scim_json($r, 200, 'the user is still there');
-is(ent($r)->{manager}{value}, 'm1', '... with its manager unchanged');
+is(ent($r)->{manager}{value}, $m1, '... with its manager unchanged');
 
 $r = $t->post('Bulk', {
     schemas => ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
@@ -172,6 +181,7 @@ for my $op ({ op => 'remove', path => qq{members[value eq "$long1000"]} },
 
 my $edge = ref_id($MAX, 7);
 my $name = 'edge@example.com';
+boss($edge);
 $r = $t->post('Users', user_body($name, { value => $edge }));
 is_scim_json($r, 201, "POST, manager of exactly $MAX: 201");
 my $eid = $r->{json}{id} // 'none';
@@ -257,6 +267,7 @@ is($u->{title}, 't' x 3000, 'PATCH answer: title');
 # ------------------------------------- stored before the limit: served
 
 my $lname = 'legacy@example.com';
+boss($_) for 'short-manager', 'new-manager';
 $r = $t->create_user(user_body($lname, 'short-manager'));
 my $lid = $r->{json}{id} // 'none';
 my $docs = 'scim:{acme}:User:docs';

@@ -109,7 +109,7 @@ for i = from, to do
   redis.call('HSET', p .. 'User:docs', id, doc)
   redis.call('ZADD', p .. 'User:ids', seq, id)
   redis.call('HSET', p .. 'User:idx:userName', u .. '@example.com', id)
-  redis.call('HSET', p .. 'User:idx:externalId', 'ext-' .. u, id)
+  redis.call('ZADD', p .. 'User:idx:externalId', 0, 'ext-' .. u .. '\0' .. id)
   redis.call('HSET', p .. 'User:display', id, 'User ' .. i)
   redis.call('ZADD', p .. 'User:idx:email', 0, u .. '@example.com\0' .. id)
 end

@@ -102,12 +102,12 @@ my $g = $t->get("$A/Users/$oid", token => $ta);
 is($g->{status}, 200, "alpha's user still there");
 is($g->{json}{displayName}, 'Only Alpha', '... unchanged');
 
-# a manager id from the other tenant does not resolve there
+# a manager id from the other tenant is no user there (issue 11: a
+# manager must exist)
 my $r = $t->patch("$B/Users/$idb", patch_body({ op => 'Add', path => 'manager', value => $oid }), token => $tb);
-is_scim_json($r, 200, "beta sets a manager id that only exists in alpha");
-my $mg = scim_get_path($r->{json}, URN_ENT . ':manager') // {};
-is($mg->{value}, $oid, 'manager.value kept');
-ok(!defined $mg->{displayName}, "alpha's user's displayName not looked up from beta");
+is_scim_error($r, 400, 'invalidValue', "beta cannot set a manager id that only exists in alpha");
+my $mg = scim_get_path($t->get("$B/Users/$idb", token => $tb)->{json}, URN_ENT . ':manager');
+ok(!defined $mg, "... beta's user has no manager");
 
 # deleting in alpha leaves beta's same-named user
 is($t->delete("$A/Users/$ida", token => $ta)->{status}, 204, 'alpha deletes same@example.com');

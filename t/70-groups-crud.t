@@ -127,7 +127,7 @@ my $sj = json_decode($stored // '{}') // {};
 ok(!exists $sj->{members}, 'stored document has no members inside') or diag $stored;
 is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'engineering'), $gid,
    'idx:displayName: case-folded name -> id');
-is($t->redis_cmd('HGET', "${P}Group:idx:externalId", $entra->{externalId}), $gid,
+is_deeply($t->redis_ext_ids("${P}", 'Group', $entra->{externalId}), [$gid],
    'idx:externalId -> id');
 is($t->redis_cmd('HGET', "${P}Group:display", $gid), 'Engineering', 'Group:display -> displayName');
 is($t->redis_nmembers($P, $gid), 0, 'no member set for an empty group');
@@ -217,7 +217,7 @@ is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'has ghost'), undef,
    'the rejected displayName is not indexed');
 is_deeply(user_groups($u[1]), [], 'the valid member of the rejected POST has no reverse entry');
 is($t->redis_ngroups_of($P, $u[1]), 0, '... and no reverse set at all');
-is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'x-1'), undef, 'rejected externalId not indexed');
+is_deeply($t->redis_ext_ids("${P}", 'Group', 'x-1'), [], 'rejected externalId not indexed');
 
 $r = $t->post('Groups', group_body('Has Ghost', members => [ { value => $u[1] } ]));
 is_scim_json($r, 201, 'the same displayName without the unknown member -> 201 (name was not reserved)');
@@ -300,8 +300,8 @@ is_deeply(user_groups($u[1]), [ sort($hgid, $oid) ], 'new member u1: reverse ent
 is_deeply(user_groups($u[2]), [ $oid ], 'new member u2: reverse entry added');
 is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'ops'), undef, 'old name left idx:displayName');
 is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'operations'), $oid, 'new name in idx:displayName');
-is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'ext-ops'), undef, 'old externalId left the index');
-is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'ext-ops-2'), $oid, 'new externalId indexed');
+is_deeply($t->redis_ext_ids("${P}", 'Group', 'ext-ops'), [], 'old externalId left the index');
+is_deeply($t->redis_ext_ids("${P}", 'Group', 'ext-ops-2'), [$oid], 'new externalId indexed');
 is($t->redis_cmd('HGET', "${P}Group:display", $oid), 'Operations', 'Group:display follows');
 is_deeply($t->get("Groups/$oid")->{json}, $p, 'GET returns what PUT returned');
 
@@ -334,7 +334,7 @@ $r = $t->put("Groups/$oid", group_body('Operations', members => [ { value => $u[
 is_scim_json($r, 200, 'PUT with a duplicated member -> 200');
 is_deeply(api_member_ids($r->{json}), [ $u[0] ], 'one member');
 ok(!exists $r->{json}{externalId}, 'PUT without externalId removed it');
-is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'ext-ops-2'), undef, '... and its index entry');
+is_deeply($t->redis_ext_ids("${P}", 'Group', 'ext-ops-2'), [], '... and its index entry');
 
 # ---------------------------------------------------------------- DELETE
 
@@ -351,7 +351,7 @@ is($t->redis_nmembers($P, $oid), 0, 'member set gone');
 is($t->redis_ngroups_of($P, $oid), 0, 'no parent set');
 is($t->redis_cmd('ZSCORE', "${P}Group:ids", $oid), undef, 'id left Group:ids');
 is($t->redis_cmd('HGET', "${P}Group:idx:displayName", 'operations'), undef, 'idx:displayName entry gone');
-is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'ext-ops-3'), undef, 'idx:externalId entry gone');
+is_deeply($t->redis_ext_ids("${P}", 'Group', 'ext-ops-3'), [], 'idx:externalId entry gone');
 is($t->redis_cmd('HGET', "${P}Group:display", $oid), undef, 'Group:display entry gone');
 for my $i (0 .. 3) {
     is($t->redis_has_group($P, $u[$i], $oid), 0,

@@ -249,8 +249,8 @@ is_scim_json($t->post('Groups', { schemas => [URN_GROUP], displayName => 'SALES'
 $r = gpatch($gid, { op => 'replace', path => 'externalId', value => 'ext-sales-2' });
 is_204($r, 'replace externalId -> 204');
 is($t->get("Groups/$gid")->{json}{externalId}, 'ext-sales-2', 'GET shows the new externalId');
-is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'ext-sales'), undef, 'old externalId left the index');
-is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'ext-sales-2'), $gid, 'new externalId indexed');
+is_deeply($t->redis_ext_ids("${P}", 'Group', 'ext-sales'), [], 'old externalId left the index');
+is_deeply($t->redis_ext_ids("${P}", 'Group', 'ext-sales-2'), [$gid], 'new externalId indexed');
 is_list_response($t->get('Groups?' . qs(filter => 'externalId eq "ext-sales"')), 0, 0,
                  'filter on the old externalId: nothing');
 is_list_response($t->get('Groups?' . qs(filter => 'externalId eq "ext-sales-2"')), 1, 1,
@@ -262,7 +262,7 @@ $r = gpatch($xg, { op => 'Remove', path => 'externalId' });
 is_204($r, 'Remove externalId -> 204');
 ok(!exists $t->get("Groups/$xg")->{json}{externalId}, 'externalId gone from the group')
     or diag $t->get("Groups/$xg")->{content};
-is($t->redis_cmd('HGET', "${P}Group:idx:externalId", 'ext-remove-me'), undef,
+is_deeply($t->redis_ext_ids("${P}", 'Group', 'ext-remove-me'), [],
    'externalId left idx:externalId');
 is_list_response($t->get('Groups?' . qs(filter => 'externalId eq "ext-remove-me"')), 0, 0,
                  'filter on the removed externalId: nothing');

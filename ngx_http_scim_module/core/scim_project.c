@@ -22,6 +22,15 @@
  *  - a whole schema URN (core or extension) in either list selects or
  *    excludes every attribute of that schema;
  *  - ids in URLs are percent-encoded (RFC 3986 path segment);
+ *  - a value filter in either list (RFC 7644 is silent; Microsoft's
+ *    collection sends them): "emails[type eq \"work\"]" selects (or
+ *    excludes) the elements of a multi-valued complex attribute that
+ *    match, "emails[type eq \"work\"].value" that sub-attribute of
+ *    them.  An element is kept if an item without a filter or with one
+ *    it matches selects it; an unfiltered "emails" selects every
+ *    element.  A value filter on an attribute that is not multi-valued
+ *    and complex is 400 invalidValue, a malformed one 400 invalidFilter;
+ *    commas inside the brackets do not split the list.
  */
 
 
@@ -29,6 +38,7 @@
 #include <string.h>
 
 #include "scim_core.h"
+#include "scim_parse.h"
 #include "scim_text.h"
 
 
@@ -39,6 +49,7 @@ typedef struct {
     const scim_schema_t  *schema;   /* a whole schema when attr is NULL */
     const scim_attr_t    *attr;
     const scim_attr_t    *sub;
+    scim_filter_t        *filter;   /* attr[filter] or NULL: owned */
 } scim_proj_item_t;
 
 
@@ -77,11 +88,21 @@ typedef enum {
 
 static int scim_proj_parse(const scim_resource_type_t *rt, const char *s,
     scim_proj_list_t *list, const char *param, scim_error_t *err);
+static const char *scim_proj_item_end(const char *p, const char *end);
+static int scim_proj_filtered(const scim_resource_type_t *rt, const char *p,
+    size_t len, scim_proj_item_t *item, const char *param,
+    scim_error_t *err);
+static void scim_proj_list_free(scim_proj_list_t *l);
 static int scim_proj_whole_schema(const scim_proj_list_t *l,
     const scim_schema_t *s);
 static int scim_proj_has(const scim_proj_list_t *l, const scim_attr_t *a,
     const scim_attr_t *sub);
 static int scim_proj_any_sub(const scim_proj_list_t *l, const scim_attr_t *a);
+static int scim_proj_elem_has(const scim_present_ctx_t *ctx,
+    const scim_proj_list_t *l, const scim_attr_t *a, const scim_attr_t *sub,
+    json_t *elem);
+static int scim_proj_elem_excluded(const scim_present_ctx_t *ctx,
+    const scim_attr_t *a, json_t *elem);
 static int scim_present_select(scim_present_ctx_t *ctx, const scim_attr_t *a,
     int *whole);
 static json_t *scim_present_attr(scim_present_ctx_t *ctx,
@@ -140,9 +161,22 @@ scim_projection_free(scim_projection_t *p)
         return;
     }
 
-    free(p->incl.items);
-    free(p->excl.items);
+    scim_proj_list_free(&p->incl);
+    scim_proj_list_free(&p->excl);
     free(p);
+}
+
+
+static void
+scim_proj_list_free(scim_proj_list_t *l)
+{
+    size_t  i;
+
+    for (i = 0; i < l->n; i++) {
+        scim_filter_free(l->items[i].filter);
+    }
+
+    free(l->items);
 }
 
 
@@ -172,16 +206,18 @@ scim_projection_wants(const scim_projection_t *p, const char *attr)
 
 /*
  * A comma-separated list of attribute names, each optionally URN-prefixed
- * or a bare schema URN.  Names are made of the characters of URNs and
- * attribute names; anything else (spaces inside a name, brackets, quotes,
- * control or non-ASCII bytes) is a syntax error.  Unknown names are
- * ignored.
+ * or a bare schema URN, or a value path ("emails[type eq \"work\"]",
+ * optionally ".value").  Names are made of the characters of URNs and
+ * attribute names; anything else (spaces inside a name, quotes, control
+ * or non-ASCII bytes) outside brackets is a syntax error.  Unknown names
+ * are ignored.
  */
 
 static int
 scim_proj_parse(const scim_resource_type_t *rt, const char *s,
     scim_proj_list_t *list, const char *param, scim_error_t *err)
 {
+    int                  rc;
     size_t               n, len, i;
     const char          *p, *e, *end;
     unsigned char        c;
@@ -198,10 +234,7 @@ scim_proj_parse(const scim_resource_type_t *rt, const char *s,
     end = s + strlen(s);
 
     for (p = s; p < end; p = e + 1) {
-        e = memchr(p, ',', end - p);
-        if (e == NULL) {
-            e = end;
-        }
+        e = scim_proj_item_end(p, end);
 
         len = e - p;
 
@@ -220,6 +253,10 @@ scim_proj_parse(const scim_resource_type_t *rt, const char *s,
 
         for (i = 0; i < len; i++) {
             c = (unsigned char) p[i];
+
+            if (c == '[') {
+                break;
+            }
 
             if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
                 || (c >= '0' && c <= '9')
@@ -252,6 +289,24 @@ scim_proj_parse(const scim_resource_type_t *rt, const char *s,
             list->alloc = n;
         }
 
+        if (i < len) {
+            /* a '[': a value path */
+
+            list->items[list->n].filter = NULL;
+
+            rc = scim_proj_filtered(rt, p, len, &list->items[list->n], param,
+                                    err);
+            if (rc < 0) {
+                return -1;
+            }
+
+            if (rc == 1) {
+                list->n++;
+            }
+
+            continue;
+        }
+
         schema = scim_ascii_caseeq(p, len, rt->schema->id, strlen(rt->schema->id))
                  ? rt->schema : scim_find_ext(rt, p, len);
 
@@ -259,6 +314,7 @@ scim_proj_parse(const scim_resource_type_t *rt, const char *s,
             list->items[list->n].schema = schema;
             list->items[list->n].attr = NULL;
             list->items[list->n].sub = NULL;
+            list->items[list->n].filter = NULL;
             list->n++;
             continue;
         }
@@ -270,10 +326,125 @@ scim_proj_parse(const scim_resource_type_t *rt, const char *s,
         list->items[list->n].schema = ref.schema;
         list->items[list->n].attr = ref.attr;
         list->items[list->n].sub = ref.sub;
+        list->items[list->n].filter = NULL;
         list->n++;
     }
 
     return 0;
+}
+
+
+/*
+ * The end of the list item at p: the next ',' outside brackets and
+ * outside the quoted strings within them (with their backslash escapes),
+ * else end.  An unclosed bracket runs to end (the path parser says so).
+ */
+
+static const char *
+scim_proj_item_end(const char *p, const char *end)
+{
+    int  depth, quoted;
+
+    depth = 0;
+    quoted = 0;
+
+    for ( /* void */ ; p < end; p++) {
+
+        if (quoted) {
+            if (*p == '\\' && p + 1 < end) {
+                p++;
+
+            } else if (*p == '"') {
+                quoted = 0;
+            }
+
+            continue;
+        }
+
+        switch (*p) {
+
+        case '"':
+            quoted = (depth > 0);
+            break;
+
+        case '[':
+            depth++;
+            break;
+
+        case ']':
+            if (depth > 0) {
+                depth--;
+            }
+            break;
+
+        case ',':
+            if (depth == 0) {
+                return p;
+            }
+            break;
+        }
+    }
+
+    return end;
+}
+
+
+/*
+ * One item holding a value filter: 1 and *item filled (it owns the
+ * filter), 0 if its attribute is unknown (ignored like any unknown
+ * name), -1 on error.
+ */
+
+static int
+scim_proj_filtered(const scim_resource_type_t *rt, const char *p, size_t len,
+    scim_proj_item_t *item, const char *param, scim_error_t *err)
+{
+    scim_path_t   path;
+    scim_error_t  perr;
+
+    memset(&perr, 0, sizeof(scim_error_t));
+
+    if (scim_path_parse(rt, p, len, &path, &perr) != 0) {
+        scim_path_clear(&path);
+
+        if (perr.status != 400) {
+            *err = perr;
+            return -1;
+        }
+
+        return scim_error_set(err, 400, SCIM_ERR_INVALID_FILTER,
+                              "\"%s\": \"%.*s\": %s", param,
+                              (int) (len > 100 ? 100 : len), p, perr.detail);
+    }
+
+    if (path.filter == NULL || path.res.attr == NULL
+        || (path.sub != NULL && path.res.sub == NULL))
+    {
+        /* an unknown attribute or sub-attribute */
+        scim_path_clear(&path);
+        return 0;
+    }
+
+    if (!path.res.attr->multi_valued
+        || path.res.attr->type != SCIM_TYPE_COMPLEX)
+    {
+        scim_error_set(err, 400, SCIM_ERR_INVALID_VALUE,
+                       "\"%s\": a value filter needs a multi-valued "
+                       "complex attribute, \"%s\" is not one", param,
+                       path.res.attr->name);
+        scim_path_clear(&path);
+        return -1;
+    }
+
+    item->schema = path.res.schema;
+    item->attr = path.res.attr;
+    item->sub = path.res.sub;
+    item->filter = path.filter;
+    path.filter = NULL;
+
+    scim_path_clear(&path);
+
+    return 1;
 }
 
 
@@ -296,7 +467,8 @@ scim_proj_whole_schema(const scim_proj_list_t *l, const scim_schema_t *s)
 }
 
 
-/* a selected whole (sub NULL), or its sub-attribute sub */
+/* a selected whole (sub NULL), or its sub-attribute sub, of every
+   element (no value filter) */
 
 static int
 scim_proj_has(const scim_proj_list_t *l, const scim_attr_t *a,
@@ -305,7 +477,9 @@ scim_proj_has(const scim_proj_list_t *l, const scim_attr_t *a,
     size_t  i;
 
     for (i = 0; i < l->n; i++) {
-        if (l->items[i].attr == a && l->items[i].sub == sub) {
+        if (l->items[i].attr == a && l->items[i].sub == sub
+            && l->items[i].filter == NULL)
+        {
             return 1;
         }
     }
@@ -314,13 +488,80 @@ scim_proj_has(const scim_proj_list_t *l, const scim_attr_t *a,
 }
 
 
+/* a part of a selected: a sub-attribute or the elements of a filter */
+
 static int
 scim_proj_any_sub(const scim_proj_list_t *l, const scim_attr_t *a)
 {
     size_t  i;
 
     for (i = 0; i < l->n; i++) {
-        if (l->items[i].attr == a && l->items[i].sub != NULL) {
+        if (l->items[i].attr == a
+            && (l->items[i].sub != NULL || l->items[i].filter != NULL))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Whether an item of l names sub-attribute sub of the element elem of a:
+ * "a.sub" or "a[f].sub" with elem matching f, or "a[f]" (all of them) with
+ * elem matching f.
+ */
+
+static int
+scim_proj_elem_has(const scim_present_ctx_t *ctx, const scim_proj_list_t *l,
+    const scim_attr_t *a, const scim_attr_t *sub, json_t *elem)
+{
+    size_t                   i;
+    const scim_proj_item_t  *it;
+
+    for (i = 0; i < l->n; i++) {
+        it = &l->items[i];
+
+        if (it->attr != a) {
+            continue;
+        }
+
+        if (it->filter == NULL) {
+            if (it->sub == sub) {
+                return 1;
+            }
+
+            continue;
+        }
+
+        if ((it->sub == sub
+             || (it->sub == NULL && sub->returned != SCIM_RET_REQUEST))
+            && scim_filter_match_elem(it->filter, ctx->rt, a, elem))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* an item "a[f]" of excludedAttributes that elem matches */
+
+static int
+scim_proj_elem_excluded(const scim_present_ctx_t *ctx, const scim_attr_t *a,
+    json_t *elem)
+{
+    size_t                   i;
+    const scim_proj_item_t  *it;
+
+    for (i = 0; i < ctx->p->excl.n; i++) {
+        it = &ctx->p->excl.items[i];
+
+        if (it->attr == a && it->sub == NULL && it->filter != NULL
+            && scim_filter_match_elem(it->filter, ctx->rt, a, elem))
+        {
             return 1;
         }
     }
@@ -557,7 +798,7 @@ scim_present_attr(scim_present_ctx_t *ctx, const scim_attr_t *a, json_t *v)
 {
     int      whole;
     size_t   i;
-    json_t  *arr, *r;
+    json_t  *arr, *r, *e;
 
     if (json_is_null(v) || !scim_present_select(ctx, a, &whole)) {
         return NULL;
@@ -577,7 +818,15 @@ scim_present_attr(scim_present_ctx_t *ctx, const scim_attr_t *a, json_t *v)
     }
 
     for (i = 0; i < json_array_size(v); i++) {
-        r = scim_present_complex(ctx, a, json_array_get(v, i), whole);
+        e = json_array_get(v, i);
+
+        /* "a[f]" in excludedAttributes: the elements matching f */
+
+        if (ctx->p != NULL && scim_proj_elem_excluded(ctx, a, e)) {
+            continue;
+        }
+
+        r = scim_present_complex(ctx, a, e, whole);
 
         if (r != NULL && json_array_append_new(arr, r) != 0) {
             json_decref(arr);
@@ -630,13 +879,17 @@ scim_present_complex(scim_present_ctx_t *ctx, const scim_attr_t *a,
             in = 1;
 
             if (p != NULL && (!whole || sub->returned == SCIM_RET_REQUEST)) {
-                in = scim_proj_has(&p->incl, a, sub);
+                in = scim_proj_elem_has(ctx, &p->incl, a, sub, v);
 
             } else if (p == NULL && sub->returned == SCIM_RET_REQUEST) {
                 in = 0;
             }
 
-            if (!in || (p != NULL && scim_proj_has(&p->excl, a, sub))) {
+            /* an excluding "a[f]" matching v left v out before */
+
+            if (!in
+                || (p != NULL && scim_proj_elem_has(ctx, &p->excl, a, sub, v)))
+            {
                 continue;
             }
         }

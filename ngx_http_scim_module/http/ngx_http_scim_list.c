@@ -204,11 +204,17 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                                       &v));
         return;
 
-    default:    /* userName / displayName eq (folded), externalId eq */
+    case 2:     /* externalId eq: not unique, any number of them */
 
-        if (hint == 1
-            && ngx_http_scim_fold(r->pool, value, v.len, &v) != NGX_OK)
-        {
+        ngx_http_scim_issued(ctx, ngx_scim_store_find_external_id(
+                                      ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_list_cands),
+                                      &v));
+        return;
+
+    default:    /* userName / displayName eq (folded) */
+
+        if (ngx_http_scim_fold(r->pool, value, v.len, &v) != NGX_OK) {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
@@ -216,9 +222,6 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         ngx_http_scim_issued(ctx, ngx_scim_store_find(
                                       ngx_http_scim_call(ctx,
                                                        ngx_http_scim_list_one),
-                                      hint == 2
-                                      ? NGX_SCIM_STORE_BY_EXTERNAL_ID
-                                      : NGX_SCIM_STORE_BY_NAME,
                                       &v, ctx->want_members));
         return;
     }

@@ -239,6 +239,13 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, max_scan),
       NULL },
 
+    { ngx_string("scim_unique_external_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, unique_external_id),
+      NULL },
+
       ngx_null_command
 };
 
@@ -342,6 +349,7 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->extensions = NGX_CONF_UNSET_PTR;
     conf->max_results = NGX_CONF_UNSET_UINT;
     conf->max_scan = NGX_CONF_UNSET_UINT;
+    conf->unique_external_id = NGX_CONF_UNSET;
     conf->bulk_max_ops = NGX_CONF_UNSET_UINT;
     conf->pw_pool = NGX_CONF_UNSET_PTR;
 
@@ -397,6 +405,8 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->extensions, prev->extensions, NULL);
     ngx_conf_merge_uint_value(conf->max_results, prev->max_results, 200);
     ngx_conf_merge_uint_value(conf->max_scan, prev->max_scan, 100000);
+    ngx_conf_merge_value(conf->unique_external_id, prev->unique_external_id,
+                         0);
     ngx_conf_merge_uint_value(conf->bulk_max_ops, prev->bulk_max_ops, 1000);
 
     if (ngx_http_scim_password_merge(cf, prev, conf) != NGX_OK) {

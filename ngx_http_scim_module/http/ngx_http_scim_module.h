@@ -123,6 +123,7 @@ typedef struct {
 
     ngx_uint_t                  max_results;
     ngx_uint_t                  max_scan;
+    ngx_flag_t                  unique_external_id;
     ngx_uint_t                  bulk_max_ops;
     size_t                      max_body;
 

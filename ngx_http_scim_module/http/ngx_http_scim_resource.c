@@ -697,8 +697,14 @@ ngx_http_scim_conflict(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
     if (res->status == NGX_SCIM_STORE_BAD_MEMBER) {
         ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_VALUE,
-                           "member \"%*s\" is neither a user nor a group "
-                           "of this tenant (or is the group itself)",
+                           res->bad == NGX_SCIM_STORE_BAD_CYCLE
+                           ? "member \"%*s\" is a group that holds this "
+                             "group, directly or not: no cycles"
+                           : res->bad == NGX_SCIM_STORE_BAD_MANAGER
+                           ? "manager \"%*s\" is no user of this tenant (or "
+                             "is the user itself)"
+                           : "member \"%*s\" is neither a user nor a group "
+                             "of this tenant (or is the group itself)",
                            res->bad_member.len,
                            res->bad_member.data ? res->bad_member.data
                                                 : (u_char *) "");

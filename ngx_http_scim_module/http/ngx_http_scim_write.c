@@ -131,6 +131,7 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx,
     w.external_id = v[1];
     w.display = v[2];
     w.manager = v[3];
+    w.unique_external_id = ctx->slcf->unique_external_id ? 1 : 0;
     ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
     ngx_http_scim_argv_list(&em, &w.emails, &w.nemails);
 
@@ -544,11 +545,17 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 static void
 ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
 {
+    u_char                  *p;
     ngx_str_t               *v;
     ngx_http_scim_argv_t     a, em;
     ngx_scim_store_write_t   w;
 
-    if (ngx_http_scim_argv_init(&a, ctx, 2) != NGX_OK
+    /* the lastModified of the user's reports, which lose their manager */
+
+    p = ngx_pnalloc(ctx->request->pool, sizeof("2026-01-01T00:00:00.000Z"));
+
+    if (p == NULL
+        || ngx_http_scim_argv_init(&a, ctx, 2) != NGX_OK
         || ngx_http_scim_argv_init(&em, ctx, 4) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
                                   1) != NGX_OK
@@ -568,6 +575,10 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
     w.name = v[0];
     w.external_id = v[1];
     ngx_http_scim_argv_list(&em, &w.emails, &w.nemails);
+
+    ngx_http_scim_iso_time(p);
+    w.now.data = p;
+    w.now.len = ngx_strlen(p);
 
     ngx_http_scim_issued(ctx, ngx_scim_store_delete(
                                   ngx_http_scim_call(ctx,
@@ -630,6 +641,7 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
     w.display = v[4];
     w.now = v[5];
     w.manager = v[6];
+    w.unique_external_id = ctx->slcf->unique_external_id ? 1 : 0;
     w.clear = ctx->delta.clear;
     ngx_http_scim_argv_list(&rem, &w.remove, &w.nremove);
     ngx_http_scim_argv_list(&add, &w.add, &w.nadd);

@@ -4,7 +4,7 @@
  * the Redis adapter: key names, each script's KEYS/ARGV (their order is
  * that of store/lua/<script>.lua), and the decoding of its reply.
  *
- * Keys of tenant T (layout 2): a fixed set, every one with the hash tag
+ * Keys of tenant T (layout 3): a fixed set, every one with the hash tag
  * {T} (one Redis Cluster slot), in the order of ngx_scim_store_keys[]
  * (that of the names at the top of lib.lua); a script takes the first n
  * of them as KEYS, n as its "--! keys n" line says (ngx_scim_lua[].nkeys),
@@ -26,9 +26,11 @@
  *   scim:{T}:memberof                  zset    "<member id>\0<group id>":
  *                                              the reverse
  *   scim:{T}:User:idx:userName         hash    folded userName -> id
- *   scim:{T}:User:idx:externalId       hash    externalId -> id
+ *   scim:{T}:User:idx:externalId       zset    "<externalId>\0<id>" of
+ *                                              every resource with one
+ *                                              (not unique)
  *   scim:{T}:Group:idx:displayName     hash    folded displayName -> id
- *   scim:{T}:Group:idx:externalId      hash
+ *   scim:{T}:Group:idx:externalId      zset    the same for groups
  *   scim:{T}:User:ids                  zset    ids by creation sequence
  *   scim:{T}:Group:ids                 zset
  *   scim:{T}:seq                       string  creation order, versions
@@ -36,6 +38,8 @@
  *                                              every e-mail (any type):
  *                                              e-mail lookups by
  *                                              ZRANGEBYLEX
+ *   scim:{T}:User:reports              zset    "<manager id>\0<user id>":
+ *                                              the reverse of User:manager
  *
  * A stored document always ends with its version, as
  * ..."version":"W/\"<n>\""}} (meta is the last member, version the last
@@ -132,7 +136,8 @@ static ngx_str_t  ngx_scim_store_keys[] = {
     ngx_string("User:ids"),
     ngx_string("Group:ids"),
     ngx_string("seq"),
-    ngx_string("User:idx:email")
+    ngx_string("User:idx:email"),
+    ngx_string("User:reports")
 };
 
 /* the positions of some of them (0-based), for the calls that take fewer */
@@ -344,30 +349,20 @@ ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
 
 
 ngx_int_t
-ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_scim_store_index_e index,
-    ngx_str_t *value, ngx_uint_t members)
+ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_str_t *name,
+    ngx_uint_t members)
 {
     ngx_uint_t             k;
     ngx_scim_store_ctx_t  *sc;
 
     /* up to the index it reads */
 
-    if (call->type == NGX_SCIM_STORE_USER) {
-        k = (index == NGX_SCIM_STORE_BY_EXTERNAL_ID)
-            ? NGX_SCIM_STORE_K_USER_EXTERNAL_ID : NGX_SCIM_STORE_K_USER_NAME;
+    k = (call->type == NGX_SCIM_STORE_USER) ? NGX_SCIM_STORE_K_USER_NAME
+                                            : NGX_SCIM_STORE_K_GROUP_NAME;
 
-    } else {
-        k = (index == NGX_SCIM_STORE_BY_EXTERNAL_ID)
-            ? NGX_SCIM_STORE_K_GROUP_EXTERNAL_ID
-            : NGX_SCIM_STORE_K_GROUP_NAME;
-    }
-
-    sc = ngx_scim_store_ctx_keys(call, k + 1, NGX_SCIM_STORE_R_DOC, 4);
+    sc = ngx_scim_store_ctx_keys(call, k + 1, NGX_SCIM_STORE_R_DOC, 3);
     if (sc == NULL
-        || ngx_scim_store_arg_str(sc, value) != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, index == NGX_SCIM_STORE_BY_EXTERNAL_ID
-                                       ? "externalId" : "name")
-           != NGX_OK
+        || ngx_scim_store_arg_str(sc, name) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
         || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
@@ -376,6 +371,30 @@ ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_scim_store_index_e index,
     }
 
     return ngx_scim_store_run(sc, NGX_SCIM_LUA_FIND);
+}
+
+
+ngx_int_t
+ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
+    ngx_str_t *external_id)
+{
+    ngx_uint_t             k;
+    ngx_scim_store_ctx_t  *sc;
+
+    k = (call->type == NGX_SCIM_STORE_USER)
+        ? NGX_SCIM_STORE_K_USER_EXTERNAL_ID
+        : NGX_SCIM_STORE_K_GROUP_EXTERNAL_ID;
+
+    sc = ngx_scim_store_ctx_keys(call, k + 1, NGX_SCIM_STORE_R_IDS, 2);
+    if (sc == NULL
+        || ngx_scim_store_arg_str(sc, external_id) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_FIND_EXT);
 }
 
 
@@ -508,7 +527,7 @@ ngx_scim_store_create(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_CREATE, NGX_SCIM_STORE_R_WRITE,
-                            9 + w->nadd + w->nemails);
+                            10 + w->nadd + w->nemails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->text) != NGX_OK
@@ -519,7 +538,9 @@ ngx_scim_store_create(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
            != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->manager) != NGX_OK
         || ngx_scim_store_arg_list(sc, w->add, w->nadd) != NGX_OK
-        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK)
+        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, w->unique_external_id ? "1" : "0")
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -534,7 +555,7 @@ ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_REPLACE, NGX_SCIM_STORE_R_WRITE,
-                            16 + w->nremove + w->nadd + w->nemails
+                            17 + w->nremove + w->nadd + w->nemails
                             + w->nold_emails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
@@ -555,7 +576,9 @@ ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
         || ngx_scim_store_arg_list(sc, w->add, w->nadd) != NGX_OK
         || ngx_scim_store_arg_list(sc, w->old_emails, w->nold_emails)
            != NGX_OK
-        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK)
+        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, w->unique_external_id ? "1" : "0")
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -593,7 +616,7 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_DELETE, NGX_SCIM_STORE_R_WRITE,
-                            6 + w->nemails);
+                            7 + w->nemails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
         || ngx_scim_store_arg_int(sc, w->expect) != NGX_OK
@@ -601,7 +624,8 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
         || ngx_scim_store_arg_str(sc, &w->external_id) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
-        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK)
+        || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->now) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -1022,6 +1046,20 @@ ngx_scim_store_decode_write(redisReply *reply, ngx_scim_store_res_t *res)
 
     case -4:
         res->status = NGX_SCIM_STORE_BAD_MEMBER;
+        res->bad = NGX_SCIM_STORE_BAD_UNKNOWN;
+
+        if (reply->elements > 2 && ngx_scim_store_is_str(reply->element[2])) {
+            e = reply->element[2];
+
+            if (e->len == 5 && ngx_strncmp(e->str, "cycle", 5) == 0) {
+                res->bad = NGX_SCIM_STORE_BAD_CYCLE;
+
+            } else if (e->len == 7 && ngx_strncmp(e->str, "manager", 7) == 0) {
+                res->bad = NGX_SCIM_STORE_BAD_MANAGER;
+            }
+
+            e = reply->element[1];
+        }
 
         if (e) {
             ngx_scim_store_str(e, &res->bad_member);

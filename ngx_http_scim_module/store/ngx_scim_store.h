@@ -73,7 +73,9 @@ typedef enum {
     NGX_SCIM_STORE_STALE,          /* not at the expected version */
     NGX_SCIM_STORE_CONFLICT,       /* a unique value is taken: conflict */
     NGX_SCIM_STORE_EXISTS,         /* the id is taken (create) */
-    NGX_SCIM_STORE_BAD_MEMBER,     /* bad_member is no user or group */
+    NGX_SCIM_STORE_BAD_MEMBER,     /* bad_member is no user or group, or
+                                      closes a cycle, or is no user as a
+                                      manager: see bad */
     NGX_SCIM_STORE_UNAVAILABLE,    /* no answer: connection lost, timeout,
                                       Redis loading or busy */
     NGX_SCIM_STORE_FAILED,         /* Redis refused it (logged) */
@@ -86,6 +88,18 @@ typedef enum {
     NGX_SCIM_STORE_NAME = 1,       /* userName, a group's displayName */
     NGX_SCIM_STORE_EXTERNAL_ID
 } ngx_scim_store_unique_e;
+
+
+/* what is wrong with a BAD_MEMBER's id */
+typedef enum {
+    NGX_SCIM_STORE_BAD_UNKNOWN = 0,    /* a member that is no user or group
+                                          of the tenant, or the group
+                                          itself */
+    NGX_SCIM_STORE_BAD_CYCLE,          /* a group member that holds the
+                                          group, directly or not */
+    NGX_SCIM_STORE_BAD_MANAGER         /* a manager that is no user of the
+                                          tenant, or the user itself */
+} ngx_scim_store_bad_e;
 
 
 /* a group of a user, or a member of a group, as read with a document */
@@ -122,6 +136,7 @@ typedef struct {
                                                   it has none */
     ngx_scim_store_unique_e     conflict;
     ngx_str_t                   bad_member;
+    ngx_scim_store_bad_e        bad;
     ngx_str_t                   manager;       /* OK: a user's manager's
                                                   display; data NULL:
                                                   none */
@@ -188,14 +203,10 @@ typedef struct {
     ngx_str_t                  *old_emails;
     ngx_uint_t                  nold_emails;
     unsigned                    any_version:1; /* replace: not expect */
+    unsigned                    unique_external_id:1;  /* create, replace:
+                                                  another resource's
+                                                  externalId a conflict */
 } ngx_scim_store_write_t;
-
-
-/* the index a find reads */
-typedef enum {
-    NGX_SCIM_STORE_BY_NAME = 0,    /* folded userName / displayName */
-    NGX_SCIM_STORE_BY_EXTERNAL_ID
-} ngx_scim_store_index_e;
 
 
 /* a batch of a scan: see store/lua/scan.lua */
@@ -223,8 +234,9 @@ typedef struct {
    display, and with a group's members if members is set */
 ngx_int_t ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
     ngx_uint_t members);
-ngx_int_t ngx_scim_store_find(ngx_scim_store_call_t *call,
-    ngx_scim_store_index_e index, ngx_str_t *value, ngx_uint_t members);
+/* by the folded userName / displayName */
+ngx_int_t ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_str_t *name,
+    ngx_uint_t members);
 ngx_int_t ngx_scim_store_page(ngx_scim_store_call_t *call,
     ngx_uint_t start, ngx_uint_t count, ngx_uint_t members);
 ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
@@ -232,6 +244,9 @@ ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
 ngx_int_t ngx_scim_store_fetch(ngx_scim_store_call_t *call,
     ngx_scim_store_item_t *items, ngx_uint_t n, ngx_uint_t members);
 
+/* ids: the resources (of call->type) with that externalId, exactly */
+ngx_int_t ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
+    ngx_str_t *external_id);
 /* ids: the users with an e-mail (folded) */
 ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
     ngx_str_t *email);
@@ -249,7 +264,8 @@ ngx_int_t ngx_scim_store_replace(ngx_scim_store_call_t *call,
    any_version, now, clear, remove, add */
 ngx_int_t ngx_scim_store_members(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);
-/* w: id, expect, name, external_id, emails (as stored) */
+/* w: id, expect, name, external_id, emails (as stored), now (a user's
+   reports lose it as their manager, at that lastModified) */
 ngx_int_t ngx_scim_store_delete(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);
 

@@ -1,6 +1,6 @@
 package ScimCheck;
 
-# The consistency of one tenant's data in Redis (layout 2, README "Redis
+# The consistency of one tenant's data in Redis (layout 3, README "Redis
 # data model"), read through a ScimTest object: on one redis-server or on
 # a Redis Cluster alike ($t->redis_cmd routes by slot there).
 #
@@ -11,18 +11,21 @@ package ScimCheck;
 #
 # $problems: one line a problem found (empty: consistent); $stats:
 # {users, groups, memberships, emails}.  What it checks:
-#   - the tenant has no key but the fifteen of layout 2;
+#   - the tenant has no key but the sixteen of layout 3;
 #   - for Users and Groups: the ids zset and the docs hash hold the same
 #     ids; each document is JSON with that id, ends with its version,
 #     and a group's holds no members;
 #   - the indexes map exactly the stored documents: idx:userName (Users)
 #     and idx:displayName (Groups) one entry a document, a key with no
 #     ASCII capital that folds (Perl's fc) as the document's name does;
-#     idx:externalId exactly the documents' externalIds; idx:email
+#     idx:externalId exactly "<externalId>\0<id>" for every document
+#     with one (not unique: any number of ids a value); idx:email
 #     exactly "<folded address>\0<id>" for every address of every user;
 #     User:display and Group:display one entry an id, with the display
 #     name (a user's displayName, else its userName); User:manager only
 #     for users that exist, with the manager of the document;
+#     User:reports exactly "<manager>\0<user>" for each entry of
+#     User:manager, score 0; no manager is a user that does not exist;
 #   - members and memberof are mirror images, score 0, every group in
 #     them exists, every member is a user or a group that exists;
 #   - with get (a sub that GETs a path under the tenant's base, e.g.
@@ -40,7 +43,7 @@ my @KEYS = qw(User:display Group:display User:manager User:idx:email
               User:docs Group:docs User:ids Group:ids seq
               User:idx:userName User:idx:externalId
               Group:idx:displayName Group:idx:externalId members memberof
-              auth:tokens auth:clients);
+              User:reports auth:tokens auth:clients);
 
 # Redis gives bytes, json_decode characters: a stored name as characters
 sub _chars {
@@ -105,20 +108,34 @@ sub _name_index {
     }
 }
 
+# a zset (layout 3) of "<externalId>\0<id>", score 0: exactly one entry
+# a document with an externalId (the id after the last NUL: ids hold
+# none, an externalId may)
 sub _ext_index {
     my ($p, $what, $idx, $docs) = @_;
     my %want;
     for my $id (keys %$docs) {
         my $e = $docs->{$id}{externalId};
-        $want{$e} = $id if defined $e && !ref $e && $e ne '';
+        $want{"$e\0$id"} = 1 if defined $e && !ref $e && $e ne '';
     }
-    for my $k (sort keys %$idx) {
-        push @$p, "$what: \"$k\" -> $idx->{$k}, expected "
-            . ($want{$k} // 'none') unless ($want{$k} // '') eq $idx->{$k};
+    for my $m (sort keys %$idx) {
+        my $i = rindex($m, "\0");
+        if ($i < 0) {
+            push @$p, "$what: \"$m\" is not <externalId>\\0<id>";
+            next;
+        }
+        my ($e, $id) = (substr($m, 0, $i), substr($m, $i + 1));
+        push @$p, "$what: score $idx->{$m} for \"$e\" of $id"
+            if $idx->{$m} != 0;
+        push @$p, "$what: \"$e\" -> $id, expected "
+            . (exists $docs->{$id}
+               ? '"' . ($docs->{$id}{externalId} // 'none') . '"'
+               : 'no entry: no such document')
+            unless $want{$m};
     }
     for my $k (sort keys %want) {
-        push @$p, "$what: \"$k\" of $want{$k} missing"
-            unless exists $idx->{$k};
+        my ($e, $id) = $k =~ /^(.*)\0([^\0]*)$/s;
+        push @$p, "$what: \"$e\" of $id missing" unless exists $idx->{$k};
     }
 }
 
@@ -151,7 +168,7 @@ sub check_tenant {
 
     my %known = map { ("$P$_" => 1) } @KEYS;
     for my $k ($t->redis_keys("$P*")) {
-        push @p, "key $k is not one of layout 2" unless $known{$k};
+        push @p, "key $k is not one of layout 3" unless $known{$k};
     }
 
     my $users = _docs(\@p, 'User', _hash($t, "${P}User:docs"),
@@ -167,9 +184,9 @@ sub check_tenant {
                 _hash($t, "${P}Group:idx:displayName"), $groups,
                 'displayName');
     _ext_index(\@p, 'User:idx:externalId',
-               _hash($t, "${P}User:idx:externalId"), $users);
+               _zset($t, "${P}User:idx:externalId"), $users);
     _ext_index(\@p, 'Group:idx:externalId',
-               _hash($t, "${P}Group:idx:externalId"), $groups);
+               _zset($t, "${P}Group:idx:externalId"), $groups);
 
     # e-mails: a set of (folded address, id)
     my (%want, %have);
@@ -235,6 +252,26 @@ sub check_tenant {
                 ? $ent->{manager}{value} : undef;
         push @p, "User:manager $id: $mg->{$id}, the document says "
             . ($m // 'none') unless ($m // '') eq $mg->{$id};
+        push @p, "User:manager $id: its manager $mg->{$id} is no user"
+            unless $users->{ $mg->{$id} };
+    }
+    for my $id (sort keys %$users) {
+        my $ent = $users->{$id}{+URN_ENT};
+        my $m = ref $ent eq 'HASH' && ref $ent->{manager} eq 'HASH'
+                ? $ent->{manager}{value} : undef;
+        push @p, "User $id: manager $m in the document, not in User:manager"
+            if defined $m && !defined $mg->{$id};
+    }
+
+    # reports: the reverse of User:manager
+    my $rep = _zset($t, "${P}User:reports");
+    my %want_rep = map { ("$mg->{$_}\0$_" => 1) } keys %$mg;
+    for my $e (sort keys %$rep) {
+        push @p, "User:reports: \"$e\" (score $rep->{$e}) is no entry of "
+            . 'User:manager' unless $want_rep{$e} && $rep->{$e} == 0;
+    }
+    for my $e (sort keys %want_rep) {
+        push @p, "User:reports: \"$e\" missing" unless exists $rep->{$e};
     }
 
     # memberships: members and memberof mirror images

@@ -13,7 +13,7 @@ package ScimLua;
 #
 # Key names: $l->key('seq') is "scim:{t1}:seq"; $l->keys the tenant's
 # keys, which every script takes as KEYS, in the order of the names at
-# the top of lib.lua (layout 2).  Reading the data: $l->stored('User', 'u1') (the
+# the top of lib.lua (layout 3).  Reading the data: $l->stored('User', 'u1') (the
 # document), $l->members_of('g1'), $l->groups_of('u1') (sorted ids).
 
 use strict;
@@ -59,7 +59,7 @@ my @KEYS = qw(User:docs User:display Group:display User:manager memberof
               User:idx:userName User:idx:externalId
               Group:docs members
               Group:idx:displayName Group:idx:externalId
-              User:ids Group:ids seq User:idx:email);
+              User:ids Group:ids seq User:idx:email User:reports);
 
 sub keys {
     my ($self) = @_;
@@ -101,7 +101,8 @@ sub nkeys {
 
 # how many keys the module sends with a call of the script, as
 # store/ngx_scim_store.c decides: get a user's up to memberof, a group's
-# up to members; find up to the index it reads; the others their n
+# up to members; find and find_ext up to the index they read; the others
+# their n
 my %POS;
 sub nkeys_for {
     my ($class, $name, @argv) = @_;
@@ -110,11 +111,12 @@ sub nkeys_for {
         return $argv[0] eq 'User' ? $POS{memberof} : $POS{members};
     }
     if ($name eq 'find') {
-        my ($type, $idx) = ($argv[2], $argv[1]);
-        my $k = $idx eq 'externalId' ? "$type:idx:externalId"
-              : $type eq 'User' ? 'User:idx:userName'
+        my $k = $argv[1] eq 'User' ? 'User:idx:userName'
               : 'Group:idx:displayName';
-        return $POS{$k} // scalar(@KEYS);
+        return $POS{$k};
+    }
+    if ($name eq 'find_ext') {
+        return $POS{"$argv[1]:idx:externalId"} // scalar(@KEYS);
     }
     return scalar ScimLua->nkeys($name);
 }
@@ -178,8 +180,8 @@ sub doc {
     return $self->head($id, $name, $lm) . qq(W/\\"$v\\""}});
 }
 
-# create.lua: (type, id, name, externalId, display, manager, [member ids],
-# [e-mails]) -> reply
+# create.lua: (type, id, name, ext => externalId, display, manager,
+# members => [ids], emails => [e-mails], unique => 1) -> reply
 sub create {
     my ($self, $type, $id, $name, %o) = @_;
     my @add = @{ $o{members} // [] };
@@ -187,7 +189,22 @@ sub create {
     return $self->run('create', [$self->keys],
         $id, $self->head($id, $name), lc $name, $o{ext} // '',
         $o{display} // $name, $type, $o{manager} // '',
-        scalar(@add), @add, scalar(@em), @em);
+        scalar(@add), @add, scalar(@em), @em, $o{unique} ? '1' : '0');
+}
+
+# the ids of an externalId index (User or Group), as its entries say
+# ("<externalId>\0<id>"): { externalId => [ids sorted] }
+sub ext_index {
+    my ($self, $type) = @_;
+    my %r;
+    for my $m (@{ $self->cmd('ZRANGE', $self->key("$type:idx:externalId"),
+                             0, -1) // [] })
+    {
+        my $i = rindex($m, "\0");
+        push @{ $r{ substr($m, 0, $i) } }, substr($m, $i + 1);
+    }
+    $_ = [sort @$_] for values %r;
+    return \%r;
 }
 
 sub user  { my $s = shift; $s->create('User', @_) }

@@ -48,10 +48,11 @@ package ScimTest;
 #   redis_pid redis_cmd([{db, password, timeout}], @cmd) -> reply
 #       (list context: (reply, error)) redis_keys(pattern) redis_clients
 #       redis_client_count
-#   redis_doc(P, type, id) redis_members(P, g) redis_groups_of(P, m)
+#   redis_doc(P, type, id) redis_ext_ids(P, type, externalId)
+#       redis_members(P, g) redis_groups_of(P, m)
 #       redis_nmembers(P, g) redis_ngroups_of(P, m) redis_is_member(P, g, m)
 #       redis_has_group(P, m, g)
-#       (the Redis data model, layout 2, of the tenant whose keys start
+#       (the Redis data model, layout 3, of the tenant whose keys start
 #       with P = "scim:{T}:": a stored document; a group's members, a
 #       member's groups as sorted ids; their counts; 1 if m is in g, by
 #       members; 1 if g is among m's groups, by memberof)
@@ -1185,11 +1186,21 @@ sub redis_keys {
     return sort keys %k;
 }
 
-# layout 2 (README "Redis data model"): documents in <Type>:docs, the
+# layout 3 (README "Redis data model"): documents in <Type>:docs, the
 # memberships in the zsets members ("<g>\0<m>") and memberof ("<m>\0<g>")
 sub redis_doc {
     my ($self, $p, $type, $id) = @_;
     return scalar $self->redis_cmd('HGET', "${p}$type:docs", $id);
+}
+
+# the ids whose externalId is x, exactly, in the index of type (layout
+# 3: zset "<externalId>\0<id>"), sorted
+sub redis_ext_ids {
+    my ($self, $p, $type, $x) = @_;
+    my $r = $self->redis_cmd({ timeout => 60 }, 'ZRANGEBYLEX',
+                             "${p}$type:idx:externalId", "[$x\0", "($x\1");
+    return undef unless ref $r eq 'ARRAY';
+    return [sort grep { !/\0/ } map { substr($_, length($x) + 1) } @$r];
 }
 
 sub _redis_related {

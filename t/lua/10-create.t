@@ -21,8 +21,9 @@ is($l->cmd('GET', $l->key('seq')), 1, 'seq incremented');
 is($l->cmd('ZSCORE', $l->key('User:ids'), 'u1'), 1, 'ids: scored by seq');
 is($l->cmd('HGET', $l->key('User:idx:userName'), 'alice'), 'u1',
    'name index (folded name)');
-is($l->cmd('HGET', $l->key('User:idx:externalId'), 'e1'), 'u1',
-   'externalId index');
+is_deeply($l->cmd('ZRANGE', $l->key('User:idx:externalId'), 0, -1,
+                  'WITHSCORES'), ["e1\0u1", 0],
+          'externalId index: "<externalId>\\0<id>", score 0');
 is($l->cmd('HGET', $l->key('User:display'), 'u1'), 'Alice A', 'display');
 is_deeply($l->cmd('ZRANGE', $l->key('User:idx:email'), 0, -1),
           ["a\@x.org\0u1", "b\@x.org\0u1"], 'e-mail index');
@@ -33,15 +34,53 @@ $r = $l->user('u2', 'Bob', manager => 'u1');
 is_deeply($r, [1, 2, 'Alice A'], 'create with manager: its display');
 is($l->cmd('HGET', $l->key('User:manager'), 'u2'), 'u1', 'manager hash');
 
+is_deeply([$l->cmd('ZRANGE', $l->key('User:reports'), 0, -1, 'WITHSCORES')],
+          [["u1\0u2", 0]], 'User:reports: "<manager>\\0<user>", score 0');
+
+# a manager must be a user of the tenant
+is_deeply($l->user('u9', 'Ivy', manager => 'ghost'), [-4, 'ghost', 'manager'],
+          'a manager that is no user: {-4, id, "manager"}');
+is_deeply($l->user('u9', 'Ivy', manager => 'u9'), [-4, 'u9', 'manager'],
+          'the user itself as its manager: refused');
+is($l->stored('User', 'u9'), undef, '... nothing written');
+
 # conflicts, and nothing written for them
 is_deeply($l->user('u1', 'Other'), [-3], 'id taken: {-3}');
 is_deeply($l->user('u3', 'ALICE'), [-2, 1], 'name taken: {-2, 1}');
-is_deeply($l->user('u3', 'Carol', ext => 'e1'), [-2, 2],
-          'externalId taken: {-2, 2}');
+is_deeply($l->user('u3', 'Carol', ext => 'e1', unique => 1), [-2, 2],
+          'unique: externalId taken: {-2, 2}');
 is($l->cmd('GET', $l->key('seq')), 2, 'conflicts draw no seq');
 is($l->stored('User', 'u3'), undef, 'and write no document');
 is($l->cmd('HGET', $l->key('User:idx:userName'), 'carol'), undef,
    'nor an index entry');
+
+# tenant tx: not unique (the default): another user with e1, one with a
+# longer value that starts with "e1\0"
+{
+    my $x = ScimLua->new($t, 'tx');
+    $x->user('u1', 'Alice', ext => 'e1');
+    is_deeply($x->user('u4', 'Dave', ext => 'e1'), [1, 2, undef],
+              'externalId not unique: a second user with e1');
+    is_deeply($x->user('u5', 'Eve', ext => "e1\0u9"), [1, 3, undef],
+              'an externalId holding NUL, e1 and more');
+    is_deeply($x->ext_index('User'),
+              { e1 => ['u1', 'u4'], "e1\0u9" => ['u5'] },
+              'the index holds both ids of e1, the longer value apart');
+    is_deeply([sort @{ $x->run('find_ext', [$x->keys], 'e1', 'User') }],
+              ['u1', 'u4'], 'find_ext e1: both, not the longer value');
+    is_deeply($x->run('find_ext', [$x->keys], "e1\0u9", 'User'), ['u5'],
+              'find_ext of the value holding NUL: exactly its user');
+    is_deeply($x->run('find_ext', [$x->keys], "e1\0", 'User'), [],
+              'find_ext "e1\\0": none');
+    is_deeply($x->run('find_ext', [$x->keys], 'e1', 'Group'), [],
+              'find_ext of groups: none');
+    is_deeply($x->user('u6', 'Fay', ext => "e1\0", unique => 1),
+              [1, 4, undef], 'unique: "e1\\0" is not taken by "e1\\0u9"');
+    is_deeply($x->user('u7', 'Gus', ext => "e1\0", unique => 1), [-2, 2],
+              '... but by u6 now');
+    is_deeply($x->user('u7', 'Gus', ext => 'e1', unique => 1), [-2, 2],
+              'unique: e1 taken (twice already)');
+}
 
 # a group with a user and a group as members
 is_deeply($l->group('g1', 'Staff'), [1, 3, undef], 'create group');

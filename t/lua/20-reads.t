@@ -50,13 +50,12 @@ is(get('User', 'nope'), undef, 'get: no document, nil');
 # find
 sub find {
     my ($idx, $field, $type, $want) = @_;
-    return scalar $l->run('find', [$l->keys], $field, $idx, $type,
-                          $want // '0');
+    return scalar $l->run('find', [$l->keys], $field, $type, $want // '0');
 }
 is_deeply(find('name', 'bob', 'User'),
           [$u2, 'Alice', 'g2', 'Group', 'Outer'], 'find by name');
-is_deeply(find('externalId', 'e1', 'User')->[0], $u1,
-          'find by externalId');
+is_deeply($l->run('find_ext', [$l->keys], 'e1', 'User'), ['u1'],
+          'find_ext: the ids with that externalId');
 is_deeply(find('name', 'inner', 'Group', '1'),
           [$g1, undef, 'u1', 'User', 'Alice'], 'find group with members');
 is(find('name', 'nobody', 'User'), undef, 'find: none, nil');

@@ -30,8 +30,8 @@ my @K = $l->keys;
     is_deeply(\@c, \@ours, 'the KEYS order of ngx_scim_store_keys[] is ours');
     is_deeply([@lua[grep { $_ % 2 } 0 .. $#lua]], \@ours,
               "... and that of lib.lua's table");
-    is_deeply([@lua[grep { !($_ % 2) } 0 .. $#lua]], [1 .. 15],
-              '... numbered 1 to 15');
+    is_deeply([@lua[grep { !($_ % 2) } 0 .. $#lua]], [1 .. 16],
+              '... numbered 1 to 16');
 }
 
 # the commands the scripts send, each with its one key first; another
@@ -77,7 +77,8 @@ sub create {
     my @em = @{ $o{emails} // [] };
     return check("create $type $id", 'create',
         $id, $l->head($id, $name), lc $name, $o{ext} // '', $name, $type,
-        $o{manager} // '', scalar(@add), @add, scalar(@em), @em);
+        $o{manager} // '', scalar(@add), @add, scalar(@em), @em,
+        $o{unique} ? '1' : '0');
 }
 
 is_deeply(create('User', 'u1', 'Alice', emails => ['a@x.org'], ext => 'e1'),
@@ -91,32 +92,29 @@ is_deeply($l->groups_of('g1'), ['g2', 'g3'], 'nested: g1 in g2 and g3');
 
 is_deeply(scalar check('replace with a clear and member changes', 'replace',
       'g2', '', '', '', '', '', '', '', '2026-02-02T00:00:00.000Z',
-      'Group', '', '1', 1, 'u2', 2, 'u2', 'g1', 0, 0), [1, 7, undef],
+      'Group', '', '1', 1, 'u2', 2, 'u2', 'g1', 0, 0, '1'), [1, 7, undef],
       '... it wrote');
 is_deeply(scalar check('replace a user', 'replace',
       'u2', '', $l->head('u2', 'Bobby'), 'bob', 'bobby', '', 'e2', 'Bobby',
-      '', 'User', 'u1', '0', 0, 0, 0, 1, 'b@x.org'), [1, 8, 'Alice'],
+      '', 'User', 'u1', '0', 0, 0, 0, 1, 'b@x.org', '1'), [1, 8, 'Alice'],
       '... it wrote');
 
-create('Group', 'g4', 'Ext', members => ['u2'], ext => 'ge1');
+create('Group', 'g4', 'Ext', members => ['u2'], ext => 'ge1', unique => 1);
 
 for my $want ('0', '1') {
     check("get User ($want)", 'get', 'User', 'u1', $want);
     check("get User with a manager ($want)", 'get', 'User', 'u2', $want);
-    check("find a user by name ($want)", 'find', 'bobby', 'name', 'User',
-          $want);
-    check("find a group by externalId ($want)", 'find', 'ge1', 'externalId',
-          'Group', $want);
+    check("find a user by name ($want)", 'find', 'bobby', 'User', $want);
     check("get Group ($want)", 'get', 'Group', 'g2', $want);
-    check("find by name ($want)", 'find', 'outer', 'name', 'Group', $want);
-    check("find by externalId ($want)", 'find', 'e1', 'externalId', 'User',
-          $want);
+    check("find by name ($want)", 'find', 'outer', 'Group', $want);
     check("page of users ($want)", 'page', 0, 10, 'User', $want);
     check("page of groups ($want)", 'page', 0, 10, 'Group', $want);
     check("fetch ($want)", 'fetch', $want, 'User', 'u1', 'Group', 'g2',
           'Group', 'g1', 'User', 'gone');
 }
-check('find: none', 'find', 'nobody', 'name', 'User', '1');
+check('find: none', 'find', 'nobody', 'User', '1');
+check('find_ext of a group', 'find_ext', 'ge1', 'Group');
+check('find_ext of users', 'find_ext', 'e2', 'User');
 check('find_email', 'find_email', 'a@x.org');
 check('related: members', 'related', 'User', 'g2');
 check('related: groups', 'related', 'Group', 'g1');

@@ -1,5 +1,5 @@
 # tools/scim-migrate-layout: a tenant written in layout 1 (made here by
-# hand from a reference tenant that create.lua wrote in layout 2) reads,
+# hand from a reference tenant that create.lua wrote in layout 3) reads,
 # once migrated, exactly as the reference: the same raw keys, byte for
 # byte, and the same SCIM view through the scripts.  In bounded batches,
 # idempotent, blind to other tenants (even one its tenant's name would
@@ -38,11 +38,21 @@ my @SHARED = qw(User:display Group:display User:manager User:idx:email
                 User:ids Group:ids seq User:idx:userName User:idx:externalId
                 Group:idx:displayName Group:idx:externalId);
 
-# the same data in layout 1, by hand
+# the same data in layout 1, by hand (its externalId indexes are hashes,
+# externalId -> id, as in layout 2)
 for my $k (@SHARED) {
+    if ($k =~ /idx:externalId$/) {
+        for my $e (@{ $t->redis_cmd('ZRANGE', $ref->key($k), 0, -1) }) {
+            my ($x, $id) = split /\0/, $e;
+            $t->redis_cmd('HSET', $old->key($k), $x, $id);
+        }
+        next;
+    }
     my $d = $t->redis_cmd('DUMP', $ref->key($k));
     $t->redis_cmd('RESTORE', $old->key($k), 0, $d) if defined $d;
 }
+is($t->redis_cmd('TYPE', $old->key('User:idx:externalId')), 'hash',
+   'layout 1: the externalId index a hash');
 for my $type (qw(User Group)) {
     my %docs = @{ $t->redis_cmd('HGETALL', $ref->key("$type:docs")) };
     $t->redis_cmd('SET', $old->key("$type:$_"), $docs{$_}) for keys %docs;
@@ -107,6 +117,8 @@ ok(!grep({ $_->[0] eq 'KEYS' } @$seen), 'no KEYS');
 ok(grep({ $_->[0] eq 'SCAN' } @$seen), 'SCAN');
 like($out, qr/34 documents and 68 set members moved/,
      '... every document, and every member from both sides') or diag $out;
+like($out, qr/ 2 externalId index entries moved/,
+     '... and the two externalId index entries') or diag $out;
 
 # raw: every layout-2 key as in the reference, nothing else left
 for my $k (map { s/^\Qscim:{ref}:\E//r } $ref->keys) {
@@ -133,8 +145,8 @@ for my $type (qw(User Group)) {
 }
 is_deeply($old->run('related', [$old->keys], 'Group', 'g1'), ['g2', 'g3'],
           "a nested group's parents");
-is_deeply($old->run('find', [$old->keys], 'bob', 'name', 'User', '1'),
-          $ref->run('find', [$ref->keys], 'bob', 'name', 'User', '1'),
+is_deeply($old->run('find', [$old->keys], 'bob', 'User', '1'),
+          $ref->run('find', [$ref->keys], 'bob', 'User', '1'),
           'find by name');
 is_deeply($old->run('find_email', [$old->keys], 'a@x.org'), ['u1', 'u2'],
           'find_email');
@@ -156,6 +168,7 @@ my %before = map { $_ => content($_) } $old->keys;
 ($rc, $out) = migrate("'$OLD'");
 is($rc, 0, 'again: exit 0') or diag $out;
 like($out, qr/ 0 documents and 0 set members moved/, '... nothing moved');
+like($out, qr/ 0 externalId index entries moved/, '... no index entry');
 is_deeply({ map { $_ => content($_) } $old->keys }, \%before,
           '... nothing changed');
 

@@ -847,7 +847,7 @@ test_groups(void)
     patch_err(group, tour,
         OPS "{'op':'add','path':'members','value':[{'value':'u1'}]},"
         "{'op':'remove','path':'members.display'}]}",
-        400, SCIM_ERR_INVALID_PATH, NULL,
+        400, SCIM_ERR_MUTABILITY, NULL,
         "a failed PATCH leaves the delta as it was");
 
     /* without a delta, members are patched in the document */

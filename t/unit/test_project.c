@@ -206,8 +206,9 @@ test_projection(void)
            "\"meta\":{\"lastModified\":\"2011-08-01T18:29:49.793Z\","
            "\"location\":\"" BASE "/Users/2819c223\"}}", "meta subs");
     is_str(pres(user, user_doc, "password,nosuch,emails[type]x", NULL),
-           "ERR 400 invalidValue: \"attributes\": \"emails[type]x\" is not "
-           "an attribute name", "bad syntax refused");
+           "ERR 400 invalidFilter: \"attributes\": \"emails[type]x\": "
+           "invalid path: unexpected ']' after attribute path at position 11",
+           "bad syntax refused");
     is_str(pres(user, user_doc, "password, nosuch, urn:x:y:z,,", NULL),
            "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\"}",
            "password never returned; unknown names ignored");
@@ -333,6 +334,121 @@ test_returned_request(scim_registry_t *reg)
            "{\"schemas\":[\"" CU "\",\"urn:example:r\"],\"id\":\"1\","
            "\"urn:example:r\":{\"c\":{\"shown\":\"x\"}}}",
            "whole complex: request sub-attribute left out");
+}
+
+
+/* value filters in attributes and excludedAttributes (issue 11) */
+
+static void
+test_value_filter(void)
+{
+    scim_projection_t  *p;
+
+    static const char  *g =
+        "{\"schemas\":[\"" CG "\"],\"id\":\"g\",\"displayName\":\"G\","
+        "\"members\":[{\"value\":\"u1\",\"type\":\"User\","
+        "\"display\":\"one\"},{\"value\":\"g2\",\"type\":\"Group\","
+        "\"display\":\"two\"}]}";
+
+    is_str(pres(user, user_doc, "emails[type eq \"work\"]", NULL),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\","
+           "\"emails\":[{\"value\":\"bj@example.com\",\"type\":\"work\","
+           "\"primary\":true}]}", "attributes=emails[type eq \"work\"]");
+    is_str(pres(user, user_doc, "emails[type eq \"work\"].value", NULL),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\","
+           "\"emails\":[{\"value\":\"bj@example.com\"}]}",
+           "attributes=emails[type eq \"work\"].value");
+    is_str(pres(user, user_doc, "EMAILS[TYPE EQ \"Home\" or primary eq true]"
+                ".Type", NULL),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\","
+           "\"emails\":[{\"type\":\"work\"},{\"type\":\"home\"}]}",
+           "names and operators in any case, or");
+    is_str(pres(user, user_doc, "emails[type eq \"other\"]", NULL),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\"}",
+           "no element matches: the attribute is left out");
+    is_str(pres(user, user_doc, "userName,emails[type eq \"a,b]\\\"\"],"
+                "emails[type eq \"home\"].value,name.givenName", NULL),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\","
+           "\"userName\":\"bjensen\",\"name\":{\"givenName\":\"Barbara\"},"
+           "\"emails\":[{\"value\":\"babs@home.org\"}]}",
+           "commas, brackets and quotes inside a filter's string");
+    is_str(pres(user, user_doc, "emails.type,emails[type eq \"work\"].value",
+                NULL),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\","
+           "\"emails\":[{\"value\":\"bj@example.com\",\"type\":\"work\"},"
+           "{\"type\":\"home\"}]}", "a filtered item and a plain one: union");
+    is_str(pres(user, user_doc, "emails,emails[type eq \"work\"].value", NULL),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\","
+           "\"emails\":[{\"value\":\"bj@example.com\",\"type\":\"work\","
+           "\"primary\":true},{\"value\":\"babs@home.org\","
+           "\"type\":\"home\"}]}", "emails whole wins over a filter");
+    is_str(pres(group, g, "members[type eq \"Group\"]", NULL),
+           "{\"schemas\":[\"" CG "\"],\"id\":\"g\","
+           "\"members\":[{\"value\":\"g2\",\"$ref\":\"" BASE "/Groups/g2\","
+           "\"type\":\"Group\",\"display\":\"two\"}]}",
+           "members[type eq \"Group\"]: $ref built");
+    is_str(pres(group, g, "members[value eq \"u1\"].display", NULL),
+           "{\"schemas\":[\"" CG "\"],\"id\":\"g\","
+           "\"members\":[{\"display\":\"one\"}]}", "members[...].display");
+
+    /* excludedAttributes */
+    is_str(pres(user, user_doc, "emails", "emails[type eq \"work\"]"),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\","
+           "\"emails\":[{\"value\":\"babs@home.org\",\"type\":\"home\"}]}",
+           "excludedAttributes=emails[type eq \"work\"]: those elements");
+    is_str(pres(user, user_doc, "emails", "emails[type eq \"work\"].primary,"
+                "emails[value sw \"babs\"].type"),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\","
+           "\"emails\":[{\"value\":\"bj@example.com\",\"type\":\"work\"},"
+           "{\"value\":\"babs@home.org\"}]}",
+           "excluded sub-attributes of matching elements");
+    is_str(pres(user, user_doc, "emails", "emails[type pr]"),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\"}",
+           "every element excluded: the attribute is left out");
+    is_str(pres(group, g, NULL, "members[type eq \"User\"]"),
+           "{\"schemas\":[\"" CG "\"],\"id\":\"g\",\"meta\":{"
+           "\"resourceType\":\"Group\",\"location\":\"" BASE "/Groups/g\"},"
+           "\"displayName\":\"G\","
+           "\"members\":[{\"value\":\"g2\",\"$ref\":\"" BASE "/Groups/g2\","
+           "\"type\":\"Group\",\"display\":\"two\"}]}",
+           "excludedAttributes=members[type eq \"User\"]");
+
+    /* errors, unknown names */
+    is_str(pres(user, user_doc, "name[givenName eq \"x\"]", NULL),
+           "ERR 400 invalidValue: \"attributes\": a value filter needs a "
+           "multi-valued complex attribute, \"name\" is not one",
+           "a filter on a single-valued attribute");
+    is_str(pres(user, user_doc, NULL, "userName[x eq 1]"),
+           "ERR 400 invalidValue: \"excludedAttributes\": a value filter "
+           "needs a multi-valued complex attribute, \"userName\" is not one",
+           "a filter on a simple attribute");
+    is_str(pres(user, user_doc, "emails[type eq \"work\"", NULL),
+           "ERR 400 invalidFilter: \"attributes\": \"emails[type eq "
+           "\"work\"\": invalid path: expected ']' at position 21",
+           "an unclosed bracket");
+    is_str(pres(user, user_doc, "emails[type eq \"work\"]x", NULL),
+           "ERR 400 invalidFilter: \"attributes\": \"emails[type eq "
+           "\"work\"]x\": invalid path: unexpected 'x' at position 22",
+           "text after the bracket");
+    is_str(pres(user, user_doc, "emails[type eq]", NULL),
+           "ERR 400 invalidFilter: \"attributes\": \"emails[type eq]\": "
+           "invalid path: expected a value at position 14",
+           "a filter without a value");
+    is_str(pres(user, user_doc, "userName,nosuch[type eq \"x\"],"
+                "emails[type eq \"work\"].nosuch", NULL),
+           "{\"schemas\":[\"" CU "\",\"" ENT "\"],\"id\":\"2819c223\","
+           "\"userName\":\"bjensen\"}", "unknown names with filters ignored");
+
+    /* wants */
+    p = scim_projection_create(group, "members[type eq \"User\"].value",
+                               NULL, &err);
+    ok(p != NULL && scim_projection_wants(p, "members"),
+       "attributes=members[...].value wants members");
+    scim_projection_free(p);
+    p = scim_projection_create(group, NULL, "members[type eq \"User\"]", &err);
+    ok(p != NULL && scim_projection_wants(p, "members"),
+       "excludedAttributes=members[...] still wants members");
+    scim_projection_free(p);
 }
 
 
@@ -610,6 +726,7 @@ main(void)
 
     test_present();
     test_projection();
+    test_value_filter();
     test_returned_request(reg);
     test_sort(reg);
     test_sort_keys(reg);

@@ -210,8 +210,13 @@ test_builtins(scim_registry_t *reg)
     ok(attr != NULL && attr->required, "group displayName required");
     attr = scim_attr_find(group->schema->attrs, group->schema->n_attrs,
                           "members", 7);
-    ok(attr != NULL && attr->multi_valued && attr->n_sub_attrs == 3,
-       "group members value/$ref/type");
+    ok(attr != NULL && attr->multi_valued && attr->n_sub_attrs == 4,
+       "group members value/$ref/type/display");
+    sub = attr ? scim_attr_find(attr->sub_attrs, attr->n_sub_attrs,
+                                "display", 7) : NULL;
+    ok(sub != NULL && sub->type == SCIM_TYPE_STRING
+       && sub->mutability == SCIM_MUT_READONLY,
+       "group members.display: a readOnly string (what a read returns)");
 
     s = user->extensions[0];
     is_int(s->n_attrs, 6, "enterprise has 6 attributes");

@@ -1,11 +1,14 @@
 -- delete a document read at version ARGV[2], with its index entries and
 -- its memberships (as a member: out of every group; as a group: its
--- members out)
---   KEYS: the first 15 of the tenant's keys (lib.lua)
+-- members out); a user's reports lose it as their manager, each at a new
+-- version and lastModified (a document not of this module's shape keeps
+-- its text, and leaves the indexes all the same)
+--   KEYS: the tenant's 16 keys (lib.lua)
 --   ARGV: id, expected version, folded name, externalId, "User" or
---         "Group", nemails, folded e-mails...
+--         "Group", nemails, folded e-mails..., now (the reports'
+--         lastModified)
 --   -> {1} | {0} (no document) | {-1, current version}
---! keys 15
+--! keys 16
 
 local id, t = ARGV[1], ARGV[5]
 local docs, ids, iname, iext = typed(t)
@@ -19,9 +22,7 @@ redis.call('ZREM', ids, id)
 if redis.call('HGET', iname, ARGV[3]) == id then
   redis.call('HDEL', iname, ARGV[3])
 end
-if ARGV[4] ~= '' and redis.call('HGET', iext, ARGV[4]) == id then
-  redis.call('HDEL', iext, ARGV[4])
-end
+if ARGV[4] ~= '' then redis.call('ZREM', iext, ARGV[4] .. '\0' .. id) end
 redis.call('HDEL', t == 'User' and KEYS[2] or KEYS[3], id)  -- display
 -- out of every group: members entries of the groups memberof lists
 for _, g in ipairs(related(KEYS[5], id)) do
@@ -31,5 +32,18 @@ redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\0',
            '(' .. id .. '\1')
 if t == 'Group' then members(id, true, {}, {}) end
 manager(t, id, '')
-if t == 'User' then emails(id, list(6), {}) end
+if t == 'User' then
+  local em, k = list(6)
+  emails(id, em, {})
+  for _, r in ipairs(related(KEYS[16], id)) do
+    local d = redis.call('HGET', KEYS[1], r)
+    if d then
+      local nd = unmanaged(d, id, ARGV[k], redis.call('INCR', KEYS[14]))
+      if nd then redis.call('HSET', KEYS[1], r, nd) end
+    end
+    redis.call('HDEL', KEYS[4], r)
+  end
+  redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\0',
+             '(' .. id .. '\1')
+end
 return {1}

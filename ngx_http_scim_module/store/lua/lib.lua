@@ -4,7 +4,7 @@
 -- prints the text Redis runs (its line numbers are those of a Redis
 -- error).
 --
--- Keys (layout 2).  A tenant T has a fixed set of keys, all with the
+-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the
 -- prefix "scim:{T}:" (the hash tag {T}: one Redis Cluster slot), in this
 -- order (the same in ngx_scim_store_keys[] in store/ngx_scim_store.c and
 -- in ScimLua::keys in t/lib/ScimLua.pm):
@@ -17,16 +17,18 @@
 --    4 User:manager           hash    id -> the manager's id
 --    5 memberof               zset    "<member id>\0<group id>" (score 0)
 --    6 User:idx:userName      hash    folded userName -> id
---    7 User:idx:externalId    hash    externalId -> id
+--    7 User:idx:externalId    zset    "<externalId>\0<id>" (score 0)
 --    8 Group:docs             hash    id -> stored group (no members)
 --    9 members                zset    "<group id>\0<member id>": the
 --                                     reverse of memberof
 --   10 Group:idx:displayName  hash    folded displayName -> id
---   11 Group:idx:externalId   hash    externalId -> id
+--   11 Group:idx:externalId   zset    "<externalId>\0<id>" (score 0)
 --   12 User:ids               zset    id, scored by creation sequence
 --   13 Group:ids              zset
 --   14 seq                    string  creation order, versions
 --   15 User:idx:email         zset    "<folded e-mail>\0<id>" (score 0)
+--   16 User:reports           zset    "<manager id>\0<user id>" (score
+--                                     0): the reverse of User:manager
 --
 -- A script takes the first n of them as KEYS, as its line "--! keys n"
 -- says, or as many as the call needs within "--! keys m-n": enough for
@@ -34,6 +36,8 @@
 -- hot reads need first: a user's GET takes 5 (up to memberof), a
 -- group's 9 (up to members), a filter by an index up to that index (a
 -- user's userName 6), fetch 9, page and scan 13, the writes all 15.
+-- User:reports came last (issue 11), so that the positions of the others
+-- stay.
 -- gen.pl puts "if #KEYS < m or #KEYS > n then error end" first in the
 -- script's text; store/ngx_scim_store.c decides the count of a call.
 --
@@ -45,6 +49,12 @@
 --
 -- The members of group g: ZRANGEBYLEX members "[g\0" "(g\1"; the groups
 -- of m: the same on memberof (ids never hold \0 or \1).
+--
+-- An externalId is not unique (RFC 7643 3.1): its index holds an entry
+-- a resource, "<externalId>\0<id>".  An externalId may hold \0 (JSON
+-- \u0000): the range "[v\0" "(v\1" then also holds the entries of the
+-- longer values that start with v\0, which extids() drops, since what
+-- follows v\0 in an entry of v itself is an id, and ids never hold \0.
 --
 -- The scripts address the keys as KEYS[n], n as in the table above
 -- (named locals or a table of names would cost a script call about a
@@ -66,6 +76,26 @@ local function related(z, id)
   local n = #e + 1
   for i = 1, #r do r[i] = string.sub(r[i], n) end
   return r
+end
+
+-- the ids whose externalId is v exactly, in index z; the first at most
+-- (n ~= nil) other than skip
+local function extids(z, v, n, skip)
+  local e = v .. '\0'
+  local r, off = {}, 0
+  while true do
+    local page = redis.call('ZRANGEBYLEX', z, '[' .. e, '(' .. v .. '\1',
+                            'LIMIT', off, 1000)
+    for _, m in ipairs(page) do
+      local id = string.sub(m, #e + 1)
+      if id ~= skip and not string.find(id, '\0', 1, true) then
+        r[#r + 1] = id
+        if n and #r >= n then return r end
+      end
+    end
+    if #page < 1000 then return r end
+    off = off + 1000
+  end
 end
 
 -- the version at the end of a stored document, and a document ending
@@ -97,11 +127,34 @@ local function kind(id)
   return nil
 end
 
+-- the groups that hold group g, directly or not, and g: a set (memberof
+-- upwards)
+local function ancestors(g)
+  local seen, todo = {[g] = true}, {g}
+  while #todo > 0 do
+    local x = table.remove(todo)
+    for _, p in ipairs(related(KEYS[5], x)) do
+      if not seen[p] then
+        seen[p] = true
+        todo[#todo + 1] = p
+      end
+    end
+  end
+  return seen
+end
+
 -- the first id of add that is neither a user nor a group (or is the
--- group gid itself), or nil
+-- group gid itself), or nil; with 'cycle' the first group of add that
+-- holds gid, directly or not (adding it would close a cycle)
 local function check(gid, add)
+  local up
   for _, m in ipairs(add) do
-    if m == gid or not kind(m) then return m end
+    local k = kind(m)
+    if m == gid or not k then return m end
+    if k == 'Group' then
+      up = up or ancestors(gid)
+      if up[m] then return m, 'cycle' end
+    end
   end
   return nil
 end
@@ -136,11 +189,52 @@ local function mdisplay(t, id)
   return redis.call('HGET', KEYS[2], m)
 end
 
--- keeps User:manager in step with a user's document ('' = none)
+-- keeps User:manager and User:reports in step with a user's document
+-- ('' = none)
 local function manager(t, id, m)
   if t ~= 'User' then return end
-  if m == '' then redis.call('HDEL', KEYS[4], id)
-  else redis.call('HSET', KEYS[4], id, m) end
+  local old = redis.call('HGET', KEYS[4], id)
+  if old == m then return end
+  if old then redis.call('ZREM', KEYS[16], old .. '\0' .. id) end
+  if m == '' then
+    redis.call('HDEL', KEYS[4], id)
+  else
+    redis.call('HSET', KEYS[4], id, m)
+    redis.call('ZADD', KEYS[16], 0, m .. '\0' .. id)
+  end
+end
+
+-- a manager a user may be given: '' (none), the current one, or another
+-- user of the tenant (not the user itself)
+local function manager_ok(t, id, m)
+  if t ~= 'User' or m == '' then return true end
+  if redis.call('HGET', KEYS[4], id) == m then return true end
+  return m ~= id and redis.call('HEXISTS', KEYS[2], m) == 1
+end
+
+-- the stored document of a user without its enterprise manager m, at
+-- version n and lastModified now, or nil if its text is not of the shape
+-- this module writes: the manager is the last attribute of the
+-- enterprise block (schema order), and its {"value": id} text cannot
+-- occur unescaped inside a string
+local function unmanaged(doc, m, now, n)
+  local ent = '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{'
+  local tail = '"manager":{"value":"' .. m .. '"}}'
+  local s, e = string.find(doc, ent, 1, true)
+  if not s then return nil end
+  if string.sub(doc, e + 1, e + #tail) == tail then
+    -- the block's only attribute: the block goes, with its comma
+    if string.sub(doc, s - 1, s - 1) ~= ',' then return nil end
+    doc = string.sub(doc, 1, s - 2) .. string.sub(doc, e + #tail + 1)
+  else
+    local c = string.find(doc, ',' .. tail, e, true)
+    if not c then return nil end
+    doc = string.sub(doc, 1, c - 1) .. '}' .. string.sub(doc, c + #tail + 1)
+  end
+  local head = string.match(doc,
+    '^(.*"lastModified":")[^"]*","version":"W/\\"%d+\\""}}$')
+  if not head then return nil end
+  return with_version(head .. now .. '","version":"', n)
 end
 
 -- a user's e-mails in the e-mail index (User:idx:email): old ones out,

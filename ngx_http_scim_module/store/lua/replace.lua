@@ -2,14 +2,17 @@
 -- member changes, atomically.  With ARGV[3] == '' the document is kept
 -- and only its lastModified and version change (a member-only PATCH,
 -- which never reads the document first).
---   KEYS: the first 15 of the tenant's keys (lib.lua)
+--   KEYS: the tenant's 16 keys (lib.lua)
 --   ARGV: id, expected version ('' = any), doc prefix, old name, new
 --         name, old externalId, new externalId, display ('' = keep), now,
 --         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,
---         nadd, ids..., nold, old folded e-mails..., nnew, new ones...
+--         nadd, ids..., nold, old folded e-mails..., nnew, new ones...,
+--         unique externalId ('1'|'0'; none: '0')
 --   -> {1, seq, manager display} | {0} (no document)
 --      | {-1, current version} | {-2, 1|2} | {-4, bad member id}
---! keys 15
+--      | {-4, id, 'cycle'} (a group that holds this one)
+--      | {-4, manager id, 'manager'} (a new manager that is no user)
+--! keys 16
 
 local id, t = ARGV[1], ARGV[10]
 local doc, _, iname, iext = typed(t)
@@ -21,16 +24,19 @@ if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end
 local rem, i = list(13)
 local add, j = list(i)
 local oldem, k = list(j)
-local newem = list(k)
-local bad = check(id, add)
-if bad then return {-4, bad} end
+local newem, u = list(k)
+local bad, why = check(id, add)
+if bad then return {-4, bad, why} end
+if ARGV[3] ~= '' and not manager_ok(t, id, ARGV[11]) then
+  return {-4, ARGV[11], 'manager'}
+end
 if ARGV[5] ~= ARGV[4] then
   local o = redis.call('HGET', iname, ARGV[5])
   if o and o ~= id then return {-2, 1} end
 end
-if ARGV[7] ~= ARGV[6] and ARGV[7] ~= '' then
-  local o = redis.call('HGET', iext, ARGV[7])
-  if o and o ~= id then return {-2, 2} end
+if ARGV[7] ~= ARGV[6] and ARGV[7] ~= '' and ARGV[u] == '1'
+   and #extids(iext, ARGV[7], 1, id) > 0 then
+  return {-2, 2}
 end
 local n = redis.call('INCR', KEYS[14])                       -- seq
 if ARGV[5] ~= ARGV[4] then
@@ -40,10 +46,8 @@ if ARGV[5] ~= ARGV[4] then
   redis.call('HSET', iname, ARGV[5], id)
 end
 if ARGV[7] ~= ARGV[6] then
-  if ARGV[6] ~= '' and redis.call('HGET', iext, ARGV[6]) == id then
-    redis.call('HDEL', iext, ARGV[6])
-  end
-  if ARGV[7] ~= '' then redis.call('HSET', iext, ARGV[7], id) end
+  if ARGV[6] ~= '' then redis.call('ZREM', iext, ARGV[6] .. '\0' .. id) end
+  if ARGV[7] ~= '' then redis.call('ZADD', iext, 0, ARGV[7] .. '\0' .. id) end
 end
 if ARGV[8] ~= '' then
   -- display
