@@ -139,6 +139,15 @@ for my $p ('/', '/index.html', '/other/Users') {
     ok($r->{content} !~ /<html|<center/i, "... no HTML ($p)");
 }
 
+# ---- health and metrics, from this host, without a token
+
+$r = curl('GET', '/scim-health', no_token => 1);
+is($r->{status}, 200, 'GET /scim-health from 127.0.0.1: 200');
+is($r->{json}{status}, 'ok', '... status ok');
+$r = curl('GET', '/scim-status?format=prometheus', no_token => 1);
+is($r->{status}, 200, 'GET /scim-status?format=prometheus: 200');
+like($r->{content}, qr/^scim_requests_total\{/m, '... Prometheus text');
+
 # ---- the access log: useful, and without PII or the token
 
 my @lines;
