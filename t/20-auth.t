@@ -108,6 +108,21 @@ $id = $r->{json}{id} // 'none';
 is_scim_json($t->get("Users/$id", token => $plain), 200, 'GET with the plain token');
 is($t->delete("Users/$id", token => $plain)->{status}, 204, 'DELETE with the plain token');
 
+# the per-worker table of token digests (64 slots): 300 other tokens
+# interleaved with the right one collide with it and with each other;
+# each is still answered for itself
+
+{
+    my ($bad, $good) = (0, 0);
+    for my $i (1 .. 300) {
+        my $other = sprintf('collide-%04d-0123456789abcdef', $i);
+        $bad++ if $t->get($filter, token => $other)->{status} == 401;
+        $good++ if $t->get($filter, token => $plain)->{status} == 200;
+    }
+    is($bad, 300, 'the token table: 300 other tokens, each refused');
+    is($good, 300, '... the right one, between them, accepted each time');
+}
+
 # ---- no token in the logs
 
 ok($t->stop_nginx, 'nginx stopped gracefully');

@@ -362,7 +362,7 @@ ngx_http_scim_authenticate(ngx_http_request_t *r,
         goto invalid;
     }
 
-    ngx_http_scim_sha256(p, last - p, digest);
+    ngx_http_scim_token_digest(p, last - p, digest);
 
     /* every token compared, in constant time, whatever matches */
 

@@ -9,6 +9,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -71,4 +72,50 @@ ngx_http_scim_sha256(u_char *p, size_t len, u_char *digest)
     {
         SHA256(p, len, digest);
     }
+}
+
+
+/*
+ * A bearer token's digest, from a small table per worker: a client
+ * (Entra, a load test) sends the same token on every request, so its
+ * SHA-256 is made once.  The slot is chosen by a cheap hash of the token
+ * and holds the token itself, compared in constant time, so a slot
+ * never gives another token's digest; a new token takes the slot over.
+ * Longer tokens than a slot holds are hashed every time.
+ */
+
+#define NGX_HTTP_SCIM_TOKEN_SLOTS    64
+#define NGX_HTTP_SCIM_TOKEN_SLOT_MAX  128
+
+typedef struct {
+    size_t   len;
+    u_char   token[NGX_HTTP_SCIM_TOKEN_SLOT_MAX];
+    u_char   digest[NGX_HTTP_SCIM_TOKEN_LEN];
+} ngx_http_scim_token_slot_t;
+
+
+void
+ngx_http_scim_token_digest(u_char *p, size_t len, u_char *digest)
+{
+    ngx_http_scim_token_slot_t  *s;
+
+    static ngx_http_scim_token_slot_t  slots[NGX_HTTP_SCIM_TOKEN_SLOTS];
+
+    if (len == 0 || len > NGX_HTTP_SCIM_TOKEN_SLOT_MAX) {
+        ngx_http_scim_sha256(p, len, digest);
+        return;
+    }
+
+    s = &slots[ngx_murmur_hash2(p, len) % NGX_HTTP_SCIM_TOKEN_SLOTS];
+
+    if (s->len == len && CRYPTO_memcmp(s->token, p, len) == 0) {
+        ngx_memcpy(digest, s->digest, NGX_HTTP_SCIM_TOKEN_LEN);
+        return;
+    }
+
+    ngx_http_scim_sha256(p, len, digest);
+
+    s->len = len;
+    ngx_memcpy(s->token, p, len);
+    ngx_memcpy(s->digest, digest, NGX_HTTP_SCIM_TOKEN_LEN);
 }
