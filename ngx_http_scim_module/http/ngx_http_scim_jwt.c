@@ -646,35 +646,6 @@ ngx_http_scim_jwt_client_line(ngx_conf_t *cf, ngx_array_t **clients,
 }
 
 
-/* a "jwt" client of tenant in the clients file: its tokens stay valid */
-
-ngx_uint_t
-ngx_http_scim_jwt_known(ngx_http_scim_loc_conf_t *slcf, ngx_str_t *tenant,
-    u_char *id, size_t len)
-{
-    ngx_uint_t                   i;
-    ngx_http_scim_jwt_client_t  *c;
-
-    if (slcf->oauth_jwt_clients == NULL) {
-        return 0;
-    }
-
-    c = slcf->oauth_jwt_clients->elts;
-
-    for (i = 0; i < slcf->oauth_jwt_clients->nelts; i++) {
-        if (c[i].client_id.len == len
-            && ngx_memcmp(c[i].client_id.data, id, len) == 0
-            && c[i].tenant.len == tenant->len
-            && ngx_memcmp(c[i].tenant.data, tenant->data, tenant->len) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 /* from ngx_http_scim_oauth_merge(), for every location */
 
 char *

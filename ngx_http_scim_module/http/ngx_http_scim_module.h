@@ -46,7 +46,8 @@ typedef struct {
 } ngx_http_scim_oauth_key_t;
 
 
-/* scim_oauth_clients: a "jwt" line (workload identity federation) */
+/* scim_oauth_clients: a "jwt" line (workload identity federation);
+   tenant and client_id first, as in ngx_http_scim_oauth_client_t */
 typedef struct {
     ngx_str_t                   tenant;
     ngx_str_t                   client_id;
@@ -290,8 +291,6 @@ ngx_int_t ngx_http_scim_jwt_authenticate(ngx_http_request_t *r,
     ngx_str_t *client_id, ngx_http_scim_oauth_client_t *client);
 char *ngx_http_scim_jwt_client_line(ngx_conf_t *cf, ngx_array_t **clients,
     ngx_str_t *field, ngx_uint_t n, time_t expires);
-ngx_uint_t ngx_http_scim_jwt_known(ngx_http_scim_loc_conf_t *slcf,
-    ngx_str_t *tenant, u_char *id, size_t len);
 char *ngx_http_scim_jwt_merge(ngx_conf_t *cf,
     ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
 

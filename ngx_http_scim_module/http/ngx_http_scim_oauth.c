@@ -95,7 +95,7 @@ static ngx_int_t ngx_http_scim_oauth_redis(ngx_http_request_t *r,
     ngx_str_t *id, ngx_str_t *secret);
 static void ngx_http_scim_oauth_redis_done(ngx_http_request_t *r,
     ngx_http_scim_oauth_client_t *client, ngx_uint_t status);
-static ngx_uint_t ngx_http_scim_oauth_known(ngx_http_scim_loc_conf_t *slcf,
+static ngx_uint_t ngx_http_scim_oauth_known(ngx_array_t *clients,
     ngx_str_t *tenant, u_char *id, size_t len);
 
 
@@ -958,9 +958,10 @@ ngx_http_scim_oauth_verify(ngx_http_request_t *r,
 
     if (version == NGX_HTTP_SCIM_OAUTH_VERSION
         && (slcf->oauth_clients || slcf->oauth_jwt_clients)
-        && !(slcf->oauth_clients
-             && ngx_http_scim_oauth_known(slcf, &t, q, client->len))
-        && !ngx_http_scim_jwt_known(slcf, &t, q, client->len))
+        && !ngx_http_scim_oauth_known(slcf->oauth_clients, &t, q,
+                                      client->len)
+        && !ngx_http_scim_oauth_known(slcf->oauth_jwt_clients, &t, q,
+                                      client->len))
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "scim oauth: access token of client \"%*s\", no "
@@ -986,22 +987,32 @@ ngx_http_scim_oauth_verify(ngx_http_request_t *r,
 /* ---- credentials in Redis: the token endpoint's part ---- */
 
 
-/* a client of tenant in the clients file (any of its secrets) */
+/*
+ * a client of tenant in clients (any of its lines): an array of
+ * ngx_http_scim_oauth_client_t or ngx_http_scim_jwt_client_t, which both
+ * begin with tenant and client_id
+ */
 
 static ngx_uint_t
-ngx_http_scim_oauth_known(ngx_http_scim_loc_conf_t *slcf, ngx_str_t *tenant,
+ngx_http_scim_oauth_known(ngx_array_t *clients, ngx_str_t *tenant,
     u_char *id, size_t len)
 {
-    ngx_uint_t                     i;
-    ngx_http_scim_oauth_client_t  *c;
+    u_char      *e;
+    ngx_str_t   *f;
+    ngx_uint_t   i;
 
-    c = slcf->oauth_clients->elts;
+    if (clients == NULL) {
+        return 0;
+    }
 
-    for (i = 0; i < slcf->oauth_clients->nelts; i++) {
-        if (c[i].client_id.len == len
-            && ngx_memcmp(c[i].client_id.data, id, len) == 0
-            && c[i].tenant.len == tenant->len
-            && ngx_memcmp(c[i].tenant.data, tenant->data, tenant->len) == 0)
+    e = clients->elts;
+
+    for (i = 0; i < clients->nelts; i++, e += clients->size) {
+        f = (ngx_str_t *) e;            /* f[0]: tenant, f[1]: client_id */
+
+        if (f[1].len == len && ngx_memcmp(f[1].data, id, len) == 0
+            && f[0].len == tenant->len
+            && ngx_memcmp(f[0].data, tenant->data, tenant->len) == 0)
         {
             return 1;
         }
