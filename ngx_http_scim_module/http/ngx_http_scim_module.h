@@ -124,6 +124,8 @@ typedef struct {
     ngx_uint_t                  max_results;
     ngx_uint_t                  max_scan;
     ngx_flag_t                  unique_external_id;
+    ngx_uint_t                  events_maxlen; /* scim_events_maxlen;
+                                                  0: off */
     ngx_uint_t                  bulk_max_ops;
     size_t                      max_body;
 
@@ -329,6 +331,12 @@ ngx_int_t ngx_http_scim_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_scim_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_scim_password.c: Argon2id in a thread pool */
+/* ngx_http_scim_events.c */
+char *ngx_http_scim_events_maxlen(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_scim_event(ngx_http_scim_ctx_t *ctx, const char *type,
+    ngx_scim_store_event_t *ev);
+
 char *ngx_http_scim_password_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_scim_password_merge(ngx_conf_t *cf,

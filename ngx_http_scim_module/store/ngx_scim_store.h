@@ -174,6 +174,24 @@ typedef struct {
 } ngx_scim_store_call_t;
 
 
+/*
+ * the change event a write appends to scim:{T}:events in the same script
+ * (store/lua/lib.lua event()); maxlen 0: events off, no XADD
+ */
+typedef struct {
+    ngx_uint_t                  maxlen;        /* MAXLEN ~ */
+    const char                 *type;          /* "create", "replace",
+                                                  "patch", "members",
+                                                  "delete" */
+    ngx_str_t                   time;
+    ngx_str_t                   active;        /* "true", "false": the
+                                                  write changed it; empty:
+                                                  it did not */
+    ngx_str_t                   paths;         /* a PATCH's: a JSON array
+                                                  of strings, or empty */
+} ngx_scim_store_event_t;
+
+
 /* a create, a replace, a member change */
 typedef struct {
     ngx_str_t                   id;
@@ -202,6 +220,7 @@ typedef struct {
     ngx_uint_t                  nemails;
     ngx_str_t                  *old_emails;
     ngx_uint_t                  nold_emails;
+    ngx_scim_store_event_t      event;
     unsigned                    any_version:1; /* replace: not expect */
     unsigned                    unique_external_id:1;  /* create, replace:
                                                   another resource's

@@ -59,7 +59,7 @@ my @KEYS = qw(User:docs User:display Group:display User:manager memberof
               User:idx:userName User:idx:externalId
               Group:docs members
               Group:idx:displayName Group:idx:externalId
-              User:ids Group:ids seq User:idx:email User:reports);
+              User:ids Group:ids seq User:idx:email User:reports events);
 
 sub keys {
     my ($self) = @_;
