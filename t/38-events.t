@@ -63,6 +63,12 @@ sub one_event {
     is(scalar @$n, 1, "$what: one event") or diag explain $n;
     my %e = %{ $n->[0] // {} };
     my $tm = delete $e{time};
+    # paths as a set (a POST's or PUT's: the body's attributes, in its
+    # order)
+    if (ref $want->{paths}) {
+        $want = { %$want, paths => [sort @{ $want->{paths} }] };
+        $e{paths} = [sort @{ json_decode($e{paths} // 'null') // [] }];
+    }
     is_deeply(\%e, $want, "$what: its fields") or diag explain \%e;
     ok(iso8601_ok($tm // ''), "$what: an ISO 8601 time ($tm)");
     is($tm, $time, "$what: the time is the resource's lastModified")
@@ -80,8 +86,11 @@ sub no_event {
 my $r = $t->create_user(entra_user(userName => 'ann@example.com'));
 is($r->{status}, 201, 'POST a user');
 my $u1 = $r->{json}{id};
+my @UA = grep { $_ ne 'schemas' && $_ ne 'meta' }
+         keys %{ entra_user(userName => 'x') };
 one_event('POST /Users', { type => 'create', resourceType => 'User',
-                           id => $u1, version => version_of($r) },
+                           id => $u1, version => version_of($r),
+                           paths => \@UA },
           $r->{json}{meta}{lastModified});
 
 $r = $t->create_user(entra_user(userName => 'ann@example.com'), quiet => 1);
@@ -92,7 +101,8 @@ $r = $t->put("Users/$u1", entra_user(userName => 'ann@example.com',
                                      active => jfalse));
 is($r->{status}, 200, 'PUT that deactivates');
 one_event('PUT', { type => 'replace', resourceType => 'User', id => $u1,
-                   version => version_of($r), active => 'false' },
+                   version => version_of($r), active => 'false',
+                   paths => \@UA },
           $r->{json}{meta}{lastModified});
 
 $r = $t->patch_ops($u1, { op => 'replace', path => 'active',
@@ -140,7 +150,8 @@ is($r->{status}, 201, 'POST a group with a member');
 my $g = $r->{json}{id};
 one_event('POST /Groups', { type => 'create', resourceType => 'Group',
                             id => $g, version => version_of($r),
-                            added => qq(["$u1"]), addedCount => 1 },
+                            added => qq(["$u1"]), addedCount => 1,
+                            paths => ['displayName', 'members'] },
           $r->{json}{meta}{lastModified});
 
 $r = $t->patch("Groups/$g", patch_body({ op => 'add', path => 'members',
@@ -169,7 +180,8 @@ is($r->{status}, 200, 'PUT of the group: u1 in, u2 out');
 one_event('a group PUT', {
     type => 'replace', resourceType => 'Group', id => $g,
     version => version_of($r), added => qq(["$u1"]), addedCount => 1,
-    removed => qq(["$u2"]), removedCount => 1 },
+    removed => qq(["$u2"]), removedCount => 1,
+    paths => ['displayName', 'members'] },
     $r->{json}{meta}{lastModified});
 
 $r = $t->put("Groups/$g", { schemas => [URN_GROUP], displayName => 'G3',

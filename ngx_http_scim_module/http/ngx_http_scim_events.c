@@ -20,11 +20,24 @@
 /* the paths of a PATCH an event names, at most */
 #define NGX_HTTP_SCIM_EVENT_PATHS   100
 
+/* a poll's SETs: when maxEvents is absent, and at most */
+#define NGX_HTTP_SCIM_FEED_DEFAULT  100
+#define NGX_HTTP_SCIM_FEED_MAX      500
+
+/* the JOSE header of an unsecured SET (RFC 8417 2.3, RFC 7519 6) */
+#define NGX_HTTP_SCIM_SET_HEADER    "{\"typ\":\"secevent+jwt\",\"alg\":\"none\"}"
+
 
 static ngx_int_t ngx_http_scim_event_paths(ngx_http_scim_ctx_t *ctx,
     ngx_str_t *out);
 static ngx_int_t ngx_http_scim_event_dup(ngx_http_scim_ctx_t *ctx,
     const char *s, ngx_str_t *out);
+static ngx_int_t ngx_http_scim_feed_acks(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_poll_t *poll);
+static void ngx_http_scim_feed_done(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
+static json_t *ngx_http_scim_feed_set(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *claims);
 
 
 /* scim_events_maxlen <number> | off */
@@ -122,17 +135,19 @@ ngx_http_scim_event(ngx_http_scim_ctx_t *ctx, const char *type,
         }
     }
 
-    if (ctx->method == NGX_HTTP_PATCH) {
-        return ngx_http_scim_event_paths(ctx, &ev->paths);
+    if (*type == 'd') {
+        return NGX_OK;
     }
 
-    return NGX_OK;
+    return ngx_http_scim_event_paths(ctx, &ev->paths);
 }
 
 
 /*
  * A PATCH's paths, as a JSON array: each operation's "path", or the
- * names in the value of one without; the first NGX_HTTP_SCIM_EVENT_PATHS
+ * names in the value of one without; a POST's or PUT's: the attributes
+ * of its body but "schemas" (and "id", "meta", which the server sets);
+ * the first NGX_HTTP_SCIM_EVENT_PATHS
  */
 
 static ngx_int_t
@@ -144,15 +159,30 @@ ngx_http_scim_event_paths(ngx_http_scim_ctx_t *ctx, ngx_str_t *out)
     ngx_int_t    rc;
     const char  *key;
 
-    ops = json_object_get(ctx->body, "Operations");
-
-    if (!json_is_array(ops)) {
-        return NGX_OK;
-    }
-
     list = json_array();
     if (list == NULL) {
         return NGX_ERROR;
+    }
+
+    ops = json_object_get(ctx->body, "Operations");
+
+    if (ctx->method != NGX_HTTP_PATCH) {
+        ops = NULL;
+
+        json_object_foreach(ctx->body, key, v) {
+            if (ngx_strcasecmp((u_char *) key, (u_char *) "schemas") == 0
+                || ngx_strcasecmp((u_char *) key, (u_char *) "id") == 0
+                || ngx_strcasecmp((u_char *) key, (u_char *) "meta") == 0
+                || json_array_size(list) >= NGX_HTTP_SCIM_EVENT_PATHS)
+            {
+                continue;
+            }
+
+            if (json_array_append_new(list, json_string(key)) != 0) {
+                json_decref(list);
+                return NGX_ERROR;
+            }
+        }
     }
 
     json_array_foreach(ops, i, op) {
@@ -221,6 +251,270 @@ ngx_http_scim_event_dup(ngx_http_scim_ctx_t *ctx, const char *s,
     }
 
     ngx_memcpy(out->data, s, out->len + 1);
+
+    return NGX_OK;
+}
+
+
+/*
+ * scim_events: the location answers RFC 8936 polls with the tenant's
+ * change events as RFC 9967 SETs; authenticated and given its tenant as
+ * a scim location is
+ */
+
+char *
+ngx_http_scim_events_feed(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (slcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate, or with \"scim\"";
+    }
+
+    slcf->enable = 1;
+    slcf->events_feed = 1;
+    slcf->conf_file = cf->conf_file->file.name;
+    slcf->conf_line = cf->conf_file->line;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_scim_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * POST {"maxEvents": N, "returnImmediately": b, "ack": [jti, ...],
+ * "setErrs": {jti: {...}}} (RFC 8936 2.4): the SETs acknowledged (and
+ * those the receiver reports errors for, which are not sent again) leave
+ * the feed's pending ones, then up to N SETs are answered, those
+ * delivered before and not acknowledged first.  The answer is at once
+ * (returnImmediately false is allowed to wait; this feed does not).
+ */
+
+void
+ngx_http_scim_feed(ngx_http_scim_ctx_t *ctx)
+{
+    json_t                 *v;
+    json_int_t              n;
+    ngx_scim_store_poll_t  *poll;
+
+    poll = ngx_pcalloc(ctx->request->pool, sizeof(ngx_scim_store_poll_t));
+    if (poll == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    poll->max = NGX_HTTP_SCIM_FEED_DEFAULT;
+
+    v = json_object_get(ctx->body, "maxEvents");
+
+    if (v != NULL) {
+        n = json_is_integer(v) ? json_integer_value(v) : -1;
+
+        if (n < 0) {
+            ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                               SCIM_ERR_INVALID_VALUE,
+                               "\"maxEvents\" must be a non-negative "
+                               "integer");
+            return;
+        }
+
+        poll->max = n > NGX_HTTP_SCIM_FEED_MAX ? NGX_HTTP_SCIM_FEED_MAX
+                                               : (ngx_uint_t) n;
+    }
+
+    v = json_object_get(ctx->body, "returnImmediately");
+
+    if (v != NULL && !json_is_boolean(v)) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_VALUE,
+                           "\"returnImmediately\" must be a boolean");
+        return;
+    }
+
+    if (ngx_http_scim_feed_acks(ctx, poll) != NGX_OK) {
+        return;
+    }
+
+    ngx_str_set(&poll->group, "scim-feed");
+    ngx_str_set(&poll->consumer, "feed");
+    poll->iss = ctx->base_url;
+    poll->aud = ctx->tenant;
+
+    ngx_http_scim_issued(ctx, ngx_scim_store_poll(
+                                  ngx_http_scim_call(ctx,
+                                                     ngx_http_scim_feed_done),
+                                  poll));
+}
+
+
+/* "ack" and the names of "setErrs": the jtis the feed need not resend */
+
+static ngx_int_t
+ngx_http_scim_feed_acks(ngx_http_scim_ctx_t *ctx, ngx_scim_store_poll_t *poll)
+{
+    size_t       i, n;
+    json_t      *ack, *errs, *v;
+    const char  *key;
+
+    ack = json_object_get(ctx->body, "ack");
+    errs = json_object_get(ctx->body, "setErrs");
+
+    if ((ack != NULL && !json_is_array(ack))
+        || (errs != NULL && !json_is_object(errs)))
+    {
+        ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_VALUE,
+                           "\"ack\" must be an array of jti strings and "
+                           "\"setErrs\" an object");
+        return NGX_ERROR;
+    }
+
+    n = json_array_size(ack) + json_object_size(errs);
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    poll->ack = ngx_palloc(ctx->request->pool, n * sizeof(ngx_str_t));
+    if (poll->ack == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    json_array_foreach(ack, i, v) {
+        if (!json_is_string(v)) {
+            ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                               SCIM_ERR_INVALID_VALUE,
+                               "\"ack\" must be an array of jti strings");
+            return NGX_ERROR;
+        }
+
+        poll->ack[poll->nack].data = (u_char *) json_string_value(v);
+        poll->ack[poll->nack++].len = json_string_length(v);
+    }
+
+    json_object_foreach(errs, key, v) {
+        ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
+                      "scim events: the receiver could not take SET "
+                      "\"%s\" of tenant \"%V\"", key, &ctx->tenant);
+
+        poll->ack[poll->nack].data = (u_char *) key;
+        poll->ack[poll->nack++].len = ngx_strlen(key);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the store's {more, jti, claims, ...}: {"sets": {...}, "moreAvailable"} */
+
+static void
+ngx_http_scim_feed_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
+{
+    json_t      *out, *sets, *set;
+    ngx_str_t   *ids;
+    ngx_uint_t   i;
+
+    ids = res->ids;
+
+    if (res->nids == 0 || res->nids % 2 != 1) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    out = ngx_http_scim_track(ctx->request, json_object());
+    sets = json_object();
+
+    if (out == NULL || sets == NULL
+        || json_object_set_new(out, "sets", sets) != 0
+        || json_object_set_new(out, "moreAvailable",
+                               json_boolean(ids[0].len == 1
+                                            && ids[0].data[0] == '1'))
+           != 0)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    for (i = 1; i + 1 < res->nids; i += 2) {
+        set = ngx_http_scim_feed_set(ctx, &ids[i + 1]);
+
+        if (set == NULL
+            || json_object_setn_new(sets, (char *) ids[i].data, ids[i].len,
+                                    set)
+               != 0)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    ngx_http_scim_reply(ctx, NGX_HTTP_OK, out, 0);
+}
+
+
+/* a SET: an unsecured JWT of the claims, header.payload. (RFC 7519 6.1) */
+
+static json_t *
+ngx_http_scim_feed_set(ngx_http_scim_ctx_t *ctx, ngx_str_t *claims)
+{
+    u_char     *start, *p;
+    ngx_str_t   src, dst;
+
+    static ngx_str_t  header = ngx_string(NGX_HTTP_SCIM_SET_HEADER);
+
+    start = ngx_pnalloc(ctx->request->pool,
+                        ngx_base64_encoded_length(header.len)
+                        + ngx_base64_encoded_length(claims->len) + 2);
+    if (start == NULL) {
+        return NULL;
+    }
+
+    dst.data = start;
+    ngx_encode_base64url(&dst, &header);
+    p = start + dst.len;
+    *p++ = '.';
+
+    dst.data = p;
+    src = *claims;
+    ngx_encode_base64url(&dst, &src);
+    p += dst.len;
+    *p++ = '.';
+
+    return json_stringn((char *) start, p - start);
+}
+
+
+/*
+ * /ServiceProviderConfig's "securityEvents" (RFC 9967 4) when this
+ * location's writes make events: the event URIs of its SETs; no
+ * asynchronous requests
+ */
+
+ngx_int_t
+ngx_http_scim_spc_events(ngx_http_scim_ctx_t *ctx, json_t *spc)
+{
+    json_t  *ev;
+
+    if (ctx->slcf->events_maxlen == 0) {
+        return NGX_OK;
+    }
+
+    ev = json_pack("{s:s,s:[s,s,s,s,s,s]}",
+                   "asyncRequest", "none",
+                   "eventUris",
+                   "urn:ietf:params:scim:event:prov:create:notice",
+                   "urn:ietf:params:scim:event:prov:put:notice",
+                   "urn:ietf:params:scim:event:prov:patch:notice",
+                   "urn:ietf:params:scim:event:prov:delete",
+                   "urn:ietf:params:scim:event:prov:activate",
+                   "urn:ietf:params:scim:event:prov:deactivate");
+
+    if (ev == NULL || json_object_set_new(spc, "securityEvents", ev) != 0) {
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }

@@ -246,6 +246,13 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, unique_external_id),
       NULL },
 
+    { ngx_string("scim_events"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_scim_events_feed,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("scim_events_maxlen"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_scim_events_maxlen,
@@ -376,6 +383,10 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_scim_store_conf_t       sconf, *seeds;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_scim_main_conf_t  *smcf;
+
+    if (conf->enable == NGX_CONF_UNSET) {
+        conf->events_feed = prev->events_feed;
+    }
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 

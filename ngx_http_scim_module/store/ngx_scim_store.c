@@ -549,6 +549,28 @@ ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id)
 
 
 ngx_int_t
+ngx_scim_store_poll(ngx_scim_store_call_t *call, ngx_scim_store_poll_t *poll)
+{
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_FEED, NGX_SCIM_STORE_R_IDS,
+                            6 + poll->nack);
+    if (sc == NULL
+        || ngx_scim_store_arg_str(sc, &poll->group) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &poll->consumer) != NGX_OK
+        || ngx_scim_store_arg_int(sc, (ngx_int_t) poll->max) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &poll->iss) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &poll->aud) != NGX_OK
+        || ngx_scim_store_arg_list(sc, poll->ack, poll->nack) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_FEED);
+}
+
+
+ngx_int_t
 ngx_scim_store_create(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 {
     ngx_scim_store_ctx_t  *sc;
@@ -758,7 +780,8 @@ ngx_scim_store_run(ngx_scim_store_ctx_t *sc, ngx_scim_lua_e script)
                                (int) sc->nkeys, argc, argv, argvlen,
                                script == NGX_SCIM_LUA_CREATE
                                || script == NGX_SCIM_LUA_REPLACE
-                               || script == NGX_SCIM_LUA_DELETE,
+                               || script == NGX_SCIM_LUA_DELETE
+                               || script == NGX_SCIM_LUA_FEED,
                                ngx_scim_store_reply, sc, sc->call.op);
 
     if (rc != NGX_OK && sc->call.op) {

@@ -228,6 +228,18 @@ typedef struct {
 } ngx_scim_store_write_t;
 
 
+/* an RFC 8936 poll of the change events: see store/lua/feed.lua */
+typedef struct {
+    ngx_str_t                   group;         /* the consumer group */
+    ngx_str_t                   consumer;
+    ngx_uint_t                  max;           /* SETs at most */
+    ngx_str_t                   iss;
+    ngx_str_t                   aud;
+    ngx_str_t                  *ack;           /* jtis acknowledged */
+    ngx_uint_t                  nack;
+} ngx_scim_store_poll_t;
+
+
 /* a batch of a scan: see store/lua/scan.lua */
 typedef struct {
     ngx_uint_t                  start;         /* in creation order */
@@ -273,6 +285,10 @@ ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
    groups holding member id */
 ngx_int_t ngx_scim_store_related(ngx_scim_store_call_t *call,
     ngx_str_t *id);
+
+/* ids: more ("1" | "0"), then jti, the SET's claims (JSON), ... */
+ngx_int_t ngx_scim_store_poll(ngx_scim_store_call_t *call,
+    ngx_scim_store_poll_t *poll);
 
 ngx_int_t ngx_scim_store_create(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);

@@ -37,7 +37,8 @@ my @K = $l->keys;
 # the commands the scripts send, each with its one key first; another
 # command fails the test (the parser below would not know its keys)
 my %ONE_KEY = map { $_ => 1 } qw(GET SET INCR HGET HSET HDEL HEXISTS HMGET
-    ZADD ZREM ZCARD ZRANGE ZRANGEBYLEX ZREMRANGEBYLEX ZSCORE XADD);
+    ZADD ZREM ZCARD ZRANGE ZRANGEBYLEX ZREMRANGEBYLEX ZSCORE XADD
+    XGROUP XACK XREADGROUP XPENDING XINFO XREVRANGE);
 
 my %ran;
 
@@ -123,6 +124,10 @@ for my $want ('0', '1') {
           'Group', 'g1', 'User', 'gone');
 }
 check('find: none', 'find', 'nobody', 'User', '1');
+# the feed: its group made, SETs delivered, some acknowledged
+my $f = check('feed: a first poll', 'feed', 'g', 'c', 1, 'iss', 'aud', 0);
+check('feed: an ack and a poll', 'feed', 'g', 'c', 5, 'iss', 'aud', 1,
+      $f->[1] // '0-1');
 check('find_ext of a group', 'find_ext', 'ge1', 'Group');
 check('find_ext of users', 'find_ext', 'e2', 'User');
 check('find_email', 'find_email', 'a@x.org');
