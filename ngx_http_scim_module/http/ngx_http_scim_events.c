@@ -25,7 +25,8 @@
 #define NGX_HTTP_SCIM_FEED_MAX      500
 
 /* the JOSE header of an unsecured SET (RFC 8417 2.3, RFC 7519 6) */
-#define NGX_HTTP_SCIM_SET_HEADER    "{\"typ\":\"secevent+jwt\",\"alg\":\"none\"}"
+#define NGX_HTTP_SCIM_SET_HEADER                                              \
+    "{\"typ\":\"secevent+jwt\",\"alg\":\"none\"}"
 
 
 static ngx_int_t ngx_http_scim_event_paths(ngx_http_scim_ctx_t *ctx,
