@@ -57,6 +57,12 @@ ngx_http_scim_discovery(ngx_http_scim_ctx_t *ctx)
         }
 
         out = ngx_http_scim_spc(ctx);
+
+        if (out && ngx_http_scim_spc_events(ctx, out) != NGX_OK) {
+            json_decref(out);
+            out = NULL;
+        }
+
         break;
 
     case NGX_HTTP_SCIM_R_RESOURCE_TYPES:

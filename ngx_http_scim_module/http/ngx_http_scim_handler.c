@@ -139,6 +139,7 @@ ngx_http_scim_authed(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
 
     case NGX_HTTP_SCIM_R_BULK:
     case NGX_HTTP_SCIM_R_SEARCH:
+    case NGX_HTTP_SCIM_R_EVENTS:
         if (r->method != NGX_HTTP_POST) {
             ngx_http_discard_request_body(r);
             ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
@@ -229,6 +230,14 @@ ngx_http_scim_route(ngx_http_scim_ctx_t *ctx)
 
     while (end > start && end[-1] == '/') {
         end--;
+    }
+
+    if (ctx->slcf->events_feed) {
+        /* the whole location is the feed; its URI the base */
+        ctx->resource = NGX_HTTP_SCIM_R_EVENTS;
+        ctx->base_url.data = start;
+        ctx->base_url.len = end - start;
+        return NGX_OK;
     }
 
     p = end;
@@ -792,6 +801,7 @@ ngx_http_scim_dispatch(ngx_http_scim_ctx_t *ctx)
 
     case NGX_HTTP_SCIM_R_BULK:
     case NGX_HTTP_SCIM_R_SEARCH:
+    case NGX_HTTP_SCIM_R_EVENTS:
 
         if (method != NGX_HTTP_POST) {
             ngx_http_scim_fail(ctx, NGX_HTTP_NOT_ALLOWED, NULL,
@@ -801,6 +811,9 @@ ngx_http_scim_dispatch(ngx_http_scim_ctx_t *ctx)
 
         if (ctx->resource == NGX_HTTP_SCIM_R_BULK) {
             ngx_http_scim_bulk(ctx);
+
+        } else if (ctx->resource == NGX_HTTP_SCIM_R_EVENTS) {
+            ngx_http_scim_feed(ctx);
 
         } else {
             ngx_http_scim_search(ctx);

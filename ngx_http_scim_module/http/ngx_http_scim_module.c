@@ -246,6 +246,20 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, unique_external_id),
       NULL },
 
+    { ngx_string("scim_events"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_scim_events_feed,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_events_maxlen"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_events_maxlen,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -350,6 +364,7 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->max_results = NGX_CONF_UNSET_UINT;
     conf->max_scan = NGX_CONF_UNSET_UINT;
     conf->unique_external_id = NGX_CONF_UNSET;
+    conf->events_maxlen = NGX_CONF_UNSET_UINT;
     conf->bulk_max_ops = NGX_CONF_UNSET_UINT;
     conf->pw_pool = NGX_CONF_UNSET_PTR;
 
@@ -368,6 +383,10 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_scim_store_conf_t       sconf, *seeds;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_scim_main_conf_t  *smcf;
+
+    if (conf->enable == NGX_CONF_UNSET) {
+        conf->events_feed = prev->events_feed;
+    }
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
@@ -407,6 +426,8 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->max_scan, prev->max_scan, 100000);
     ngx_conf_merge_value(conf->unique_external_id, prev->unique_external_id,
                          0);
+    ngx_conf_merge_uint_value(conf->events_maxlen, prev->events_maxlen,
+                              100000);
     ngx_conf_merge_uint_value(conf->bulk_max_ops, prev->bulk_max_ops, 1000);
 
     if (ngx_http_scim_password_merge(cf, prev, conf) != NGX_OK) {

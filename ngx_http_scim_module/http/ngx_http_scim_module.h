@@ -125,6 +125,9 @@ typedef struct {
     ngx_uint_t                  max_results;
     ngx_uint_t                  max_scan;
     ngx_flag_t                  unique_external_id;
+    ngx_uint_t                  events_maxlen; /* scim_events_maxlen;
+                                                  0: off */
+    ngx_flag_t                  events_feed;   /* scim_events */
     ngx_uint_t                  bulk_max_ops;
     size_t                      max_body;
 
@@ -146,7 +149,8 @@ typedef enum {
     NGX_HTTP_SCIM_R_RESOURCE_TYPES,
     NGX_HTTP_SCIM_R_SPC,
     NGX_HTTP_SCIM_R_BULK,
-    NGX_HTTP_SCIM_R_SEARCH           /* root /.search */
+    NGX_HTTP_SCIM_R_SEARCH,          /* root /.search */
+    NGX_HTTP_SCIM_R_EVENTS           /* a scim_events location */
 } ngx_http_scim_resource_e;
 
 
@@ -329,6 +333,16 @@ ngx_int_t ngx_http_scim_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_scim_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_scim_password.c: Argon2id in a thread pool */
+/* ngx_http_scim_events.c */
+char *ngx_http_scim_events_maxlen(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_scim_event(ngx_http_scim_ctx_t *ctx, const char *type,
+    ngx_scim_store_event_t *ev);
+char *ngx_http_scim_events_feed(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_scim_feed(ngx_http_scim_ctx_t *ctx);
+ngx_int_t ngx_http_scim_spc_events(ngx_http_scim_ctx_t *ctx, json_t *spc);
+
 char *ngx_http_scim_password_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_scim_password_merge(ngx_conf_t *cf,

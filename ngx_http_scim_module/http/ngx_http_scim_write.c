@@ -135,6 +135,11 @@ ngx_http_scim_create_write(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
     ngx_http_scim_argv_list(&em, &w.emails, &w.nemails);
 
+    if (ngx_http_scim_event(ctx, "create", &w.event) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     ngx_http_scim_issued(ctx, ngx_scim_store_create(
                                   ngx_http_scim_call(ctx,
                                                      ngx_http_scim_create_done),
@@ -395,6 +400,11 @@ ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx)
     ngx_http_scim_argv_list(&rem, &w.remove, &w.nremove);
     ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
 
+    if (ngx_http_scim_event(ctx, "members", &w.event) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     ngx_http_scim_issued(ctx, ngx_scim_store_members(
                                   ngx_http_scim_call(ctx,
                                                      ngx_http_scim_modify_done),
@@ -580,6 +590,11 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
     w.now.data = p;
     w.now.len = ngx_strlen(p);
 
+    if (ngx_http_scim_event(ctx, "delete", &w.event) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     ngx_http_scim_issued(ctx, ngx_scim_store_delete(
                                   ngx_http_scim_call(ctx,
                                                      ngx_http_scim_delete_done),
@@ -647,6 +662,14 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
     ngx_http_scim_argv_list(&oldem, &w.old_emails, &w.nold_emails);
     ngx_http_scim_argv_list(&newem, &w.emails, &w.nemails);
+
+    if (ngx_http_scim_event(ctx, ctx->method == NGX_HTTP_PATCH
+                                 ? "patch" : "replace", &w.event)
+        != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
 
     ngx_http_scim_issued(ctx, ngx_scim_store_replace(
                                   ngx_http_scim_call(ctx,

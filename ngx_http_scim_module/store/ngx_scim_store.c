@@ -40,6 +40,8 @@
  *                                              ZRANGEBYLEX
  *   scim:{T}:User:reports              zset    "<manager id>\0<user id>":
  *                                              the reverse of User:manager
+ *   scim:{T}:events                    stream  change events (issue 11):
+ *                                              the writes' XADD
  *
  * A stored document always ends with its version, as
  * ..."version":"W/\"<n>\""}} (meta is the last member, version the last
@@ -96,6 +98,8 @@ static ngx_int_t ngx_scim_store_arg_list(ngx_scim_store_ctx_t *sc,
     ngx_str_t *list, ngx_uint_t n);
 static ngx_int_t ngx_scim_store_keys_push(ngx_scim_store_ctx_t *sc,
     ngx_uint_t nkeys);
+static ngx_int_t ngx_scim_store_arg_event(ngx_scim_store_ctx_t *sc,
+    ngx_scim_store_event_t *ev);
 static const char *ngx_scim_store_type(ngx_scim_store_type_e type);
 static ngx_int_t ngx_scim_store_run(ngx_scim_store_ctx_t *sc,
     ngx_scim_lua_e script);
@@ -137,7 +141,8 @@ static ngx_str_t  ngx_scim_store_keys[] = {
     ngx_string("Group:ids"),
     ngx_string("seq"),
     ngx_string("User:idx:email"),
-    ngx_string("User:reports")
+    ngx_string("User:reports"),
+    ngx_string("events")
 };
 
 /* the positions of some of them (0-based), for the calls that take fewer */
@@ -318,6 +323,28 @@ static const char *
 ngx_scim_store_type(ngx_scim_store_type_e type)
 {
     return type == NGX_SCIM_STORE_USER ? "User" : "Group";
+}
+
+
+/* a write's event, after its own ARGV: nothing when events are off */
+
+static ngx_int_t
+ngx_scim_store_arg_event(ngx_scim_store_ctx_t *sc, ngx_scim_store_event_t *ev)
+{
+    if (ev->maxlen == 0 || ev->type == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_scim_store_arg_int(sc, (ngx_int_t) ev->maxlen) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ev->type) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &ev->time) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &ev->active) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &ev->paths) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -522,12 +549,34 @@ ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id)
 
 
 ngx_int_t
+ngx_scim_store_poll(ngx_scim_store_call_t *call, ngx_scim_store_poll_t *poll)
+{
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_FEED, NGX_SCIM_STORE_R_IDS,
+                            6 + poll->nack);
+    if (sc == NULL
+        || ngx_scim_store_arg_str(sc, &poll->group) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &poll->consumer) != NGX_OK
+        || ngx_scim_store_arg_int(sc, (ngx_int_t) poll->max) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &poll->iss) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &poll->aud) != NGX_OK
+        || ngx_scim_store_arg_list(sc, poll->ack, poll->nack) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_FEED);
+}
+
+
+ngx_int_t
 ngx_scim_store_create(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 {
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_CREATE, NGX_SCIM_STORE_R_WRITE,
-                            10 + w->nadd + w->nemails);
+                            15 + w->nadd + w->nemails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
         || ngx_scim_store_arg_str(sc, &w->text) != NGX_OK
@@ -540,7 +589,8 @@ ngx_scim_store_create(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
         || ngx_scim_store_arg_list(sc, w->add, w->nadd) != NGX_OK
         || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, w->unique_external_id ? "1" : "0")
-           != NGX_OK)
+           != NGX_OK
+        || ngx_scim_store_arg_event(sc, &w->event) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -555,7 +605,7 @@ ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_REPLACE, NGX_SCIM_STORE_R_WRITE,
-                            17 + w->nremove + w->nadd + w->nemails
+                            22 + w->nremove + w->nadd + w->nemails
                             + w->nold_emails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
@@ -578,7 +628,8 @@ ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
            != NGX_OK
         || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, w->unique_external_id ? "1" : "0")
-           != NGX_OK)
+           != NGX_OK
+        || ngx_scim_store_arg_event(sc, &w->event) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -605,6 +656,7 @@ ngx_scim_store_members(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
     m.nremove = w->nremove;
     m.add = w->add;
     m.nadd = w->nadd;
+    m.event = w->event;
 
     return ngx_scim_store_replace(call, &m);
 }
@@ -616,7 +668,7 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_DELETE, NGX_SCIM_STORE_R_WRITE,
-                            7 + w->nemails);
+                            12 + w->nemails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
         || ngx_scim_store_arg_int(sc, w->expect) != NGX_OK
@@ -625,7 +677,8 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
         || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK
-        || ngx_scim_store_arg_str(sc, &w->now) != NGX_OK)
+        || ngx_scim_store_arg_str(sc, &w->now) != NGX_OK
+        || ngx_scim_store_arg_event(sc, &w->event) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -727,7 +780,8 @@ ngx_scim_store_run(ngx_scim_store_ctx_t *sc, ngx_scim_lua_e script)
                                (int) sc->nkeys, argc, argv, argvlen,
                                script == NGX_SCIM_LUA_CREATE
                                || script == NGX_SCIM_LUA_REPLACE
-                               || script == NGX_SCIM_LUA_DELETE,
+                               || script == NGX_SCIM_LUA_DELETE
+                               || script == NGX_SCIM_LUA_FEED,
                                ngx_scim_store_reply, sc, sc->call.op);
 
     if (rc != NGX_OK && sc->call.op) {

@@ -174,6 +174,24 @@ typedef struct {
 } ngx_scim_store_call_t;
 
 
+/*
+ * the change event a write appends to scim:{T}:events in the same script
+ * (store/lua/lib.lua event()); maxlen 0: events off, no XADD
+ */
+typedef struct {
+    ngx_uint_t                  maxlen;        /* MAXLEN ~ */
+    const char                 *type;          /* "create", "replace",
+                                                  "patch", "members",
+                                                  "delete" */
+    ngx_str_t                   time;
+    ngx_str_t                   active;        /* "true", "false": the
+                                                  write changed it; empty:
+                                                  it did not */
+    ngx_str_t                   paths;         /* a PATCH's: a JSON array
+                                                  of strings, or empty */
+} ngx_scim_store_event_t;
+
+
 /* a create, a replace, a member change */
 typedef struct {
     ngx_str_t                   id;
@@ -202,11 +220,24 @@ typedef struct {
     ngx_uint_t                  nemails;
     ngx_str_t                  *old_emails;
     ngx_uint_t                  nold_emails;
+    ngx_scim_store_event_t      event;
     unsigned                    any_version:1; /* replace: not expect */
     unsigned                    unique_external_id:1;  /* create, replace:
                                                   another resource's
                                                   externalId a conflict */
 } ngx_scim_store_write_t;
+
+
+/* an RFC 8936 poll of the change events: see store/lua/feed.lua */
+typedef struct {
+    ngx_str_t                   group;         /* the consumer group */
+    ngx_str_t                   consumer;
+    ngx_uint_t                  max;           /* SETs at most */
+    ngx_str_t                   iss;
+    ngx_str_t                   aud;
+    ngx_str_t                  *ack;           /* jtis acknowledged */
+    ngx_uint_t                  nack;
+} ngx_scim_store_poll_t;
 
 
 /* a batch of a scan: see store/lua/scan.lua */
@@ -254,6 +285,10 @@ ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
    groups holding member id */
 ngx_int_t ngx_scim_store_related(ngx_scim_store_call_t *call,
     ngx_str_t *id);
+
+/* ids: more ("1" | "0"), then jti, the SET's claims (JSON), ... */
+ngx_int_t ngx_scim_store_poll(ngx_scim_store_call_t *call,
+    ngx_scim_store_poll_t *poll);
 
 ngx_int_t ngx_scim_store_create(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);

@@ -43,7 +43,7 @@ my @KEYS = qw(User:display Group:display User:manager User:idx:email
               User:docs Group:docs User:ids Group:ids seq
               User:idx:userName User:idx:externalId
               Group:idx:displayName Group:idx:externalId members memberof
-              User:reports auth:tokens auth:clients);
+              User:reports events auth:tokens auth:clients);
 
 # Redis gives bytes, json_decode characters: a stored name as characters
 sub _chars {

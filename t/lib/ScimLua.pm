@@ -59,7 +59,7 @@ my @KEYS = qw(User:docs User:display Group:display User:manager memberof
               User:idx:userName User:idx:externalId
               Group:docs members
               Group:idx:displayName Group:idx:externalId
-              User:ids Group:ids seq User:idx:email User:reports);
+              User:ids Group:ids seq User:idx:email User:reports events);
 
 sub keys {
     my ($self) = @_;
@@ -135,7 +135,8 @@ sub run_err {
 
 # run_err, and the keys the script's commands named, as MONITOR saw
 # them (the first argument of each: every command the scripts send has
-# one key), and the commands: (reply, error, [key, ...], [command, ...])
+# one key; XGROUP's and XINFO's the second, XREADGROUP's the one after
+# STREAMS), and the commands: (reply, error, [key, ...], [command, ...])
 sub touched {
     my ($self, $name, $keys, @argv) = @_;
     my $m = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -161,8 +162,16 @@ sub touched {
     for my $line (split /\r\n/, $buf) {
         next unless $line =~ /\[\d+ lua\] (.*)$/;
         my @a = $1 =~ /"((?:[^"\\]|\\.)*)"/g;
-        push @cmds, uc shift @a;
-        push @keys, $a[0];
+        my $c = uc shift @a;
+        push @cmds, $c;
+        if ($c eq 'XGROUP' || $c eq 'XINFO') {
+            push @keys, $a[1];
+        } elsif ($c eq 'XREADGROUP') {
+            my ($i) = grep { uc $a[$_] eq 'STREAMS' } 0 .. $#a;
+            push @keys, $a[$i + 1];
+        } else {
+            push @keys, $a[0];
+        }
     }
     return ($r, $e, \@keys, \@cmds);
 }

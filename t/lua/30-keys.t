@@ -25,19 +25,20 @@ my @K = $l->keys;
     my ($arr) = $c =~ /ngx_scim_store_keys\[\] = \{(.*?)\};/s;
     my @c = ($arr // '') =~ /ngx_string\("([^"]+)"\)/g;
     my @lua = ScimLua::slurp("$dir/lua/lib.lua")
-              =~ /^--\s+(\d+) (\S+)\s+(?:hash|zset|string)\b/mg;
+              =~ /^--\s+(\d+) (\S+)\s+(?:hash|zset|string|stream)\b/mg;
     my @ours = map { s/^\Q@{[$l->prefix]}\E//r } @K;
     is_deeply(\@c, \@ours, 'the KEYS order of ngx_scim_store_keys[] is ours');
     is_deeply([@lua[grep { $_ % 2 } 0 .. $#lua]], \@ours,
               "... and that of lib.lua's table");
-    is_deeply([@lua[grep { !($_ % 2) } 0 .. $#lua]], [1 .. 16],
-              '... numbered 1 to 16');
+    is_deeply([@lua[grep { !($_ % 2) } 0 .. $#lua]], [1 .. 17],
+              '... numbered 1 to 17');
 }
 
 # the commands the scripts send, each with its one key first; another
 # command fails the test (the parser below would not know its keys)
 my %ONE_KEY = map { $_ => 1 } qw(GET SET INCR HGET HSET HDEL HEXISTS HMGET
-    ZADD ZREM ZCARD ZRANGE ZRANGEBYLEX ZREMRANGEBYLEX ZSCORE);
+    ZADD ZREM ZCARD ZRANGE ZRANGEBYLEX ZREMRANGEBYLEX ZSCORE XADD
+    XGROUP XACK XREADGROUP XPENDING XINFO XREVRANGE);
 
 my %ran;
 
@@ -101,6 +102,16 @@ is_deeply(scalar check('replace a user', 'replace',
 
 create('Group', 'g4', 'Ext', members => ['u2'], ext => 'ge1', unique => 1);
 
+# with events on (lib.lua event()): the XADD on the 17th key
+my @EV = ('100', 'replace', '2026-02-02T00:00:00.000Z', 'true', '["x"]');
+is_deeply(scalar check('replace a group with an event', 'replace',
+      'g4', '', '', '', '', '', '', '', '2026-02-02T00:00:00.000Z',
+      'Group', '', '1', 0, 1, 'u3', 0, 0, '0', @EV), [1, 10, undef],
+      '... it wrote');
+is_deeply(scalar check('create with an event', 'create',
+      'u9', $l->head('u9', 'Zed'), 'zed', '', 'Zed', 'User', 'u2', 0, 0,
+      '0', @EV), [1, 11, 'Bobby'], '... it wrote');
+
 for my $want ('0', '1') {
     check("get User ($want)", 'get', 'User', 'u1', $want);
     check("get User with a manager ($want)", 'get', 'User', 'u2', $want);
@@ -113,6 +124,10 @@ for my $want ('0', '1') {
           'Group', 'g1', 'User', 'gone');
 }
 check('find: none', 'find', 'nobody', 'User', '1');
+# the feed: its group made, SETs delivered, some acknowledged
+my $f = check('feed: a first poll', 'feed', 'g', 'c', 1, 'iss', 'aud', 0);
+check('feed: an ack and a poll', 'feed', 'g', 'c', 5, 'iss', 'aud', 1,
+      $f->[1] // '0-1');
 check('find_ext of a group', 'find_ext', 'ge1', 'Group');
 check('find_ext of users', 'find_ext', 'e2', 'User');
 check('find_email', 'find_email', 'a@x.org');
@@ -128,7 +143,8 @@ check('scan of candidates', 'scan', '', 10, 'User', '0', '', '', 65536,
       '1', 'u2', 'u1', 'nope');
 
 is_deeply(scalar check('delete a user in groups', 'delete',
-      'u1', '1', 'alice', 'e1', 'User', 1, 'a@x.org'), [1],
+      'u1', '1', 'alice', 'e1', 'User', 1, 'a@x.org',
+      '2026-02-03T00:00:00.000Z', @EV), [1],
       '... it deleted');
 is_deeply(scalar check('delete a nested group with members', 'delete',
       'g1', '4', 'inner', '', 'Group', 0), [1], '... it deleted');

@@ -3,12 +3,13 @@
 -- members out); a user's reports lose it as their manager, each at a new
 -- version and lastModified (a document not of this module's shape keeps
 -- its text, and leaves the indexes all the same)
---   KEYS: the tenant's 16 keys (lib.lua)
+--   KEYS: the tenant's 17 keys (lib.lua)
 --   ARGV: id, expected version, folded name, externalId, "User" or
 --         "Group", nemails, folded e-mails..., now (the reports'
---         lastModified)
+--         lastModified), then the event's (lib.lua event(): a delete, and
+--         a patch of each report that loses its manager)
 --   -> {1} | {0} (no document) | {-1, current version}
---! keys 16
+--! keys 17
 
 local id, t = ARGV[1], ARGV[5]
 local docs, ids, iname, iext = typed(t)
@@ -32,14 +33,20 @@ redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\0',
            '(' .. id .. '\1')
 if t == 'Group' then members(id, true, {}, {}) end
 manager(t, id, '')
+local em, k = list(6)
+event(k + 1, nil, t, id, v)
 if t == 'User' then
-  local em, k = list(6)
   emails(id, em, {})
   for _, r in ipairs(related(KEYS[16], id)) do
     local d = redis.call('HGET', KEYS[1], r)
     if d then
-      local nd = unmanaged(d, id, ARGV[k], redis.call('INCR', KEYS[14]))
-      if nd then redis.call('HSET', KEYS[1], r, nd) end
+      local rn = redis.call('INCR', KEYS[14])
+      local nd = unmanaged(d, id, ARGV[k], rn)
+      if nd then
+        redis.call('HSET', KEYS[1], r, nd)
+        event(k + 1, 'patch', 'User', r, rn, nil, nil, '["urn:ietf:params:'
+              .. 'scim:schemas:extension:enterprise:2.0:User:manager"]')
+      end
     end
     redis.call('HDEL', KEYS[4], r)
   end

@@ -29,15 +29,17 @@
 --   15 User:idx:email         zset    "<folded e-mail>\0<id>" (score 0)
 --   16 User:reports           zset    "<manager id>\0<user id>" (score
 --                                     0): the reverse of User:manager
+--   17 events                 stream  the change events (event()): the
+--                                     writes' only
 --
 -- A script takes the first n of them as KEYS, as its line "--! keys n"
 -- says, or as many as the call needs within "--! keys m-n": enough for
 -- every key it may touch, whatever the data.  The order puts what the
 -- hot reads need first: a user's GET takes 5 (up to memberof), a
 -- group's 9 (up to members), a filter by an index up to that index (a
--- user's userName 6), fetch 9, page and scan 13, the writes all 15.
--- User:reports came last (issue 11), so that the positions of the others
--- stay.
+-- user's userName 6), fetch 9, page and scan 13, the writes all 17.
+-- User:reports and events came last (issue 11), so that the positions of
+-- the others stay.
 -- gen.pl puts "if #KEYS < m or #KEYS > n then error end" first in the
 -- script's text; store/ngx_scim_store.c decides the count of a call.
 --
@@ -159,11 +161,15 @@ local function check(gid, add)
   return nil
 end
 
--- a group's member changes, on members and memberof
-local function members(gid, clear, rem, add)
+-- a group's member changes, on members and memberof; with track, the
+-- ids that went in and those that went out, for its event (one out and
+-- back in is neither)
+local function members(gid, clear, rem, add, track)
+  local out, gone, inn = {}, {}, {}
   if clear then
     for _, m in ipairs(related(KEYS[9], gid)) do
       redis.call('ZREM', KEYS[5], m .. '\0' .. gid)
+      if track then out[#out + 1] = m; gone[m] = true end
     end
     redis.call('ZREMRANGEBYLEX', KEYS[9], '[' .. gid .. '\0',
                '(' .. gid .. '\1')
@@ -171,13 +177,22 @@ local function members(gid, clear, rem, add)
   for _, m in ipairs(rem) do
     if redis.call('ZREM', KEYS[9], gid .. '\0' .. m) == 1 then
       redis.call('ZREM', KEYS[5], m .. '\0' .. gid)
+      if track then out[#out + 1] = m; gone[m] = true end
     end
   end
   for _, m in ipairs(add) do
     if redis.call('ZADD', KEYS[9], 0, gid .. '\0' .. m) == 1 then
       redis.call('ZADD', KEYS[5], 0, m .. '\0' .. gid)
+      if gone[m] then gone[m] = false
+      elseif track then inn[#inn + 1] = m end
     end
   end
+  if not track then return end
+  local o = {}
+  for _, m in ipairs(out) do
+    if gone[m] then o[#o + 1] = m; gone[m] = false end
+  end
+  return inn, o
 end
 
 -- a user's manager's current display name (User:manager, then
@@ -283,6 +298,38 @@ local function expand(t, id, want)
     end
   end
   return r
+end
+
+-- The change event of a write (issue 11), appended to the tenant's
+-- stream (KEYS[17]) in the script that writes, so that it exists exactly
+-- when the change does.  ARGV[e] onwards, after the script's own
+-- arguments: maxlen (none or '': events off, no XADD), type ('create',
+-- 'replace', 'patch', 'members', 'delete'), time, active ('true' or
+-- 'false' when the write changed it, else ''), paths (a PATCH's, a JSON
+-- array, or '').  kind: another type (then no active, and paths as
+-- given); inn, out: a group's members that went in and out (the first
+-- 100 of each, and their counts).
+local function event(e, kind, t, id, v, inn, out, paths)
+  local max = ARGV[e]
+  if max == nil or max == '' then return end
+  local a = {'XADD', KEYS[17], 'MAXLEN', '~', max, '*',
+             'type', kind or ARGV[e + 1], 'resourceType', t, 'id', id,
+             'version', tostring(v), 'time', ARGV[e + 2]}
+  if not kind and ARGV[e + 3] ~= '' then
+    a[#a + 1] = 'active'; a[#a + 1] = ARGV[e + 3]
+  end
+  paths = paths or (not kind and ARGV[e + 4]) or ''
+  if paths ~= '' then a[#a + 1] = 'paths'; a[#a + 1] = paths end
+  for _, l in ipairs({{'added', inn}, {'removed', out}}) do
+    local ids = l[2]
+    if ids and #ids > 0 then
+      local n = math.min(#ids, 100)
+      a[#a + 1] = l[1]
+      a[#a + 1] = cjson.encode({unpack(ids, 1, n)})
+      a[#a + 1] = l[1] .. 'Count'; a[#a + 1] = tostring(#ids)
+    end
+  end
+  redis.call(unpack(a))
 end
 
 -- (end of the library)

@@ -2,17 +2,19 @@
 -- member changes, atomically.  With ARGV[3] == '' the document is kept
 -- and only its lastModified and version change (a member-only PATCH,
 -- which never reads the document first).
---   KEYS: the tenant's 16 keys (lib.lua)
+--   KEYS: the tenant's 17 keys (lib.lua)
 --   ARGV: id, expected version ('' = any), doc prefix, old name, new
 --         name, old externalId, new externalId, display ('' = keep), now,
 --         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,
 --         nadd, ids..., nold, old folded e-mails..., nnew, new ones...,
---         unique externalId ('1'|'0'; none: '0')
+--         unique externalId ('1'|'0'; none: '0'),
+--         then the event's (lib.lua event()): maxlen ('' or none: no
+--         event), type, time, active, paths
 --   -> {1, seq, manager display} | {0} (no document)
 --      | {-1, current version} | {-2, 1|2} | {-4, bad member id}
 --      | {-4, id, 'cycle'} (a group that holds this one)
 --      | {-4, manager id, 'manager'} (a new manager that is no user)
---! keys 16
+--! keys 17
 
 local id, t = ARGV[1], ARGV[10]
 local doc, _, iname, iext = typed(t)
@@ -53,8 +55,10 @@ if ARGV[8] ~= '' then
   -- display
   redis.call('HSET', t == 'User' and KEYS[2] or KEYS[3], id, ARGV[8])
 end
+local inn, out
 if t == 'Group' then
-  members(id, ARGV[12] == '1', rem, add)
+  inn, out = members(id, ARGV[12] == '1', rem, add,
+                     (ARGV[u + 1] or '') ~= '')
 end
 if ARGV[3] ~= '' then
   manager(t, id, ARGV[11])
@@ -67,4 +71,5 @@ else
   redis.call('HSET', doc, id,
              with_version(head .. ARGV[9] .. '","version":"', n))
 end
+event(u + 1, nil, t, id, n, inn, out)
 return {1, n, mdisplay(t, id)}
