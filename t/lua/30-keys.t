@@ -113,6 +113,9 @@ for my $want ('0', '1') {
           'Group', 'g1', 'User', 'gone');
 }
 check('find: none', 'find', 'nobody', 'User', '1');
+check('slice: the first, with the group', 'slice', 'g2', '', 2, '1');
+check('slice: after a member', 'slice', 'g2', 'g1', 1, '0');
+check('slice: no such group', 'slice', 'gone', '', 10, '1');
 check('find_ext of a group', 'find_ext', 'ge1', 'Group');
 check('find_ext of users', 'find_ext', 'e2', 'User');
 check('find_email', 'find_email', 'a@x.org');
