@@ -58,6 +58,18 @@ server {
 EOF
 $t->start_nginx_ok;
 
+{
+    my ($ok, $out) = $t->nginx_t("server {\n listen 127.0.0.1:%%PORT%%;\n"
+                                 . $loc->("/scim/v2/", 0) . "}\n");
+    ok($ok, 'scim_members_slice 0: accepted') or diag $out;
+}
+for my $bad ('1001', '-1', 'many') {
+    my ($ok, $out) = $t->nginx_t("server {\n listen 127.0.0.1:%%PORT%%;\n"
+                                 . $loc->("/scim/v2/", $bad) . "}\n");
+    ok(!$ok, "scim_members_slice $bad: refused") or diag $out;
+    like($out, qr/scim_members_slice/, '... naming the directive');
+}
+
 my ($worker) = $t->worker_pids;
 
 sub rss {
