@@ -218,6 +218,13 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, max_results),
       NULL },
 
+    { ngx_string("scim_members_slice"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, members_slice),
+      NULL },
+
     { ngx_string("scim_bulk_max_operations"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -363,6 +370,7 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->extensions = NGX_CONF_UNSET_PTR;
     conf->max_results = NGX_CONF_UNSET_UINT;
     conf->max_scan = NGX_CONF_UNSET_UINT;
+    conf->members_slice = NGX_CONF_UNSET_UINT;
     conf->unique_external_id = NGX_CONF_UNSET;
     conf->events_maxlen = NGX_CONF_UNSET_UINT;
     conf->bulk_max_ops = NGX_CONF_UNSET_UINT;
@@ -424,6 +432,8 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->extensions, prev->extensions, NULL);
     ngx_conf_merge_uint_value(conf->max_results, prev->max_results, 200);
     ngx_conf_merge_uint_value(conf->max_scan, prev->max_scan, 100000);
+    ngx_conf_merge_uint_value(conf->members_slice, prev->members_slice,
+                              1000);
     ngx_conf_merge_value(conf->unique_external_id, prev->unique_external_id,
                          0);
     ngx_conf_merge_uint_value(conf->events_maxlen, prev->events_maxlen,
@@ -467,6 +477,12 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->redis_conns == 0 || conf->redis_conns > 64) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"scim_redis_connections\" must be 1..64");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->members_slice > 1000) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"scim_members_slice\" must be 0..1000");
         return NGX_CONF_ERROR;
     }
 

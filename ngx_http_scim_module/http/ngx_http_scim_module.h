@@ -124,6 +124,9 @@ typedef struct {
 
     ngx_uint_t                  max_results;
     ngx_uint_t                  max_scan;
+    ngx_uint_t                  members_slice; /* a GET of a group reads
+                                                  its members so many at a
+                                                  time; 0: all at once */
     ngx_flag_t                  unique_external_id;
     ngx_uint_t                  events_maxlen; /* scim_events_maxlen;
                                                   0: off */
@@ -243,6 +246,8 @@ struct ngx_http_scim_ctx_s {
                                                   ASCII case, for Redis */
     void                       *scan;          /* a scan's state
                                                   (scan.c) */
+    void                       *stream;        /* a group's members
+                                                  streamed (stream.c) */
     ngx_pool_t                 *args_pool;     /* where a store call keeps
                                                   its arguments and result;
                                                   NULL: r->pool */

@@ -19,6 +19,8 @@ static ngx_int_t ngx_http_scim_fast_text(ngx_http_scim_ctx_t *ctx,
     size_t ngroups, size_t before, size_t after, ngx_buf_t **out);
 static ngx_int_t ngx_http_scim_not_modified(ngx_http_scim_ctx_t *ctx,
     json_t *doc);
+static void ngx_http_scim_get_slice(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
 
 
 /* GET /Users/{id}, GET /Groups/{id} */
@@ -26,11 +28,56 @@ static ngx_int_t ngx_http_scim_not_modified(ngx_http_scim_ctx_t *ctx,
 void
 ngx_http_scim_get(ngx_http_scim_ctx_t *ctx)
 {
+    ngx_str_t  first;
+
     if (ngx_http_scim_projection(ctx) != NGX_OK) {
         return;
     }
 
+    if (ngx_http_scim_stream_wanted(ctx)) {
+        /* the group and its first slice of members (stream.c) */
+
+        ctx->final_status = NGX_HTTP_OK;
+        ngx_str_null(&first);
+
+        ngx_http_scim_issued(ctx, ngx_scim_store_slice(
+                                 ngx_http_scim_call(ctx,
+                                                    ngx_http_scim_get_slice),
+                                 &ctx->id, &first, ctx->slcf->members_slice,
+                                 1));
+        return;
+    }
+
     ngx_http_scim_read(ctx, NGX_HTTP_OK, ngx_http_scim_get_done);
+}
+
+
+/*
+ * A group read with its first slice of members: all of them, answered
+ * as any read; more, streamed (stream.c)
+ */
+
+static void
+ngx_http_scim_get_slice(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
+{
+    json_t  *doc;
+
+    if (res->status != NGX_SCIM_STORE_OK || res->nids == 0) {
+        ngx_http_scim_get_done(ctx, res);
+        return;
+    }
+
+    doc = ngx_http_scim_expand(ctx, &res->docs[0], 0);
+    if (doc == NULL) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_scim_not_modified(ctx, doc) == NGX_OK) {
+        return;
+    }
+
+    ngx_http_scim_stream_start(ctx, res, doc);
 }
 
 

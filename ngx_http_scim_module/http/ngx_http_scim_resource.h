@@ -78,6 +78,11 @@ ngx_int_t ngx_http_scim_fast_written(ngx_http_scim_ctx_t *ctx,
 void ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
 
+/* ngx_http_scim_stream.c */
+ngx_int_t ngx_http_scim_stream_wanted(ngx_http_scim_ctx_t *ctx);
+void ngx_http_scim_stream_start(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res, json_t *doc);
+
 /* ngx_http_scim_scan.c */
 ngx_int_t ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *cands);

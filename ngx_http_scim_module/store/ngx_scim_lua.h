@@ -24,6 +24,7 @@ typedef enum {
     NGX_SCIM_LUA_RELATED,
     NGX_SCIM_LUA_REPLACE,
     NGX_SCIM_LUA_SCAN,
+    NGX_SCIM_LUA_SLICE,
     NGX_SCIM_LUA_N
 } ngx_scim_lua_e;
 

@@ -69,7 +69,8 @@ typedef enum {
     NGX_SCIM_STORE_R_SCAN,         /* {total, walked, id, {doc}, ...} */
     NGX_SCIM_STORE_R_SCAN_IDS,     /* {total, walked, id, ...} */
     NGX_SCIM_STORE_R_IDS,          /* {id, ...} */
-    NGX_SCIM_STORE_R_VALUE         /* string | nil (a plain HGET) */
+    NGX_SCIM_STORE_R_VALUE,        /* string | nil (a plain HGET) */
+    NGX_SCIM_STORE_R_SLICE         /* {doc | nil, next | nil, ...} | nil */
 } ngx_scim_store_reply_e;
 
 
@@ -112,6 +113,8 @@ static void ngx_scim_store_decode_write(redisReply *reply,
     ngx_scim_store_res_t *res);
 static ngx_int_t ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
     ngx_scim_store_doc_t *doc);
+static ngx_int_t ngx_scim_store_decode_refs(ngx_pool_t **pool,
+    redisReply *e, ngx_scim_store_doc_t *doc);
 static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
 
 
@@ -372,6 +375,29 @@ ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
     }
 
     return ngx_scim_store_run(sc, NGX_SCIM_LUA_GET);
+}
+
+
+/* a slice of a group's members (store/lua/slice.lua) */
+
+ngx_int_t
+ngx_scim_store_slice(ngx_scim_store_call_t *call, ngx_str_t *id,
+    ngx_str_t *after, ngx_uint_t count, ngx_uint_t head)
+{
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx_keys(call, NGX_SCIM_STORE_K_MEMBERS + 1,
+                                 NGX_SCIM_STORE_R_SLICE, 4);
+    if (sc == NULL
+        || ngx_scim_store_arg_str(sc, id) != NGX_OK
+        || ngx_scim_store_arg_str(sc, after) != NGX_OK
+        || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, head ? "1" : "0") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_SLICE);
 }
 
 
@@ -885,6 +911,43 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
 
         return ngx_scim_store_decode_doc(pool, reply, res->docs);
 
+    case NGX_SCIM_STORE_R_SLICE:
+
+        if (reply->type != REDIS_REPLY_ARRAY) {
+            res->status = NGX_SCIM_STORE_NOT_FOUND;
+            return NGX_OK;
+        }
+
+        if (reply->elements < 2) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
+
+        res->docs = one;
+        res->ndocs = 1;
+
+        one->found = 1;
+        ngx_scim_store_str(reply->element[0], &one->text);
+
+        if (ngx_scim_store_decode_refs(pool, reply, one) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        /* the second element is where the next slice starts */
+
+        if (ngx_scim_store_is_str(reply->element[1])) {
+            res->ids = ngx_scim_store_alloc(pool, sizeof(ngx_str_t));
+            if (res->ids == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_scim_store_str(reply->element[1], &res->ids[0]);
+            res->nids = 1;
+        }
+
+        return NGX_OK;
+
     case NGX_SCIM_STORE_R_PAGE:
     case NGX_SCIM_STORE_R_FETCH:
 
@@ -1134,9 +1197,6 @@ static ngx_int_t
 ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
     ngx_scim_store_doc_t *doc)
 {
-    size_t                 i, n;
-    ngx_scim_store_ref_t  *ref;
-
     doc->found = 1;
 
     if (ngx_scim_store_is_str(e)) {
@@ -1158,6 +1218,19 @@ ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
     }
 
     ngx_scim_store_str(e->element[1], &doc->manager);
+
+    return ngx_scim_store_decode_refs(pool, e, doc);
+}
+
+
+/* the {id, type, display} triples from e's third element on */
+
+static ngx_int_t
+ngx_scim_store_decode_refs(ngx_pool_t **pool, redisReply *e,
+    ngx_scim_store_doc_t *doc)
+{
+    size_t                 i, n;
+    ngx_scim_store_ref_t  *ref;
 
     n = (e->elements - 2) / 3;
 

@@ -265,6 +265,16 @@ typedef struct {
    display, and with a group's members if members is set */
 ngx_int_t ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
     ngx_uint_t members);
+/*
+ * A slice of group id's members, in the order get reads them (that of
+ * their ids), those after member id "after" (empty: from the first), at
+ * most count (1 to 1000); head: with the group's document (NOT_FOUND if
+ * there is none).  docs[0]: the text (head; data NULL otherwise) and the
+ * refs; nids 1: more follow, ids[0] is the "after" of the next slice.
+ * Each call is short, whatever the group's size.
+ */
+ngx_int_t ngx_scim_store_slice(ngx_scim_store_call_t *call, ngx_str_t *id,
+    ngx_str_t *after, ngx_uint_t count, ngx_uint_t head);
 /* by the folded userName / displayName */
 ngx_int_t ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_str_t *name,
     ngx_uint_t members);

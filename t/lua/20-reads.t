@@ -1,5 +1,5 @@
 # The read scripts alone against a bare redis-server: get, find,
-# find_email, page, related, fetch.
+# find_email, page, related, fetch, slice.
 
 use strict;
 use warnings;
@@ -46,6 +46,23 @@ is_deeply(sorted_triples(get('Group', 'g2', '1')),
           [$g2, undef, ['g1', 'Group', 'Inner'], ['u1', 'User', 'Alice'],
            ['u2', 'User', 'Bob']], 'get group with members, typed');
 is(get('User', 'nope'), undef, 'get: no document, nil');
+
+# slice: g2's members (g1, u1, u2 in the order of their ids) a slice at
+# a time, the same triples as get's, the last id read to go on after
+sub slice { scalar $l->run('slice', [$l->keys], @_) }
+is_deeply(slice('g2', '', 2, '1'), [$g2, 'u1', 'g1', 'Group', 'Inner',
+                                    'u1', 'User', 'Alice'],
+          'slice: the group and its first 2 members, more after u1');
+is_deeply(slice('g2', 'u1', 2, '0'), [undef, undef, 'u2', 'User', 'Bob'],
+          'slice: after u1, the last one, no document');
+is_deeply(slice('g2', '', 3, '1'), [$g2, undef, 'g1', 'Group', 'Inner',
+                                    'u1', 'User', 'Alice', 'u2', 'User',
+                                    'Bob'],
+          'slice: all three in one, none after');
+is_deeply(slice('g2', 'u2', 5, '0'), [undef, undef], 'slice: after the last');
+is_deeply(slice('g2', 'g1', 1, '0'), [undef, 'u1', 'u1', 'User', 'Alice'],
+          'slice: one after g1, more after it');
+is(slice('nope', '', 5, '1'), undef, 'slice: no group, nil');
 
 # find
 sub find {

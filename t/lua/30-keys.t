@@ -128,6 +128,10 @@ check('find: none', 'find', 'nobody', 'User', '1');
 my $f = check('feed: a first poll', 'feed', 'g', 'c', 1, 'iss', 'aud', 0);
 check('feed: an ack and a poll', 'feed', 'g', 'c', 5, 'iss', 'aud', 1,
       $f->[1] // '0-1');
+
+check('slice: the first, with the group', 'slice', 'g2', '', 2, '1');
+check('slice: after a member', 'slice', 'g2', 'g1', 1, '0');
+check('slice: no such group', 'slice', 'gone', '', 10, '1');
 check('find_ext of a group', 'find_ext', 'ge1', 'Group');
 check('find_ext of users', 'find_ext', 'e2', 'User');
 check('find_email', 'find_email', 'a@x.org');
