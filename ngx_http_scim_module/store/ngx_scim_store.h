@@ -23,6 +23,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_event.h>
 
 
 typedef struct ngx_scim_store_s     ngx_scim_store_t;
