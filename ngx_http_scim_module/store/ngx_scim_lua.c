@@ -1350,11 +1350,29 @@ static const char  ngx_scim_lua_page[] =
     "--   KEYS: the first 13 of the tenant's keys (lib.lua)\n"
     "--   ARGV: start (0-based), count, type, want members\n"
     "--   -> {total, {doc, ...}, {doc, ...}, ...}   (deleted meanwhile: nil)\n"
+    "-- With a fifth argument (a cursor's page, RFC 9865): the ids created\n"
+    "-- after the score ARGV[5] ('' from the first), ARGV[1] ignored:\n"
+    "--   -> {total, next, {doc, ...}, ...}, next the score of the page's last\n"
+    "--      id when more follow, else ''\n"
     "--! keys 13\n"
     "\n"
     "local _, ids = typed(ARGV[3])\n"
     "local r = {redis.call('ZCARD', ids)}\n"
     "local n = tonumber(ARGV[2])\n"
+    "if ARGV[5] then\n"
+    "  r[2] = ''\n"
+    "  if n > 0 then\n"
+    "    local from = ARGV[5] == '' and '-inf' or '(' .. ARGV[5]\n"
+    "    local page = redis.call('ZRANGEBYSCORE', ids, from, '+inf',\n"
+    "                            'WITHSCORES', 'LIMIT', 0, n + 1)\n"
+    "    local m = math.min(n, #page / 2)\n"
+    "    for i = 1, m do\n"
+    "      r[i + 2] = expand(ARGV[3], page[2 * i - 1], ARGV[4])\n"
+    "    end\n"
+    "    if #page / 2 > n then r[2] = page[2 * n] end\n"
+    "  end\n"
+    "  return r\n"
+    "end\n"
     "if n > 0 then\n"
     "  local start = tonumber(ARGV[1])\n"
     "  local page = redis.call('ZRANGE', ids, start, start + n - 1)\n"
@@ -1469,14 +1487,35 @@ static const char  ngx_scim_lua_related[] =
     "-- groups.value / members.value (listing groups): listing users ('User'),\n"
     "-- the members of group id; listing groups ('Group'), the groups holding\n"
     "-- member id.  The scan script reads them (candidates)\n"
-    "--   KEYS: the first 7 of the tenant's keys (lib.lua)\n"
+    "--   KEYS: the first 9 of the tenant's keys (lib.lua)\n"
     "--   ARGV: type listed, id\n"
     "--   -> {id, ...}\n"
+    "-- With ARGV[3] and ARGV[4] (a cursor's page, RFC 9865): at most ARGV[4]\n"
+    "-- of them, those after the id ARGV[3] ('' from the first), read with\n"
+    "-- ZRANGEBYLEX ... LIMIT, so a page costs the same in any size of group:\n"
+    "--   -> {total, next, id, ...}, total the whole range's (ZLEXCOUNT), next\n"
+    "--      the page's last id when more follow, else ''\n"
     "--! keys 9\n"
     "\n"
     "typed(ARGV[1])\n"
     "-- members (KEYS[9]) or memberof (KEYS[5])\n"
-    "return related(ARGV[1] == 'User' and KEYS[9] or KEYS[5], ARGV[2])\n"
+    "local z = ARGV[1] == 'User' and KEYS[9] or KEYS[5]\n"
+    "if not ARGV[3] then\n"
+    "  return related(z, ARGV[2])\n"
+    "end\n"
+    "local n = tonumber(ARGV[4])\n"
+    "local from = '[' .. ARGV[2] .. '\\0'\n"
+    "local to = '(' .. ARGV[2] .. '\\1'\n"
+    "local r = {redis.call('ZLEXCOUNT', z, from, to), ''}\n"
+    "if n <= 0 then return r end\n"
+    "if ARGV[3] ~= '' then from = '(' .. ARGV[2] .. '\\0' .. ARGV[3] end\n"
+    "local page = redis.call('ZRANGEBYLEX', z, from, to, 'LIMIT', 0, n + 1)\n"
+    "local skip = #ARGV[2] + 2\n"
+    "for i = 1, math.min(n, #page) do\n"
+    "  r[i + 2] = string.sub(page[i], skip)\n"
+    "end\n"
+    "if #page > n then r[2] = r[n + 2] end\n"
+    "return r\n"
     ;
 
 
@@ -2049,11 +2088,11 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
     [NGX_SCIM_LUA_PAGE] = {
         "page", ngx_scim_lua_page,
         sizeof(ngx_scim_lua_page) - 1,
-        "369ca43aa3d454216e383f85c1dc2d84d71a2610", 13 },
+        "4404d500d465a0b5a63ba94d989078d3ecf963f5", 13 },
     [NGX_SCIM_LUA_RELATED] = {
         "related", ngx_scim_lua_related,
         sizeof(ngx_scim_lua_related) - 1,
-        "ac69062931f92b6b9228a76051aefd90bf688027", 9 },
+        "84933acc16865f5ca23e9b7af6b2b8788281cc42", 9 },
     [NGX_SCIM_LUA_REPLACE] = {
         "replace", ngx_scim_lua_replace,
         sizeof(ngx_scim_lua_replace) - 1,

@@ -67,6 +67,9 @@ typedef enum {
     NGX_SCIM_STORE_R_SCAN,         /* {total, walked, id, {doc}, ...} */
     NGX_SCIM_STORE_R_SCAN_IDS,     /* {total, walked, id, ...} */
     NGX_SCIM_STORE_R_IDS,          /* {id, ...} */
+    NGX_SCIM_STORE_R_PAGE_AFTER,   /* {total, next, {doc, ...} | nil, ...}
+                                      (cursor) */
+    NGX_SCIM_STORE_R_IDS_AFTER,    /* {total, next, id, ...} (cursor) */
     NGX_SCIM_STORE_R_VALUE         /* string | nil (a plain HGET) */
 } ngx_scim_store_reply_e;
 
@@ -419,6 +422,31 @@ ngx_scim_store_page(ngx_scim_store_call_t *call, ngx_uint_t start,
 }
 
 
+/* cursor pagination (RFC 9865): the page after a creation score */
+
+ngx_int_t
+ngx_scim_store_page_after(ngx_scim_store_call_t *call, ngx_str_t *after,
+    ngx_uint_t count, ngx_uint_t members)
+{
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_PAGE,
+                            NGX_SCIM_STORE_R_PAGE_AFTER, 5);
+    if (sc == NULL
+        || ngx_scim_store_arg_int(sc, 0) != NGX_OK
+        || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK
+        || ngx_scim_store_arg_str(sc, after) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_PAGE);
+}
+
+
 ngx_int_t
 ngx_scim_store_scan(ngx_scim_store_call_t *call, ngx_scim_store_scan_t *scan)
 {
@@ -513,6 +541,30 @@ ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id)
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
         || ngx_scim_store_arg_str(sc, id) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_RELATED);
+}
+
+
+/* cursor pagination (RFC 9865): count of the related ids after one */
+
+ngx_int_t
+ngx_scim_store_related_page(ngx_scim_store_call_t *call, ngx_str_t *id,
+    ngx_str_t *after, ngx_uint_t count)
+{
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_RELATED,
+                            NGX_SCIM_STORE_R_IDS_AFTER, 4);
+    if (sc == NULL
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
+        || ngx_scim_store_arg_str(sc, id) != NGX_OK
+        || ngx_scim_store_arg_str(sc, after) != NGX_OK
+        || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -832,6 +884,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
         return ngx_scim_store_decode_doc(pool, reply, res->docs);
 
     case NGX_SCIM_STORE_R_PAGE:
+    case NGX_SCIM_STORE_R_PAGE_AFTER:
     case NGX_SCIM_STORE_R_FETCH:
 
         if (reply->type != REDIS_REPLY_ARRAY) {
@@ -839,6 +892,19 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
         }
 
         first = 0;
+
+        if (sc->shape == NGX_SCIM_STORE_R_PAGE_AFTER) {
+            if (reply->elements < 2
+                || reply->element[0]->type != REDIS_REPLY_INTEGER
+                || reply->element[1]->type != REDIS_REPLY_STRING)
+            {
+                return NGX_ERROR;
+            }
+
+            res->total = (ngx_uint_t) reply->element[0]->integer;
+            ngx_scim_store_str(reply->element[1], &res->after);
+            first = 2;
+        }
 
         if (sc->shape == NGX_SCIM_STORE_R_PAGE) {
             if (reply->elements < 1) {
@@ -963,13 +1029,28 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
 
         return NGX_OK;
 
-    default: /* NGX_SCIM_STORE_R_IDS */
+    default: /* NGX_SCIM_STORE_R_IDS, NGX_SCIM_STORE_R_IDS_AFTER */
 
         if (reply->type != REDIS_REPLY_ARRAY) {
             return NGX_ERROR;
         }
 
-        res->nids = reply->elements;
+        first = 0;
+
+        if (sc->shape == NGX_SCIM_STORE_R_IDS_AFTER) {
+            if (reply->elements < 2
+                || reply->element[0]->type != REDIS_REPLY_INTEGER
+                || reply->element[1]->type != REDIS_REPLY_STRING)
+            {
+                return NGX_ERROR;
+            }
+
+            res->total = (ngx_uint_t) reply->element[0]->integer;
+            ngx_scim_store_str(reply->element[1], &res->after);
+            first = 2;
+        }
+
+        res->nids = reply->elements - first;
 
         if (res->nids == 0) {
             return NGX_OK;
@@ -981,7 +1062,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
         }
 
         for (i = 0; i < res->nids; i++) {
-            ngx_scim_store_str(reply->element[i], &res->ids[i]);
+            ngx_scim_store_str(reply->element[first + i], &res->ids[i]);
         }
 
         return NGX_OK;

@@ -153,6 +153,10 @@ typedef struct {
     ngx_uint_t                  total;         /* page, scan: ids in the
                                                   store (or candidates) */
     ngx_uint_t                  walked;        /* scan: ids looked at */
+    ngx_str_t                   after;         /* page_after, related_page:
+                                                  the page's last position
+                                                  when more follow, else
+                                                  empty */
 } ngx_scim_store_res_t;
 
 
@@ -241,6 +245,13 @@ ngx_int_t ngx_scim_store_page(ngx_scim_store_call_t *call,
     ngx_uint_t start, ngx_uint_t count, ngx_uint_t members);
 ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
     ngx_scim_store_scan_t *scan);
+/*
+ * cursor pagination (RFC 9865): count documents created after the
+ * creation score after ("": from the first); res->after: the score of
+ * the page's last one when more follow
+ */
+ngx_int_t ngx_scim_store_page_after(ngx_scim_store_call_t *call,
+    ngx_str_t *after, ngx_uint_t count, ngx_uint_t members);
 ngx_int_t ngx_scim_store_fetch(ngx_scim_store_call_t *call,
     ngx_scim_store_item_t *items, ngx_uint_t n, ngx_uint_t members);
 
@@ -254,6 +265,13 @@ ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
    groups holding member id */
 ngx_int_t ngx_scim_store_related(ngx_scim_store_call_t *call,
     ngx_str_t *id);
+/*
+ * the same, count of them after the id after ("": from the first), at a
+ * cost independent of their number; res->total: all of them,
+ * res->after: the page's last id when more follow
+ */
+ngx_int_t ngx_scim_store_related_page(ngx_scim_store_call_t *call,
+    ngx_str_t *id, ngx_str_t *after, ngx_uint_t count);
 
 ngx_int_t ngx_scim_store_create(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);
