@@ -7,9 +7,10 @@
  *
  *     1 byte   version (1)
  *     1 byte   kind: 's' the creation score of the page's last resource
- *              (unfiltered lists), 'm' the last member id of the page
- *              (groups.value eq, members.value eq), 'o' an offset (any
- *              other query)
+ *              (unfiltered lists), 'c' the same for a scan's match
+ *              (filters no index answers, without sortBy), 'm' the last
+ *              member id of the page (groups.value eq, members.value eq),
+ *              'o' an offset (any other query)
  *     8 bytes  expiry, seconds since the epoch, big-endian
  *    12 bytes  the query's hash: SHA-256 of the tenant, the resource,
  *              the filter, sortBy and sortOrder (another query's cursor
@@ -188,10 +189,19 @@ ngx_http_scim_cursor_hash(ngx_http_scim_ctx_t *ctx, u_char *out)
     *p++ = ctx->root_search ? 'r' : '-';
     *p++ = ctx->has_filter ? 'f' : '-';
     *p++ = '\0';
-    p = ngx_cpymem(p, ctx->filter.data, ctx->filter.len);
+
+    /* (either may be empty, its data NULL) */
+
+    if (ctx->filter.len) {
+        p = ngx_cpymem(p, ctx->filter.data, ctx->filter.len);
+    }
+
     *p++ = '\0';
     *p++ = ctx->has_sort ? (ctx->descending ? 'd' : 'a') : '-';
-    p = ngx_cpymem(p, ctx->sort_by.data, ctx->sort_by.len);
+
+    if (ctx->sort_by.len) {
+        p = ngx_cpymem(p, ctx->sort_by.data, ctx->sort_by.len);
+    }
 
     ngx_http_scim_sha256(buf, p - buf, digest);
     ngx_memcpy(out, digest, 12);
@@ -209,11 +219,17 @@ ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
     ngx_str_t   src, dst;
     ngx_int_t   n;
     ngx_uint_t  i;
-    u_char      hash[12], mac[NGX_HTTP_SCIM_CURSOR_MAC];
+    u_char      mac[NGX_HTTP_SCIM_CURSOR_MAC];
 
     ctx->cursor_kind = kind;
     ngx_str_set(&ctx->cursor_pos, "");
     ngx_str_set(&ctx->cursor_next, "");
+
+    /* now: a root .search moves on to the groups before it answers */
+
+    if (ngx_http_scim_cursor_hash(ctx, ctx->cursor_hash) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (ctx->cursor.len == 0) {
         return NGX_OK;              /* the first page */
@@ -256,11 +272,9 @@ ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
 
     p = dst.data;
 
-    if (ngx_http_scim_cursor_hash(ctx, hash) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (p[0] != 1 || p[1] != kind || ngx_memcmp(p + 10, hash, 12) != 0) {
+    if (p[0] != 1 || p[1] != kind
+        || ngx_memcmp(p + 10, ctx->cursor_hash, 12) != 0)
+    {
         ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST,
                            SCIM_ERR_INVALID_CURSOR,
                            "the cursor is of another query");
@@ -289,6 +303,11 @@ ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
         }
 
         ctx->start_index = n + 1;
+
+    } else if ((kind == 's' || kind == 'c')
+               && ngx_atoof(ctx->cursor_pos.data, ctx->cursor_pos.len) < 0)
+    {
+        goto invalid;
     }
 
     return NGX_OK;
@@ -326,11 +345,7 @@ ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx, ngx_str_t *out)
         *p++ = (u_char) (t >> (56 - 8 * i));
     }
 
-    if (ngx_http_scim_cursor_hash(ctx, p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    p += 12;
+    p = ngx_cpymem(p, ctx->cursor_hash, 12);
     p = ngx_cpymem(p, ctx->cursor_next.data, ctx->cursor_next.len);
 
     if (ngx_http_scim_hmac(ctx->slcf->cursor_key, buf, p - buf, p)

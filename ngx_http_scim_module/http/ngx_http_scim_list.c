@@ -301,7 +301,10 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 scan:
 
     if (ctx->cursor_mode) {
-        rc = ngx_http_scim_cursor_open(ctx, 'o');
+        /* a walk in creation order is paged by creation score */
+
+        rc = ngx_http_scim_cursor_open(ctx, ctx->has_sort || ctx->root_search
+                                            ? 'o' : 'c');
         if (rc != NGX_OK) {
             if (rc != NGX_ABORT) {
                 ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);

@@ -210,7 +210,9 @@ struct ngx_http_scim_ctx_s {
     ngx_str_t                   cursor_next;   /* the next page's; "":
                                                   none (the last page) */
     ngx_uint_t                  cursor_total;
-    u_char                      cursor_kind;   /* 's', 'm', 'o' */
+    u_char                      cursor_kind;   /* 's', 'c', 'm', 'o' */
+    u_char                      cursor_hash[12];  /* of the query, made
+                                                  when it starts */
     unsigned                    cursor_mode:1;
     unsigned                    cursor_has_total:1;
 
@@ -301,8 +303,8 @@ ngx_int_t ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key, u_char *p,
 
 /*
  * ngx_http_scim_cursor.c: RFC 9865 cursors.  open: checks ctx->cursor
- * for a query whose pages are kind 's' (creation scores), 'm' (member
- * ids) or 'o' (offsets), sets ctx->cursor_pos (and, for 'o',
+ * for a query whose pages are kind 's' or 'c' (creation scores: plain
+ * lists, scans), 'm' (member ids) or 'o' (offsets), sets ctx->cursor_pos (and, for 'o',
  * start_index); NGX_ABORT when it answered 400.  make: the cursor of
  * ctx->cursor_next.
  */

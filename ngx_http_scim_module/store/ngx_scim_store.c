@@ -458,7 +458,7 @@ ngx_scim_store_scan(ngx_scim_store_call_t *call, ngx_scim_store_scan_t *scan)
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_SCAN,
                             scan->docs ? NGX_SCIM_STORE_R_SCAN
                                        : NGX_SCIM_STORE_R_SCAN_IDS,
-                            8 + n);
+                            9 + n);
     if (sc == NULL
         || (scan->cand ? ngx_scim_store_arg_cstr(sc, "")
                        : ngx_scim_store_arg_int(sc, (ngx_int_t) scan->start))
@@ -481,6 +481,12 @@ ngx_scim_store_scan(ngx_scim_store_call_t *call, ngx_scim_store_scan_t *scan)
         if (ngx_scim_store_arg_str(sc, &scan->cand[i]) != NGX_OK) {
             return NGX_ERROR;
         }
+    }
+
+    if (scan->cand == NULL && scan->scores
+        && ngx_scim_store_arg_cstr(sc, "1") != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     return ngx_scim_store_run(sc, NGX_SCIM_LUA_SCAN);

@@ -224,6 +224,8 @@ typedef struct {
     ngx_str_t                   member;        /* '"<name>":"' */
     unsigned                    docs:1;        /* ids alone if not */
     unsigned                    members:1;     /* a group's members too */
+    unsigned                    scores:1;      /* in creation order: each
+                                                  id as "<id> <score>" */
 } ngx_scim_store_scan_t;
 
 

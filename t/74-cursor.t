@@ -210,7 +210,30 @@ is_deeply([ sort @$ids ], [ sort grep { !$deleted{$_} } @users[100 .. 199] ],
           '... every match once');
 is($first->{json}{totalResults}, scalar @$ids, '... totalResults');
 
-# sortBy: offsets too
+# a scanned filter while matches come and go: keyed on the creation
+# score of the page's last match, so deleting matches already walked
+# shifts nothing
+my @pool2 = grep { !$deleted{$_} } @users[0 .. 99];
+my (%del2, @new2);
+($ids, $err, $n) = walk('Users', [filter => 'userName sw "walk-0"', count => 9], sub {
+    my ($k) = @_;
+    # one match already walked, one ahead
+    for my $victim ($pool2[$k * 9 - 3], $pool2[($k * 9 + 20) % @pool2]) {
+        next if $del2{$victim};
+        $del2{$victim} = 1 if $t->del("Users/$victim")->{status} == 204;
+    }
+    push @new2, new_user("walk-0new-$k\@example.com");
+});
+is_deeply($err, [], 'walk of a scanned filter with deletes and creates between pages');
+my %s2 = map { $_ => 1 } @$ids;
+is(scalar(grep { !$del2{$_} && !$s2{$_} } @pool2), 0, '... every match of the whole walk seen');
+is_deeply([ dups(@$ids) ], [], '... none twice');
+is(scalar(grep { $s2{$_} } @new2), scalar @new2, '... the matches created meanwhile at its end');
+ok(keys(%del2) > 5, '... while ' . keys(%del2) . ' matches were deleted');
+$deleted{$_} = 1 for keys %del2;
+@alive = ((grep { !$deleted{$_} } @alive), @new2);
+
+# sortBy: offsets
 my $names;
 ($ids, $err, $n, $first, $names) = walk('Users', [sortBy => 'userName', sortOrder => 'descending', count => 30]);
 is_deeply($err, [], 'walk with sortBy');
@@ -229,6 +252,21 @@ my @groups = map { new_group("walk group $_") } 0 .. 44;
 is_deeply($err, [], 'walk of /Groups in pages of 10');
 is($n, 5, '... 5 pages');
 is_deeply($ids, \@groups, '... every group once, in creation order');
+
+# root .search: users, then groups, by offset
+@sids = ();
+$cur = '';
+my $rpages = 0;
+while (1) {
+    $r = $search->('.search', { count => 60, cursor => $cur });
+    last unless $r->{status} == 200;
+    push @sids, map { $_->{id} } @{ $r->{json}{Resources} };
+    $rpages++;
+    last unless defined($cur = $r->{json}{nextCursor});
+}
+is($r->{status}, 200, 'POST /.search with cursor') or diag($r->{content});
+is_deeply([ sort @sids ], [ sort(@alive, @groups) ], '... walks every user and group once');
+ok($rpages > 4, "... in $rpages pages");
 
 # --------------------------------------------------- bad cursors
 
