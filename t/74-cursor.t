@@ -24,8 +24,17 @@ my $t = ScimTest->new(workers => 2, timeout => 280);
 my $T = 'acme';
 my $P = "scim:{$T}:";
 
-# a second location of the same tenant whose cursors live one second
+# a second location of the same tenant whose cursors live one second; a
+# third with a key of its own (scim_cursor_key)
+$t->write_file('cursor.key', join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32) . "\n");
 $t->write_config($t->standard_conf(server_extra => <<'EOF'));
+    location /keyed/scim/v2/ {
+        scim;
+        scim_redis %%REDIS%%;
+        scim_tenant acme;
+        scim_bearer_token_file %%TOKEN_FILE%%;
+        scim_cursor_key %%DIR%%/cursor.key;
+    }
     location /short/scim/v2/ {
         scim;
         scim_redis %%REDIS%%;
@@ -399,5 +408,35 @@ is($r->{status}, 200, '... and works on its own');
 my @all = @{ $t->redis_members($P, $big) };
 my $eleventh = $all[10] eq $inner ? $all[11] : $all[10];
 is($r->{json}{Resources}[0]{id} // '', $eleventh, '... from the 11th member in id order');
+
+# ------------------------------------------------------ the keys
+
+$r = page('/keyed/scim/v2/Users', '', count => 7);
+my $keyed = $r->{json}{nextCursor};
+ok(defined $keyed, 'a cursor of scim_cursor_key');
+is(page('/keyed/scim/v2/Users', $keyed, count => 7)->{status}, 200, '... works where that key is');
+is_scim_error(page('Users', $keyed, count => 7), 400, 'invalidCursor',
+              '... is invalidCursor where another key signs');
+is_scim_error(page('/keyed/scim/v2/Users', $good, count => 5), 400, 'invalidCursor',
+              'a cursor of the random key is invalidCursor there');
+
+# a reload keeps scim_cursor_key; the random key is drawn again
+$r = page('Users', '', count => 7);
+my $random = $r->{json}{nextCursor};
+is(page('Users', $random, count => 7)->{status}, 200, 'a cursor of the random key, before a reload');
+ok($t->reload(wait_old => 1), 'reload');
+$r = page('/keyed/scim/v2/Users', $keyed, count => 7);
+is($r->{status}, 200, 'a scim_cursor_key cursor survives the reload');
+is_scim_error(page('Users', $random, count => 7), 400, 'invalidCursor',
+              'a random-key cursor does not');
+
+# a short key fails nginx -t, naming the directive
+$t->write_file('short.key', 'ab' x 16);
+my ($ok, $out) = $t->nginx_t($t->standard_conf(extra => "        scim_cursor_key %%DIR%%/short.key;\n"));
+ok(!$ok, 'nginx -t: a scim_cursor_key of 16 bytes fails');
+like($out, qr/scim_cursor_key "[^"]*short\.key": the key is 16 bytes, needs at least 32/,
+     '... naming the directive, the file and the size');
+($ok, $out) = $t->nginx_t($t->standard_conf(extra => "        scim_cursor_ttl 0;\n"));
+ok(!$ok, 'nginx -t: scim_cursor_ttl 0 fails') or diag($out);
 
 $t->finish;
