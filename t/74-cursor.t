@@ -432,11 +432,11 @@ is_scim_error(page('Users', $random, count => 7), 400, 'invalidCursor',
 
 # a short key fails nginx -t, naming the directive
 $t->write_file('short.key', 'ab' x 16);
-my ($ok, $out) = $t->nginx_t($t->standard_conf(extra => "        scim_cursor_key %%DIR%%/short.key;\n"));
+my ($ok, $ntout) = $t->nginx_t($t->standard_conf(extra => "        scim_cursor_key %%DIR%%/short.key;\n"));
 ok(!$ok, 'nginx -t: a scim_cursor_key of 16 bytes fails');
-like($out, qr/scim_cursor_key "[^"]*short\.key": the key is 16 bytes, needs at least 32/,
+like($ntout, qr/scim_cursor_key "[^"]*short\.key": the key is 16 bytes, needs at least 32/,
      '... naming the directive, the file and the size');
-($ok, $out) = $t->nginx_t($t->standard_conf(extra => "        scim_cursor_ttl 0;\n"));
-ok(!$ok, 'nginx -t: scim_cursor_ttl 0 fails') or diag($out);
+($ok, $ntout) = $t->nginx_t($t->standard_conf(extra => "        scim_cursor_ttl 0;\n"));
+ok(!$ok, "nginx -t: scim_cursor_ttl 0 fails") or diag($ntout);
 
 $t->finish;
