@@ -371,6 +371,16 @@ my @limits = grep { grep { /^limit$/i } @$_ } @lex;
 is(scalar @limits, 51, '... one ZRANGEBYLEX ... LIMIT of the members a page');
 is(scalar @lex, 51, '... and no other read of the member range');
 is(scalar(grep { $_->[-1] eq '101' } @limits), 51, '... each of 101 entries (the page and one more)');
+my @hget = grep { $_->[0] =~ /^hget$/i && ($_->[1] // '') eq "${P}User:docs" } @$mon;
+is(scalar @hget, 5001, '... each member\'s document read once (the nested group\'s tried once)');
+
+# the rest of the filter still decides (the candidates are scanned)
+($ids, $err, $n, $first, $names) = walk('Users', [filter => "groups.value eq \"$big\" and userName sw \"m-1-\"", count => 100]);
+is_deeply($err, [], 'member paging with more in the filter');
+is($n, 51, '... as many pages');
+is(scalar(grep { /^m-1-/ } @$names), 625, '... the 625 members that match');
+is(scalar @$names, 625, '... and no other');
+is_deeply([ dups(@$ids) ], [], '... none twice');
 
 # the groups of a member, by members.value
 my @g3 = map { new_group("holder $_", $mu[0]) } 0 .. 4;

@@ -35,7 +35,7 @@
 
 
 #define NGX_HTTP_SCIM_CURSOR_HEAD  22
-#define NGX_HTTP_SCIM_CURSOR_POS   64
+#define NGX_HTTP_SCIM_CURSOR_POS   SCIM_MAX_ID_LEN
 #define NGX_HTTP_SCIM_CURSOR_MAC   32
 #define NGX_HTTP_SCIM_CURSOR_MAX                                             \
     (NGX_HTTP_SCIM_CURSOR_HEAD + NGX_HTTP_SCIM_CURSOR_POS                    \

@@ -249,18 +249,10 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
         if (ctx->cursor_mode && ctx->cursor_kind == 'm') {
 
-            /* a page of them after the last one, at the same cost in any
-               size of group */
-
-            if (ctx->cursor_pos.len
-                && !ngx_scim_store_valid_id(ctx->cursor_pos.data,
-                                            ctx->cursor_pos.len))
-            {
-                ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                   SCIM_ERR_INVALID_CURSOR,
-                                   "the cursor is not valid");
-                return;
-            }
+            /*
+             * a page of them after the last one (the cursor's, signed:
+             * ours), at the same cost in any size of group
+             */
 
             ngx_http_scim_issued(ctx, ngx_scim_store_related_page(
                                       ngx_http_scim_call(ctx,
@@ -417,6 +409,11 @@ ngx_http_scim_list_members(ngx_http_scim_ctx_t *ctx,
     /* totalResults: the group's members, whatever this page holds */
     ctx->cursor_total = res->total;
     ctx->cursor_has_total = 1;
+
+    if (scim_filter_is_simple_eq(ctx->filter_ast)) {
+        ngx_http_scim_list_page_of(ctx, res);
+        return;
+    }
 
     ngx_http_scim_list_cands(ctx, res);
 }

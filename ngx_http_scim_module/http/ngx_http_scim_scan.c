@@ -1033,6 +1033,48 @@ ngx_http_scim_list_cands(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 }
 
 
+/*
+ * A cursor's page of a group's members when the filter is that alone
+ * (groups.value eq): every candidate matches, so none is read twice:
+ * the page is read at once (its groups drop out, having no User
+ * document) and checked there, as any page is
+ */
+
+void
+ngx_http_scim_list_page_of(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res)
+{
+    ngx_int_t              rc;
+    ngx_uint_t             i;
+    ngx_http_scim_scan_t  *scan;
+
+    rc = ngx_http_scim_scan_start(ctx, res);
+
+    if (rc == NGX_ABORT) {
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    scan = ctx->scan;
+
+    for (i = 0; i < scan->ncand; i++) {
+        if (ngx_http_scim_scan_hit(ctx, scan->cand[i].data, scan->cand[i].len,
+                                   NULL, 0)
+            != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    ngx_http_scim_page(ctx);
+}
+
+
 /* the filter's required literal and the member it is in: "<key>":" */
 
 ngx_int_t
