@@ -28,6 +28,12 @@ my $P = "scim:{$T}:";
 # third with a key of its own (scim_cursor_key)
 $t->write_file('cursor.key', join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32) . "\n");
 $t->write_config($t->standard_conf(server_extra => <<'EOF'));
+    location /other/scim/v2/ {
+        scim;
+        scim_redis %%REDIS%%;
+        scim_tenant other;
+        scim_bearer_token_file %%TOKEN_FILE%%;
+    }
     location /keyed/scim/v2/ {
         scim;
         scim_redis %%REDIS%%;
@@ -311,6 +317,13 @@ $r = $t->get("Users?cursor=$good&startIndex=3");
 is_scim_error($r, 400, 'invalidValue', 'cursor with startIndex');
 $r = $t->get('Users?' . qs(filter => 'userName pr', cursor => '', startIndex => 1));
 is_scim_error($r, 400, 'invalidValue', 'cursor= with startIndex and a filter');
+
+# another tenant's (the same key signs both)
+$t->post('/other/scim/v2/Users', { schemas => [URN_USER], userName => "o$_" }) for 1 .. 3;
+$r = page('/other/scim/v2/Users', '', count => 5);
+is($r->{json}{totalResults}, 3, 'the other tenant has 3 users');
+is_scim_error(page('/other/scim/v2/Users', $good, count => 5), 400, 'invalidCursor',
+              "a cursor of another tenant");
 
 # the same query on another location of the tenant (the same key)
 $r = page('/short/scim/v2/Users', $good, count => 5);
