@@ -91,12 +91,11 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                 return;
             }
 
-            ngx_http_scim_issued(ctx, ngx_scim_store_page_after(
+            ngx_http_scim_issued(ctx, ngx_scim_store_page(
                                       ngx_http_scim_call(ctx,
                                                       ngx_http_scim_list_page),
-                                      &ctx->cursor_pos,
-                                      (ngx_uint_t) ctx->count,
-                                      ctx->want_members));
+                                      0, (ngx_uint_t) ctx->count,
+                                      ctx->want_members, &ctx->cursor_pos));
             return;
         }
 
@@ -107,7 +106,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                                                       ngx_http_scim_list_page),
                                       (ngx_uint_t) ctx->start_index - 1,
                                       (ngx_uint_t) ctx->count,
-                                      ctx->want_members));
+                                      ctx->want_members, NULL));
         return;
     }
 
@@ -254,7 +253,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
              * ours), at the same cost in any size of group
              */
 
-            ngx_http_scim_issued(ctx, ngx_scim_store_related_page(
+            ngx_http_scim_issued(ctx, ngx_scim_store_related(
                                       ngx_http_scim_call(ctx,
                                                   ngx_http_scim_list_members),
                                       &v, &ctx->cursor_pos,
@@ -265,7 +264,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         ngx_http_scim_issued(ctx, ngx_scim_store_related(
                                       ngx_http_scim_call(ctx,
                                                      ngx_http_scim_list_cands),
-                                      &v));
+                                      &v, NULL, 0));
         return;
 
     case 2:     /* externalId eq: not unique, any number of them */

@@ -112,6 +112,8 @@ static void ngx_scim_store_decode_write(redisReply *reply,
 static ngx_int_t ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
     ngx_scim_store_doc_t *doc);
 static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
+static ngx_int_t ngx_scim_store_decode_after(redisReply *reply,
+    ngx_scim_store_res_t *res);
 
 
 #define NGX_SCIM_STORE_POOL_SIZE  4096
@@ -401,44 +403,24 @@ ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
 }
 
 
+/* after: a cursor's page (RFC 9865) after that creation score; NULL: none */
+
 ngx_int_t
 ngx_scim_store_page(ngx_scim_store_call_t *call, ngx_uint_t start,
-    ngx_uint_t count, ngx_uint_t members)
+    ngx_uint_t count, ngx_uint_t members, ngx_str_t *after)
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_PAGE, NGX_SCIM_STORE_R_PAGE, 4);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_PAGE,
+                            after ? NGX_SCIM_STORE_R_PAGE_AFTER
+                                  : NGX_SCIM_STORE_R_PAGE, 5);
     if (sc == NULL
         || ngx_scim_store_arg_int(sc, (ngx_int_t) start) != NGX_OK
         || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_scim_store_run(sc, NGX_SCIM_LUA_PAGE);
-}
-
-
-/* cursor pagination (RFC 9865): the page after a creation score */
-
-ngx_int_t
-ngx_scim_store_page_after(ngx_scim_store_call_t *call, ngx_str_t *after,
-    ngx_uint_t count, ngx_uint_t members)
-{
-    ngx_scim_store_ctx_t  *sc;
-
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_PAGE,
-                            NGX_SCIM_STORE_R_PAGE_AFTER, 5);
-    if (sc == NULL
-        || ngx_scim_store_arg_int(sc, 0) != NGX_OK
-        || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
-           != NGX_OK
         || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK
-        || ngx_scim_store_arg_str(sc, after) != NGX_OK)
+        || (after && ngx_scim_store_arg_str(sc, after) != NGX_OK))
     {
         return NGX_ERROR;
     }
@@ -536,41 +518,24 @@ ngx_scim_store_find_email(ngx_scim_store_call_t *call, ngx_str_t *email)
 }
 
 
-ngx_int_t
-ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id)
-{
-    ngx_scim_store_ctx_t  *sc;
-
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_RELATED, NGX_SCIM_STORE_R_IDS,
-                            2);
-    if (sc == NULL
-        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
-           != NGX_OK
-        || ngx_scim_store_arg_str(sc, id) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_scim_store_run(sc, NGX_SCIM_LUA_RELATED);
-}
-
-
-/* cursor pagination (RFC 9865): count of the related ids after one */
+/* after: a cursor's page (RFC 9865) of count after that id; NULL: all */
 
 ngx_int_t
-ngx_scim_store_related_page(ngx_scim_store_call_t *call, ngx_str_t *id,
+ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id,
     ngx_str_t *after, ngx_uint_t count)
 {
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_RELATED,
-                            NGX_SCIM_STORE_R_IDS_AFTER, 4);
+                            after ? NGX_SCIM_STORE_R_IDS_AFTER
+                                  : NGX_SCIM_STORE_R_IDS, 4);
     if (sc == NULL
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
         || ngx_scim_store_arg_str(sc, id) != NGX_OK
-        || ngx_scim_store_arg_str(sc, after) != NGX_OK
-        || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK)
+        || (after
+            && (ngx_scim_store_arg_str(sc, after) != NGX_OK
+                || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK)))
     {
         return NGX_ERROR;
     }
@@ -900,15 +865,10 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
         first = 0;
 
         if (sc->shape == NGX_SCIM_STORE_R_PAGE_AFTER) {
-            if (reply->elements < 2
-                || reply->element[0]->type != REDIS_REPLY_INTEGER
-                || reply->element[1]->type != REDIS_REPLY_STRING)
-            {
+            if (ngx_scim_store_decode_after(reply, res) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-            res->total = (ngx_uint_t) reply->element[0]->integer;
-            ngx_scim_store_str(reply->element[1], &res->after);
             first = 2;
         }
 
@@ -1044,15 +1004,10 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
         first = 0;
 
         if (sc->shape == NGX_SCIM_STORE_R_IDS_AFTER) {
-            if (reply->elements < 2
-                || reply->element[0]->type != REDIS_REPLY_INTEGER
-                || reply->element[1]->type != REDIS_REPLY_STRING)
-            {
+            if (ngx_scim_store_decode_after(reply, res) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-            res->total = (ngx_uint_t) reply->element[0]->integer;
-            ngx_scim_store_str(reply->element[1], &res->after);
             first = 2;
         }
 
@@ -1073,6 +1028,25 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
 
         return NGX_OK;
     }
+}
+
+
+/* a cursor's page (RFC 9865): {total, next, ...} */
+
+static ngx_int_t
+ngx_scim_store_decode_after(redisReply *reply, ngx_scim_store_res_t *res)
+{
+    if (reply->elements < 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_ERROR;
+    }
+
+    res->total = (ngx_uint_t) reply->element[0]->integer;
+    ngx_scim_store_str(reply->element[1], &res->after);
+
+    return NGX_OK;
 }
 
 

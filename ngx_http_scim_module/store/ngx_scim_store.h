@@ -243,17 +243,16 @@ ngx_int_t ngx_scim_store_get(ngx_scim_store_call_t *call, ngx_str_t *id,
 /* by the folded userName / displayName */
 ngx_int_t ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_str_t *name,
     ngx_uint_t members);
+/*
+ * after: a cursor's page (RFC 9865): count documents created after that
+ * creation score ("": from the first; start ignored), res->after the
+ * score of the page's last one when more follow; NULL: from start
+ */
 ngx_int_t ngx_scim_store_page(ngx_scim_store_call_t *call,
-    ngx_uint_t start, ngx_uint_t count, ngx_uint_t members);
+    ngx_uint_t start, ngx_uint_t count, ngx_uint_t members,
+    ngx_str_t *after);
 ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
     ngx_scim_store_scan_t *scan);
-/*
- * cursor pagination (RFC 9865): count documents created after the
- * creation score after ("": from the first); res->after: the score of
- * the page's last one when more follow
- */
-ngx_int_t ngx_scim_store_page_after(ngx_scim_store_call_t *call,
-    ngx_str_t *after, ngx_uint_t count, ngx_uint_t members);
 ngx_int_t ngx_scim_store_fetch(ngx_scim_store_call_t *call,
     ngx_scim_store_item_t *items, ngx_uint_t n, ngx_uint_t members);
 
@@ -263,16 +262,14 @@ ngx_int_t ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
 /* ids: the users with an e-mail (folded) */
 ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
     ngx_str_t *email);
-/* ids: listing users, the members of group id; listing groups, the
-   groups holding member id */
-ngx_int_t ngx_scim_store_related(ngx_scim_store_call_t *call,
-    ngx_str_t *id);
 /*
- * the same, count of them after the id after ("": from the first), at a
- * cost independent of their number; res->total: all of them,
- * res->after: the page's last id when more follow
+ * ids: listing users, the members of group id; listing groups, the
+ * groups holding member id.  after: a cursor's page (RFC 9865), count
+ * of them after the id after ("": from the first), at a cost
+ * independent of their number; res->total all of them, res->after the
+ * page's last id when more follow; NULL: all of them
  */
-ngx_int_t ngx_scim_store_related_page(ngx_scim_store_call_t *call,
+ngx_int_t ngx_scim_store_related(ngx_scim_store_call_t *call,
     ngx_str_t *id, ngx_str_t *after, ngx_uint_t count);
 
 ngx_int_t ngx_scim_store_create(ngx_scim_store_call_t *call,
