@@ -304,9 +304,9 @@ ngx_int_t ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key, u_char *p,
 /*
  * ngx_http_scim_cursor.c: RFC 9865 cursors.  open: checks ctx->cursor
  * for a query whose pages are kind 's' or 'c' (creation scores: plain
- * lists, scans), 'm' (member ids) or 'o' (offsets), sets ctx->cursor_pos (and, for 'o',
- * start_index); NGX_ABORT when it answered 400.  make: the cursor of
- * ctx->cursor_next.
+ * lists, scans), 'm' (member ids) or 'o' (offsets), sets
+ * ctx->cursor_pos (and, for 'o', start_index); NGX_ABORT when it
+ * answered 400.  make: the cursor of ctx->cursor_next.
  */
 char *ngx_http_scim_cursor_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
