@@ -77,6 +77,9 @@
 #define SCIM_ERR_INVALID_VALUE   "invalidValue"
 #define SCIM_ERR_INVALID_VERS    "invalidVers"
 #define SCIM_ERR_SENSITIVE       "sensitive"
+/* RFC 9865 (cursor pagination) */
+#define SCIM_ERR_INVALID_CURSOR  "invalidCursor"
+#define SCIM_ERR_EXPIRED_CURSOR  "expiredCursor"
 
 typedef struct {
     int          status;          /* HTTP status; 0: no error */

@@ -228,7 +228,7 @@ ngx_http_scim_spc(ngx_http_scim_ctx_t *ctx)
 
     return json_pack("{s:[s],s:s,"
                      "s:{s:b},s:{s:b,s:I,s:I},s:{s:b,s:I},"
-                     "s:{s:b},s:{s:b},s:{s:b},"
+                     "s:{s:b},s:{s:b},s:{s:b},s:o,"
                      "s:o,s:o}",
                      "schemas", SCIM_SCHEMA_SPC,
                      "documentationUri",
@@ -244,6 +244,7 @@ ngx_http_scim_spc(ngx_http_scim_ctx_t *ctx)
                      "changePassword", "supported", 1,
                      "sort", "supported", 1,
                      "etag", "supported", 1,
+                     "pagination", ngx_http_scim_cursor_spc(slcf),
                      "authenticationSchemes",
                      ngx_http_scim_auth_schemes(ctx),
                      "meta", ngx_http_scim_meta(ctx, "ServiceProviderConfig",

@@ -628,6 +628,12 @@ ngx_http_scim_parse_query(ngx_http_scim_ctx_t *ctx)
 
             /* RFC 7644 3.4.2.4: values below 1 mean 1 */
             ctx->start_index = n < 1 ? 1 : n;
+            ctx->has_start_index = 1;
+
+        } else if (ngx_http_scim_is("cursor")) {
+            /* RFC 9865: "" asks for the first page */
+            ctx->cursor = value;
+            ctx->cursor_mode = 1;
 
         } else if (ngx_http_scim_is("count")) {
             if (ngx_http_scim_query_int(ctx, &name, &value, &n) != NGX_OK) {

@@ -18,6 +18,10 @@ static void ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
 static void ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
+static void ngx_http_scim_list_members(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
+static ngx_int_t ngx_http_scim_list_after(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *after);
 static void ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx,
     json_t *docs, ngx_uint_t total, ngx_uint_t paged);
@@ -43,6 +47,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
     int                    hint;
     u_char                *f;
     ngx_str_t              v;
+    ngx_int_t              rc;
     const char            *value;
     scim_error_t           err;
     ngx_http_request_t    *r;
@@ -60,10 +65,38 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
+    if (ctx->cursor_mode && ctx->has_start_index) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_VALUE,
+                           "\"cursor\" and \"startIndex\" exclude each "
+                           "other");
+        return;
+    }
+
     if (!ctx->has_filter) {
 
         if (ctx->has_sort || ctx->root_search) {
             goto scan;
+        }
+
+        if (ctx->cursor_mode) {
+
+            /* RFC 9865: after the creation score of the last page's end */
+
+            rc = ngx_http_scim_cursor_open(ctx, 's');
+            if (rc != NGX_OK) {
+                if (rc != NGX_ABORT) {
+                    ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                }
+
+                return;
+            }
+
+            ngx_http_scim_issued(ctx, ngx_scim_store_page(
+                                      ngx_http_scim_call(ctx,
+                                                      ngx_http_scim_list_page),
+                                      0, (ngx_uint_t) ctx->count,
+                                      ctx->want_members, &ctx->cursor_pos));
+            return;
         }
 
         /* plain paging in creation order, one round trip */
@@ -73,7 +106,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                                                       ngx_http_scim_list_page),
                                       (ngx_uint_t) ctx->start_index - 1,
                                       (ngx_uint_t) ctx->count,
-                                      ctx->want_members));
+                                      ctx->want_members, NULL));
         return;
     }
 
@@ -139,6 +172,21 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         goto scan;
     }
 
+    if (ctx->cursor_mode) {
+        /* the members of a group are paged by member id, others by offset */
+
+        rc = ngx_http_scim_cursor_open(ctx,
+                                       hint == 3 && !ctx->has_sort ? 'm'
+                                                                   : 'o');
+        if (rc != NGX_OK) {
+            if (rc != NGX_ABORT) {
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            }
+
+            return;
+        }
+    }
+
     v.data = (u_char *) value;
     v.len = ngx_strlen(value);
 
@@ -198,10 +246,25 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
          * User document and drop out), or the groups holding member v
          */
 
+        if (ctx->cursor_mode && ctx->cursor_kind == 'm') {
+
+            /*
+             * a page of them after the last one (the cursor's, signed:
+             * ours), at the same cost in any size of group
+             */
+
+            ngx_http_scim_issued(ctx, ngx_scim_store_related(
+                                      ngx_http_scim_call(ctx,
+                                                  ngx_http_scim_list_members),
+                                      &v, &ctx->cursor_pos,
+                                      (ngx_uint_t) ctx->count));
+            return;
+        }
+
         ngx_http_scim_issued(ctx, ngx_scim_store_related(
                                       ngx_http_scim_call(ctx,
                                                      ngx_http_scim_list_cands),
-                                      &v));
+                                      &v, NULL, 0));
         return;
 
     case 2:     /* externalId eq: not unique, any number of them */
@@ -228,6 +291,20 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
 scan:
 
+    if (ctx->cursor_mode) {
+        /* a walk in creation order is paged by creation score */
+
+        rc = ngx_http_scim_cursor_open(ctx, ctx->has_sort || ctx->root_search
+                                            ? 'o' : 'c');
+        if (rc != NGX_OK) {
+            if (rc != NGX_ABORT) {
+                ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            }
+
+            return;
+        }
+    }
+
     switch (ngx_http_scim_scan_start(ctx, NULL)) {
 
     case NGX_OK:
@@ -253,7 +330,7 @@ ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
     ngx_int_t   rc;
 
     if (res->status == NGX_SCIM_STORE_OK
-        && ctx->start_index == 1 && ctx->count > 0
+        && ctx->start_index == 1 && ctx->count > 0 && !ctx->cursor_mode
         && scim_filter_is_simple_eq(ctx->filter_ast))
     {
         /* Entra's check: the index hit is the answer */
@@ -306,7 +383,60 @@ ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
         json_array_append(ctx->matches, doc);
     }
 
+    if (ctx->cursor_mode
+        && ngx_http_scim_list_after(ctx, &res->after) != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     ngx_http_scim_list_respond(ctx, ctx->matches, res->total, 1);
+}
+
+
+/* a cursor's page of a group's members (of a member's groups) */
+
+static void
+ngx_http_scim_list_members(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res)
+{
+    if (ngx_http_scim_list_after(ctx, &res->after) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* totalResults: the group's members, whatever this page holds */
+    ctx->cursor_total = res->total;
+    ctx->cursor_has_total = 1;
+
+    if (scim_filter_is_simple_eq(ctx->filter_ast)) {
+        ngx_http_scim_list_page_of(ctx, res);
+        return;
+    }
+
+    ngx_http_scim_list_cands(ctx, res);
+}
+
+
+/* the next page's position, out of the store's result */
+
+static ngx_int_t
+ngx_http_scim_list_after(ngx_http_scim_ctx_t *ctx, ngx_str_t *after)
+{
+    ctx->cursor_next.len = 0;
+
+    if (after->len == 0) {
+        return NGX_OK;
+    }
+
+    ctx->cursor_next.data = ngx_pstrdup(ctx->request->pool, after);
+    if (ctx->cursor_next.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->cursor_next.len = after->len;
+
+    return NGX_OK;
 }
 
 

@@ -246,6 +246,20 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, max_scan),
       NULL },
 
+    { ngx_string("scim_cursor_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_cursor_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_cursor_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, cursor_ttl),
+      NULL },
+
     { ngx_string("scim_unique_external_id"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -373,6 +387,8 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
     conf->members_slice = NGX_CONF_UNSET_UINT;
     conf->unique_external_id = NGX_CONF_UNSET;
     conf->events_maxlen = NGX_CONF_UNSET_UINT;
+    conf->cursor_key = NGX_CONF_UNSET_PTR;
+    conf->cursor_ttl = NGX_CONF_UNSET;
     conf->bulk_max_ops = NGX_CONF_UNSET_UINT;
     conf->pw_pool = NGX_CONF_UNSET_PTR;
 
@@ -448,6 +464,10 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->rcred_cache, prev->rcred_cache, 10000);
 
     if (ngx_http_scim_oauth_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_scim_cursor_merge(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 

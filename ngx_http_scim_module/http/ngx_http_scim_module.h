@@ -127,6 +127,8 @@ typedef struct {
     ngx_uint_t                  members_slice; /* a GET of a group reads
                                                   its members so many at a
                                                   time; 0: all at once */
+    ngx_http_scim_oauth_key_t  *cursor_key;    /* signs cursors */
+    time_t                      cursor_ttl;
     ngx_flag_t                  unique_external_id;
     ngx_uint_t                  events_maxlen; /* scim_events_maxlen;
                                                   0: off */
@@ -208,6 +210,19 @@ struct ngx_http_scim_ctx_s {
     unsigned                    descending:1;
     unsigned                    has_filter:1;
     unsigned                    has_sort:1;
+    unsigned                    has_start_index:1;
+
+    /* cursor pagination (RFC 9865, ngx_http_scim_cursor.c) */
+    ngx_str_t                   cursor;        /* as sent; "": first page */
+    ngx_str_t                   cursor_pos;    /* its position; "": none */
+    ngx_str_t                   cursor_next;   /* the next page's; "":
+                                                  none (the last page) */
+    ngx_uint_t                  cursor_total;
+    u_char                      cursor_kind;   /* 's', 'c', 'm', 'o' */
+    u_char                      cursor_hash[12];  /* of the query, made
+                                                  when it starts */
+    unsigned                    cursor_mode:1;
+    unsigned                    cursor_has_total:1;
 
     json_t                     *body;
     json_t                     *doc;           /* as stored */
@@ -293,6 +308,25 @@ char *ngx_http_scim_oauth_ttl(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_scim_oauth_merge(ngx_conf_t *cf,
     ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
+
+ngx_int_t ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key, u_char *p,
+    size_t len, u_char *mac);
+
+/*
+ * ngx_http_scim_cursor.c: RFC 9865 cursors.  open: checks ctx->cursor
+ * for a query whose pages are kind 's' or 'c' (creation scores: plain
+ * lists, scans), 'm' (member ids) or 'o' (offsets), sets
+ * ctx->cursor_pos (and, for 'o', start_index); NGX_ABORT when it
+ * answered 400.  make: the cursor of ctx->cursor_next.
+ */
+char *ngx_http_scim_cursor_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_cursor_merge(ngx_conf_t *cf,
+    ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
+ngx_int_t ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind);
+ngx_int_t ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *out);
+json_t *ngx_http_scim_cursor_spc(ngx_http_scim_loc_conf_t *slcf);
 
 /* ngx_http_scim_jwt.c: JWT client assertions (RFC 7523) */
 ngx_int_t ngx_http_scim_jwt_authenticate(ngx_http_request_t *r,

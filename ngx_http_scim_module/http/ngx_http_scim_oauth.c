@@ -88,8 +88,6 @@ static ngx_int_t ngx_http_scim_oauth_error(ngx_http_request_t *r,
     ngx_uint_t basic);
 static ngx_int_t ngx_http_scim_oauth_send(ngx_http_request_t *r,
     ngx_uint_t status, u_char *body, size_t len);
-static ngx_int_t ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key,
-    u_char *p, size_t len, u_char *mac);
 static ngx_int_t ngx_http_scim_oauth_redis(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, ngx_http_scim_oauth_form_t *form,
     ngx_str_t *id, ngx_str_t *secret);
@@ -1156,7 +1154,7 @@ ngx_http_scim_oauth_redis_done(ngx_http_request_t *r,
  * a check costs the hash and not a fetch of the algorithm and a context
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key, u_char *p, size_t len,
     u_char *mac)
 {

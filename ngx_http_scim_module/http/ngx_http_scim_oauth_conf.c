@@ -86,7 +86,9 @@ ngx_http_scim_oauth_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_scim_oauth_read(cf, &value[1], "scim_oauth_key", 4096,
+    /* also scim_cursor_key's file (ngx_http_scim_cursor.c) */
+
+    if (ngx_http_scim_oauth_read(cf, &value[1], (char *) cmd->name.data, 4096,
                                  &data)
         != NGX_OK)
     {
@@ -122,9 +124,9 @@ ngx_http_scim_oauth_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (data.len < 32) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "scim_oauth_key \"%V\": the key is %uz bytes, "
+                           "%V \"%V\": the key is %uz bytes, "
                            "needs at least 32 (64 hex digits)",
-                           &value[1], data.len);
+                           &cmd->name, &value[1], data.len);
         return NGX_CONF_ERROR;
     }
 

@@ -724,7 +724,44 @@ void
 ngx_http_scim_list_answer(ngx_http_scim_ctx_t *ctx, json_t *resources,
     ngx_uint_t total)
 {
-    json_t  *list;
+    u_char      *p;
+    json_t      *list;
+    ngx_str_t    next;
+    ngx_uint_t   end;
+
+    ngx_str_null(&next);
+
+    if (ctx->cursor_mode) {
+
+        /* RFC 9865: nextCursor unless this is the last page */
+
+        if (ctx->cursor_has_total) {
+            total = ctx->cursor_total;
+        }
+
+        if (ctx->cursor_kind == 'o') {
+            end = (ngx_uint_t) ctx->start_index - 1 + (ngx_uint_t) ctx->count;
+            ctx->cursor_next.len = 0;
+
+            if (ctx->count > 0 && end < total) {
+                p = ngx_pnalloc(ctx->request->pool, NGX_INT_T_LEN);
+                if (p == NULL) {
+                    ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                    return;
+                }
+
+                ctx->cursor_next.data = p;
+                ctx->cursor_next.len = ngx_sprintf(p, "%ui", end) - p;
+            }
+        }
+
+        if (ctx->cursor_next.len
+            && ngx_http_scim_cursor_make(ctx, &next) != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
 
     list = ngx_http_scim_track(ctx->request, json_object());
 
@@ -736,8 +773,13 @@ ngx_http_scim_list_answer(ngx_http_scim_ctx_t *ctx, json_t *resources,
         || json_object_set_new(list, "itemsPerPage",
                                json_integer((json_int_t)
                                             json_array_size(resources))) != 0
-        || json_object_set_new(list, "startIndex",
-                               json_integer(ctx->start_index)) != 0
+        || (!ctx->cursor_mode
+            && json_object_set_new(list, "startIndex",
+                                   json_integer(ctx->start_index)) != 0)
+        || (next.len
+            && json_object_set_new(list, "nextCursor",
+                                   json_stringn((char *) next.data,
+                                                next.len)) != 0)
         || json_object_set(list, "Resources", resources) != 0)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);

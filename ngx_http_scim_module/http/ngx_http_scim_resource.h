@@ -89,6 +89,8 @@ ngx_int_t ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx,
 void ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx);
 void ngx_http_scim_list_cands(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
+void ngx_http_scim_list_page_of(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
 ngx_int_t ngx_http_scim_literal(ngx_http_scim_ctx_t *ctx);
 
 

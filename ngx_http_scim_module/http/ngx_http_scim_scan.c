@@ -32,6 +32,8 @@
 typedef struct {
     scim_sort_key_t              key;          /* sortBy only */
     ngx_uint_t                   seq;          /* the order of the match */
+    uint64_t                     score;        /* its creation score
+                                                  (cursor pages) */
     u_char                      *long_id;      /* NULL: in id */
     size_t                       len;
     u_char                       id[36];
@@ -55,6 +57,9 @@ typedef struct {
     ngx_uint_t                   keep;         /* hits kept at most */
     ngx_uint_t                   skip;         /* startIndex - 1 */
     ngx_uint_t                   matched;      /* totalResults */
+    uint64_t                     after;        /* cursor: the position */
+    ngx_uint_t                   more;         /* cursor: matches after
+                                                  the page */
     scim_sort_spec_t             spec;
 
     /* root .search: the users' own, for their page documents */
@@ -73,6 +78,9 @@ typedef struct {
     unsigned                     members:1;    /* filter/sort reads a
                                                   group's members */
     unsigned                     from_list:1;  /* the candidates */
+    unsigned                     scored:1;     /* cursor pages: keyed on
+                                                  the creation score */
+    unsigned                     has_after:1;
 } ngx_http_scim_scan_t;
 
 
@@ -90,7 +98,8 @@ static ngx_int_t ngx_http_scim_hit_set_id(ngx_http_scim_hit_t *hit,
     u_char *id, size_t len);
 static void ngx_http_scim_hit_free(ngx_http_scim_hit_t *hit);
 static ngx_int_t ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id,
-    size_t len, json_t *doc);
+    size_t len, json_t *doc, uint64_t score);
+static ngx_int_t ngx_http_scim_scan_score(ngx_str_t *id, uint64_t *score);
 static ngx_int_t ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_page(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx);
@@ -196,6 +205,22 @@ ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *cands)
 
     if (scan->sorting && ctx->count > 0) {
         scan->keep += skip;
+    }
+
+    /*
+     * cursor pages of a walk in creation order (no sortBy, no index):
+     * the matches after the creation score of the last page's end, all
+     * of them counted for totalResults
+     */
+
+    if (ctx->cursor_mode && ctx->cursor_kind == 'c') {
+        scan->scored = 1;
+
+        if (ctx->cursor_pos.len) {
+            scan->after = (uint64_t) ngx_atoof(ctx->cursor_pos.data,
+                                               ctx->cursor_pos.len);
+            scan->has_after = 1;
+        }
     }
 
     /* without a filter and without sortBy, an id is all a match needs */
@@ -367,6 +392,7 @@ ngx_http_scim_scan_next(ngx_http_scim_ctx_t *ctx)
     q.bytes = NGX_HTTP_SCIM_SCAN_BYTES;
     q.docs = scan->docs;
     q.members = scan->members;
+    q.scores = scan->scored;
 
     if (ctx->literal_lc.len) {
         q.literal = ctx->literal_lc;
@@ -384,6 +410,7 @@ static void
 ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
     json_t                *doc;
+    uint64_t               score;
     ngx_int_t              rc;
     ngx_str_t             *id;
     ngx_uint_t             i, walked;
@@ -415,10 +442,19 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 
     for (i = 0; i < res->nids; i++) {
         id = &res->ids[i];
+        score = 0;
+
+        if (id->data && scan->scored
+            && ngx_http_scim_scan_score(id, &score) != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
 
         if (!scan->docs) {
             if (id->data
-                && ngx_http_scim_scan_hit(ctx, id->data, id->len, NULL)
+                && ngx_http_scim_scan_hit(ctx, id->data, id->len, NULL,
+                                          score)
                    != NGX_OK)
             {
                 ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -456,7 +492,7 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
         if (ctx->filter_ast == NULL
             || scim_filter_match(ctx->filter_ast, ctx->rt, doc))
         {
-            rc = ngx_http_scim_scan_hit(ctx, id->data, id->len, doc);
+            rc = ngx_http_scim_scan_hit(ctx, id->data, id->len, doc, score);
         }
 
         json_decref(doc);
@@ -491,6 +527,31 @@ ngx_http_scim_list_scan(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
     }
 
     ngx_http_scim_page(ctx);
+}
+
+
+/* "<id> <score>" (scan->scored): id cut to the id, the score */
+
+static ngx_int_t
+ngx_http_scim_scan_score(ngx_str_t *id, uint64_t *score)
+{
+    off_t    n;
+    u_char  *sp;
+
+    sp = ngx_strlchr(id->data, id->data + id->len, ' ');
+    if (sp == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = ngx_atoof(sp + 1, id->data + id->len - sp - 1);
+    if (n < 0) {
+        return NGX_ERROR;
+    }
+
+    id->len = sp - id->data;
+    *score = (uint64_t) n;
+
+    return NGX_OK;
 }
 
 
@@ -607,7 +668,7 @@ ngx_http_scim_hit_free(ngx_http_scim_hit_t *hit)
 
 static ngx_int_t
 ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id, size_t len,
-    json_t *doc)
+    json_t *doc, uint64_t score)
 {
     size_t                 size;
     ngx_uint_t             n;
@@ -618,13 +679,26 @@ ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id, size_t len,
 
     ngx_memzero(&hit, sizeof(ngx_http_scim_hit_t));
     hit.seq = scan->matched++;
+    hit.score = score;
     hit.group = (ctx->resource == NGX_HTTP_SCIM_R_GROUPS);
 
     if (scan->keep == 0) {
         return NGX_OK;
     }
 
-    if (!scan->sorting) {
+    if (scan->scored) {
+        /* a cursor's page: the first matches after its position */
+
+        if (scan->has_after && score <= scan->after) {
+            return NGX_OK;
+        }
+
+        if (scan->nhits == scan->keep) {
+            scan->more++;
+            return NGX_OK;
+        }
+
+    } else if (!scan->sorting) {
         if (hit.seq < scan->skip || scan->nhits == scan->keep) {
             return NGX_OK;
         }
@@ -790,6 +864,21 @@ ngx_http_scim_page(ngx_http_scim_ctx_t *ctx)
     scan->to = n;
     scan->next = scan->from;
 
+    if (scan->scored && scan->more && n > 0) {
+        /* the next cursor page starts after this one's last match */
+
+        ctx->cursor_next.data = ngx_pnalloc(ctx->request->pool,
+                                            NGX_INT64_LEN);
+        if (ctx->cursor_next.data == NULL) {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ctx->cursor_next.len = ngx_sprintf(ctx->cursor_next.data, "%uL",
+                                           hits[n - 1].score)
+                               - ctx->cursor_next.data;
+    }
+
     if (scan->from == scan->to) {
         ngx_http_scim_list_answer(ctx, scan->resources, scan->matched);
         return;
@@ -941,6 +1030,48 @@ ngx_http_scim_list_cands(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
     }
 
     ngx_http_scim_scan_next(ctx);
+}
+
+
+/*
+ * A cursor's page of a group's members when the filter is that alone
+ * (groups.value eq): every candidate matches, so none is read twice:
+ * the page is read at once (its groups drop out, having no User
+ * document) and checked there, as any page is
+ */
+
+void
+ngx_http_scim_list_page_of(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res)
+{
+    ngx_int_t              rc;
+    ngx_uint_t             i;
+    ngx_http_scim_scan_t  *scan;
+
+    rc = ngx_http_scim_scan_start(ctx, res);
+
+    if (rc == NGX_ABORT) {
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    scan = ctx->scan;
+
+    for (i = 0; i < scan->ncand; i++) {
+        if (ngx_http_scim_scan_hit(ctx, scan->cand[i].data, scan->cand[i].len,
+                                   NULL, 0)
+            != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    ngx_http_scim_page(ctx);
 }
 
 

@@ -107,6 +107,23 @@ ngx_http_scim_search(ngx_http_scim_ctx_t *ctx)
 
         n = (ngx_int_t) json_integer_value(v);
         ctx->start_index = n < 1 ? 1 : n;
+        ctx->has_start_index = 1;
+    }
+
+    v = ngx_http_scim_json_member(ctx->body, "cursor");
+
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v)) {
+            ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                               SCIM_ERR_INVALID_CURSOR,
+                               "\"cursor\" must be a string");
+            return;
+        }
+
+        /* RFC 9865: "" asks for the first page */
+        ctx->cursor.data = (u_char *) json_string_value(v);
+        ctx->cursor.len = json_string_length(v);
+        ctx->cursor_mode = 1;
     }
 
     v = ngx_http_scim_json_member(ctx->body, "count");

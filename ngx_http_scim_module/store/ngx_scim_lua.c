@@ -1676,11 +1676,29 @@ static const char  ngx_scim_lua_page[] =
     "--   KEYS: the first 13 of the tenant's keys (lib.lua)\n"
     "--   ARGV: start (0-based), count, type, want members\n"
     "--   -> {total, {doc, ...}, {doc, ...}, ...}   (deleted meanwhile: nil)\n"
+    "-- With a fifth argument (a cursor's page, RFC 9865): the ids created\n"
+    "-- after the score ARGV[5] ('' from the first), ARGV[1] ignored:\n"
+    "--   -> {total, next, {doc, ...}, ...}, next the score of the page's last\n"
+    "--      id when more follow, else ''\n"
     "--! keys 13\n"
     "\n"
     "local _, ids = typed(ARGV[3])\n"
     "local r = {redis.call('ZCARD', ids)}\n"
     "local n = tonumber(ARGV[2])\n"
+    "if ARGV[5] then\n"
+    "  r[2] = ''\n"
+    "  if n > 0 then\n"
+    "    local from = ARGV[5] == '' and '-inf' or '(' .. ARGV[5]\n"
+    "    local page = redis.call('ZRANGEBYSCORE', ids, from, '+inf',\n"
+    "                            'WITHSCORES', 'LIMIT', 0, n + 1)\n"
+    "    local m = math.min(n, #page / 2)\n"
+    "    for i = 1, m do\n"
+    "      r[i + 2] = expand(ARGV[3], page[2 * i - 1], ARGV[4])\n"
+    "    end\n"
+    "    if #page / 2 > n then r[2] = page[2 * n] end\n"
+    "  end\n"
+    "  return r\n"
+    "end\n"
     "if n > 0 then\n"
     "  local start = tonumber(ARGV[1])\n"
     "  local page = redis.call('ZRANGE', ids, start, start + n - 1)\n"
@@ -1798,14 +1816,35 @@ static const char  ngx_scim_lua_related[] =
     "-- groups.value / members.value (listing groups): listing users ('User'),\n"
     "-- the members of group id; listing groups ('Group'), the groups holding\n"
     "-- member id.  The scan script reads them (candidates)\n"
-    "--   KEYS: the first 7 of the tenant's keys (lib.lua)\n"
+    "--   KEYS: the first 9 of the tenant's keys (lib.lua)\n"
     "--   ARGV: type listed, id\n"
     "--   -> {id, ...}\n"
+    "-- With ARGV[3] and ARGV[4] (a cursor's page, RFC 9865): at most ARGV[4]\n"
+    "-- of them, those after the id ARGV[3] ('' from the first), read with\n"
+    "-- ZRANGEBYLEX ... LIMIT, so a page costs the same in any size of group:\n"
+    "--   -> {total, next, id, ...}, total the whole range's (ZLEXCOUNT), next\n"
+    "--      the page's last id when more follow, else ''\n"
     "--! keys 9\n"
     "\n"
     "typed(ARGV[1])\n"
     "-- members (KEYS[9]) or memberof (KEYS[5])\n"
-    "return related(ARGV[1] == 'User' and KEYS[9] or KEYS[5], ARGV[2])\n"
+    "local z = ARGV[1] == 'User' and KEYS[9] or KEYS[5]\n"
+    "if not ARGV[3] then\n"
+    "  return related(z, ARGV[2])\n"
+    "end\n"
+    "local n = tonumber(ARGV[4])\n"
+    "local from = '[' .. ARGV[2] .. '\\0'\n"
+    "local to = '(' .. ARGV[2] .. '\\1'\n"
+    "local r = {redis.call('ZLEXCOUNT', z, from, to), ''}\n"
+    "if n <= 0 then return r end\n"
+    "if ARGV[3] ~= '' then from = '(' .. ARGV[2] .. '\\0' .. ARGV[3] end\n"
+    "local page = redis.call('ZRANGEBYLEX', z, from, to, 'LIMIT', 0, n + 1)\n"
+    "local skip = #ARGV[2] + 2\n"
+    "for i = 1, math.min(n, #page) do\n"
+    "  r[i + 2] = string.sub(page[i], skip)\n"
+    "end\n"
+    "if #page > n then r[2] = r[n + 2] end\n"
+    "return r\n"
     ;
 
 
@@ -2329,9 +2368,12 @@ static const char  ngx_scim_lua_scan[] =
     "-- evaluates the filter on them.  A text with U+017F (long s, which folds\n"
     "-- to \"s\") always leaves.  The candidates were read from Redis by\n"
     "-- find_email or related.\n"
+    "--\n"
+    "-- A walk in creation order with ARGV[9] == '1' (cursor pagination)\n"
+    "-- returns each id as '<id> <score>', its creation score after a space.\n"
     "--   KEYS: the first 13 of the tenant's keys (lib.lua)\n"
     "--   ARGV: start | '', count, type, want members, literal, member,\n"
-    "--         bytes, documents ('1'|'0'), ids...\n"
+    "--         bytes, documents ('1'|'0'), ids... | scores ('1')\n"
     "--   -> {total, ids walked, id, {doc, ...}, id, {doc, ...}, ...}\n"
     "--      | {total, ids walked, id, id, ...}\n"
     "--! keys 13\n"
@@ -2360,7 +2402,7 @@ static const char  ngx_scim_lua_scan[] =
     "local n = tonumber(ARGV[2])\n"
     "local t, lit, key = ARGV[3], ARGV[5], ARGV[6]\n"
     "local docs, all = typed(t)\n"
-    "local ids, total\n"
+    "local ids, total, out\n"
     "if ARGV[1] == '' then\n"
     "  ids = {}\n"
     "  for i = 9, math.min(#ARGV, 8 + n) do ids[#ids + 1] = ARGV[i] end\n"
@@ -2368,11 +2410,21 @@ static const char  ngx_scim_lua_scan[] =
     "else\n"
     "  local start = tonumber(ARGV[1])\n"
     "  total = redis.call('ZCARD', all)\n"
-    "  ids = redis.call('ZRANGE', all, start, start + n - 1)\n"
+    "  if ARGV[9] == '1' then\n"
+    "    local w = redis.call('ZRANGE', all, start, start + n - 1, 'WITHSCORES')\n"
+    "    ids, out = {}, {}\n"
+    "    for i = 1, #w / 2 do\n"
+    "      ids[i] = w[2 * i - 1]\n"
+    "      out[i] = w[2 * i - 1] .. ' ' .. w[2 * i]\n"
+    "    end\n"
+    "  else\n"
+    "    ids = redis.call('ZRANGE', all, start, start + n - 1)\n"
+    "  end\n"
     "end\n"
+    "out = out or ids\n"
     "local r = {total, #ids}\n"
     "if ARGV[8] == '0' then\n"
-    "  for i = 1, #ids do r[i + 2] = ids[i] end\n"
+    "  for i = 1, #ids do r[i + 2] = out[i] end\n"
     "  return r\n"
     "end\n"
     "local budget, bytes, seen = tonumber(ARGV[7]), 0, 0\n"
@@ -2387,7 +2439,7 @@ static const char  ngx_scim_lua_scan[] =
     "  if keep then\n"
     "    local e = expand(t, ids[i], ARGV[4])\n"
     "    if e then\n"
-    "      r[#r + 1] = ids[i]\n"
+    "      r[#r + 1] = out[i]\n"
     "      r[#r + 1] = e\n"
     "      bytes = bytes + #e[1] + 32 * #e\n"
     "    end\n"
@@ -2570,11 +2622,11 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
     [NGX_SCIM_LUA_PAGE] = {
         "page", ngx_scim_lua_page,
         sizeof(ngx_scim_lua_page) - 1,
-        "b0b9ee79f2bbfcec2a867988c21069dffafe840b", 13 },
+        "09856d4984afa19ef0911f684e4f2cc8a00fa3cb", 13 },
     [NGX_SCIM_LUA_RELATED] = {
         "related", ngx_scim_lua_related,
         sizeof(ngx_scim_lua_related) - 1,
-        "2f40b8373acad2a82d9495ef7b9b5b94453347ed", 9 },
+        "fb9bf87cdc5350b89fac92166deaa55018911429", 9 },
     [NGX_SCIM_LUA_REPLACE] = {
         "replace", ngx_scim_lua_replace,
         sizeof(ngx_scim_lua_replace) - 1,
@@ -2582,7 +2634,7 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
     [NGX_SCIM_LUA_SCAN] = {
         "scan", ngx_scim_lua_scan,
         sizeof(ngx_scim_lua_scan) - 1,
-        "630ea499e1bb5dd525710a1a13fbb0b63747a21e", 13 },
+        "cdee38a9ada62d3bf7ee9506ef2010604c25e2d4", 13 },
     [NGX_SCIM_LUA_SLICE] = {
         "slice", ngx_scim_lua_slice,
         sizeof(ngx_scim_lua_slice) - 1,

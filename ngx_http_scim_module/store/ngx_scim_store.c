@@ -415,19 +415,24 @@ ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
 }
 
 
+/* after: a cursor's page (RFC 9865) after that creation score; NULL: none */
+
 ngx_int_t
 ngx_scim_store_page(ngx_scim_store_call_t *call, ngx_uint_t start,
-    ngx_uint_t count, ngx_uint_t members)
+    ngx_uint_t count, ngx_uint_t members, ngx_str_t *after)
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_PAGE, NGX_SCIM_STORE_R_PAGE, 4);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_PAGE,
+                            after ? NGX_SCIM_STORE_R_PAGE_AFTER
+                                  : NGX_SCIM_STORE_R_PAGE, 5);
     if (sc == NULL
         || ngx_scim_store_arg_int(sc, (ngx_int_t) start) != NGX_OK
         || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
-        || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
+        || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK
+        || (after && ngx_scim_store_arg_str(sc, after) != NGX_OK))
     {
         return NGX_ERROR;
     }
@@ -447,7 +452,7 @@ ngx_scim_store_scan(ngx_scim_store_call_t *call, ngx_scim_store_scan_t *scan)
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_SCAN,
                             scan->docs ? NGX_SCIM_STORE_R_SCAN
                                        : NGX_SCIM_STORE_R_SCAN_IDS,
-                            8 + n);
+                            9 + n);
     if (sc == NULL
         || (scan->cand ? ngx_scim_store_arg_cstr(sc, "")
                        : ngx_scim_store_arg_int(sc, (ngx_int_t) scan->start))
@@ -470,6 +475,12 @@ ngx_scim_store_scan(ngx_scim_store_call_t *call, ngx_scim_store_scan_t *scan)
         if (ngx_scim_store_arg_str(sc, &scan->cand[i]) != NGX_OK) {
             return NGX_ERROR;
         }
+    }
+
+    if (scan->cand == NULL && scan->scores
+        && ngx_scim_store_arg_cstr(sc, "1") != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     return ngx_scim_store_run(sc, NGX_SCIM_LUA_SCAN);
@@ -519,17 +530,24 @@ ngx_scim_store_find_email(ngx_scim_store_call_t *call, ngx_str_t *email)
 }
 
 
+/* after: a cursor's page (RFC 9865) of count after that id; NULL: all */
+
 ngx_int_t
-ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id)
+ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id,
+    ngx_str_t *after, ngx_uint_t count)
 {
     ngx_scim_store_ctx_t  *sc;
 
-    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_RELATED, NGX_SCIM_STORE_R_IDS,
-                            2);
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_RELATED,
+                            after ? NGX_SCIM_STORE_R_IDS_AFTER
+                                  : NGX_SCIM_STORE_R_IDS, 4);
     if (sc == NULL
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
-        || ngx_scim_store_arg_str(sc, id) != NGX_OK)
+        || ngx_scim_store_arg_str(sc, id) != NGX_OK
+        || (after
+            && (ngx_scim_store_arg_str(sc, after) != NGX_OK
+                || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK)))
     {
         return NGX_ERROR;
     }

@@ -154,6 +154,10 @@ typedef struct {
     ngx_uint_t                  total;         /* page, scan: ids in the
                                                   store (or candidates) */
     ngx_uint_t                  walked;        /* scan: ids looked at */
+    ngx_str_t                   after;         /* page_after, related_page:
+                                                  the page's last position
+                                                  when more follow, else
+                                                  empty */
 } ngx_scim_store_res_t;
 
 
@@ -252,6 +256,8 @@ typedef struct {
     ngx_str_t                   member;        /* '"<name>":"' */
     unsigned                    docs:1;        /* ids alone if not */
     unsigned                    members:1;     /* a group's members too */
+    unsigned                    scores:1;      /* in creation order: each
+                                                  id as "<id> <score>" */
 } ngx_scim_store_scan_t;
 
 
@@ -279,8 +285,14 @@ ngx_int_t ngx_scim_store_slice(ngx_scim_store_call_t *call, ngx_str_t *id,
 /* by the folded userName / displayName */
 ngx_int_t ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_str_t *name,
     ngx_uint_t members);
+/*
+ * after: a cursor's page (RFC 9865): count documents created after that
+ * creation score ("": from the first; start ignored), res->after the
+ * score of the page's last one when more follow; NULL: from start
+ */
 ngx_int_t ngx_scim_store_page(ngx_scim_store_call_t *call,
-    ngx_uint_t start, ngx_uint_t count, ngx_uint_t members);
+    ngx_uint_t start, ngx_uint_t count, ngx_uint_t members,
+    ngx_str_t *after);
 ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
     ngx_scim_store_scan_t *scan);
 ngx_int_t ngx_scim_store_fetch(ngx_scim_store_call_t *call,
@@ -292,10 +304,15 @@ ngx_int_t ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
 /* ids: the users with an e-mail (folded) */
 ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
     ngx_str_t *email);
-/* ids: listing users, the members of group id; listing groups, the
-   groups holding member id */
+/*
+ * ids: listing users, the members of group id; listing groups, the
+ * groups holding member id.  after: a cursor's page (RFC 9865), count
+ * of them after the id after ("": from the first), at a cost
+ * independent of their number; res->total all of them, res->after the
+ * page's last id when more follow; NULL: all of them
+ */
 ngx_int_t ngx_scim_store_related(ngx_scim_store_call_t *call,
-    ngx_str_t *id);
+    ngx_str_t *id, ngx_str_t *after, ngx_uint_t count);
 
 /* ids: more ("1" | "0"), then jti, the SET's claims (JSON), ... */
 ngx_int_t ngx_scim_store_poll(ngx_scim_store_call_t *call,

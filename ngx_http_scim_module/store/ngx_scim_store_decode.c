@@ -22,6 +22,8 @@ static ngx_int_t ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
 static ngx_int_t ngx_scim_store_decode_refs(ngx_pool_t **pool,
     redisReply *e, ngx_scim_store_doc_t *doc);
 static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
+static ngx_int_t ngx_scim_store_decode_after(redisReply *reply,
+    ngx_scim_store_res_t *res);
 
 
 ngx_int_t
@@ -97,6 +99,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
         return NGX_OK;
 
     case NGX_SCIM_STORE_R_PAGE:
+    case NGX_SCIM_STORE_R_PAGE_AFTER:
     case NGX_SCIM_STORE_R_FETCH:
 
         if (reply->type != REDIS_REPLY_ARRAY) {
@@ -104,6 +107,14 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
         }
 
         first = 0;
+
+        if (sc->shape == NGX_SCIM_STORE_R_PAGE_AFTER) {
+            if (ngx_scim_store_decode_after(reply, res) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            first = 2;
+        }
 
         if (sc->shape == NGX_SCIM_STORE_R_PAGE) {
             if (reply->elements < 1) {
@@ -228,13 +239,23 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
 
         return NGX_OK;
 
-    default: /* NGX_SCIM_STORE_R_IDS */
+    default: /* NGX_SCIM_STORE_R_IDS, NGX_SCIM_STORE_R_IDS_AFTER */
 
         if (reply->type != REDIS_REPLY_ARRAY) {
             return NGX_ERROR;
         }
 
-        res->nids = reply->elements;
+        first = 0;
+
+        if (sc->shape == NGX_SCIM_STORE_R_IDS_AFTER) {
+            if (ngx_scim_store_decode_after(reply, res) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            first = 2;
+        }
+
+        res->nids = reply->elements - first;
 
         if (res->nids == 0) {
             return NGX_OK;
@@ -246,11 +267,30 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
         }
 
         for (i = 0; i < res->nids; i++) {
-            ngx_scim_store_str(reply->element[i], &res->ids[i]);
+            ngx_scim_store_str(reply->element[first + i], &res->ids[i]);
         }
 
         return NGX_OK;
     }
+}
+
+
+/* a cursor's page (RFC 9865): {total, next, ...} */
+
+static ngx_int_t
+ngx_scim_store_decode_after(redisReply *reply, ngx_scim_store_res_t *res)
+{
+    if (reply->elements < 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_ERROR;
+    }
+
+    res->total = (ngx_uint_t) reply->element[0]->integer;
+    ngx_scim_store_str(reply->element[1], &res->after);
+
+    return NGX_OK;
 }
 
 

@@ -2,11 +2,29 @@
 --   KEYS: the first 13 of the tenant's keys (lib.lua)
 --   ARGV: start (0-based), count, type, want members
 --   -> {total, {doc, ...}, {doc, ...}, ...}   (deleted meanwhile: nil)
+-- With a fifth argument (a cursor's page, RFC 9865): the ids created
+-- after the score ARGV[5] ('' from the first), ARGV[1] ignored:
+--   -> {total, next, {doc, ...}, ...}, next the score of the page's last
+--      id when more follow, else ''
 --! keys 13
 
 local _, ids = typed(ARGV[3])
 local r = {redis.call('ZCARD', ids)}
 local n = tonumber(ARGV[2])
+if ARGV[5] then
+  r[2] = ''
+  if n > 0 then
+    local from = ARGV[5] == '' and '-inf' or '(' .. ARGV[5]
+    local page = redis.call('ZRANGEBYSCORE', ids, from, '+inf',
+                            'WITHSCORES', 'LIMIT', 0, n + 1)
+    local m = math.min(n, #page / 2)
+    for i = 1, m do
+      r[i + 2] = expand(ARGV[3], page[2 * i - 1], ARGV[4])
+    end
+    if #page / 2 > n then r[2] = page[2 * n] end
+  end
+  return r
+end
 if n > 0 then
   local start = tonumber(ARGV[1])
   local page = redis.call('ZRANGE', ids, start, start + n - 1)

@@ -15,9 +15,12 @@
 -- evaluates the filter on them.  A text with U+017F (long s, which folds
 -- to "s") always leaves.  The candidates were read from Redis by
 -- find_email or related.
+--
+-- A walk in creation order with ARGV[9] == '1' (cursor pagination)
+-- returns each id as '<id> <score>', its creation score after a space.
 --   KEYS: the first 13 of the tenant's keys (lib.lua)
 --   ARGV: start | '', count, type, want members, literal, member,
---         bytes, documents ('1'|'0'), ids...
+--         bytes, documents ('1'|'0'), ids... | scores ('1')
 --   -> {total, ids walked, id, {doc, ...}, id, {doc, ...}, ...}
 --      | {total, ids walked, id, id, ...}
 --! keys 13
@@ -46,7 +49,7 @@ end
 local n = tonumber(ARGV[2])
 local t, lit, key = ARGV[3], ARGV[5], ARGV[6]
 local docs, all = typed(t)
-local ids, total
+local ids, total, out
 if ARGV[1] == '' then
   ids = {}
   for i = 9, math.min(#ARGV, 8 + n) do ids[#ids + 1] = ARGV[i] end
@@ -54,11 +57,21 @@ if ARGV[1] == '' then
 else
   local start = tonumber(ARGV[1])
   total = redis.call('ZCARD', all)
-  ids = redis.call('ZRANGE', all, start, start + n - 1)
+  if ARGV[9] == '1' then
+    local w = redis.call('ZRANGE', all, start, start + n - 1, 'WITHSCORES')
+    ids, out = {}, {}
+    for i = 1, #w / 2 do
+      ids[i] = w[2 * i - 1]
+      out[i] = w[2 * i - 1] .. ' ' .. w[2 * i]
+    end
+  else
+    ids = redis.call('ZRANGE', all, start, start + n - 1)
+  end
 end
+out = out or ids
 local r = {total, #ids}
 if ARGV[8] == '0' then
-  for i = 1, #ids do r[i + 2] = ids[i] end
+  for i = 1, #ids do r[i + 2] = out[i] end
   return r
 end
 local budget, bytes, seen = tonumber(ARGV[7]), 0, 0
@@ -73,7 +86,7 @@ for i = 1, #ids do
   if keep then
     local e = expand(t, ids[i], ARGV[4])
     if e then
-      r[#r + 1] = ids[i]
+      r[#r + 1] = out[i]
       r[#r + 1] = e
       bytes = bytes + #e[1] + 32 * #e
     end

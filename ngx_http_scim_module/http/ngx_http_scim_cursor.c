@@ -1,0 +1,386 @@
+
+/*
+ * ngx_http_scim_module: cursors of RFC 9865 cursor pagination.
+ *
+ * A cursor is base64url(payload | HMAC-SHA256(key, payload)), opaque to
+ * the client and checked before anything in it is used:
+ *
+ *     1 byte   version (1)
+ *     1 byte   kind: 's' the creation score of the page's last resource
+ *              (unfiltered lists), 'c' the same for a scan's match
+ *              (filters no index answers, without sortBy), 'm' the last
+ *              member id of the page (groups.value eq, members.value eq),
+ *              'o' an offset (any other query)
+ *     8 bytes  expiry, seconds since the epoch, big-endian
+ *    12 bytes  the query's hash: SHA-256 of the tenant, the resource,
+ *              the filter, sortBy and sortOrder (another query's cursor
+ *              is invalidCursor)
+ *     n bytes  the position (at most NGX_HTTP_SCIM_CURSOR_POS)
+ *
+ * The key: scim_cursor_key, else one derived from the first
+ * scim_oauth_key, else 32 random bytes drawn when the configuration is
+ * read (the workers share it; a reload or another host does not).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "ngx_http_scim_module.h"
+
+
+#define NGX_HTTP_SCIM_CURSOR_HEAD  22
+#define NGX_HTTP_SCIM_CURSOR_POS   SCIM_MAX_ID_LEN
+#define NGX_HTTP_SCIM_CURSOR_MAC   32
+#define NGX_HTTP_SCIM_CURSOR_MAX                                             \
+    (NGX_HTTP_SCIM_CURSOR_HEAD + NGX_HTTP_SCIM_CURSOR_POS                    \
+     + NGX_HTTP_SCIM_CURSOR_MAC)
+
+
+static ngx_int_t ngx_http_scim_cursor_hash(ngx_http_scim_ctx_t *ctx,
+    u_char *out);
+static ngx_http_scim_oauth_key_t *ngx_http_scim_cursor_new_key(
+    ngx_conf_t *cf, ngx_http_scim_oauth_key_t *from);
+
+
+char *
+ngx_http_scim_cursor_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_http_scim_loc_conf_t   tmp;
+    ngx_http_scim_oauth_key_t *key;
+
+    if (slcf->cursor_key != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    /* the file format of scim_oauth_key: 32 bytes or more, raw or hex */
+
+    ngx_memzero(&tmp, sizeof(ngx_http_scim_loc_conf_t));
+    tmp.oauth_keys = NGX_CONF_UNSET_PTR;
+
+    if (ngx_http_scim_oauth_key(cf, cmd, &tmp) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    key = tmp.oauth_keys->elts;
+    slcf->cursor_key = &key[0];
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_scim_cursor_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
+    ngx_http_scim_loc_conf_t *conf)
+{
+    ngx_http_scim_oauth_key_t  *key;
+
+    static ngx_cycle_t                *random_cycle;
+    static ngx_http_scim_oauth_key_t  *random_key;
+
+    ngx_conf_merge_value(conf->cursor_ttl, prev->cursor_ttl, 3600);
+
+    if (conf->cursor_ttl <= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"scim_cursor_ttl\" must be positive");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_merge_ptr_value(conf->cursor_key, prev->cursor_key, NULL);
+
+    if (conf->cursor_key != NULL || !conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->oauth_keys != NULL && conf->oauth_keys != NGX_CONF_UNSET_PTR) {
+        key = conf->oauth_keys->elts;
+        conf->cursor_key = ngx_http_scim_cursor_new_key(cf, &key[0]);
+
+        return conf->cursor_key ? NGX_CONF_OK : NGX_CONF_ERROR;
+    }
+
+    /* one random key a configuration, for every location without one */
+
+    if (random_cycle != cf->cycle) {
+        random_key = ngx_http_scim_cursor_new_key(cf, NULL);
+        if (random_key == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        random_cycle = cf->cycle;
+    }
+
+    conf->cursor_key = random_key;
+
+    return NGX_CONF_OK;
+}
+
+
+/* derived from an oauth key (HMAC of a label), or random */
+
+static ngx_http_scim_oauth_key_t *
+ngx_http_scim_cursor_new_key(ngx_conf_t *cf, ngx_http_scim_oauth_key_t *from)
+{
+    unsigned int                n;
+    ngx_http_scim_oauth_key_t  *key;
+
+    static u_char  label[] = "ngx_http_scim_module cursor key 1";
+
+    key = ngx_pcalloc(cf->pool, sizeof(ngx_http_scim_oauth_key_t));
+    if (key == NULL) {
+        return NULL;
+    }
+
+    key->len = 32;
+    key->data = ngx_pnalloc(cf->pool, 32);
+    if (key->data == NULL) {
+        return NULL;
+    }
+
+    if (from == NULL) {
+        if (RAND_bytes(key->data, 32) != 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "RAND_bytes() failed for the cursor key");
+            return NULL;
+        }
+
+        return key;
+    }
+
+    if (HMAC(EVP_sha256(), from->data, (int) from->len, label,
+             sizeof(label) - 1, key->data, &n)
+        == NULL || n != 32)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "HMAC() failed for the cursor key");
+        return NULL;
+    }
+
+    return key;
+}
+
+
+/* the first 12 bytes of SHA-256 of what a cursor is bound to */
+
+static ngx_int_t
+ngx_http_scim_cursor_hash(ngx_http_scim_ctx_t *ctx, u_char *out)
+{
+    u_char  *buf, *p;
+    size_t   len;
+    u_char   digest[32];
+
+    len = ctx->tenant.len + ctx->filter.len + ctx->sort_by.len + 16;
+
+    buf = ngx_pnalloc(ctx->request->pool, len);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(buf, ctx->tenant.data, ctx->tenant.len);
+    *p++ = '\0';
+    *p++ = (u_char) ('0' + ctx->resource);
+    *p++ = ctx->root_search ? 'r' : '-';
+    *p++ = ctx->has_filter ? 'f' : '-';
+    *p++ = '\0';
+
+    /* (either may be empty, its data NULL) */
+
+    if (ctx->filter.len) {
+        p = ngx_cpymem(p, ctx->filter.data, ctx->filter.len);
+    }
+
+    *p++ = '\0';
+    *p++ = ctx->has_sort ? (ctx->descending ? 'd' : 'a') : '-';
+
+    if (ctx->sort_by.len) {
+        p = ngx_cpymem(p, ctx->sort_by.data, ctx->sort_by.len);
+    }
+
+    ngx_http_scim_sha256(buf, p - buf, digest);
+    ngx_memcpy(out, digest, 12);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
+{
+    u_char     *p;
+    time_t      expires;
+    uint64_t    t;
+    ngx_str_t   src, dst;
+    ngx_int_t   n;
+    ngx_uint_t  i;
+    u_char      mac[NGX_HTTP_SCIM_CURSOR_MAC];
+
+    ctx->cursor_kind = kind;
+    ngx_str_set(&ctx->cursor_pos, "");
+    ngx_str_set(&ctx->cursor_next, "");
+
+    /* now: a root .search moves on to the groups before it answers */
+
+    if (ngx_http_scim_cursor_hash(ctx, ctx->cursor_hash) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->cursor.len == 0) {
+        return NGX_OK;              /* the first page */
+    }
+
+    if (ctx->cursor.len > ngx_base64_encoded_length(NGX_HTTP_SCIM_CURSOR_MAX))
+    {
+        goto invalid;
+    }
+
+    src = ctx->cursor;
+
+    dst.data = ngx_pnalloc(ctx->request->pool,
+                           ngx_base64_decoded_length(src.len) + 1);
+    if (dst.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64url(&dst, &src) != NGX_OK
+        || dst.len < NGX_HTTP_SCIM_CURSOR_HEAD + NGX_HTTP_SCIM_CURSOR_MAC)
+    {
+        goto invalid;
+    }
+
+    dst.len -= NGX_HTTP_SCIM_CURSOR_MAC;
+
+    if (ngx_http_scim_hmac(ctx->slcf->cursor_key, dst.data, dst.len, mac)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (CRYPTO_memcmp(mac, dst.data + dst.len, NGX_HTTP_SCIM_CURSOR_MAC)
+        != 0)
+    {
+        goto invalid;
+    }
+
+    /* ours: the layout holds */
+
+    p = dst.data;
+
+    if (p[0] != 1 || p[1] != kind
+        || ngx_memcmp(p + 10, ctx->cursor_hash, 12) != 0)
+    {
+        ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                           SCIM_ERR_INVALID_CURSOR,
+                           "the cursor is of another query");
+        return NGX_ABORT;
+    }
+
+    for (t = 0, i = 2; i < 10; i++) {
+        t = (t << 8) | p[i];
+    }
+
+    expires = (time_t) t;
+
+    if (expires < ngx_time()) {
+        ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                           SCIM_ERR_EXPIRED_CURSOR, "the cursor has expired");
+        return NGX_ABORT;
+    }
+
+    ctx->cursor_pos.data = p + NGX_HTTP_SCIM_CURSOR_HEAD;
+    ctx->cursor_pos.len = dst.len - NGX_HTTP_SCIM_CURSOR_HEAD;
+
+    if (kind == 'o') {
+        n = ngx_atoi(ctx->cursor_pos.data, ctx->cursor_pos.len);
+        if (n < 0 || n >= NGX_MAX_INT32_VALUE) {
+            goto invalid;
+        }
+
+        ctx->start_index = n + 1;
+
+    } else if ((kind == 's' || kind == 'c')
+               && ngx_atoof(ctx->cursor_pos.data, ctx->cursor_pos.len) < 0)
+    {
+        goto invalid;
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST, SCIM_ERR_INVALID_CURSOR,
+                       "the cursor is not valid");
+    return NGX_ABORT;
+}
+
+
+/* ctx->cursor_next as a cursor */
+
+ngx_int_t
+ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx, ngx_str_t *out)
+{
+    u_char     *p;
+    uint64_t    t;
+    ngx_str_t   src;
+    ngx_uint_t  i;
+    u_char      buf[NGX_HTTP_SCIM_CURSOR_MAX];
+
+    if (ctx->cursor_next.len > NGX_HTTP_SCIM_CURSOR_POS) {
+        return NGX_ERROR;
+    }
+
+    p = buf;
+    *p++ = 1;
+    *p++ = ctx->cursor_kind;
+
+    t = (uint64_t) (ngx_time() + ctx->slcf->cursor_ttl);
+
+    for (i = 0; i < 8; i++) {
+        *p++ = (u_char) (t >> (56 - 8 * i));
+    }
+
+    p = ngx_cpymem(p, ctx->cursor_hash, 12);
+    p = ngx_cpymem(p, ctx->cursor_next.data, ctx->cursor_next.len);
+
+    if (ngx_http_scim_hmac(ctx->slcf->cursor_key, buf, p - buf, p)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p += NGX_HTTP_SCIM_CURSOR_MAC;
+
+    src.data = buf;
+    src.len = p - buf;
+
+    out->data = ngx_pnalloc(ctx->request->pool,
+                            ngx_base64_encoded_length(src.len));
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_encode_base64url(out, &src);
+
+    return NGX_OK;
+}
+
+
+/* the ServiceProviderConfig's "pagination" (RFC 9865) */
+
+json_t *
+ngx_http_scim_cursor_spc(ngx_http_scim_loc_conf_t *slcf)
+{
+    return json_pack("{s:b,s:b,s:s,s:I,s:I,s:I}",
+                     "cursor", 1,
+                     "index", 1,
+                     "defaultPaginationMethod", "index",
+                     "defaultPageSize", (json_int_t) slcf->max_results,
+                     "maxPageSize", (json_int_t) slcf->max_results,
+                     "cursorTimeout", (json_int_t) slcf->cursor_ttl);
+}
