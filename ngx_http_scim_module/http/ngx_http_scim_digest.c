@@ -1,7 +1,8 @@
 
 /*
- * ngx_http_scim_module: the digests that the bearer tokens (auth.c) and
- * the OAuth client secrets (oauth.c) share.
+ * ngx_http_scim_module: the digests that the bearer tokens (auth.c), the
+ * OAuth client secrets and access tokens (oauth.c) and the cursors
+ * (cursor.c) share.
  */
 
 
@@ -10,7 +11,9 @@
 #include <ngx_http.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "ngx_http_scim_module.h"
@@ -118,4 +121,74 @@ ngx_http_scim_token_digest(u_char *p, size_t len, u_char *digest)
     s->len = len;
     ngx_memcpy(s->token, p, len);
     ngx_memcpy(s->digest, digest, NGX_HTTP_SCIM_TOKEN_LEN);
+}
+
+
+/*
+ * HMAC-SHA256 with one context per key and worker: set up with the key
+ * once (HMAC's inner and outer pads), then only reinitialised, so that
+ * a check costs the hash and not a fetch of the algorithm and a context
+ */
+
+ngx_int_t
+ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key, u_char *p, size_t len,
+    u_char *mac)
+{
+    size_t        outl;
+    OSSL_PARAM    params[2];
+    EVP_MAC_CTX  *ctx;
+    unsigned int  n;
+
+    static EVP_MAC     *hmac;
+    static ngx_uint_t   failed;
+
+    ctx = key->mac;
+
+    if (ctx == NULL && !failed) {
+        if (hmac == NULL) {
+            hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        }
+
+        ctx = (hmac != NULL) ? EVP_MAC_CTX_new(hmac) : NULL;
+
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                     (char *) "SHA256", 0);
+        params[1] = OSSL_PARAM_construct_end();
+
+        if (ctx == NULL
+            || EVP_MAC_init(ctx, key->data, key->len, params) != 1)
+        {
+            EVP_MAC_CTX_free(ctx);
+            ctx = NULL;
+            failed = 1;
+
+        } else {
+            key->mac = ctx;
+
+            if (EVP_MAC_update(ctx, p, len) == 1
+                && EVP_MAC_final(ctx, mac, &outl, 32) == 1
+                && outl == 32)
+            {
+                return NGX_OK;
+            }
+        }
+
+    } else if (ctx != NULL
+               && EVP_MAC_init(ctx, NULL, 0, NULL) == 1
+               && EVP_MAC_update(ctx, p, len) == 1
+               && EVP_MAC_final(ctx, mac, &outl, 32) == 1
+               && outl == 32)
+    {
+        return NGX_OK;
+    }
+
+    /* not expected: one-shot */
+
+    if (HMAC(EVP_sha256(), key->data, (int) key->len, p, len, mac, &n)
+        == NULL || n != 32)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
