@@ -107,6 +107,49 @@ sub walk {
 
 sub dups { my %c; $c{$_}++ for @_; return grep { $c{$_} > 1 } sort keys %c }
 
+# walk forward, then back from the last page by previousCursor: the same
+# pages in reverse; the first page has no previousCursor, every page of
+# the walk back has a nextCursor, the first one's leads to the last page
+# again
+sub walk_back {
+    my ($what, $path, $q) = @_;
+    my (@fwd, @back, @err, $last);
+    my $cursor = '';
+    while (1) {
+        my $r = page($path, $cursor, @$q);
+        if ($r->{status} != 200) { push @err, "forward: HTTP $r->{status} $r->{content}"; last }
+        push @fwd, [ map { $_->{id} } @{ $r->{json}{Resources} } ];
+        push @err, 'the first page has a previousCursor'
+            if @fwd == 1 && exists $r->{json}{previousCursor};
+        push @err, 'page ' . scalar(@fwd) . ' has no previousCursor'
+            if @fwd > 1 && !defined $r->{json}{previousCursor};
+        $last = $r;
+        last unless defined($cursor = $r->{json}{nextCursor});
+        if (@fwd > 10_000) { push @err, 'no end'; last }
+    }
+    $cursor = $last->{json}{previousCursor};
+    my $again;
+    while (defined $cursor) {
+        my $r = page($path, $cursor, @$q);
+        if ($r->{status} != 200) { push @err, "back: HTTP $r->{status} $r->{content}"; last }
+        unshift @back, [ map { $_->{id} } @{ $r->{json}{Resources} } ];
+        push @err, 'a page of the walk back has no nextCursor'
+            unless defined $r->{json}{nextCursor};
+        if (@back == 1 && defined $r->{json}{nextCursor}) {
+            my $n = page($path, $r->{json}{nextCursor}, @$q);
+            $again = [ map { $_->{id} } @{ $n->{json}{Resources} // [] } ];
+        }
+        $cursor = $r->{json}{previousCursor};
+        if (@back > 10_000) { push @err, 'no end'; last }
+    }
+    ok(@fwd > 2, "$what: " . scalar(@fwd) . ' pages forward');
+    is_deeply(\@err, [], "$what: walks forward and back by previousCursor");
+    is_deeply(\@back, [ @fwd[0 .. $#fwd - 1] ],
+              '... the walk back returns the same pages in reverse');
+    is_deeply($again, $fwd[-1], "... the last page's previousCursor page's nextCursor: the last page");
+    return $last->{json}{previousCursor};
+}
+
 # ------------------------------------------------ ServiceProviderConfig
 
 my $r = $t->get('ServiceProviderConfig');
@@ -153,6 +196,25 @@ is($n, 5, '... 5 pages');
 is_deeply($ids, \@users, '... every user once');
 $r = page('/short/scim/v2/Users', '', count => 5000);
 is($r->{json}{itemsPerPage}, 50, 'count above the maximum: the maximum');
+
+# previousCursor
+walk_back('/Users', 'Users', [count => 25]);
+walk_back('/Users in pages of 10', 'Users', [count => 10]);
+my $prev = walk_back('a scanned filter', 'Users', [filter => 'userName sw "walk-1"', count => 7]);
+
+# a previousCursor tampered with, or of another query
+my $praw = decode_base64(do { (my $s = $prev) =~ tr/-_/+\//; $s . '=' x ((4 - length($s) % 4) % 4) });
+is(substr($praw, 2, 1), 'p', 'a previousCursor says so (the direction byte)');
+for my $pos (0, 1, 2, 10, 22, 23, length($praw) - 1) {
+    my $b = $praw;
+    substr($b, $pos, 1) = chr(ord(substr($b, $pos, 1)) ^ 1);
+    (my $s = encode_base64($b, '')) =~ tr/+\//-_/;
+    $s =~ s/=+$//;
+    $r = page('Users', $s, filter => 'userName sw "walk-1"', count => 7);
+    is_scim_error($r, 400, 'invalidCursor', "a previousCursor with byte $pos changed");
+}
+is_scim_error(page('Users', $prev, filter => 'userName sw "walk-2"', count => 7), 400,
+              'invalidCursor', 'a previousCursor of another filter');
 
 # count=0: the total only
 $r = page('Users', '', count => 0);
@@ -384,8 +446,18 @@ my @limits = grep { grep { /^limit$/i } @$_ } @lex;
 is(scalar @limits, 51, '... one ZRANGEBYLEX ... LIMIT of the members a page');
 is(scalar @lex, 51, '... and no other read of the member range');
 is(scalar(grep { $_->[-1] eq '101' } @limits), 51, '... each of 101 entries (the page and one more)');
+ok(!grep({ $_->[0] =~ /^zrange$|^zrevrangebylex$/i && ($_->[1] // '') eq "${P}members" } @$mon),
+   '... no ZRANGE of it, no ZREVRANGEBYLEX');
 my @hget = grep { $_->[0] =~ /^hget$/i && ($_->[1] // '') eq "${P}User:docs" } @$mon;
 is(scalar @hget, 5001, '... each member\'s document read once (the nested group\'s tried once)');
+
+# back through the members by previousCursor: ZREVRANGEBYLEX ... LIMIT
+$mon = $t->redis_monitor(sub {
+    walk_back('member paging', $U, [filter => "groups.value eq \"$big\"", count => 200]);
+});
+my @rev = grep { $_->[0] =~ /^zrevrangebylex$/i && ($_->[1] // '') eq "${P}members" } @$mon;
+is(scalar @rev, 25, '... one ZREVRANGEBYLEX a page of the walk back (25 of 26 pages)');
+is(scalar(grep { $_->[-1] eq '201' } @rev), 25, '... each with LIMIT of 201 entries');
 
 # the rest of the filter still decides (the candidates are scanned)
 ($ids, $err, $n, $first, $names) = walk('Users', [filter => "groups.value eq \"$big\" and userName sw \"m-1-\"", count => 100]);
@@ -401,6 +473,8 @@ my @g3 = map { new_group("holder $_", $mu[0]) } 0 .. 4;
 is_deeply($err, [], 'the groups of a member, paged');
 is($n, 3, '... 3 pages of 2');
 is_deeply([ sort @$ids ], [ sort(@g3, $big) ], '... every group once');
+walk_back('the groups of a member', 'Groups', [filter => "members.value eq \"$mu[0]\"", count => 2]);
+walk_back('/Groups', 'Groups', [count => 7]);
 
 # member paging while members leave and join
 my %gone;

@@ -5,12 +5,16 @@
  * A cursor is base64url(payload | HMAC-SHA256(key, payload)), opaque to
  * the client and checked before anything in it is used:
  *
- *     1 byte   version (1)
+ *     1 byte   version (2)
  *     1 byte   kind: 's' the creation score of the page's last resource
  *              (unfiltered lists), 'c' the same for a scan's match
  *              (filters no index answers, without sortBy), 'm' the last
  *              member id of the page (groups.value eq, members.value eq),
  *              'o' an offset (any other query)
+ *     1 byte   direction: 'n' a nextCursor (the page after the
+ *              position), 'p' a previousCursor (the page before it:
+ *              the position is then the first resource of the page the
+ *              client holds; kinds 's', 'c' and 'm' only)
  *     8 bytes  expiry, seconds since the epoch, big-endian
  *    12 bytes  the query's hash: SHA-256 of the tenant, the resource,
  *              the filter, sortBy and sortOrder (another query's cursor
@@ -34,7 +38,7 @@
 #include "ngx_http_scim_module.h"
 
 
-#define NGX_HTTP_SCIM_CURSOR_HEAD  22
+#define NGX_HTTP_SCIM_CURSOR_HEAD  23
 #define NGX_HTTP_SCIM_CURSOR_POS   SCIM_MAX_ID_LEN
 #define NGX_HTTP_SCIM_CURSOR_MAC   32
 #define NGX_HTTP_SCIM_CURSOR_MAX                                             \
@@ -222,8 +226,10 @@ ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
     u_char      mac[NGX_HTTP_SCIM_CURSOR_MAC];
 
     ctx->cursor_kind = kind;
+    ctx->cursor_back = 0;
     ngx_str_set(&ctx->cursor_pos, "");
     ngx_str_set(&ctx->cursor_next, "");
+    ngx_str_set(&ctx->cursor_prev, "");
 
     /* now: a root .search moves on to the groups before it answers */
 
@@ -272,8 +278,8 @@ ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
 
     p = dst.data;
 
-    if (p[0] != 1 || p[1] != kind
-        || ngx_memcmp(p + 10, ctx->cursor_hash, 12) != 0)
+    if (p[0] != 2 || p[1] != kind
+        || ngx_memcmp(p + 11, ctx->cursor_hash, 12) != 0)
     {
         ngx_http_scim_fail(ctx, NGX_HTTP_BAD_REQUEST,
                            SCIM_ERR_INVALID_CURSOR,
@@ -281,7 +287,13 @@ ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
         return NGX_ABORT;
     }
 
-    for (t = 0, i = 2; i < 10; i++) {
+    if (p[2] != 'n' && (p[2] != 'p' || kind == 'o')) {
+        goto invalid;
+    }
+
+    ctx->cursor_back = (p[2] == 'p');
+
+    for (t = 0, i = 3; i < 11; i++) {
         t = (t << 8) | p[i];
     }
 
@@ -295,6 +307,10 @@ ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
 
     ctx->cursor_pos.data = p + NGX_HTTP_SCIM_CURSOR_HEAD;
     ctx->cursor_pos.len = dst.len - NGX_HTTP_SCIM_CURSOR_HEAD;
+
+    if (ctx->cursor_back && ctx->cursor_pos.len == 0) {
+        goto invalid;
+    }
 
     if (kind == 'o') {
         n = ngx_atoi(ctx->cursor_pos.data, ctx->cursor_pos.len);
@@ -320,10 +336,11 @@ invalid:
 }
 
 
-/* ctx->cursor_next as a cursor */
+/* the cursor of position pos: the page after it, or (back) before it */
 
 ngx_int_t
-ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx, ngx_str_t *out)
+ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx, ngx_str_t *pos,
+    ngx_uint_t back, ngx_str_t *out)
 {
     u_char     *p;
     uint64_t    t;
@@ -331,13 +348,14 @@ ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx, ngx_str_t *out)
     ngx_uint_t  i;
     u_char      buf[NGX_HTTP_SCIM_CURSOR_MAX];
 
-    if (ctx->cursor_next.len > NGX_HTTP_SCIM_CURSOR_POS) {
+    if (pos->len > NGX_HTTP_SCIM_CURSOR_POS) {
         return NGX_ERROR;
     }
 
     p = buf;
-    *p++ = 1;
+    *p++ = 2;
     *p++ = ctx->cursor_kind;
+    *p++ = back ? 'p' : 'n';
 
     t = (uint64_t) (ngx_time() + ctx->slcf->cursor_ttl);
 
@@ -346,7 +364,7 @@ ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx, ngx_str_t *out)
     }
 
     p = ngx_cpymem(p, ctx->cursor_hash, 12);
-    p = ngx_cpymem(p, ctx->cursor_next.data, ctx->cursor_next.len);
+    p = ngx_cpymem(p, pos->data, pos->len);
 
     if (ngx_http_scim_hmac(ctx->slcf->cursor_key, buf, p - buf, p)
         != NGX_OK)

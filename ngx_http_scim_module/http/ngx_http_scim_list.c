@@ -21,7 +21,7 @@ static void ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx,
 static void ngx_http_scim_list_members(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
 static ngx_int_t ngx_http_scim_list_after(ngx_http_scim_ctx_t *ctx,
-    ngx_str_t *after);
+    ngx_scim_store_res_t *res);
 static void ngx_http_scim_list_finish(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_list_respond(ngx_http_scim_ctx_t *ctx,
     json_t *docs, ngx_uint_t total, ngx_uint_t paged);
@@ -95,7 +95,8 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                                       ngx_http_scim_call(ctx,
                                                       ngx_http_scim_list_page),
                                       0, (ngx_uint_t) ctx->count,
-                                      ctx->want_members, &ctx->cursor_pos));
+                                      ctx->want_members, &ctx->cursor_pos,
+                                      ctx->cursor_back));
             return;
         }
 
@@ -106,7 +107,7 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                                                       ngx_http_scim_list_page),
                                       (ngx_uint_t) ctx->start_index - 1,
                                       (ngx_uint_t) ctx->count,
-                                      ctx->want_members, NULL));
+                                      ctx->want_members, NULL, 0));
         return;
     }
 
@@ -257,14 +258,15 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
                                       ngx_http_scim_call(ctx,
                                                   ngx_http_scim_list_members),
                                       &v, &ctx->cursor_pos,
-                                      (ngx_uint_t) ctx->count));
+                                      (ngx_uint_t) ctx->count,
+                                      ctx->cursor_back));
             return;
         }
 
         ngx_http_scim_issued(ctx, ngx_scim_store_related(
                                       ngx_http_scim_call(ctx,
                                                      ngx_http_scim_list_cands),
-                                      &v, NULL, 0));
+                                      &v, NULL, 0, 0));
         return;
 
     case 2:     /* externalId eq: not unique, any number of them */
@@ -384,7 +386,7 @@ ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
     }
 
     if (ctx->cursor_mode
-        && ngx_http_scim_list_after(ctx, &res->after) != NGX_OK)
+        && ngx_http_scim_list_after(ctx, res) != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -400,7 +402,7 @@ static void
 ngx_http_scim_list_members(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res)
 {
-    if (ngx_http_scim_list_after(ctx, &res->after) != NGX_OK) {
+    if (ngx_http_scim_list_after(ctx, res) != NGX_OK) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -418,23 +420,32 @@ ngx_http_scim_list_members(ngx_http_scim_ctx_t *ctx,
 }
 
 
-/* the next page's position, out of the store's result */
+/* the next and previous pages' positions, out of the store's result */
 
 static ngx_int_t
-ngx_http_scim_list_after(ngx_http_scim_ctx_t *ctx, ngx_str_t *after)
+ngx_http_scim_list_after(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
     ctx->cursor_next.len = 0;
+    ctx->cursor_prev.len = 0;
 
-    if (after->len == 0) {
-        return NGX_OK;
+    if (res->after.len) {
+        ctx->cursor_next.data = ngx_pstrdup(ctx->request->pool, &res->after);
+        if (ctx->cursor_next.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->cursor_next.len = res->after.len;
     }
 
-    ctx->cursor_next.data = ngx_pstrdup(ctx->request->pool, after);
-    if (ctx->cursor_next.data == NULL) {
-        return NGX_ERROR;
-    }
+    if (res->before.len) {
+        ctx->cursor_prev.data = ngx_pstrdup(ctx->request->pool,
+                                            &res->before);
+        if (ctx->cursor_prev.data == NULL) {
+            return NGX_ERROR;
+        }
 
-    ctx->cursor_next.len = after->len;
+        ctx->cursor_prev.len = res->before.len;
+    }
 
     return NGX_OK;
 }

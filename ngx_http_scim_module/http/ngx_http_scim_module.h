@@ -217,12 +217,16 @@ struct ngx_http_scim_ctx_s {
     ngx_str_t                   cursor_pos;    /* its position; "": none */
     ngx_str_t                   cursor_next;   /* the next page's; "":
                                                   none (the last page) */
+    ngx_str_t                   cursor_prev;   /* the previous page's;
+                                                  "": none (the first) */
     ngx_uint_t                  cursor_total;
     u_char                      cursor_kind;   /* 's', 'c', 'm', 'o' */
     u_char                      cursor_hash[12];  /* of the query, made
                                                   when it starts */
     unsigned                    cursor_mode:1;
     unsigned                    cursor_has_total:1;
+    unsigned                    cursor_back:1; /* a previousCursor: the
+                                                  page before cursor_pos */
 
     json_t                     *body;
     json_t                     *doc;           /* as stored */
@@ -316,8 +320,9 @@ ngx_int_t ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key, u_char *p,
  * ngx_http_scim_cursor.c: RFC 9865 cursors.  open: checks ctx->cursor
  * for a query whose pages are kind 's' or 'c' (creation scores: plain
  * lists, scans), 'm' (member ids) or 'o' (offsets), sets
- * ctx->cursor_pos (and, for 'o', start_index); NGX_ABORT when it
- * answered 400.  make: the cursor of ctx->cursor_next.
+ * ctx->cursor_pos, ctx->cursor_back (and, for 'o', start_index);
+ * NGX_ABORT when it answered 400.  make: the cursor of position pos,
+ * back: a previousCursor (the page before pos).
  */
 char *ngx_http_scim_cursor_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -325,7 +330,7 @@ char *ngx_http_scim_cursor_merge(ngx_conf_t *cf,
     ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
 ngx_int_t ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind);
 ngx_int_t ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx,
-    ngx_str_t *out);
+    ngx_str_t *pos, ngx_uint_t back, ngx_str_t *out);
 json_t *ngx_http_scim_cursor_spc(ngx_http_scim_loc_conf_t *slcf);
 
 /* ngx_http_scim_jwt.c: JWT client assertions (RFC 7523) */

@@ -726,14 +726,18 @@ ngx_http_scim_list_answer(ngx_http_scim_ctx_t *ctx, json_t *resources,
 {
     u_char      *p;
     json_t      *list;
-    ngx_str_t    next;
+    ngx_str_t    next, prev;
     ngx_uint_t   end;
 
     ngx_str_null(&next);
+    ngx_str_null(&prev);
 
     if (ctx->cursor_mode) {
 
-        /* RFC 9865: nextCursor unless this is the last page */
+        /*
+         * RFC 9865: nextCursor unless this is the last page,
+         * previousCursor unless it is the first (not for offsets)
+         */
 
         if (ctx->cursor_has_total) {
             total = ctx->cursor_total;
@@ -755,8 +759,13 @@ ngx_http_scim_list_answer(ngx_http_scim_ctx_t *ctx, json_t *resources,
             }
         }
 
-        if (ctx->cursor_next.len
-            && ngx_http_scim_cursor_make(ctx, &next) != NGX_OK)
+        if ((ctx->cursor_next.len
+             && ngx_http_scim_cursor_make(ctx, &ctx->cursor_next, 0, &next)
+                != NGX_OK)
+            || (ctx->cursor_prev.len
+                && ngx_http_scim_cursor_make(ctx, &ctx->cursor_prev, 1,
+                                             &prev)
+                   != NGX_OK))
         {
             ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
@@ -780,6 +789,10 @@ ngx_http_scim_list_answer(ngx_http_scim_ctx_t *ctx, json_t *resources,
             && json_object_set_new(list, "nextCursor",
                                    json_stringn((char *) next.data,
                                                 next.len)) != 0)
+        || (prev.len
+            && json_object_set_new(list, "previousCursor",
+                                   json_stringn((char *) prev.data,
+                                                prev.len)) != 0)
         || json_object_set(list, "Resources", resources) != 0)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);

@@ -91,7 +91,11 @@ void ngx_http_scim_list_cands(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
 void ngx_http_scim_list_page_of(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
+
+/* ngx_http_scim_literal.c: the scans' prefilter */
 ngx_int_t ngx_http_scim_literal(ngx_http_scim_ctx_t *ctx);
+ngx_int_t ngx_http_scim_may_match(ngx_http_scim_ctx_t *ctx, u_char *p,
+    size_t len);
 
 
 #endif /* _NGX_HTTP_SCIM_RESOURCE_H_INCLUDED_ */

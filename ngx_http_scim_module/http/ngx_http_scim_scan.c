@@ -2,7 +2,8 @@
 /*
  * ngx_http_scim_module: scans of /Users and /Groups: over an index's
  * candidates or the whole collection, in bounded batches; the matches
- * kept as hits (a max-heap for sortBy); the page read and answered.
+ * kept as hits (a max-heap for sortBy; a ring for a previousCursor's
+ * page); the page read and answered.
  */
 
 
@@ -60,6 +61,9 @@ typedef struct {
     uint64_t                     after;        /* cursor: the position */
     ngx_uint_t                   more;         /* cursor: matches after
                                                   the page */
+    ngx_uint_t                   before;       /* cursor: matches before
+                                                  the page */
+    ngx_uint_t                   ring;         /* back: the oldest hit */
     scim_sort_spec_t             spec;
 
     /* root .search: the users' own, for their page documents */
@@ -81,6 +85,7 @@ typedef struct {
     unsigned                     scored:1;     /* cursor pages: keyed on
                                                   the creation score */
     unsigned                     has_after:1;
+    unsigned                     back:1;       /* a previousCursor's */
 } ngx_http_scim_scan_t;
 
 
@@ -100,13 +105,15 @@ static void ngx_http_scim_hit_free(ngx_http_scim_hit_t *hit);
 static ngx_int_t ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id,
     size_t len, json_t *doc, uint64_t score);
 static ngx_int_t ngx_http_scim_scan_score(ngx_str_t *id, uint64_t *score);
+static void ngx_http_scim_hits_reverse(ngx_http_scim_hit_t *hits,
+    ngx_uint_t from, ngx_uint_t to);
+static ngx_int_t ngx_http_scim_scan_pos(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *pos, uint64_t score);
 static ngx_int_t ngx_http_scim_root_next(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_page(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_page_fetch(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_page_done(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
-static ngx_int_t ngx_http_scim_may_match(ngx_http_scim_ctx_t *ctx,
-    u_char *p, size_t len);
 
 
 /*
@@ -209,12 +216,14 @@ ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *cands)
 
     /*
      * cursor pages of a walk in creation order (no sortBy, no index):
-     * the matches after the creation score of the last page's end, all
-     * of them counted for totalResults
+     * the matches after the creation score of the last page's end (a
+     * previousCursor's: the last ones before that of the next page's
+     * start), all of them counted for totalResults
      */
 
     if (ctx->cursor_mode && ctx->cursor_kind == 'c') {
         scan->scored = 1;
+        scan->back = ctx->cursor_back;
 
         if (ctx->cursor_pos.len) {
             scan->after = (uint64_t) ngx_atoof(ctx->cursor_pos.data,
@@ -686,10 +695,34 @@ ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id, size_t len,
         return NGX_OK;
     }
 
-    if (scan->scored) {
+    if (scan->scored && scan->back) {
+        /* a previousCursor's page: the last matches before its position */
+
+        if (score >= scan->after) {
+            scan->more++;
+            return NGX_OK;
+        }
+
+        if (scan->nhits == scan->keep) {
+            /* full: the oldest kept goes, the ring turns */
+
+            if (ngx_http_scim_hit_set_id(&hit, id, len) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            scan->before++;
+            ngx_http_scim_hit_free(&scan->hits[scan->ring]);
+            scan->hits[scan->ring] = hit;
+            scan->ring = (scan->ring + 1) % scan->keep;
+
+            return NGX_OK;
+        }
+
+    } else if (scan->scored) {
         /* a cursor's page: the first matches after its position */
 
         if (scan->has_after && score <= scan->after) {
+            scan->before++;
             return NGX_OK;
         }
 
@@ -864,19 +897,30 @@ ngx_http_scim_page(ngx_http_scim_ctx_t *ctx)
     scan->to = n;
     scan->next = scan->from;
 
-    if (scan->scored && scan->more && n > 0) {
-        /* the next cursor page starts after this one's last match */
+    if (scan->back && scan->ring) {
+        /* the ring in the order of the matches: rotated left by ring */
+        ngx_http_scim_hits_reverse(hits, 0, scan->ring);
+        ngx_http_scim_hits_reverse(hits, scan->ring, n);
+        ngx_http_scim_hits_reverse(hits, 0, n);
+    }
 
-        ctx->cursor_next.data = ngx_pnalloc(ctx->request->pool,
-                                            NGX_INT64_LEN);
-        if (ctx->cursor_next.data == NULL) {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
+    /*
+     * the next cursor page starts after this one's last match, the
+     * previous one ends before its first
+     */
 
-        ctx->cursor_next.len = ngx_sprintf(ctx->cursor_next.data, "%uL",
-                                           hits[n - 1].score)
-                               - ctx->cursor_next.data;
+    if (scan->scored && n > 0
+        && ((scan->more
+             && ngx_http_scim_scan_pos(ctx, &ctx->cursor_next,
+                                       hits[n - 1].score)
+                != NGX_OK)
+            || (scan->before
+                && ngx_http_scim_scan_pos(ctx, &ctx->cursor_prev,
+                                          hits[0].score)
+                   != NGX_OK)))
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
     if (scan->from == scan->to) {
@@ -885,6 +929,37 @@ ngx_http_scim_page(ngx_http_scim_ctx_t *ctx)
     }
 
     ngx_http_scim_page_fetch(ctx);
+}
+
+
+static void
+ngx_http_scim_hits_reverse(ngx_http_scim_hit_t *hits, ngx_uint_t from,
+    ngx_uint_t to)
+{
+    ngx_http_scim_hit_t  h;
+
+    while (from + 1 < to) {
+        h = hits[from];
+        hits[from++] = hits[--to];
+        hits[to] = h;
+    }
+}
+
+
+/* a cursor's position: a creation score */
+
+static ngx_int_t
+ngx_http_scim_scan_pos(ngx_http_scim_ctx_t *ctx, ngx_str_t *pos,
+    uint64_t score)
+{
+    pos->data = ngx_pnalloc(ctx->request->pool, NGX_INT64_LEN);
+    if (pos->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    pos->len = ngx_sprintf(pos->data, "%uL", score) - pos->data;
+
+    return NGX_OK;
 }
 
 
@@ -1072,118 +1147,4 @@ ngx_http_scim_list_page_of(ngx_http_scim_ctx_t *ctx,
     }
 
     ngx_http_scim_page(ctx);
-}
-
-
-/* the filter's required literal and the member it is in: "<key>":" */
-
-ngx_int_t
-ngx_http_scim_literal(ngx_http_scim_ctx_t *ctx)
-{
-    u_char       c, *p, *q;
-    size_t       i, n;
-    const char  *l, *key;
-
-    ngx_str_null(&ctx->literal);
-    ngx_str_null(&ctx->literal_lc);
-
-    l = scim_filter_required_literal(ctx->filter_ast, &n, &key);
-
-    if (l == NULL || n == 0 || key == NULL) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(ctx->request->pool, ngx_strlen(key) + 4);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->literal_key.data = p;
-    ctx->literal_key.len = ngx_sprintf(p, "\"%s\":\"", key) - p;
-
-    ctx->literal.data = (u_char *) l;
-    ctx->literal.len = n;
-
-    /*
-     * For the scan script: a Lua pattern that ignores ASCII case, "[xX]"
-     * for a letter, "%" before a magic character
-     */
-
-    q = ngx_pnalloc(ctx->request->pool, 4 * n);
-    if (q == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->literal_lc.data = q;
-
-    for (i = 0; i < n; i++) {
-        c = (u_char) l[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-            *q++ = '[';
-            *q++ = c | 0x20;
-            *q++ = c & ~0x20;
-            *q++ = ']';
-
-        } else if (ngx_strchr("^$()%.[]*+-?", c) != NULL) {
-            *q++ = '%';
-            *q++ = c;
-
-        } else {
-            *q++ = c;
-        }
-    }
-
-    ctx->literal_lc.len = q - ctx->literal_lc.data;
-
-    return NGX_OK;
-}
-
-
-/*
- * Whether a stored document's text can match the filter: some string
- * value of a "<key>" member holds the filter's required literal, ASCII
- * case aside.  The stored text escapes only quotes, backslashes and
- * control characters, none of which a required literal holds, so the
- * literal shows in the text exactly where the value holds it.  A text
- * with U+017F (long s, which folds to "s") is always parsed.
- */
-
-static ngx_int_t
-ngx_http_scim_may_match(ngx_http_scim_ctx_t *ctx, u_char *p, size_t len)
-{
-    u_char  *last, *v, *end;
-
-    last = p + len;
-
-    if (ngx_strlcasestrn(p, last, (u_char *) "\xc5\xbf", 1) != NULL) {
-        return 1;
-    }
-
-    for ( ;; ) {
-        p = ngx_strlcasestrn(p, last, ctx->literal_key.data,
-                             ctx->literal_key.len - 1);
-        if (p == NULL) {
-            return 0;
-        }
-
-        /* the key is "<name>":" , the value runs to an unescaped quote */
-
-        v = p + ctx->literal_key.len;
-        p = v;
-
-        for (end = v; end < last && *end != '"'; end++) {
-            if (*end == '\\' && end + 1 < last) {
-                end++;
-            }
-        }
-
-        if ((size_t) (end - v) >= ctx->literal.len
-            && ngx_strlcasestrn(v, end, ctx->literal.data,
-                                ctx->literal.len - 1)
-               != NULL)
-        {
-            return 1;
-        }
-    }
 }

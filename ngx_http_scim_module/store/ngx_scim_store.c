@@ -415,24 +415,29 @@ ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
 }
 
 
-/* after: a cursor's page (RFC 9865) after that creation score; NULL: none */
+/*
+ * after: a cursor's page (RFC 9865) after that creation score (back:
+ * before it); NULL: none
+ */
 
 ngx_int_t
 ngx_scim_store_page(ngx_scim_store_call_t *call, ngx_uint_t start,
-    ngx_uint_t count, ngx_uint_t members, ngx_str_t *after)
+    ngx_uint_t count, ngx_uint_t members, ngx_str_t *after, ngx_uint_t back)
 {
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_PAGE,
                             after ? NGX_SCIM_STORE_R_PAGE_AFTER
-                                  : NGX_SCIM_STORE_R_PAGE, 5);
+                                  : NGX_SCIM_STORE_R_PAGE, 6);
     if (sc == NULL
         || ngx_scim_store_arg_int(sc, (ngx_int_t) start) != NGX_OK
         || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
         || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK
-        || (after && ngx_scim_store_arg_str(sc, after) != NGX_OK))
+        || (after
+            && (ngx_scim_store_arg_str(sc, after) != NGX_OK
+                || ngx_scim_store_arg_cstr(sc, back ? "1" : "0") != NGX_OK)))
     {
         return NGX_ERROR;
     }
@@ -530,24 +535,28 @@ ngx_scim_store_find_email(ngx_scim_store_call_t *call, ngx_str_t *email)
 }
 
 
-/* after: a cursor's page (RFC 9865) of count after that id; NULL: all */
+/*
+ * after: a cursor's page (RFC 9865) of count after that id (back: before
+ * it); NULL: all
+ */
 
 ngx_int_t
 ngx_scim_store_related(ngx_scim_store_call_t *call, ngx_str_t *id,
-    ngx_str_t *after, ngx_uint_t count)
+    ngx_str_t *after, ngx_uint_t count, ngx_uint_t back)
 {
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_RELATED,
                             after ? NGX_SCIM_STORE_R_IDS_AFTER
-                                  : NGX_SCIM_STORE_R_IDS, 4);
+                                  : NGX_SCIM_STORE_R_IDS, 5);
     if (sc == NULL
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
            != NGX_OK
         || ngx_scim_store_arg_str(sc, id) != NGX_OK
         || (after
             && (ngx_scim_store_arg_str(sc, after) != NGX_OK
-                || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK)))
+                || ngx_scim_store_arg_int(sc, (ngx_int_t) count) != NGX_OK
+                || ngx_scim_store_arg_cstr(sc, back ? "1" : "0") != NGX_OK)))
     {
         return NGX_ERROR;
     }

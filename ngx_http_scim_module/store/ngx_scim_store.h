@@ -158,6 +158,9 @@ typedef struct {
                                                   the page's last position
                                                   when more follow, else
                                                   empty */
+    ngx_str_t                   before;        /* the same: its first
+                                                  position when some
+                                                  precede it, else empty */
 } ngx_scim_store_res_t;
 
 
@@ -287,12 +290,14 @@ ngx_int_t ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_str_t *name,
     ngx_uint_t members);
 /*
  * after: a cursor's page (RFC 9865): count documents created after that
- * creation score ("": from the first; start ignored), res->after the
- * score of the page's last one when more follow; NULL: from start
+ * creation score ("": from the first; start ignored), or (back) the
+ * count created before it; res->after the score of the page's last one
+ * when more follow, res->before that of its first when some precede it
+ * (empty from the first); NULL: from start
  */
 ngx_int_t ngx_scim_store_page(ngx_scim_store_call_t *call,
     ngx_uint_t start, ngx_uint_t count, ngx_uint_t members,
-    ngx_str_t *after);
+    ngx_str_t *after, ngx_uint_t back);
 ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
     ngx_scim_store_scan_t *scan);
 ngx_int_t ngx_scim_store_fetch(ngx_scim_store_call_t *call,
@@ -307,12 +312,13 @@ ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
 /*
  * ids: listing users, the members of group id; listing groups, the
  * groups holding member id.  after: a cursor's page (RFC 9865), count
- * of them after the id after ("": from the first), at a cost
- * independent of their number; res->total all of them, res->after the
- * page's last id when more follow; NULL: all of them
+ * of them after the id after ("": from the first), or (back) before it,
+ * at a cost independent of their number; res->total all of them,
+ * res->after the page's last id when more follow, res->before its first
+ * when some precede it; NULL: all of them
  */
 ngx_int_t ngx_scim_store_related(ngx_scim_store_call_t *call,
-    ngx_str_t *id, ngx_str_t *after, ngx_uint_t count);
+    ngx_str_t *id, ngx_str_t *after, ngx_uint_t count, ngx_uint_t back);
 
 /* ids: more ("1" | "0"), then jti, the SET's claims (JSON), ... */
 ngx_int_t ngx_scim_store_poll(ngx_scim_store_call_t *call,

@@ -113,7 +113,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
                 return NGX_ERROR;
             }
 
-            first = 2;
+            first = 3;
         }
 
         if (sc->shape == NGX_SCIM_STORE_R_PAGE) {
@@ -252,7 +252,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
                 return NGX_ERROR;
             }
 
-            first = 2;
+            first = 3;
         }
 
         res->nids = reply->elements - first;
@@ -275,20 +275,22 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
 }
 
 
-/* a cursor's page (RFC 9865): {total, next, ...} */
+/* a cursor's page (RFC 9865): {total, next, prev, ...} */
 
 static ngx_int_t
 ngx_scim_store_decode_after(redisReply *reply, ngx_scim_store_res_t *res)
 {
-    if (reply->elements < 2
+    if (reply->elements < 3
         || reply->element[0]->type != REDIS_REPLY_INTEGER
-        || reply->element[1]->type != REDIS_REPLY_STRING)
+        || reply->element[1]->type != REDIS_REPLY_STRING
+        || reply->element[2]->type != REDIS_REPLY_STRING)
     {
         return NGX_ERROR;
     }
 
     res->total = (ngx_uint_t) reply->element[0]->integer;
     ngx_scim_store_str(reply->element[1], &res->after);
+    ngx_scim_store_str(reply->element[2], &res->before);
 
     return NGX_OK;
 }

@@ -25,9 +25,9 @@ typedef enum {
     NGX_SCIM_STORE_R_SCAN,         /* {total, walked, id, {doc}, ...} */
     NGX_SCIM_STORE_R_SCAN_IDS,     /* {total, walked, id, ...} */
     NGX_SCIM_STORE_R_IDS,          /* {id, ...} */
-    NGX_SCIM_STORE_R_PAGE_AFTER,   /* {total, next, {doc, ...} | nil, ...}
-                                      (cursor) */
-    NGX_SCIM_STORE_R_IDS_AFTER,    /* {total, next, id, ...} (cursor) */
+    NGX_SCIM_STORE_R_PAGE_AFTER,   /* {total, next, prev, {doc, ...}
+                                      | nil, ...} (cursor) */
+    NGX_SCIM_STORE_R_IDS_AFTER,    /* {total, next, prev, id, ...} */
     NGX_SCIM_STORE_R_VALUE,        /* string | nil (a plain HGET) */
     NGX_SCIM_STORE_R_SLICE         /* {doc | nil, next | nil, ...} | nil */
 } ngx_scim_store_reply_e;
