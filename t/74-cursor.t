@@ -310,12 +310,57 @@ ok(keys(%del2) > 5, '... while ' . keys(%del2) . ' matches were deleted');
 $deleted{$_} = 1 for keys %del2;
 @alive = ((grep { !$deleted{$_} } @alive), @new2);
 
-# sortBy: offsets
+# sortBy: keyed on the (sort value, id) of the page's last match
 my $names;
 ($ids, $err, $n, $first, $names) = walk('Users', [sortBy => 'userName', sortOrder => 'descending', count => 30]);
 is_deeply($err, [], 'walk with sortBy');
 is_deeply([ sort @$ids ], [ sort @alive ], '... every user once');
 is_deeply($names, [ sort { $b cmp $a } @$names ], '... in the sorted order');
+
+# a sorted walk while users come and go: between pages, delete users
+# already walked and users ahead, create users that sort before and
+# after the position; every user of the whole walk is seen exactly once
+# (with an offset, each deletion behind the position would skip one)
+my %uname;
+@uname{@$ids} = @$names;
+my @order = sort { $uname{$a} cmp $uname{$b} } @alive;
+my (%del4, @new4);
+($ids, $err, $n, $first, $names) = walk('Users', [sortBy => 'userName', count => 20], sub {
+    my ($k) = @_;
+    for my $victim (@order[$k * 20 - 3, $k * 20 - 11, ($k * 20 + 7) % @order]) {
+        next if $del4{$victim};
+        $del4{$victim} = 1 if $t->del("Users/$victim")->{status} == 204;
+    }
+    # (zz-sorted-NNN: each sorts after all before it)
+    push @new4, new_user(sprintf('a-sorted-%03d@example.com', $k)),
+                new_user(sprintf('zz-sorted-%03d@example.com', $k));
+});
+is_deeply($err, [], 'a sorted walk with deletes and creates between pages');
+my %s4 = map { $_ => 1 } @$ids;
+is(scalar(grep { !$del4{$_} && !$s4{$_} } @order), 0, '... every user of the whole walk seen')
+    or diag(scalar(grep { !$del4{$_} && !$s4{$_} } @order) . ' missed');
+is_deeply([ dups(@$ids) ], [], '... none twice');
+is_deeply($names, [ sort @$names ], '... in the sorted order');
+ok(keys(%del4) > 20, '... while ' . keys(%del4) . ' were deleted');
+is(scalar(grep { $s4{$_} } @new4), scalar(@new4) / 2, '... those created after the position seen, not those before it')
+    or diag(explain [ grep { !$s4{$_} } @new4 ]);
+$deleted{$_} = 1 for keys %del4;
+@alive = ((grep { !$deleted{$_} } @alive), @new4);
+
+# ties (no user has a title): by id, deletes of walked users between pages
+my %del5;
+my @byid = sort @alive;
+($ids, $err) = walk('Users', [sortBy => 'title', count => 25], sub {
+    my ($k) = @_;
+    for my $victim (@byid[$k * 25 - 1, $k * 25 - 2]) {
+        $del5{$victim} = 1 if !$del5{$victim} && $t->del("Users/$victim")->{status} == 204;
+    }
+});
+is_deeply($err, [], 'a walk sorted by an attribute none has');
+is_deeply($ids, \@byid, '... every user once, in id order, none skipped')
+    or diag(scalar(@$ids) . ' of ' . scalar(@byid));
+$deleted{$_} = 1 for keys %del5;
+@alive = grep { !$deleted{$_} } @alive;
 
 # an index filter
 $r = page('Users', '', filter => "userName eq \"walk-005\@example.com\"");
@@ -474,6 +519,18 @@ is_deeply($err, [], 'the groups of a member, paged');
 is($n, 3, '... 3 pages of 2');
 is_deeply([ sort @$ids ], [ sort(@g3, $big) ], '... every group once');
 walk_back('the groups of a member', 'Groups', [filter => "members.value eq \"$mu[0]\"", count => 2]);
+# an index's candidates, sorted: keyed on (sort value, id) as well; a
+# group walked deleted between pages shifts nothing
+my $gone_g;
+($ids, $err, $n, $first, $names) = walk('Groups', [filter => "members.value eq \"$mu[0]\"", sortBy => 'displayName', count => 2], sub {
+    my ($k) = @_;
+    # "holder 0", on the first page after "Big"
+    if ($k == 1) { $gone_g = $g3[0]; $t->del("Groups/$gone_g") }
+});
+is_deeply($err, [], 'the groups of a member, sorted, paged');
+is_deeply($names, [ sort { lc $a cmp lc $b } @$names ], '... in the sorted order');
+is_deeply([ sort @$ids ], [ sort(@g3, $big) ], '... every group once, though one walked was deleted');
+@g3 = grep { $_ ne $gone_g } @g3;
 walk_back('/Groups', 'Groups', [count => 7]);
 
 # member paging while members leave and join

@@ -10,7 +10,8 @@
  *              (unfiltered lists), 'c' the same for a scan's match
  *              (filters no index answers, without sortBy), 'm' the last
  *              member id of the page (groups.value eq, members.value eq),
- *              'o' an offset (any other query)
+ *              'k' the sort key and id of the page's last match (sortBy,
+ *              scanned), 'o' an offset (any other query)
  *     1 byte   direction: 'n' a nextCursor (the page after the
  *              position), 'p' a previousCursor (the page before it:
  *              the position is then the first resource of the page the
@@ -19,7 +20,11 @@
  *    12 bytes  the query's hash: SHA-256 of the tenant, the resource,
  *              the filter, sortBy and sortOrder (another query's cursor
  *              is invalidCursor)
- *     n bytes  the position (at most NGX_HTTP_SCIM_CURSOR_POS)
+ *     n bytes  the position (at most NGX_HTTP_SCIM_CURSOR_POS); for 'k':
+ *              present, is_int (1 byte each), inum, num, sec, nsec (8
+ *              bytes each, as in memory), the id's length (2 bytes), the
+ *              id, then a string key's text (at most
+ *              NGX_HTTP_SCIM_CURSOR_TEXT bytes of it)
  *
  * The key: scim_cursor_key, else one derived from the first
  * scim_oauth_key, else 32 random bytes drawn when the configuration is
@@ -39,7 +44,10 @@
 
 
 #define NGX_HTTP_SCIM_CURSOR_HEAD  23
-#define NGX_HTTP_SCIM_CURSOR_POS   SCIM_MAX_ID_LEN
+#define NGX_HTTP_SCIM_CURSOR_KEY   36
+#define NGX_HTTP_SCIM_CURSOR_TEXT  1024
+#define NGX_HTTP_SCIM_CURSOR_POS                                             \
+    (NGX_HTTP_SCIM_CURSOR_KEY + SCIM_MAX_ID_LEN + NGX_HTTP_SCIM_CURSOR_TEXT)
 #define NGX_HTTP_SCIM_CURSOR_MAC   32
 #define NGX_HTTP_SCIM_CURSOR_MAX                                             \
     (NGX_HTTP_SCIM_CURSOR_HEAD + NGX_HTTP_SCIM_CURSOR_POS                    \
@@ -287,7 +295,7 @@ ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
         return NGX_ABORT;
     }
 
-    if (p[2] != 'n' && (p[2] != 'p' || kind == 'o')) {
+    if (p[2] != 'n' && (p[2] != 'p' || kind == 'o' || kind == 'k')) {
         goto invalid;
     }
 
@@ -322,6 +330,13 @@ ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind)
 
     } else if ((kind == 's' || kind == 'c')
                && ngx_atoof(ctx->cursor_pos.data, ctx->cursor_pos.len) < 0)
+    {
+        goto invalid;
+
+    } else if (kind == 'k'
+               && ngx_http_scim_cursor_key_get(&ctx->cursor_pos,
+                                               &ctx->cursor_key)
+                  != NGX_OK)
     {
         goto invalid;
     }
@@ -386,6 +401,137 @@ ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx, ngx_str_t *pos,
     ngx_encode_base64url(out, &src);
 
     return NGX_OK;
+}
+
+
+/* a sorted walk's position: the sort key and id of the page's last match */
+
+ngx_int_t
+ngx_http_scim_cursor_key_pos(ngx_http_scim_ctx_t *ctx, scim_sort_key_t *key,
+    u_char *id, size_t len, ngx_str_t *pos)
+{
+    u_char   *p;
+    size_t    text;
+    int64_t   v;
+
+    text = key->str ? ngx_min(key->len, NGX_HTTP_SCIM_CURSOR_TEXT) : 0;
+
+    if (len > SCIM_MAX_ID_LEN) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(ctx->request->pool,
+                    NGX_HTTP_SCIM_CURSOR_KEY + len + text);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    pos->data = p;
+
+    *p++ = (u_char) (key->present != 0);
+    *p++ = (u_char) (key->is_int != 0);
+    p = ngx_cpymem(p, &key->inum, 8);
+    p = ngx_cpymem(p, &key->num, 8);
+    v = key->sec;
+    p = ngx_cpymem(p, &v, 8);
+    v = key->nsec;
+    p = ngx_cpymem(p, &v, 8);
+    *p++ = (u_char) (len >> 8);
+    *p++ = (u_char) len;
+    p = ngx_cpymem(p, id, len);
+
+    if (text) {
+        p = ngx_cpymem(p, key->str, text);
+    }
+
+    pos->len = p - pos->data;
+
+    return NGX_OK;
+}
+
+
+/* the position back: key->str points into pos (not to be freed) */
+
+ngx_int_t
+ngx_http_scim_cursor_key_get(ngx_str_t *pos, ngx_http_scim_cursor_key_t *ck)
+{
+    u_char   *p;
+    size_t    len;
+    int64_t   v;
+
+    ngx_memzero(ck, sizeof(ngx_http_scim_cursor_key_t));
+
+    if (pos->len < NGX_HTTP_SCIM_CURSOR_KEY) {
+        return NGX_ERROR;
+    }
+
+    p = pos->data;
+
+    ck->key.present = p[0];
+    ck->key.is_int = p[1];
+    ngx_memcpy(&ck->key.inum, p + 2, 8);
+    ngx_memcpy(&ck->key.num, p + 10, 8);
+    ngx_memcpy(&v, p + 18, 8);
+    ck->key.sec = v;
+    ngx_memcpy(&v, p + 26, 8);
+    ck->key.nsec = (long) v;
+
+    len = ((size_t) p[34] << 8) | p[35];
+
+    if (len == 0 || len > pos->len - NGX_HTTP_SCIM_CURSOR_KEY) {
+        return NGX_ERROR;
+    }
+
+    ck->id.data = p + NGX_HTTP_SCIM_CURSOR_KEY;
+    ck->id.len = len;
+
+    ck->key.str = (char *) ck->id.data + len;
+    ck->key.len = pos->len - NGX_HTTP_SCIM_CURSOR_KEY - len;
+
+    return NGX_OK;
+}
+
+
+int
+ngx_http_scim_cursor_id_cmp(u_char *a, size_t alen, u_char *b, size_t blen)
+{
+    int  c;
+
+    c = ngx_memcmp(a, b, ngx_min(alen, blen));
+
+    if (c != 0) {
+        return c < 0 ? -1 : 1;
+    }
+
+    return (alen > blen) - (alen < blen);
+}
+
+
+/*
+ * a match against a sorted walk's position: > 0 after it in (sort key,
+ * id) order; a string key as far as the position holds its text
+ */
+
+int
+ngx_http_scim_cursor_key_cmp(scim_sort_spec_t *spec, scim_sort_key_t *key,
+    u_char *id, size_t len, ngx_http_scim_cursor_key_t *ck)
+{
+    int              c;
+    scim_sort_key_t  k;
+
+    k = *key;
+
+    if (k.str && k.len > NGX_HTTP_SCIM_CURSOR_TEXT) {
+        k.len = NGX_HTTP_SCIM_CURSOR_TEXT;
+    }
+
+    c = scim_sort_key_cmp(spec, &k, &ck->key);
+
+    if (c != 0) {
+        return c;
+    }
+
+    return ngx_http_scim_cursor_id_cmp(id, len, ck->id.data, ck->id.len);
 }
 
 

@@ -174,11 +174,16 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
     }
 
     if (ctx->cursor_mode) {
-        /* the members of a group are paged by member id, others by offset */
+        /*
+         * the members of a group are paged by member id, the candidates
+         * of an index sorted by the last match's sort key and id, others
+         * by offset
+         */
 
         rc = ngx_http_scim_cursor_open(ctx,
                                        hint == 3 && !ctx->has_sort ? 'm'
-                                                                   : 'o');
+                                       : hint >= 2 && ctx->has_sort ? 'k'
+                                       : 'o');
         if (rc != NGX_OK) {
             if (rc != NGX_ABORT) {
                 ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -294,10 +299,13 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 scan:
 
     if (ctx->cursor_mode) {
-        /* a walk in creation order is paged by creation score */
+        /*
+         * a walk in creation order is paged by creation score, a sorted
+         * one by the last match's sort key and id, root .search by offset
+         */
 
-        rc = ngx_http_scim_cursor_open(ctx, ctx->has_sort || ctx->root_search
-                                            ? 'o' : 'c');
+        rc = ngx_http_scim_cursor_open(ctx, ctx->root_search ? 'o'
+                                            : ctx->has_sort ? 'k' : 'c');
         if (rc != NGX_OK) {
             if (rc != NGX_ABORT) {
                 ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);

@@ -161,6 +161,14 @@ typedef enum {
 
 typedef struct ngx_http_scim_ctx_s  ngx_http_scim_ctx_t;
 
+
+/* a sorted walk's cursor position: key.str points into the cursor */
+typedef struct {
+    scim_sort_key_t             key;
+    ngx_str_t                   id;
+} ngx_http_scim_cursor_key_t;
+
+
 typedef void (*ngx_http_scim_step_pt)(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
 
@@ -220,7 +228,8 @@ struct ngx_http_scim_ctx_s {
     ngx_str_t                   cursor_prev;   /* the previous page's;
                                                   "": none (the first) */
     ngx_uint_t                  cursor_total;
-    u_char                      cursor_kind;   /* 's', 'c', 'm', 'o' */
+    u_char                      cursor_kind;   /* 's', 'c', 'm', 'k', 'o' */
+    ngx_http_scim_cursor_key_t  cursor_key;    /* 'k': the position */
     u_char                      cursor_hash[12];  /* of the query, made
                                                   when it starts */
     unsigned                    cursor_mode:1;
@@ -332,6 +341,16 @@ ngx_int_t ngx_http_scim_cursor_open(ngx_http_scim_ctx_t *ctx, u_char kind);
 ngx_int_t ngx_http_scim_cursor_make(ngx_http_scim_ctx_t *ctx,
     ngx_str_t *pos, ngx_uint_t back, ngx_str_t *out);
 json_t *ngx_http_scim_cursor_spc(ngx_http_scim_loc_conf_t *slcf);
+/* sorted walks ('k'): the position of a match, read back, compared */
+ngx_int_t ngx_http_scim_cursor_key_pos(ngx_http_scim_ctx_t *ctx,
+    scim_sort_key_t *key, u_char *id, size_t len, ngx_str_t *pos);
+ngx_int_t ngx_http_scim_cursor_key_get(ngx_str_t *pos,
+    ngx_http_scim_cursor_key_t *ck);
+int ngx_http_scim_cursor_id_cmp(u_char *a, size_t alen, u_char *b,
+    size_t blen);
+int ngx_http_scim_cursor_key_cmp(scim_sort_spec_t *spec,
+    scim_sort_key_t *key, u_char *id, size_t len,
+    ngx_http_scim_cursor_key_t *ck);
 
 /* ngx_http_scim_jwt.c: JWT client assertions (RFC 7523) */
 ngx_int_t ngx_http_scim_jwt_authenticate(ngx_http_request_t *r,

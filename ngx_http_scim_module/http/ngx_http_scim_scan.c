@@ -86,6 +86,8 @@ typedef struct {
                                                   the creation score */
     unsigned                     has_after:1;
     unsigned                     back:1;       /* a previousCursor's */
+    unsigned                     keyed:1;      /* sorted cursor pages:
+                                                  after (key, id) */
 } ngx_http_scim_scan_t;
 
 
@@ -230,6 +232,13 @@ ngx_http_scim_scan_start(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *cands)
                                                ctx->cursor_pos.len);
             scan->has_after = 1;
         }
+    }
+
+    /* sorted cursor pages: the best after the last (sort key, id) */
+
+    if (ctx->cursor_mode && ctx->cursor_kind == 'k') {
+        scan->keyed = 1;
+        scan->has_after = (ctx->cursor_pos.len != 0);
     }
 
     /* without a filter and without sortBy, an id is all a match needs */
@@ -578,6 +587,13 @@ ngx_http_scim_hit_cmp(ngx_http_scim_scan_t *scan, ngx_http_scim_hit_t *a,
         return c;
     }
 
+    if (scan->keyed) {
+        return ngx_http_scim_cursor_id_cmp(a->long_id ? a->long_id : a->id,
+                                           a->len,
+                                           b->long_id ? b->long_id : b->id,
+                                           b->len);
+    }
+
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
@@ -741,15 +757,37 @@ ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id, size_t len,
             return NGX_ERROR;
         }
 
+        if (scan->keyed) {
+            /* a sorted cursor's page: only matches after its position */
+
+            if (ngx_http_scim_hit_set_id(&hit, id, len) != NGX_OK) {
+                scim_sort_key_free(&hit.key);
+                return NGX_ERROR;
+            }
+
+            if (scan->has_after
+                && ngx_http_scim_cursor_key_cmp(&scan->spec, &hit.key, id,
+                                                len, &ctx->cursor_key)
+                   <= 0)
+            {
+                ngx_http_scim_hit_free(&hit);
+                return NGX_OK;
+            }
+
+            scan->more++;
+        }
+
         if (scan->nhits == scan->keep) {
             /* full: only a match before the worst kept gets in */
 
             if (ngx_http_scim_hit_cmp(scan, &hit, &scan->hits[0]) >= 0) {
-                scim_sort_key_free(&hit.key);
+                ngx_http_scim_hit_free(&hit);
                 return NGX_OK;
             }
 
-            if (ngx_http_scim_hit_set_id(&hit, id, len) != NGX_OK) {
+            if (!scan->keyed
+                && ngx_http_scim_hit_set_id(&hit, id, len) != NGX_OK)
+            {
                 scim_sort_key_free(&hit.key);
                 return NGX_ERROR;
             }
@@ -773,7 +811,7 @@ ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id, size_t len,
 
         hits = ngx_alloc(size, ctx->request->connection->log);
         if (hits == NULL) {
-            scim_sort_key_free(&hit.key);
+            ngx_http_scim_hit_free(&hit);
             return NGX_ERROR;
         }
 
@@ -787,7 +825,7 @@ ngx_http_scim_scan_hit(ngx_http_scim_ctx_t *ctx, u_char *id, size_t len,
         scan->nalloc = n;
     }
 
-    if (ngx_http_scim_hit_set_id(&hit, id, len) != NGX_OK) {
+    if (!scan->keyed && ngx_http_scim_hit_set_id(&hit, id, len) != NGX_OK) {
         scim_sort_key_free(&hit.key);
         return NGX_ERROR;
     }
@@ -904,10 +942,7 @@ ngx_http_scim_page(ngx_http_scim_ctx_t *ctx)
         ngx_http_scim_hits_reverse(hits, 0, n);
     }
 
-    /*
-     * the next cursor page starts after this one's last match, the
-     * previous one ends before its first
-     */
+    /* the next cursor page after this one's last, the previous before */
 
     if (scan->scored && n > 0
         && ((scan->more
@@ -918,6 +953,20 @@ ngx_http_scim_page(ngx_http_scim_ctx_t *ctx)
                 && ngx_http_scim_scan_pos(ctx, &ctx->cursor_prev,
                                           hits[0].score)
                    != NGX_OK)))
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* a sorted walk's next page: after this one's last (key, id) */
+
+    if (scan->keyed && n > 0 && scan->more > n
+        && ngx_http_scim_cursor_key_pos(ctx, &hits[n - 1].key,
+                                        hits[n - 1].long_id
+                                        ? hits[n - 1].long_id
+                                        : hits[n - 1].id,
+                                        hits[n - 1].len, &ctx->cursor_next)
+           != NGX_OK)
     {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
