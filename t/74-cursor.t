@@ -389,6 +389,42 @@ while (1) {
 is($r->{status}, 200, 'POST /.search with cursor') or diag($r->{content});
 is_deeply([ sort @sids ], [ sort(@alive, @groups) ], '... walks every user and group once');
 ok($rpages > 4, "... in $rpages pages");
+is_deeply(\@sids, [ sort(@alive, @groups) ], '... in id order');
+
+# root .search by id, exactly, while users and groups already walked go
+my %isuser = map { $_ => 1 } @alive;
+my (%del6, @rids);
+$cur = '';
+while (1) {
+    $r = $search->('.search', { count => 40, cursor => $cur });
+    last unless $r->{status} == 200;
+    push @rids, map { $_->{id} } @{ $r->{json}{Resources} };
+    last unless defined($cur = $r->{json}{nextCursor});
+    for my $v (@rids[-1, -4]) {
+        $del6{$v} = 1 if $t->del(($isuser{$v} ? 'Users/' : 'Groups/') . $v)->{status} == 204;
+    }
+}
+is($r->{status}, 200, 'POST /.search with cursor while walked ones are deleted') or diag($r->{content});
+is_deeply(\@rids, [ sort(@alive, @groups) ], '... every user and group once, none skipped');
+ok(keys(%del6) > 10, '... while ' . keys(%del6) . ' were deleted');
+@alive = grep { !$del6{$_} } @alive;
+@groups = grep { !$del6{$_} } @groups;
+$deleted{$_} = 1 for keys %del6;
+
+# externalId eq (not unique): its matches by id, exactly
+my @ext = sort map {
+    $t->post('Users', { schemas => [URN_USER], userName => "ext-$_\@example.com",
+                        externalId => 'shared-ext' })->{json}{id} } 1 .. 9;
+my %del7;
+($ids, $err, $n) = walk('Users', [filter => 'externalId eq "shared-ext"', count => 2], sub {
+    my ($k) = @_;
+    my $v = $ext[$k * 2 - 1];
+    $del7{$v} = 1 if $t->del("Users/$v")->{status} == 204;
+});
+is_deeply($err, [], 'a walk of externalId eq with cursor');
+is($n, 5, '... 5 pages of 2');
+is_deeply($ids, \@ext, '... every match once, in id order, though walked ones were deleted');
+@alive = (@alive, grep { !$del7{$_} } @ext);
 
 # --------------------------------------------------- bad cursors
 

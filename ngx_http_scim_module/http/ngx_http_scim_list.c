@@ -72,6 +72,12 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
+    if (ctx->cursor_mode && ctx->root_search && !ctx->has_sort) {
+        /* users and groups in one exact cursor walk: sorted by id */
+        ngx_str_set(&ctx->sort_by, "id");
+        ctx->has_sort = 1;
+    }
+
     if (!ctx->has_filter) {
 
         if (ctx->has_sort || ctx->root_search) {
@@ -171,6 +177,12 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
     if (hint < 0) {
         /* no index answers this filter: scan */
         goto scan;
+    }
+
+    if (ctx->cursor_mode && !ctx->has_sort && (hint == 2 || hint >= 4)) {
+        /* the candidates of externalId, e-mail: an exact walk by id */
+        ngx_str_set(&ctx->sort_by, "id");
+        ctx->has_sort = 1;
     }
 
     if (ctx->cursor_mode) {
@@ -301,11 +313,10 @@ scan:
     if (ctx->cursor_mode) {
         /*
          * a walk in creation order is paged by creation score, a sorted
-         * one by the last match's sort key and id, root .search by offset
+         * one (root .search always) by the last match's sort key and id
          */
 
-        rc = ngx_http_scim_cursor_open(ctx, ctx->root_search ? 'o'
-                                            : ctx->has_sort ? 'k' : 'c');
+        rc = ngx_http_scim_cursor_open(ctx, ctx->has_sort ? 'k' : 'c');
         if (rc != NGX_OK) {
             if (rc != NGX_ABORT) {
                 ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);

@@ -328,7 +328,8 @@ ngx_int_t ngx_http_scim_hmac(ngx_http_scim_oauth_key_t *key, u_char *p,
 /*
  * ngx_http_scim_cursor.c: RFC 9865 cursors.  open: checks ctx->cursor
  * for a query whose pages are kind 's' or 'c' (creation scores: plain
- * lists, scans), 'm' (member ids) or 'o' (offsets), sets
+ * lists, scans), 'm' (member ids), 'k' (sort key and id: sorted scans,
+ * ctx->cursor_key) or 'o' (offsets), sets
  * ctx->cursor_pos, ctx->cursor_back (and, for 'o', start_index);
  * NGX_ABORT when it answered 400.  make: the cursor of position pos,
  * back: a previousCursor (the page before pos).
