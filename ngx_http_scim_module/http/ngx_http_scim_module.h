@@ -306,6 +306,24 @@ void ngx_http_scim_sha256(u_char *p, size_t len, u_char *digest);
 void ngx_http_scim_token_digest(u_char *p, size_t len, u_char *digest);
 ngx_int_t ngx_http_scim_hex_decode(u_char *dst, u_char *src, size_t len);
 
+/* ngx_http_scim_variables.c: the operation of a request ($scim_op) */
+typedef enum {
+    NGX_HTTP_SCIM_OP_CREATE = 0,
+    NGX_HTTP_SCIM_OP_READ,
+    NGX_HTTP_SCIM_OP_LIST,
+    NGX_HTTP_SCIM_OP_REPLACE,
+    NGX_HTTP_SCIM_OP_PATCH,
+    NGX_HTTP_SCIM_OP_DELETE,
+    NGX_HTTP_SCIM_OP_SEARCH,
+    NGX_HTTP_SCIM_OP_BULK,
+    NGX_HTTP_SCIM_OP_DISCOVERY,
+    NGX_HTTP_SCIM_OP_NONE          /* refused before routing, no endpoint */
+} ngx_http_scim_op_e;
+
+extern const char *ngx_http_scim_op_text[NGX_HTTP_SCIM_OP_NONE];
+ngx_uint_t ngx_http_scim_op_of(ngx_http_request_t *r,
+    ngx_http_scim_ctx_t *ctx);
+
 /* ngx_http_scim_oauth.c: OAuth 2.0 client credentials */
 ngx_int_t ngx_http_scim_oauth_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_scim_oauth_verify(ngx_http_request_t *r,

@@ -64,6 +64,7 @@ static ngx_flag_t              ngx_http_scim_stats_tenants;
 static ngx_event_t             ngx_http_scim_slot_event;
 
 
+/* ngx_http_scim_op_text[] (the $scim_op values), then two of our own */
 const char  *ngx_http_scim_op_names[NGX_HTTP_SCIM_OP_N] = {
     "create", "read", "list", "replace", "patch", "delete", "search",
     "bulk", "discovery", "token", "other"
@@ -688,47 +689,21 @@ ngx_http_scim_monitor_log(ngx_http_request_t *r)
 
 /* as $scim_op, with "token" and "other" (refused before routing) */
 
+/* the operation: $scim_op's, then "token" and "other" */
+
 static ngx_uint_t
 ngx_http_scim_op(ngx_http_request_t *r, ngx_http_scim_loc_conf_t *slcf)
 {
-    ngx_http_scim_ctx_t  *ctx;
+    ngx_uint_t  op;
 
     if (slcf->oauth_endpoint) {
-        return 9;
+        return NGX_HTTP_SCIM_OP_NONE;                   /* "token" */
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+    op = ngx_http_scim_op_of(r, ngx_http_get_module_ctx(r,
+                                                        ngx_http_scim_module));
 
-    if (ctx == NULL || ctx->resource == NGX_HTTP_SCIM_R_NONE) {
-        return 10;
-    }
-
-    if (ctx->search || ctx->resource == NGX_HTTP_SCIM_R_SEARCH) {
-        return 6;
-    }
-
-    if (ctx->resource == NGX_HTTP_SCIM_R_BULK) {
-        return 7;
-    }
-
-    if (ctx->resource != NGX_HTTP_SCIM_R_USERS
-        && ctx->resource != NGX_HTTP_SCIM_R_GROUPS)
-    {
-        return 8;
-    }
-
-    switch (r->method) {
-    case NGX_HTTP_POST:
-        return 0;
-    case NGX_HTTP_PUT:
-        return 3;
-    case NGX_HTTP_PATCH:
-        return 4;
-    case NGX_HTTP_DELETE:
-        return 5;
-    default:
-        return ctx->id.len ? 1 : 2;
-    }
+    return op == NGX_HTTP_SCIM_OP_NONE ? NGX_HTTP_SCIM_OP_NONE + 1 : op;
 }
 
 

@@ -68,6 +68,7 @@ ngx_http_scim_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
     ngx_str_t             s;
+    ngx_uint_t            op;
     ngx_http_scim_ctx_t  *ctx;
 
     static ngx_str_t  resources[] = {
@@ -119,43 +120,15 @@ ngx_http_scim_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         break;
 
     default:
-        if (ctx->resource == NGX_HTTP_SCIM_R_NONE) {
+        op = ngx_http_scim_op_of(r, ctx);
+
+        if (op == NGX_HTTP_SCIM_OP_NONE) {
             /* refused before routing (401) or no such endpoint */
             s.len = 0;
 
-        } else if (ctx->search || ctx->resource == NGX_HTTP_SCIM_R_SEARCH) {
-            ngx_str_set(&s, "search");
-
-        } else if (ctx->resource == NGX_HTTP_SCIM_R_BULK) {
-            ngx_str_set(&s, "bulk");
-
-        } else if (ctx->resource != NGX_HTTP_SCIM_R_USERS
-                   && ctx->resource != NGX_HTTP_SCIM_R_GROUPS)
-        {
-            ngx_str_set(&s, "discovery");
-
         } else {
-            switch (r->method) {
-            case NGX_HTTP_POST:
-                ngx_str_set(&s, "create");
-                break;
-            case NGX_HTTP_PUT:
-                ngx_str_set(&s, "replace");
-                break;
-            case NGX_HTTP_PATCH:
-                ngx_str_set(&s, "patch");
-                break;
-            case NGX_HTTP_DELETE:
-                ngx_str_set(&s, "delete");
-                break;
-            default:
-                if (ctx->id.len) {
-                    ngx_str_set(&s, "read");
-
-                } else {
-                    ngx_str_set(&s, "list");
-                }
-            }
+            s.data = (u_char *) ngx_http_scim_op_text[op];
+            s.len = ngx_strlen(s.data);
         }
 
         break;
@@ -173,4 +146,50 @@ ngx_http_scim_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->data = s.data;
 
     return NGX_OK;
+}
+
+
+/* $scim_op and the metrics' operations (monitor.c), in this order */
+
+const char  *ngx_http_scim_op_text[NGX_HTTP_SCIM_OP_NONE] = {
+    "create", "read", "list", "replace", "patch", "delete", "search",
+    "bulk", "discovery"
+};
+
+
+/* the operation of a request of a scim location: NGX_HTTP_SCIM_OP_* */
+
+ngx_uint_t
+ngx_http_scim_op_of(ngx_http_request_t *r, ngx_http_scim_ctx_t *ctx)
+{
+    if (ctx == NULL || ctx->resource == NGX_HTTP_SCIM_R_NONE) {
+        return NGX_HTTP_SCIM_OP_NONE;
+    }
+
+    if (ctx->search || ctx->resource == NGX_HTTP_SCIM_R_SEARCH) {
+        return NGX_HTTP_SCIM_OP_SEARCH;
+    }
+
+    if (ctx->resource == NGX_HTTP_SCIM_R_BULK) {
+        return NGX_HTTP_SCIM_OP_BULK;
+    }
+
+    if (ctx->resource != NGX_HTTP_SCIM_R_USERS
+        && ctx->resource != NGX_HTTP_SCIM_R_GROUPS)
+    {
+        return NGX_HTTP_SCIM_OP_DISCOVERY;
+    }
+
+    switch (r->method) {
+    case NGX_HTTP_POST:
+        return NGX_HTTP_SCIM_OP_CREATE;
+    case NGX_HTTP_PUT:
+        return NGX_HTTP_SCIM_OP_REPLACE;
+    case NGX_HTTP_PATCH:
+        return NGX_HTTP_SCIM_OP_PATCH;
+    case NGX_HTTP_DELETE:
+        return NGX_HTTP_SCIM_OP_DELETE;
+    default:
+        return ctx->id.len ? NGX_HTTP_SCIM_OP_READ : NGX_HTTP_SCIM_OP_LIST;
+    }
 }
