@@ -83,6 +83,8 @@ typedef struct {
 } ngx_http_scim_rcred_record_t;
 
 
+static ngx_http_scim_rcred_lookup_t *ngx_http_scim_rcred_new(
+    ngx_http_scim_ctx_t *ctx, ngx_http_scim_rcred_kind_e kind, u_char *key);
 static ngx_int_t ngx_http_scim_rcred_key(ngx_http_scim_rcred_kind_e kind,
     ngx_str_t *tenant, u_char *item, size_t len, u_char *key);
 static ngx_http_scim_rcred_entry_t *ngx_http_scim_rcred_cached(u_char *key,
@@ -114,35 +116,29 @@ ngx_http_scim_rcred_token(ngx_http_scim_ctx_t *ctx, ngx_str_t *tenant,
     u_char *digest)
 {
     u_char                        *hex;
+    u_char                         key[32];
     ngx_str_t                      field;
     ngx_http_scim_rcred_entry_t   *e;
     ngx_http_scim_rcred_lookup_t  *lk;
 
-    lk = ngx_pcalloc(ctx->request->pool,
-                     sizeof(ngx_http_scim_rcred_lookup_t));
-    if (lk == NULL) {
-        return NGX_ERROR;
-    }
-
-    lk->kind = NGX_HTTP_SCIM_RCRED_TOKEN;
-    lk->ctx = ctx;
-    lk->request = ctx->request;
-
-    if (ngx_http_scim_rcred_key(lk->kind, tenant, digest, 32, lk->key)
+    if (ngx_http_scim_rcred_key(NGX_HTTP_SCIM_RCRED_TOKEN, tenant, digest, 32,
+                                key)
         != NGX_OK)
     {
         return NGX_DECLINED;
     }
 
-    e = ngx_http_scim_rcred_cached(lk->key, ctx->slcf->rcred_cache);
+    e = ngx_http_scim_rcred_cached(key, ctx->slcf->rcred_cache);
 
     if (e) {
         return (e->value == 0 || e->value > (uint64_t) ngx_time())
                ? NGX_OK : NGX_DECLINED;
     }
 
+    lk = ngx_http_scim_rcred_new(ctx, NGX_HTTP_SCIM_RCRED_TOKEN, key);
     hex = ngx_pnalloc(ctx->request->pool, 64);
-    if (hex == NULL) {
+
+    if (lk == NULL || hex == NULL) {
         return NGX_ERROR;
     }
 
@@ -158,36 +154,56 @@ ngx_int_t
 ngx_http_scim_rcred_access(ngx_http_scim_ctx_t *ctx, ngx_str_t *tenant,
     ngx_str_t *client, uint64_t iat)
 {
+    u_char                         key[32];
     ngx_http_scim_rcred_entry_t   *e;
     ngx_http_scim_rcred_lookup_t  *lk;
 
-    lk = ngx_pcalloc(ctx->request->pool,
-                     sizeof(ngx_http_scim_rcred_lookup_t));
-    if (lk == NULL) {
-        return NGX_ERROR;
-    }
-
-    lk->kind = NGX_HTTP_SCIM_RCRED_ACCESS;
-    lk->ctx = ctx;
-    lk->request = ctx->request;
-    lk->iat = iat;
-    lk->id = *client;
-
-    if (ngx_http_scim_rcred_key(lk->kind, tenant, client->data, client->len,
-                                lk->key)
+    if (ngx_http_scim_rcred_key(NGX_HTTP_SCIM_RCRED_ACCESS, tenant,
+                                client->data, client->len, key)
         != NGX_OK)
     {
         return NGX_DECLINED;
     }
 
-    e = ngx_http_scim_rcred_cached(lk->key, ctx->slcf->rcred_cache);
+    e = ngx_http_scim_rcred_cached(key, ctx->slcf->rcred_cache);
 
     if (e) {
         return iat >= e->value ? NGX_OK : NGX_DECLINED;
     }
 
+    lk = ngx_http_scim_rcred_new(ctx, NGX_HTTP_SCIM_RCRED_ACCESS, key);
+    if (lk == NULL) {
+        return NGX_ERROR;
+    }
+
+    lk->iat = iat;
+    lk->id = *client;
+
     return ngx_http_scim_rcred_lookup(lk, tenant,
                                       NGX_SCIM_STORE_AUTH_CLIENTS, client);
+}
+
+
+/* a lookup of a scim location's request, made only on a cache miss */
+
+static ngx_http_scim_rcred_lookup_t *
+ngx_http_scim_rcred_new(ngx_http_scim_ctx_t *ctx,
+    ngx_http_scim_rcred_kind_e kind, u_char *key)
+{
+    ngx_http_scim_rcred_lookup_t  *lk;
+
+    lk = ngx_pcalloc(ctx->request->pool,
+                     sizeof(ngx_http_scim_rcred_lookup_t));
+    if (lk == NULL) {
+        return NULL;
+    }
+
+    lk->kind = kind;
+    lk->ctx = ctx;
+    lk->request = ctx->request;
+    ngx_memcpy(lk->key, key, 32);
+
+    return lk;
 }
 
 
