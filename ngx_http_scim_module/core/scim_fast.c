@@ -51,7 +51,7 @@ static void scim_put_str(scim_buf_t *b, const char *s, size_t n);
 static void scim_put_url(scim_buf_t *b, const char *base, size_t base_len,
     const char *path, size_t path_len, const char *id, size_t id_len);
 static int scim_fast_hidden(const scim_attr_t *attrs, size_t n);
-static const char *scim_find(const char *s, size_t len, const char *what);
+static int scim_fast_keys(const char *s, size_t len, const char **mgr);
 static int scim_plain_id(const char *s, size_t n);
 
 
@@ -150,33 +150,62 @@ scim_fast_hidden(const scim_attr_t *attrs, size_t n)
 }
 
 
-static const char *
-scim_find(const char *s, size_t len, const char *what)
+/*
+ * One pass over the stored text for the keys the fast path cares about:
+ * returns -1 when "password", "$ref" or "groups" is there, or "manager"
+ * twice (declined), else 0 with *mgr at "\"manager\":" or NULL.  The
+ * same as a search for each of the four strings, in a fourth of the
+ * time: a search stops at every quote of the text, and a user of ~900
+ * bytes has some 150 of them.
+ */
+
+static int
+scim_fast_keys(const char *s, size_t len, const char **mgr)
 {
     size_t       n;
-    const char  *p, *last;
+    const char  *p, *end, *what;
 
-    n = strlen(what);
+    *mgr = NULL;
+    end = s + len;
 
-    if (len < n) {
-        return NULL;
-    }
+    for (p = s; p < end; p++) {
+        p = memchr(p, '"', (size_t) (end - p));
 
-    last = s + len - n;
-
-    for (p = s; p <= last; p++) {
-        p = memchr(p, what[0], (size_t) (last - p) + 1);
-
-        if (p == NULL) {
-            return NULL;
+        if (p == NULL || p + 1 >= end) {
+            break;
         }
 
-        if (memcmp(p, what, n) == 0) {
-            return p;
+        switch (p[1]) {
+        case 'p':
+            what = "\"password\":";
+            break;
+        case '$':
+            what = "\"$ref\":";
+            break;
+        case 'g':
+            what = "\"groups\":";
+            break;
+        case 'm':
+            what = "\"manager\":";
+            break;
+        default:
+            continue;
         }
+
+        n = strlen(what);
+
+        if ((size_t) (end - p) < n || memcmp(p, what, n) != 0) {
+            continue;
+        }
+
+        if (p[1] != 'm' || *mgr != NULL) {
+            return -1;
+        }
+
+        *mgr = p;
     }
 
-    return NULL;
+    return 0;
 }
 
 
@@ -269,9 +298,7 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
         || memcmp(doc, head, sizeof(head) - 1) != 0
         || memcmp(doc + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1)
            != 0
-        || scim_find(doc, len, "\"password\":") != NULL
-        || scim_find(doc, len, "\"$ref\":") != NULL
-        || scim_find(doc, len, "\"groups\":") != NULL)
+        || scim_fast_keys(doc, len, &mgr) != 0)
     {
         return 0;
     }
@@ -294,7 +321,6 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
 
     /* the manager, if any, exactly as the normalizer stores it */
 
-    mgr = scim_find(doc, len, "\"manager\":");
     mval = NULL;
     mval_end = NULL;
 
@@ -311,9 +337,7 @@ scim_present_fast(const char *doc, size_t len, const char *base_url,
         /* mval_end[1] exists: the document ends with "}} */
 
         if (mval_end == NULL || mval_end[1] != '}'
-            || !scim_plain_id(mval, (size_t) (mval_end - mval))
-            || scim_find(mval_end, (size_t) (doc + len - mval_end),
-                         "\"manager\":") != NULL)
+            || !scim_plain_id(mval, (size_t) (mval_end - mval)))
         {
             return 0;
         }
