@@ -332,4 +332,48 @@ local function event(e, kind, t, id, v, inn, out, paths)
   redis.call(unpack(a))
 end
 
+-- deletes document id of type t, at version v, with its index entries
+-- (its folded name, its externalId ext, a user's folded e-mails em) and
+-- its memberships (as a member: out of every group; as a group: its
+-- members out); a user's reports lose it as their manager, each at a new
+-- version and lastModified now (a document not of this module's shape
+-- keeps its text, and leaves the indexes all the same); its event's
+-- arguments from ARGV[e] (event())
+local function drop(t, id, v, name, ext, em, now, e)
+  local docs, ids, iname, iext = typed(t)
+  redis.call('HDEL', docs, id)
+  redis.call('ZREM', ids, id)
+  if redis.call('HGET', iname, name) == id then
+    redis.call('HDEL', iname, name)
+  end
+  if ext ~= '' then redis.call('ZREM', iext, ext .. '\0' .. id) end
+  redis.call('HDEL', t == 'User' and KEYS[2] or KEYS[3], id)  -- display
+  -- out of every group: members entries of the groups memberof lists
+  for _, g in ipairs(related(KEYS[5], id)) do
+    redis.call('ZREM', KEYS[9], g .. '\0' .. id)
+  end
+  redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\0',
+             '(' .. id .. '\1')
+  if t == 'Group' then members(id, true, {}, {}) end
+  manager(t, id, '')
+  event(e, nil, t, id, v)
+  if t ~= 'User' then return end
+  emails(id, em, {})
+  for _, r in ipairs(related(KEYS[16], id)) do
+    local d = redis.call('HGET', KEYS[1], r)
+    if d then
+      local rn = redis.call('INCR', KEYS[14])
+      local nd = unmanaged(d, id, now, rn)
+      if nd then
+        redis.call('HSET', KEYS[1], r, nd)
+        event(e, 'patch', 'User', r, rn, nil, nil, '["urn:ietf:params:'
+              .. 'scim:schemas:extension:enterprise:2.0:User:manager"]')
+      end
+    end
+    redis.call('HDEL', KEYS[4], r)
+  end
+  redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\0',
+             '(' .. id .. '\1')
+end
+
 -- (end of the library)
