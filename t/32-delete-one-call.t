@@ -6,9 +6,9 @@
 # call from nginx and no read before it.  A userName, displayName or
 # e-mail that is not ASCII (Å, the long s that the C core folds to "s",
 # the Kelvin sign) takes two calls, the second with the values the C core
-# folds, and leaves no index entry either.  Groups; If-Match: a wrong version 412 in one call,
-# a list of versions read first as before; 404; a manager's reports lose
-# it, with their events.
+# folds, and leaves no index entry either.  Groups; If-Match: a wrong
+# version 412 in one call, a list of versions read first as before; 404;
+# a manager's reports lose it, with their events.
 
 use strict;
 use warnings;

@@ -420,9 +420,11 @@ static const char  ngx_scim_lua_delete[] =
     "\n"
     "\n"
     "-- the version at the end of a stored document, and a document ending\n"
-    "-- with one: ...\"version\":\"W/\\\"<n>\\\"\"}}\n"
+    "-- with one: ...\"version\":\"W/\\\"<n>\\\"\"}}; matched in its last 64 bytes\n"
+    "-- (the tail is 20 and the digits): a pattern anchored at the end alone\n"
+    "-- is tried at every position of the text, about 5 us for 1 KB\n"
     "local function version_of(doc)\n"
-    "  return string.match(doc, '\"version\":\"W/\\\\\"(%d+)\\\\\"\"}}$')\n"
+    "  return string.match(string.sub(doc, -64), '\"version\":\"W/\\\\\"(%d+)\\\\\"\"}}$')\n"
     "end\n"
     "\n"
     "local function with_version(head, seq)\n"
@@ -717,9 +719,11 @@ static const char  ngx_scim_lua_delete_id[] =
     "\n"
     "\n"
     "-- the version at the end of a stored document, and a document ending\n"
-    "-- with one: ...\"version\":\"W/\\\"<n>\\\"\"}}\n"
+    "-- with one: ...\"version\":\"W/\\\"<n>\\\"\"}}; matched in its last 64 bytes\n"
+    "-- (the tail is 20 and the digits): a pattern anchored at the end alone\n"
+    "-- is tried at every position of the text, about 5 us for 1 KB\n"
     "local function version_of(doc)\n"
-    "  return string.match(doc, '\"version\":\"W/\\\\\"(%d+)\\\\\"\"}}$')\n"
+    "  return string.match(string.sub(doc, -64), '\"version\":\"W/\\\\\"(%d+)\\\\\"\"}}$')\n"
     "end\n"
     "\n"
     "local function with_version(head, seq)\n"
@@ -2328,9 +2332,11 @@ static const char  ngx_scim_lua_replace[] =
     "end\n"
     "\n"
     "-- the version at the end of a stored document, and a document ending\n"
-    "-- with one: ...\"version\":\"W/\\\"<n>\\\"\"}}\n"
+    "-- with one: ...\"version\":\"W/\\\"<n>\\\"\"}}; matched in its last 64 bytes\n"
+    "-- (the tail is 20 and the digits): a pattern anchored at the end alone\n"
+    "-- is tried at every position of the text, about 5 us for 1 KB\n"
     "local function version_of(doc)\n"
-    "  return string.match(doc, '\"version\":\"W/\\\\\"(%d+)\\\\\"\"}}$')\n"
+    "  return string.match(string.sub(doc, -64), '\"version\":\"W/\\\\\"(%d+)\\\\\"\"}}$')\n"
     "end\n"
     "\n"
     "local function with_version(head, seq)\n"
@@ -2970,11 +2976,11 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
     [NGX_SCIM_LUA_DELETE] = {
         "delete", ngx_scim_lua_delete,
         sizeof(ngx_scim_lua_delete) - 1,
-        "8b3e9b07691c4e815d3497d8494a18b6b5ea3cc6", 17 },
+        "5492518fd2b060cb3114b383758bfd222d40cafb", 17 },
     [NGX_SCIM_LUA_DELETE_ID] = {
         "delete_id", ngx_scim_lua_delete_id,
         sizeof(ngx_scim_lua_delete_id) - 1,
-        "7a79b956be28f5c9ee121f525368fdfda3e76235", 17 },
+        "ab100dbccb56fb4242bdc92dcdf9b55613338ebf", 17 },
     [NGX_SCIM_LUA_FEED] = {
         "feed", ngx_scim_lua_feed,
         sizeof(ngx_scim_lua_feed) - 1,
@@ -3010,7 +3016,7 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
     [NGX_SCIM_LUA_REPLACE] = {
         "replace", ngx_scim_lua_replace,
         sizeof(ngx_scim_lua_replace) - 1,
-        "ceae12000e7879a9e9824581287fad45960e8f31", 17 },
+        "bfe6c582d05a2d81e490cf18c293bbea3ea38841", 17 },
     [NGX_SCIM_LUA_SCAN] = {
         "scan", ngx_scim_lua_scan,
         sizeof(ngx_scim_lua_scan) - 1,

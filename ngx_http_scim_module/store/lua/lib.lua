@@ -101,9 +101,11 @@ local function extids(z, v, n, skip)
 end
 
 -- the version at the end of a stored document, and a document ending
--- with one: ..."version":"W/\"<n>\""}}
+-- with one: ..."version":"W/\"<n>\""}}; matched in its last 64 bytes
+-- (the tail is 20 and the digits): a pattern anchored at the end alone
+-- is tried at every position of the text, about 5 us for 1 KB
 local function version_of(doc)
-  return string.match(doc, '"version":"W/\\"(%d+)\\""}}$')
+  return string.match(string.sub(doc, -64), '"version":"W/\\"(%d+)\\""}}$')
 end
 
 local function with_version(head, seq)
