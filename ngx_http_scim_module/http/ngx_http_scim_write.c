@@ -5,6 +5,10 @@
  * Writes are one store operation each (store/ngx_scim_store.h); a change
  * of an existing resource reads it, changes it in C, and writes it only
  * if it is still at the version read, retrying a bounded number of times.
+ * A DELETE is one call that reads and deletes (the store folds the
+ * document's ASCII index values itself), unless its name or an e-mail is
+ * not ASCII: then the store gives the document back, and it is deleted
+ * as a change is, at the version read.
  * Group member changes never rewrite a member list: they travel as a
  * delta (clear, remove, add) applied to Redis sets, and a PATCH that only
  * touches members does not read the group at all.
@@ -33,8 +37,13 @@ static ngx_int_t ngx_http_scim_members_only(json_t *body);
 static void ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
+static void ngx_http_scim_delete_id(ngx_http_scim_ctx_t *ctx);
+static void ngx_http_scim_delete_id_done(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
 static void ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx,
     ngx_int_t version);
+static ngx_int_t ngx_http_scim_delete_args(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_write_t *w);
 static void ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *unused);
 static void ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx,
@@ -239,7 +248,8 @@ ngx_http_scim_written(ngx_http_scim_ctx_t *ctx, ngx_uint_t status,
 
 /*
  * PUT, PATCH, DELETE of one resource.  A group PATCH that touches only
- * members goes straight to the store; everything else reads first.
+ * members, and a DELETE that expects one version or any, go straight to
+ * the store; everything else reads first.
  */
 
 void
@@ -284,6 +294,11 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
         json_decref(ctx->delta.add);
         json_decref(ctx->delta.remove);
         ngx_memzero(&ctx->delta, sizeof(scim_members_delta_t));
+    }
+
+    if (ctx->method == NGX_HTTP_DELETE && ctx->n_if_match <= 1) {
+        ngx_http_scim_delete_id(ctx);
+        return;
     }
 
     ngx_http_scim_issued(ctx, ngx_scim_store_get(
@@ -552,20 +567,75 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 }
 
 
+/*
+ * A DELETE in one call: the store reads the document, checks the version
+ * (If-Match's one, or any) and deletes it with its index entries, whose
+ * values it takes from the document; a name or an e-mail that is not
+ * ASCII it leaves to the C core's folding (FOLD: ngx_http_scim_delete
+ * at the version read, as a change is).
+ */
+
+static void
+ngx_http_scim_delete_id(ngx_http_scim_ctx_t *ctx)
+{
+    ngx_scim_store_write_t  w;
+
+    ngx_memzero(&w, sizeof(ngx_scim_store_write_t));
+
+    w.id = ctx->id;
+    w.expect = ctx->expect_version;
+    w.any_version = (ctx->expect_version < 0);
+
+    if (ngx_http_scim_delete_args(ctx, &w) != NGX_OK) {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_scim_issued(ctx, ngx_scim_store_delete_id(
+                                  ngx_http_scim_call(ctx,
+                                               ngx_http_scim_delete_id_done),
+                                  &w));
+}
+
+
+static void
+ngx_http_scim_delete_id_done(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res)
+{
+    switch (res->status) {
+
+    case NGX_SCIM_STORE_FOLD:
+        /* docs[0]: the document, read as a change reads it */
+        ngx_http_scim_modify_read(ctx, res);
+        return;
+
+    case NGX_SCIM_STORE_STALE:
+
+        if (ctx->expect_version >= 0) {
+            ngx_http_scim_fail(ctx, NGX_HTTP_PRECONDITION_FAILED, NULL,
+                               "the resource changed: its version is "
+                               "W/\"%i\"", res->version);
+            return;
+        }
+
+        ngx_http_scim_retry(ctx);
+        return;
+
+    default:
+        ngx_http_scim_delete_done(ctx, res);
+        return;
+    }
+}
+
+
 static void
 ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
 {
-    u_char                  *p;
     ngx_str_t               *v;
     ngx_http_scim_argv_t     a, em;
     ngx_scim_store_write_t   w;
 
-    /* the lastModified of the user's reports, which lose their manager */
-
-    p = ngx_pnalloc(ctx->request->pool, sizeof("2026-01-01T00:00:00.000Z"));
-
-    if (p == NULL
-        || ngx_http_scim_argv_init(&a, ctx, 2) != NGX_OK
+    if (ngx_http_scim_argv_init(&a, ctx, 2) != NGX_OK
         || ngx_http_scim_argv_init(&em, ctx, 4) != NGX_OK
         || ngx_http_scim_arg_json(&a, ctx->doc, ngx_http_scim_name_attr(ctx),
                                   1) != NGX_OK
@@ -586,11 +656,7 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
     w.external_id = v[1];
     ngx_http_scim_argv_list(&em, &w.emails, &w.nemails);
 
-    ngx_http_scim_iso_time(p);
-    w.now.data = p;
-    w.now.len = ngx_strlen(p);
-
-    if (ngx_http_scim_event(ctx, "delete", &w.event) != NGX_OK) {
+    if (ngx_http_scim_delete_args(ctx, &w) != NGX_OK) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -599,6 +665,30 @@ ngx_http_scim_delete(ngx_http_scim_ctx_t *ctx, ngx_int_t version)
                                   ngx_http_scim_call(ctx,
                                                      ngx_http_scim_delete_done),
                                   &w));
+}
+
+
+/*
+ * what both deletes take besides the document's values: the
+ * lastModified of a user's reports, which lose their manager, and the
+ * event
+ */
+
+static ngx_int_t
+ngx_http_scim_delete_args(ngx_http_scim_ctx_t *ctx, ngx_scim_store_write_t *w)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(ctx->request->pool, sizeof("2026-01-01T00:00:00.000Z"));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_scim_iso_time(p);
+    w->now.data = p;
+    w->now.len = ngx_strlen(p);
+
+    return ngx_http_scim_event(ctx, "delete", &w->event);
 }
 
 

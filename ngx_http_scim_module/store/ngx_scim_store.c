@@ -704,6 +704,30 @@ ngx_scim_store_delete(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
 }
 
 
+ngx_int_t
+ngx_scim_store_delete_id(ngx_scim_store_call_t *call,
+    ngx_scim_store_write_t *w)
+{
+    ngx_scim_store_ctx_t  *sc;
+
+    sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_DELETE_ID,
+                            NGX_SCIM_STORE_R_WRITE, 9);
+    if (sc == NULL
+        || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
+           != NGX_OK
+        || (w->any_version ? ngx_scim_store_arg_cstr(sc, "")
+                           : ngx_scim_store_arg_int(sc, w->expect)) != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->now) != NGX_OK
+        || ngx_scim_store_arg_event(sc, &w->event) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_scim_store_run(sc, NGX_SCIM_LUA_DELETE_ID);
+}
+
+
 /* HGET scim:{T}:auth:<kind> field: a plain command, no script */
 
 ngx_int_t
@@ -798,6 +822,7 @@ ngx_scim_store_run(ngx_scim_store_ctx_t *sc, ngx_scim_lua_e script)
                                script == NGX_SCIM_LUA_CREATE
                                || script == NGX_SCIM_LUA_REPLACE
                                || script == NGX_SCIM_LUA_DELETE
+                               || script == NGX_SCIM_LUA_DELETE_ID
                                || script == NGX_SCIM_LUA_FEED,
                                ngx_scim_store_reply, sc, sc->call.op);
 

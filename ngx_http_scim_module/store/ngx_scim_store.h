@@ -80,7 +80,11 @@ typedef enum {
     NGX_SCIM_STORE_UNAVAILABLE,    /* no answer: connection lost, timeout,
                                       Redis loading or busy */
     NGX_SCIM_STORE_FAILED,         /* Redis refused it (logged) */
-    NGX_SCIM_STORE_BAD_REPLY       /* an answer of an unexpected shape */
+    NGX_SCIM_STORE_BAD_REPLY,      /* an answer of an unexpected shape */
+    NGX_SCIM_STORE_FOLD            /* delete_id: nothing changed; docs[0]
+                                      is the stored document (bare), whose
+                                      index values the caller folds for
+                                      ngx_scim_store_delete */
 } ngx_scim_store_status_e;
 
 
@@ -336,6 +340,15 @@ ngx_int_t ngx_scim_store_members(ngx_scim_store_call_t *call,
 /* w: id, expect, name, external_id, emails (as stored), now (a user's
    reports lose it as their manager, at that lastModified) */
 ngx_int_t ngx_scim_store_delete(ngx_scim_store_call_t *call,
+    ngx_scim_store_write_t *w);
+/*
+ * The same in one call, given the id alone (store/lua/delete_id.lua): w:
+ * id, expect or any_version, now; the store reads the document and folds
+ * its name and e-mails itself when they are ASCII; otherwise nothing
+ * changes and the result is FOLD, with the document: the caller folds
+ * them and calls ngx_scim_store_delete at that document's version
+ */
+ngx_int_t ngx_scim_store_delete_id(ngx_scim_store_call_t *call,
     ngx_scim_store_write_t *w);
 
 void ngx_scim_store_cancel(ngx_scim_store_op_t *op);

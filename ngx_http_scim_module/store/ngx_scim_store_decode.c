@@ -16,7 +16,7 @@
 
 static void *ngx_scim_store_alloc(ngx_pool_t **pool, size_t size);
 static void ngx_scim_store_decode_write(redisReply *reply,
-    ngx_scim_store_res_t *res);
+    ngx_scim_store_res_t *res, ngx_scim_store_doc_t *one);
 static ngx_int_t ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
     ngx_scim_store_doc_t *doc);
 static ngx_int_t ngx_scim_store_decode_refs(ngx_pool_t **pool,
@@ -43,7 +43,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
             return NGX_ERROR;
         }
 
-        ngx_scim_store_decode_write(reply, res);
+        ngx_scim_store_decode_write(reply, res, one);
 
         return res->status == NGX_SCIM_STORE_BAD_REPLY ? NGX_ERROR : NGX_OK;
 
@@ -298,11 +298,13 @@ ngx_scim_store_decode_after(redisReply *reply, ngx_scim_store_res_t *res)
 
 /*
  * {1, seq, manager display} | {0} | {-1, current version}
- * | {-2, 1|2} | {-3} | {-4, bad member id}: see store/lua/create.lua
+ * | {-2, 1|2} | {-3} | {-4, bad member id}: see store/lua/create.lua;
+ * {-5, doc}: store/lua/delete_id.lua (the document in one)
  */
 
 static void
-ngx_scim_store_decode_write(redisReply *reply, ngx_scim_store_res_t *res)
+ngx_scim_store_decode_write(redisReply *reply, ngx_scim_store_res_t *res,
+    ngx_scim_store_doc_t *one)
 {
     ngx_int_t    n;
     redisReply  *e;
@@ -371,6 +373,26 @@ ngx_scim_store_decode_write(redisReply *reply, ngx_scim_store_res_t *res)
         if (e) {
             ngx_scim_store_str(e, &res->bad_member);
         }
+
+        return;
+
+    case -5:
+
+        if (e == NULL || !ngx_scim_store_is_str(e)) {
+            res->status = NGX_SCIM_STORE_BAD_REPLY;
+            return;
+        }
+
+        res->status = NGX_SCIM_STORE_FOLD;
+
+        ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
+
+        one->found = 1;
+        one->bare = 1;
+        ngx_scim_store_str(e, &one->text);
+
+        res->docs = one;
+        res->ndocs = 1;
 
         return;
 

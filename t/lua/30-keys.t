@@ -155,6 +155,13 @@ is_deeply(scalar check('delete a nested group with members', 'delete',
 is_deeply(scalar check('delete a group holding groups', 'delete',
       'g3', '6', 'top', '', 'Group', 0), [1], '... it deleted');
 is_deeply($l->groups_of('g2'), [], '... g2 is in no group now');
+is_deeply(scalar check('delete_id a user with a manager, a report, groups',
+      'delete_id', 'u2', 'User', '', '2026-02-03T00:00:00.000Z',
+      '100', 'delete', '2026-02-03T00:00:00.000Z', '', ''), [1],
+      '... it deleted');
+is_deeply(scalar check('delete_id a group with members', 'delete_id',
+      'g4', 'Group', '10', '2026-02-03T00:00:00.000Z'), [1],
+      '... it deleted');
 
 # every script was checked
 opendir(my $dh, ScimTest->repo . '/ngx_http_scim_module/store/lua') or die;
