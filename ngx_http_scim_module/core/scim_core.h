@@ -350,6 +350,15 @@ int scim_datetime_parse(const char *s, size_t len, int64_t *sec,
  */
 size_t scim_json_dumpb(const json_t *j, char *buf, size_t size);
 
+/*
+ * Frees what jansson allocated for the caller (json_dumps()' text) with
+ * jansson's own free function, which need not be free(): the nginx module
+ * gives jansson an allocator of its own (json_set_alloc_funcs).
+ */
+void scim_json_free(void *p);
+/* memory that scim_json_free() frees */
+void *scim_json_alloc(size_t n);
+
 /* the same for one string: "...", escaped, quotes included */
 size_t scim_json_string(const char *s, size_t n, char *buf, size_t size);
 

@@ -270,6 +270,30 @@ scim_json_escape(const char *s, size_t n, char *buf, size_t size)
 }
 
 
+void
+scim_json_free(void *p)
+{
+    json_free_t    f;
+    json_malloc_t  m;
+
+    json_get_alloc_funcs(&m, &f);
+
+    f(p);
+}
+
+
+void *
+scim_json_alloc(size_t n)
+{
+    json_free_t    f;
+    json_malloc_t  m;
+
+    json_get_alloc_funcs(&m, &f);
+
+    return m(n);
+}
+
+
 size_t
 scim_json_dumpb(const json_t *j, char *buf, size_t size)
 {

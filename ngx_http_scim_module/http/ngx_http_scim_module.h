@@ -286,6 +286,11 @@ struct ngx_http_scim_ctx_s {
     void                       *pw_task;       /* a password being hashed */
     json_t                     *pw_clear;      /* what was hashed last, */
     json_t                     *pw_hash;       /* and into what */
+
+    ngx_pool_t                 *json_pool;     /* jansson's blocks of the
+                                                  request's steps: r->pool
+                                                  (a write's own work) or
+                                                  NULL (malloc) */
 };
 
 
@@ -443,6 +448,13 @@ ngx_int_t ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx,
 json_t *ngx_http_scim_json_member(json_t *obj, const char *name);
 ngx_int_t ngx_http_scim_body_message(ngx_http_scim_ctx_t *ctx,
     const char *urn);
+
+/* ngx_http_scim_alloc.c: jansson's blocks from a write request's pool */
+void ngx_http_scim_json_alloc_init(void);
+/* makes pool (or NULL: malloc) current, returns the previous one */
+ngx_pool_t *ngx_http_scim_json_pool(ngx_pool_t *pool);
+void ngx_http_scim_json_pool_check(ngx_log_t *log);
+ngx_pool_t *ngx_http_scim_json_pool_for(ngx_http_scim_ctx_t *ctx);
 
 /* ngx_http_scim_call.c: a request's calls to the store */
 ngx_scim_store_call_t *ngx_http_scim_call(ngx_http_scim_ctx_t *ctx,

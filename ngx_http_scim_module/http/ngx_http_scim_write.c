@@ -156,6 +156,7 @@ ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 
         if (json_array_size(ctx->delta.add) > 0) {
             /* the members' display names are in the store */
+            ctx->json_pool = NULL;
             ngx_http_scim_read(ctx, NGX_HTTP_CREATED, ngx_http_scim_get_done);
             return;
         }
@@ -697,6 +698,8 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
                 return;
             }
 
+            /* a read, which may stream many members: malloc() */
+            ctx->json_pool = NULL;
             ngx_http_scim_read(ctx, NGX_HTTP_OK, ngx_http_scim_get_done);
             return;
         }
@@ -764,7 +767,16 @@ ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx)
 static void
 ngx_http_scim_retry_handler(ngx_event_t *ev)
 {
-    ngx_http_scim_modify(ev->data);
+    ngx_pool_t           *prev;
+    ngx_http_scim_ctx_t  *ctx;
+
+    ctx = ev->data;
+
+    ngx_http_scim_json_pool_check(ev->log);
+
+    prev = ngx_http_scim_json_pool(ctx->json_pool);
+    ngx_http_scim_modify(ctx);
+    (void) ngx_http_scim_json_pool(prev);
 }
 
 
