@@ -556,5 +556,13 @@ typedef struct {
 int scim_patch_apply(const scim_resource_type_t *rt, json_t *doc,
     json_t *body, scim_members_delta_t *delta, scim_error_t *err);
 
+/*
+ * The same, doc left as it is: the patched document is a new reference
+ * (one copy of doc, where a caller that keeps doc would copy it, then
+ * scim_patch_apply() copy it again), or NULL and *err.
+ */
+json_t *scim_patch_applied(const scim_resource_type_t *rt, json_t *doc,
+    json_t *body, scim_members_delta_t *delta, scim_error_t *err);
+
 
 #endif /* _SCIM_CORE_H_INCLUDED_ */

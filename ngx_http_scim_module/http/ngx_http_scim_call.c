@@ -23,7 +23,7 @@ ngx_http_scim_store_done(void *data, ngx_scim_store_res_t *res)
 {
     ngx_http_scim_ctx_t  *ctx = data;
 
-    ngx_pool_t  *prev;
+    ngx_http_scim_json_arena_t  *prev;
 
     ctx->cmd = NULL;
 

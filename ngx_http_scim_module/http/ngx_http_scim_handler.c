@@ -89,9 +89,9 @@ ngx_http_scim_handler(ngx_http_request_t *r)
 static void
 ngx_http_scim_authed(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
 {
-    ngx_pool_t                *prev;
-    ngx_http_request_t        *r;
-    ngx_http_scim_loc_conf_t  *slcf;
+    ngx_http_request_t          *r;
+    ngx_http_scim_loc_conf_t    *slcf;
+    ngx_http_scim_json_arena_t  *prev;
 
     r = ctx->request;
     slcf = ctx->slcf;
@@ -672,8 +672,8 @@ ngx_http_scim_parse_query(ngx_http_scim_ctx_t *ctx)
 static void
 ngx_http_scim_body_handler(ngx_http_request_t *r)
 {
-    ngx_pool_t           *prev;
-    ngx_http_scim_ctx_t  *ctx;
+    ngx_http_scim_ctx_t         *ctx;
+    ngx_http_scim_json_arena_t  *prev;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
 

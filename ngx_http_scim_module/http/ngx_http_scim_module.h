@@ -162,6 +162,15 @@ typedef enum {
 typedef struct ngx_http_scim_ctx_s  ngx_http_scim_ctx_t;
 
 
+/* where jansson's blocks of a write request come from (alloc.c) */
+typedef struct {
+    ngx_pool_t                 *pool;
+    u_char                     *pos;           /* the current chunk */
+    u_char                     *end;
+    size_t                      next;          /* the next chunk's size */
+} ngx_http_scim_json_arena_t;
+
+
 /* a sorted walk's cursor position: key.str points into the cursor */
 typedef struct {
     scim_sort_key_t             key;
@@ -287,10 +296,12 @@ struct ngx_http_scim_ctx_s {
     json_t                     *pw_clear;      /* what was hashed last, */
     json_t                     *pw_hash;       /* and into what */
 
-    ngx_pool_t                 *json_pool;     /* jansson's blocks of the
-                                                  request's steps: r->pool
-                                                  (a write's own work) or
-                                                  NULL (malloc) */
+    ngx_http_scim_json_arena_t *json_pool;     /* jansson's blocks of the
+                                                  request's steps:
+                                                  &json_arena (a write's
+                                                  own work) or NULL
+                                                  (malloc) */
+    ngx_http_scim_json_arena_t  json_arena;
 };
 
 
@@ -451,10 +462,13 @@ ngx_int_t ngx_http_scim_body_message(ngx_http_scim_ctx_t *ctx,
 
 /* ngx_http_scim_alloc.c: jansson's blocks from a write request's pool */
 void ngx_http_scim_json_alloc_init(void);
-/* makes pool (or NULL: malloc) current, returns the previous one */
-ngx_pool_t *ngx_http_scim_json_pool(ngx_pool_t *pool);
+/* makes a request's arena (or NULL: malloc) current, returns the
+   previous one */
+ngx_http_scim_json_arena_t *ngx_http_scim_json_pool(
+    ngx_http_scim_json_arena_t *a);
 void ngx_http_scim_json_pool_check(ngx_log_t *log);
-ngx_pool_t *ngx_http_scim_json_pool_for(ngx_http_scim_ctx_t *ctx);
+ngx_http_scim_json_arena_t *ngx_http_scim_json_pool_for(
+    ngx_http_scim_ctx_t *ctx);
 
 /* ngx_http_scim_call.c: a request's calls to the store */
 ngx_scim_store_call_t *ngx_http_scim_call(ngx_http_scim_ctx_t *ctx,

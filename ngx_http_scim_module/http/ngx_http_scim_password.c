@@ -327,11 +327,11 @@ ngx_http_scim_password_nice(void)
 static void
 ngx_http_scim_password_done(ngx_event_t *ev)
 {
-    ngx_pool_t               *prev;
-    ngx_connection_t         *c;
-    ngx_http_request_t       *r;
-    ngx_http_scim_ctx_t      *ctx;
-    ngx_http_scim_pw_task_t  *t;
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_scim_ctx_t         *ctx;
+    ngx_http_scim_pw_task_t     *t;
+    ngx_http_scim_json_arena_t  *prev;
 
     t = ev->data;
     ctx = t->ctx;
