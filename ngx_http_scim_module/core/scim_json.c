@@ -512,6 +512,36 @@ scim_json_get_flat(json_t *top, const char *urn, const char *name)
 }
 
 
+int
+scim_json_has_flat(json_t *top, const char *urn)
+{
+    void        *it;
+    size_t       klen, ulen;
+    const char  *key;
+
+    if (!json_is_object(top)) {
+        return 0;
+    }
+
+    ulen = strlen(urn);
+
+    for (it = json_object_iter(top); it != NULL;
+         it = json_object_iter_next(top, it))
+    {
+        key = json_object_iter_key(it);
+        klen = json_object_iter_key_len(it);
+
+        if (klen > ulen && key[ulen] == ':'
+            && scim_ascii_caseeq(key, ulen, urn, ulen))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* a JSON object (or array, if arrays) encoded in the string v, or NULL */
 
 json_t *
