@@ -164,7 +164,7 @@ writes('first');
 }
 
 # a reload frees the old configuration's JSON (the registry)
-ok($t->reload, 'reload');
+ok($t->reload(wait_old => 1), 'reload (the old worker gone)');
 writes('after reload');
 
 # memory: 3,000 writes of ~1 KB on one connection
