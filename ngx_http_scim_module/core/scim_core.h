@@ -350,6 +350,15 @@ int scim_datetime_parse(const char *s, size_t len, int64_t *sec,
  */
 size_t scim_json_dumpb(const json_t *j, char *buf, size_t size);
 
+/*
+ * Frees what jansson allocated for the caller (json_dumps()' text) with
+ * jansson's own free function, which need not be free(): the nginx module
+ * gives jansson an allocator of its own (json_set_alloc_funcs).
+ */
+void scim_json_free(void *p);
+/* memory that scim_json_free() frees */
+void *scim_json_alloc(size_t n);
+
 /* the same for one string: "...", escaped, quotes included */
 size_t scim_json_string(const char *s, size_t n, char *buf, size_t size);
 
@@ -545,6 +554,14 @@ typedef struct {
  * scim_resource_normalize(..., SCIM_INPUT_STORED, ...).
  */
 int scim_patch_apply(const scim_resource_type_t *rt, json_t *doc,
+    json_t *body, scim_members_delta_t *delta, scim_error_t *err);
+
+/*
+ * The same, doc left as it is: the patched document is a new reference
+ * (one copy of doc, where a caller that keeps doc would copy it, then
+ * scim_patch_apply() copy it again), or NULL and *err.
+ */
+json_t *scim_patch_applied(const scim_resource_type_t *rt, json_t *doc,
     json_t *body, scim_members_delta_t *delta, scim_error_t *err);
 
 

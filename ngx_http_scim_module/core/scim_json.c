@@ -270,6 +270,30 @@ scim_json_escape(const char *s, size_t n, char *buf, size_t size)
 }
 
 
+void
+scim_json_free(void *p)
+{
+    json_free_t    f;
+    json_malloc_t  m;
+
+    json_get_alloc_funcs(&m, &f);
+
+    f(p);
+}
+
+
+void *
+scim_json_alloc(size_t n)
+{
+    json_free_t    f;
+    json_malloc_t  m;
+
+    json_get_alloc_funcs(&m, &f);
+
+    return m(n);
+}
+
+
 size_t
 scim_json_dumpb(const json_t *j, char *buf, size_t size)
 {
@@ -485,6 +509,36 @@ scim_json_get_flat(json_t *top, const char *urn, const char *name)
     }
 
     return NULL;
+}
+
+
+int
+scim_json_has_flat(json_t *top, const char *urn)
+{
+    void        *it;
+    size_t       klen, ulen;
+    const char  *key;
+
+    if (!json_is_object(top)) {
+        return 0;
+    }
+
+    ulen = strlen(urn);
+
+    for (it = json_object_iter(top); it != NULL;
+         it = json_object_iter_next(top, it))
+    {
+        key = json_object_iter_key(it);
+        klen = json_object_iter_key_len(it);
+
+        if (klen > ulen && key[ulen] == ':'
+            && scim_ascii_caseeq(key, ulen, urn, ulen))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

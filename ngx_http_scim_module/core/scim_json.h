@@ -37,6 +37,10 @@ json_t *scim_json_getn_ci(json_t *o, const char *name, size_t len);
 /* top's member "<urn>:<name>", ignoring ASCII case; NULL if none or null */
 json_t *scim_json_get_flat(json_t *top, const char *urn, const char *name);
 
+/* whether top has a member "<urn>:...", ignoring ASCII case: when not,
+   scim_json_get_flat(top, urn, any name) is NULL */
+int scim_json_has_flat(json_t *top, const char *urn);
+
 /* a JSON object (or array, if arrays) encoded in the string v, or NULL */
 json_t *scim_json_decode(json_t *v, int arrays);
 

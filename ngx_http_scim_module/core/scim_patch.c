@@ -81,11 +81,61 @@ static int scim_patch_filtered(scim_patch_t *ctx, scim_patch_op_t op,
 static int scim_patch_manager(scim_patch_t *ctx, scim_patch_op_t op,
     const scim_path_t *p, json_t *value);
 static int scim_patch_no_target(scim_patch_t *ctx, const char *name);
+static int scim_patch_run(const scim_resource_type_t *rt, json_t *doc,
+    json_t *body, scim_members_delta_t *delta, scim_error_t *err,
+    json_t **result);
 
 
 int
 scim_patch_apply(const scim_resource_type_t *rt, json_t *doc, json_t *body,
     scim_members_delta_t *delta, scim_error_t *err)
+{
+    json_t        *r;
+    scim_error_t   local;
+
+    if (err == NULL) {
+        err = &local;
+    }
+
+    if (scim_patch_run(rt, doc, body, delta, err, &r) != 0) {
+        return -1;
+    }
+
+    /* commit */
+
+    json_object_clear(doc);
+
+    if (json_object_update(doc, r) != 0) {
+        json_decref(r);
+        return scim_error_set(err, 500, NULL, "out of memory");
+    }
+
+    json_decref(r);
+
+    return 0;
+}
+
+
+json_t *
+scim_patch_applied(const scim_resource_type_t *rt, json_t *doc, json_t *body,
+    scim_members_delta_t *delta, scim_error_t *err)
+{
+    json_t        *r;
+    scim_error_t   local;
+
+    if (err == NULL) {
+        err = &local;
+    }
+
+    return scim_patch_run(rt, doc, body, delta, err, &r) == 0 ? r : NULL;
+}
+
+
+/* the operations applied to a copy of doc: *result, a new reference */
+
+static int
+scim_patch_run(const scim_resource_type_t *rt, json_t *doc, json_t *body,
+    scim_members_delta_t *delta, scim_error_t *err, json_t **result)
 {
     int            rc;
     char           tmp[sizeof(err->detail) + 64];
@@ -93,11 +143,8 @@ scim_patch_apply(const scim_resource_type_t *rt, json_t *doc, json_t *body,
     json_t        *ops, *v, *add, *rm;
     const char    *key;
     scim_patch_t   ctx;
-    scim_error_t   local;
 
-    if (err == NULL) {
-        err = &local;
-    }
+    *result = NULL;
 
     if (!json_is_object(doc)) {
         return scim_error_set(err, 500, NULL, "no document to patch");
@@ -209,12 +256,8 @@ scim_patch_apply(const scim_resource_type_t *rt, json_t *doc, json_t *body,
         delta->clear = ctx.clear;
     }
 
-    json_object_clear(doc);
-
-    if (json_object_update(doc, ctx.doc) != 0) {
-        scim_patch_nomem(&ctx);
-        goto done;
-    }
+    *result = ctx.doc;
+    ctx.doc = NULL;
 
     rc = 0;
 

@@ -16,6 +16,7 @@
 
 
 static char *scim_patch_value_key(json_t *v, int case_exact);
+static char *scim_patch_key_dup(const char *s);
 
 
 int
@@ -246,12 +247,12 @@ scim_patch_append(scim_patch_t *ctx, json_t *container, const char *name,
         k = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS
                              | JSON_ENCODE_ANY);
         if (k == NULL || json_object_set_new(seen, k, json_true()) != 0) {
-            free(k);
+            scim_json_free(k);
             json_decref(seen);
             return scim_patch_nomem(ctx);
         }
 
-        free(k);
+        scim_json_free(k);
     }
 
     last = NULL;
@@ -276,7 +277,7 @@ scim_patch_append(scim_patch_t *ctx, json_t *container, const char *name,
         }
 
         if (json_object_get(seen, k) != NULL) {
-            free(k);
+            scim_json_free(k);
             json_decref(c);
             continue;
         }
@@ -284,12 +285,12 @@ scim_patch_append(scim_patch_t *ctx, json_t *container, const char *name,
         if (json_object_set_new(seen, k, json_true()) != 0
             || json_array_append_new(arr, c) != 0)
         {
-            free(k);
+            scim_json_free(k);
             json_decref(seen);
             return scim_patch_nomem(ctx);
         }
 
-        free(k);
+        scim_json_free(k);
 
         if (json_is_object(c)
             && scim_json_bool(scim_json_get_ci(c, "primary")) == 1)
@@ -387,7 +388,7 @@ scim_patch_remove_values(json_t *arr, json_t *value, const scim_attr_t *def)
             k = scim_patch_value_key(v, case_exact);
             if (k == NULL || json_object_set_new(byval, k, json_true()) != 0)
             {
-                free(k);
+                scim_json_free(k);
                 goto failed;
             }
 
@@ -395,7 +396,7 @@ scim_patch_remove_values(json_t *arr, json_t *value, const scim_attr_t *def)
             k = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
             if (k == NULL || json_object_set_new(whole, k, json_true()) != 0)
             {
-                free(k);
+                scim_json_free(k);
                 goto failed;
             }
 
@@ -403,7 +404,7 @@ scim_patch_remove_values(json_t *arr, json_t *value, const scim_attr_t *def)
             continue;
         }
 
-        free(k);
+        scim_json_free(k);
     }
 
     for (i = json_array_size(arr); i-- > 0; /* void */) {
@@ -418,11 +419,11 @@ scim_patch_remove_values(json_t *arr, json_t *value, const scim_attr_t *def)
 
             if (json_object_get(byval, k) != NULL) {
                 json_array_remove(arr, i);
-                free(k);
+                scim_json_free(k);
                 continue;
             }
 
-            free(k);
+            scim_json_free(k);
         }
 
         if (json_object_size(whole) > 0 && json_is_object(e)) {
@@ -435,7 +436,7 @@ scim_patch_remove_values(json_t *arr, json_t *value, const scim_attr_t *def)
                 json_array_remove(arr, i);
             }
 
-            free(k);
+            scim_json_free(k);
         }
     }
 
@@ -466,7 +467,7 @@ scim_patch_value_key(json_t *v, int case_exact)
         b = scim_json_bool(v);
 
         if (b >= 0) {
-            return strdup(b ? "b:true" : "b:false");
+            return scim_patch_key_dup(b ? "b:true" : "b:false");
         }
 
         n = json_string_length(v);
@@ -476,7 +477,7 @@ scim_patch_value_key(json_t *v, int case_exact)
             return NULL;
         }
 
-        k = malloc(n + 3);
+        k = scim_json_alloc(n + 3);
         if (k != NULL) {
             memcpy(k, "s:", 2);
             memcpy(k + 2, case_exact ? json_string_value(v) : f, n);
@@ -484,7 +485,7 @@ scim_patch_value_key(json_t *v, int case_exact)
 
             if (strlen(k) != n + 2) {
                 /* a NUL inside: the escaped JSON text, matched exactly */
-                free(k);
+                scim_json_free(k);
                 k = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
             }
         }
@@ -494,8 +495,27 @@ scim_patch_value_key(json_t *v, int case_exact)
     }
 
     if (json_is_boolean(v)) {
-        return strdup(json_is_true(v) ? "b:true" : "b:false");
+        return scim_patch_key_dup(json_is_true(v) ? "b:true" : "b:false");
     }
 
     return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
+
+
+/* a key's memory is jansson's (json_dumps() makes most of them) */
+
+static char *
+scim_patch_key_dup(const char *s)
+{
+    char    *k;
+    size_t   n;
+
+    n = strlen(s) + 1;
+
+    k = scim_json_alloc(n);
+    if (k != NULL) {
+        memcpy(k, s, n);
+    }
+
+    return k;
 }

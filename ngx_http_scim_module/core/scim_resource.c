@@ -275,9 +275,13 @@ static int
 scim_norm_block(scim_norm_ctx_t *ctx, const scim_schema_t *s, json_t *src,
     json_t *top, json_t *out)
 {
+    int                 flat;
     size_t              i;
     json_t             *v, *r;
     const scim_attr_t  *a;
+
+    /* URN-qualified keys are rare: top is searched for them only once */
+    flat = scim_json_has_flat(top, s->id);
 
     for (i = 0; i < s->n_attrs; i++) {
         a = &s->attrs[i];
@@ -292,7 +296,7 @@ scim_norm_block(scim_norm_ctx_t *ctx, const scim_schema_t *s, json_t *src,
             v = scim_json_getn_ci(src, a->name, strlen(a->name));
         }
 
-        if (v == NULL || json_is_null(v)) {
+        if ((v == NULL || json_is_null(v)) && flat) {
             v = scim_json_get_flat(top, s->id, a->name);
         }
 

@@ -14,6 +14,8 @@
 
 
 static void ngx_http_scim_store_done(void *data, ngx_scim_store_res_t *res);
+static void ngx_http_scim_store_step(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
 
 
 static void
@@ -21,8 +23,21 @@ ngx_http_scim_store_done(void *data, ngx_scim_store_res_t *res)
 {
     ngx_http_scim_ctx_t  *ctx = data;
 
+    ngx_http_scim_json_arena_t  *prev;
+
     ctx->cmd = NULL;
 
+    /* (ctx may be gone when the step returns: the request finished) */
+
+    prev = ngx_http_scim_json_pool(ctx->json_pool);
+    ngx_http_scim_store_step(ctx, res);
+    (void) ngx_http_scim_json_pool(prev);
+}
+
+
+static void
+ngx_http_scim_store_step(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
+{
     switch (res->status) {
 
     case NGX_SCIM_STORE_UNAVAILABLE:

@@ -234,7 +234,7 @@ ngx_http_scim_event_paths(ngx_http_scim_ctx_t *ctx, ngx_str_t *out)
     }
 
     rc = ngx_http_scim_event_dup(ctx, text, out);
-    free(text);
+    scim_json_free(text);
 
     return rc;
 }

@@ -22,6 +22,7 @@ static ngx_int_t ngx_http_scim_route(ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_prepare(ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_parse_query(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_body_handler(ngx_http_request_t *r);
+static void ngx_http_scim_body(ngx_http_scim_ctx_t *ctx);
 static ngx_int_t ngx_http_scim_read_body(ngx_http_scim_ctx_t *ctx,
     u_char **data, size_t *len);
 static void ngx_http_scim_dispatch(ngx_http_scim_ctx_t *ctx);
@@ -37,6 +38,8 @@ ngx_http_scim_handler(ngx_http_request_t *r)
     ngx_http_scim_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
+
+    ngx_http_scim_json_pool_check(r->connection->log);
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
     if (ctx == NULL) {
@@ -86,8 +89,9 @@ ngx_http_scim_handler(ngx_http_request_t *r)
 static void
 ngx_http_scim_authed(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
 {
-    ngx_http_request_t        *r;
-    ngx_http_scim_loc_conf_t  *slcf;
+    ngx_http_request_t          *r;
+    ngx_http_scim_loc_conf_t    *slcf;
+    ngx_http_scim_json_arena_t  *prev;
 
     r = ctx->request;
     slcf = ctx->slcf;
@@ -120,6 +124,8 @@ ngx_http_scim_authed(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
         ngx_http_discard_request_body(r);
         return;
     }
+
+    ctx->json_pool = ngx_http_scim_json_pool_for(ctx);
 
     /* a method the endpoint does not take: answered before any body */
 
@@ -190,7 +196,9 @@ ngx_http_scim_authed(ngx_http_scim_ctx_t *ctx, ngx_int_t rc)
         r->keepalive = 0;
     }
 
+    prev = ngx_http_scim_json_pool(ctx->json_pool);
     ngx_http_scim_dispatch(ctx);
+    (void) ngx_http_scim_json_pool(prev);
 }
 
 
@@ -664,13 +672,31 @@ ngx_http_scim_parse_query(ngx_http_scim_ctx_t *ctx)
 static void
 ngx_http_scim_body_handler(ngx_http_request_t *r)
 {
+    ngx_http_scim_ctx_t         *ctx;
+    ngx_http_scim_json_arena_t  *prev;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+
+    /* (ctx may be gone when the body's work returns) */
+
+    prev = ngx_http_scim_json_pool(ctx->json_pool);
+    ngx_http_scim_body(ctx);
+    (void) ngx_http_scim_json_pool(prev);
+}
+
+
+/* the body parsed (once, into the tree every step uses), then the work */
+
+static void
+ngx_http_scim_body(ngx_http_scim_ctx_t *ctx)
+{
     u_char               *data;
     size_t                len;
     json_t               *body;
     json_error_t          jerr;
-    ngx_http_scim_ctx_t  *ctx;
+    ngx_http_request_t   *r;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+    r = ctx->request;
 
     if (ngx_http_scim_read_body(ctx, &data, &len) != NGX_OK) {
         return;

@@ -278,6 +278,9 @@ ngx_http_scim_jwks_timer(ngx_event_t *ev)
         return;
     }
 
+    /* the key set outlives requests: never from a request's pool */
+    ngx_http_scim_json_pool_check(ev->log);
+
     if (ngx_file_info(jwks->name.data, &fi) == NGX_FILE_ERROR) {
         /* gone (between a fetch's unlink and rename?): the old keys */
 

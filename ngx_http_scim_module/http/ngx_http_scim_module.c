@@ -321,6 +321,9 @@ ngx_http_scim_create_main_conf(ngx_conf_t *cf)
 {
     ngx_http_scim_main_conf_t  *smcf;
 
+    /* the module's first hook: before its first json_t */
+    ngx_http_scim_json_alloc_init();
+
     smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_scim_main_conf_t));
     if (smcf == NULL) {
         return NULL;

@@ -162,6 +162,15 @@ typedef enum {
 typedef struct ngx_http_scim_ctx_s  ngx_http_scim_ctx_t;
 
 
+/* where jansson's blocks of a write request come from (alloc.c) */
+typedef struct {
+    ngx_pool_t                 *pool;
+    u_char                     *pos;           /* the current chunk */
+    u_char                     *end;
+    size_t                      next;          /* the next chunk's size */
+} ngx_http_scim_json_arena_t;
+
+
 /* a sorted walk's cursor position: key.str points into the cursor */
 typedef struct {
     scim_sort_key_t             key;
@@ -286,6 +295,13 @@ struct ngx_http_scim_ctx_s {
     void                       *pw_task;       /* a password being hashed */
     json_t                     *pw_clear;      /* what was hashed last, */
     json_t                     *pw_hash;       /* and into what */
+
+    ngx_http_scim_json_arena_t *json_pool;     /* jansson's blocks of the
+                                                  request's steps:
+                                                  &json_arena (a write's
+                                                  own work) or NULL
+                                                  (malloc) */
+    ngx_http_scim_json_arena_t  json_arena;
 };
 
 
@@ -443,6 +459,16 @@ ngx_int_t ngx_http_scim_if_match_ok(ngx_http_scim_ctx_t *ctx,
 json_t *ngx_http_scim_json_member(json_t *obj, const char *name);
 ngx_int_t ngx_http_scim_body_message(ngx_http_scim_ctx_t *ctx,
     const char *urn);
+
+/* ngx_http_scim_alloc.c: jansson's blocks from a write request's pool */
+void ngx_http_scim_json_alloc_init(void);
+/* makes a request's arena (or NULL: malloc) current, returns the
+   previous one */
+ngx_http_scim_json_arena_t *ngx_http_scim_json_pool(
+    ngx_http_scim_json_arena_t *a);
+void ngx_http_scim_json_pool_check(ngx_log_t *log);
+ngx_http_scim_json_arena_t *ngx_http_scim_json_pool_for(
+    ngx_http_scim_ctx_t *ctx);
 
 /* ngx_http_scim_call.c: a request's calls to the store */
 ngx_scim_store_call_t *ngx_http_scim_call(ngx_http_scim_ctx_t *ctx,

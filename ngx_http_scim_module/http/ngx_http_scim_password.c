@@ -68,6 +68,8 @@ typedef struct {
 static void ngx_http_scim_password_thread(void *data, ngx_log_t *log);
 static void ngx_http_scim_password_nice(void);
 static void ngx_http_scim_password_done(ngx_event_t *ev);
+static void ngx_http_scim_password_next(ngx_http_scim_ctx_t *ctx,
+    ngx_http_scim_pw_task_t *t);
 static void ngx_http_scim_password_free(ngx_http_scim_pw_task_t *t);
 static u_char *ngx_http_scim_base64(u_char *p, u_char *src, size_t len);
 static int ngx_http_scim_argon2_alloc(uint8_t **memory, size_t size);
@@ -326,21 +328,16 @@ ngx_http_scim_password_nice(void)
 static void
 ngx_http_scim_password_done(ngx_event_t *ev)
 {
-    u_char                    phc[sizeof(NGX_HTTP_SCIM_PHC_PREFIX)
-                                  + ngx_base64_encoded_length(
-                                        NGX_HTTP_SCIM_SALT_LEN)
-                                  + ngx_base64_encoded_length(
-                                        NGX_HTTP_SCIM_HASH_LEN)];
-    u_char                   *p;
-    json_t                   *h;
-    ngx_connection_t         *c;
-    ngx_http_request_t       *r;
-    ngx_http_scim_ctx_t      *ctx;
-    ngx_http_scim_pw_task_t  *t;
-    ngx_http_scim_step_pt     next;
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_scim_ctx_t         *ctx;
+    ngx_http_scim_pw_task_t     *t;
+    ngx_http_scim_json_arena_t  *prev;
 
     t = ev->data;
     ctx = t->ctx;
+
+    ngx_http_scim_json_pool_check(ev->log);
 
     if (ctx == NULL) {
         /* the request was freed meanwhile */
@@ -354,6 +351,34 @@ ngx_http_scim_password_done(ngx_event_t *ev)
     c = r->connection;
 
     ngx_http_set_log_request(c->log, r);
+
+    /* (ctx may be gone when next returns) */
+
+    prev = ngx_http_scim_json_pool(ctx->json_pool);
+    ngx_http_scim_password_next(ctx, t);
+    (void) ngx_http_scim_json_pool(prev);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_scim_password_next(ngx_http_scim_ctx_t *ctx,
+    ngx_http_scim_pw_task_t *t)
+{
+    u_char                    phc[sizeof(NGX_HTTP_SCIM_PHC_PREFIX)
+                                  + ngx_base64_encoded_length(
+                                        NGX_HTTP_SCIM_SALT_LEN)
+                                  + ngx_base64_encoded_length(
+                                        NGX_HTTP_SCIM_HASH_LEN)];
+    u_char                   *p;
+    json_t                   *h;
+    ngx_connection_t         *c;
+    ngx_http_request_t       *r;
+    ngx_http_scim_step_pt     next;
+
+    r = ctx->request;
+    c = r->connection;
 
     if (t->rc != ARGON2_OK) {
         ngx_log_error(NGX_LOG_ERR, c->log, 0,
@@ -384,8 +409,6 @@ ngx_http_scim_password_done(ngx_event_t *ev)
     ngx_http_scim_password_free(t);
 
     next(ctx, NULL);
-
-    ngx_http_run_posted_requests(c);
 }
 
 

@@ -16,6 +16,10 @@
 #include "ngx_http_scim_resource.h"
 
 
+/* a stored document's text up to this size is serialized only once */
+#define NGX_HTTP_SCIM_SERIALIZE_STACK  4096
+
+
 static ngx_int_t ngx_http_scim_arg(ngx_http_scim_argv_t *a, u_char *data,
     size_t len);
 static ngx_int_t ngx_http_scim_arg_str(ngx_http_scim_argv_t *a,
@@ -558,23 +562,32 @@ failed:
 }
 
 
-/* ctx->prefix = the stored form of doc without its version */
+/*
+ * ctx->prefix = the stored form of doc without its version; serialized
+ * once when it fits the stack buffer (most documents do), else twice
+ */
 
 ngx_int_t
 ngx_http_scim_serialize(ngx_http_scim_ctx_t *ctx, json_t *doc)
 {
+    u_char      buf[NGX_HTTP_SCIM_SERIALIZE_STACK];
     u_char     *p;
     size_t      size;
     ngx_str_t   text;
 
-    size = scim_json_dumpb(doc, NULL, 0);
+    size = scim_json_dumpb(doc, (char *) buf, sizeof(buf));
 
     p = ngx_pnalloc(ctx->request->pool, size);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    (void) scim_json_dumpb(doc, (char *) p, size);
+    if (size <= sizeof(buf)) {
+        ngx_memcpy(p, buf, size);
+
+    } else {
+        (void) scim_json_dumpb(doc, (char *) p, size);
+    }
 
     text.data = p;
     text.len = size;

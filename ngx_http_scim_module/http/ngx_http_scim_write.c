@@ -165,6 +165,7 @@ ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 
         if (json_array_size(ctx->delta.add) > 0) {
             /* the members' display names are in the store */
+            ctx->json_pool = NULL;
             ngx_http_scim_read(ctx, NGX_HTTP_CREATED, ngx_http_scim_get_done);
             return;
         }
@@ -490,17 +491,16 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
         }
 
     } else {
-        work = ngx_http_scim_track(r, json_deep_copy(ctx->doc));
-        if (work == NULL) {
-            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
+        /* ctx->doc stays as read: the old names, immutables, password */
 
-        if (scim_patch_apply(ctx->rt, work, ctx->body,
-                             ctx->resource == NGX_HTTP_SCIM_R_GROUPS
-                             ? &ctx->delta : NULL, &err)
-            != 0)
-        {
+        work = ngx_http_scim_track(r,
+                           scim_patch_applied(ctx->rt, ctx->doc, ctx->body,
+                                              ctx->resource
+                                              == NGX_HTTP_SCIM_R_GROUPS
+                                              ? &ctx->delta : NULL, &err));
+        if (work == NULL) {
+            ngx_http_scim_track(r, ctx->delta.add);
+            ngx_http_scim_track(r, ctx->delta.remove);
             ngx_http_scim_fail_err(ctx, &err);
             return;
         }
@@ -787,6 +787,8 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
                 return;
             }
 
+            /* a read, which may stream many members: malloc() */
+            ctx->json_pool = NULL;
             ngx_http_scim_read(ctx, NGX_HTTP_OK, ngx_http_scim_get_done);
             return;
         }
@@ -854,7 +856,16 @@ ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx)
 static void
 ngx_http_scim_retry_handler(ngx_event_t *ev)
 {
-    ngx_http_scim_modify(ev->data);
+    ngx_http_scim_ctx_t         *ctx;
+    ngx_http_scim_json_arena_t  *prev;
+
+    ctx = ev->data;
+
+    ngx_http_scim_json_pool_check(ev->log);
+
+    prev = ngx_http_scim_json_pool(ctx->json_pool);
+    ngx_http_scim_modify(ctx);
+    (void) ngx_http_scim_json_pool(prev);
 }
 
 

@@ -85,11 +85,12 @@ patch_ok(const scim_resource_type_t *rt, const char *doc_s,
     const char *body_s, const char *want_s, const char *name)
 {
     int            rc;
-    json_t        *doc, *body;
+    json_t        *doc, *body, *orig, *r;
     scim_error_t   err;
 
     memset(&err, 0, sizeof(err));
     doc = J(doc_s);
+    orig = J(doc_s);
     body = J(body_s);
 
     rc = scim_patch_apply(rt, doc, body, NULL, &err);
@@ -99,7 +100,20 @@ patch_ok(const scim_resource_type_t *rt, const char *doc_s,
                err.scim_type ? err.scim_type : "-", err.detail);
     }
 
+    /* the same as a new document, the original left as it is */
+
     json_decref(doc);
+    doc = J(doc_s);
+    memset(&err, 0, sizeof(err));
+
+    r = scim_patch_applied(rt, doc, body, NULL, &err);
+
+    ok(r != NULL && same(r, want_s) && json_equal(doc, orig),
+       "%s: scim_patch_applied, the document unchanged", name);
+
+    json_decref(r);
+    json_decref(doc);
+    json_decref(orig);
     json_decref(body);
 }
 
@@ -136,6 +150,13 @@ patch_err(const scim_resource_type_t *rt, const char *doc_s,
     ok(json_equal(doc, orig), "%s: document unchanged", name);
     ok(delta.add == NULL && delta.remove == NULL && delta.clear == 0,
        "%s: delta unchanged", name);
+
+    memset(&err, 0, sizeof(err));
+
+    ok(scim_patch_applied(rt, doc, body, rt == group ? &delta : NULL, &err)
+       == NULL && err.status == status && json_equal(doc, orig)
+       && delta.add == NULL && delta.remove == NULL,
+       "%s: scim_patch_applied fails the same", name);
 
     json_decref(doc);
     json_decref(orig);
