@@ -365,6 +365,41 @@ ok($max < 1, sprintf('... max %.1f ms (< 1 s: generous, other builds share the 2
                ($rss1 - $rss0) / 1024));
 }
 
+# ------------------------------------- a reload while hashes are queued
+# a worker that shuts down waits for the hashes of its requests: a thread
+# task holds no timer, so without one of the module's the old worker
+# exited mid-hash and closed the connection ("open socket ... left")
+{
+    my $n = 40;
+    my $rpw = pw('reload');
+    $clear{"$rpw-$_"} = 1 for 1 .. $n;
+    my @rops = map { { method => 'POST', path => '/Users', bulkId => "r$_",
+                       data => { schemas => [URN_USER], userName => unique_name("reload$_"),
+                                 password => "$rpw-$_" } } } 1 .. $n;
+    my $out = $t->dir . '/reload-bulk.json';
+    my $kid = fork;
+    die "fork: $!" unless defined $kid;
+    if ($kid == 0) {
+        my $res = $t->post('Bulk', { schemas => [URN_BULK_REQ], Operations => \@rops },
+                           timeout => 120);
+        my @o = @{ ($res->{json} // {})->{Operations} // [] };
+        open my $fh, '>', $out;
+        print $fh json_encode({ status => $res->{status},
+                                created => scalar(grep { ($_->{status} // '') eq '201' } @o) });
+        close $fh;
+        POSIX::_exit(0);
+    }
+    sleep 0.3;      # the Bulk's hashes under way (some 20 ms each, one at a time)
+    my $mark = $t->log_mark;
+    ok($t->reload(wait_old => 1, timeout => 60), 'a reload while a Bulk of password POSTs runs');
+    waitpid($kid, 0);
+    my $r = json_decode($t->read_file('reload-bulk.json') // '') // {};
+    is($r->{status}, 200, '... the Bulk is answered 200 by the old worker');
+    is($r->{created}, $n, "... all $n users created");
+    unlike($t->log_since($mark), qr/open socket .* left in connection/,
+           '... no connection left open at the old worker\'s exit');
+}
+
 # ------------------------------------------------------------- nginx -t
 
 {

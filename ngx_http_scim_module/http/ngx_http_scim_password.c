@@ -57,6 +57,8 @@ typedef struct {
     json_t                     *doc;
     ngx_http_scim_step_pt       next;
 
+    ngx_event_t                 keep;          /* the worker's exit waits */
+
     u_char                     *clear;
     size_t                      len;
     u_char                      salt[NGX_HTTP_SCIM_SALT_LEN];
@@ -71,6 +73,7 @@ static void ngx_http_scim_password_done(ngx_event_t *ev);
 static void ngx_http_scim_password_next(ngx_http_scim_ctx_t *ctx,
     ngx_http_scim_pw_task_t *t);
 static void ngx_http_scim_password_free(ngx_http_scim_pw_task_t *t);
+static void ngx_http_scim_password_keep(ngx_event_t *ev);
 static u_char *ngx_http_scim_base64(u_char *p, u_char *src, size_t len);
 static int ngx_http_scim_argon2_alloc(uint8_t **memory, size_t size);
 static void ngx_http_scim_argon2_free(uint8_t *memory, size_t size);
@@ -231,6 +234,28 @@ ngx_http_scim_password_hash(ngx_http_scim_ctx_t *ctx, json_t *doc,
     }
 
     ctx->pw_task = t;
+
+    /*
+     * A worker that shuts down (a reload) exits once no timer it may not
+     * cancel is left, closing the connections still open: this one keeps
+     * it until the hash is done and answered.
+     */
+
+    t->keep.handler = ngx_http_scim_password_keep;
+    t->keep.data = t;
+    t->keep.log = ngx_cycle->log;
+    t->keep.cancelable = 0;
+
+    ngx_add_timer(&t->keep, 60000);
+}
+
+
+static void
+ngx_http_scim_password_keep(ngx_event_t *ev)
+{
+    /* still hashing (a long queue): wait on */
+
+    ngx_add_timer(ev, 60000);
 }
 
 
@@ -415,6 +440,10 @@ ngx_http_scim_password_next(ngx_http_scim_ctx_t *ctx,
 static void
 ngx_http_scim_password_free(ngx_http_scim_pw_task_t *t)
 {
+    if (t->keep.timer_set) {
+        ngx_del_timer(&t->keep);
+    }
+
     ngx_explicit_memzero(t->clear, t->len);
     ngx_explicit_memzero(t->hash, sizeof(t->hash));
 
