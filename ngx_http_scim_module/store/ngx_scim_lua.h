@@ -36,6 +36,8 @@ typedef struct {
                                                 script */
     size_t                      len;
     const char                 *sha1;       /* of body, hex */
+    const char                 *fname;      /* its function in
+                                                the library */
     ngx_uint_t                  nkeys;      /* at most the first
                                                 nkeys of the
                                                 tenant's keys */
@@ -43,6 +45,11 @@ typedef struct {
 
 
 extern const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N];
+
+/* the function library of them all (FUNCTION LOAD) */
+extern const ngx_str_t  ngx_scim_lua_library;
+
+#define NGX_SCIM_LUA_LIBRARY  "scim_a2e1b79c469c"
 
 
 #endif /* _NGX_SCIM_LUA_H_INCLUDED_ */
