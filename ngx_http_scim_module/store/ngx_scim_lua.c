@@ -206,47 +206,25 @@ static const char  ngx_scim_lua_create[] =
     "  return inn, o\n"
     "end\n"
     "\n"
-    "-- a user's manager's current display name (User:manager, then\n"
-    "-- User:display), or false\n"
-    "local function mdisplay(t, id)\n"
-    "  if t ~= 'User' then return false end\n"
-    "  local m = redis.call('HGET', KEYS[4], id)\n"
-    "  if not m then return false end\n"
-    "  return redis.call('HGET', KEYS[2], m)\n"
-    "end\n"
     "\n"
-    "-- keeps User:manager and User:reports in step with a user's document\n"
-    "-- ('' = none)\n"
-    "local function manager(t, id, m)\n"
-    "  if t ~= 'User' then return end\n"
-    "  local old = redis.call('HGET', KEYS[4], id)\n"
-    "  if old == m then return end\n"
-    "  if old then redis.call('ZREM', KEYS[16], old .. '\\0' .. id) end\n"
-    "  if m == '' then\n"
-    "    redis.call('HDEL', KEYS[4], id)\n"
-    "  else\n"
-    "    redis.call('HSET', KEYS[4], id, m)\n"
-    "    redis.call('ZADD', KEYS[16], 0, m .. '\\0' .. id)\n"
-    "  end\n"
-    "end\n"
     "\n"
-    "-- a manager a user may be given: '' (none), the current one, or another\n"
-    "-- user of the tenant (not the user itself)\n"
-    "local function manager_ok(t, id, m)\n"
-    "  if t ~= 'User' or m == '' then return true end\n"
-    "  if redis.call('HGET', KEYS[4], id) == m then return true end\n"
-    "  return m ~= id and redis.call('HEXISTS', KEYS[2], m) == 1\n"
-    "end\n"
     "\n"
     "\n"
     "-- a user's e-mails in the e-mail index (User:idx:email): old ones out,\n"
-    "-- new ones in\n"
+    "-- new ones in; one ZREM and one ZADD (of at most 100 each)\n"
     "local function emails(id, old, new)\n"
-    "  for _, e in ipairs(old) do\n"
-    "    redis.call('ZREM', KEYS[15], e .. '\\0' .. id)\n"
+    "  for i = 1, #old, 100 do\n"
+    "    local a = {'ZREM', KEYS[15]}\n"
+    "    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\\0' .. id end\n"
+    "    redis.call(unpack(a))\n"
     "  end\n"
-    "  for _, e in ipairs(new) do\n"
-    "    redis.call('ZADD', KEYS[15], 0, e .. '\\0' .. id)\n"
+    "  for i = 1, #new, 100 do\n"
+    "    local a = {'ZADD', KEYS[15]}\n"
+    "    for k = i, math.min(i + 99, #new) do\n"
+    "      a[#a + 1] = 0\n"
+    "      a[#a + 1] = new[k] .. '\\0' .. id\n"
+    "    end\n"
+    "    redis.call(unpack(a))\n"
     "  end\n"
     "end\n"
     "\n"
@@ -301,33 +279,51 @@ static const char  ngx_scim_lua_create[] =
     "\n"
     "local id, t = ARGV[1], ARGV[6]\n"
     "local docs, ids, iname, iext = typed(t)\n"
+    "local m = t == 'User' and ARGV[7] or ''\n"
     "\n"
+    "-- User:manager has no entry of an id without a document (delete and\n"
+    "-- manager() keep it so): a new user has no manager yet, so that\n"
+    "-- manager_ok(), manager() and mdisplay() need not read it.  The name\n"
+    "-- index entry is written by the check of its name, and taken back when a\n"
+    "-- later check fails (the script is atomic): one command less.\n"
     "if redis.call('HEXISTS', docs, id) == 1 then return {-3} end\n"
-    "if redis.call('HEXISTS', iname, ARGV[3]) == 1 then\n"
+    "if redis.call('HSETNX', iname, ARGV[3], id) == 0 then\n"
     "  return {-2, 1}\n"
     "end\n"
     "local add, j = list(8)\n"
     "local em, u = list(j)\n"
+    "local r\n"
     "if ARGV[4] ~= '' and ARGV[u] == '1' and #extids(iext, ARGV[4], 1) > 0 then\n"
-    "  return {-2, 2}\n"
+    "  r = {-2, 2}\n"
+    "else\n"
+    "  local bad, why = check(id, add)\n"
+    "  if bad then\n"
+    "    r = {-4, bad, why}\n"
+    "  elseif m ~= '' and (m == id or redis.call('HEXISTS', KEYS[2], m) == 0) then\n"
+    "    r = {-4, m, 'manager'}\n"
+    "  end\n"
     "end\n"
-    "local bad, why = check(id, add)\n"
-    "if bad then return {-4, bad, why} end\n"
-    "if not manager_ok(t, id, ARGV[7]) then return {-4, ARGV[7], 'manager'} end\n"
+    "if r then\n"
+    "  redis.call('HDEL', iname, ARGV[3])\n"
+    "  return r\n"
+    "end\n"
     "local n = redis.call('INCR', KEYS[14])                       -- seq\n"
     "redis.call('HSET', docs, id, with_version(ARGV[2], n))\n"
     "redis.call('ZADD', ids, n, id)\n"
-    "redis.call('HSET', iname, ARGV[3], id)\n"
     "if ARGV[4] ~= '' then redis.call('ZADD', iext, 0, ARGV[4] .. '\\0' .. id) end\n"
     "redis.call('HSET', t == 'User' and KEYS[2] or KEYS[3], id, ARGV[5]) -- display\n"
     "local inn, out\n"
     "if t == 'Group' then\n"
     "  inn, out = members(id, false, {}, add, (ARGV[u + 1] or '') ~= '')\n"
     "end\n"
-    "manager(t, id, ARGV[7])\n"
+    "if m ~= '' then                                              -- manager()\n"
+    "  redis.call('HSET', KEYS[4], id, m)\n"
+    "  redis.call('ZADD', KEYS[16], 0, m .. '\\0' .. id)\n"
+    "end\n"
     "if t == 'User' then emails(id, {}, em) end\n"
     "event(u + 1, nil, t, id, n, inn, out)\n"
-    "return {1, n, mdisplay(t, id)}\n"
+    "-- mdisplay()\n"
+    "return {1, n, t == 'User' and m ~= '' and redis.call('HGET', KEYS[2], m)}\n"
     ;
 
 
@@ -516,13 +512,20 @@ static const char  ngx_scim_lua_delete[] =
     "end\n"
     "\n"
     "-- a user's e-mails in the e-mail index (User:idx:email): old ones out,\n"
-    "-- new ones in\n"
+    "-- new ones in; one ZREM and one ZADD (of at most 100 each)\n"
     "local function emails(id, old, new)\n"
-    "  for _, e in ipairs(old) do\n"
-    "    redis.call('ZREM', KEYS[15], e .. '\\0' .. id)\n"
+    "  for i = 1, #old, 100 do\n"
+    "    local a = {'ZREM', KEYS[15]}\n"
+    "    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\\0' .. id end\n"
+    "    redis.call(unpack(a))\n"
     "  end\n"
-    "  for _, e in ipairs(new) do\n"
-    "    redis.call('ZADD', KEYS[15], 0, e .. '\\0' .. id)\n"
+    "  for i = 1, #new, 100 do\n"
+    "    local a = {'ZADD', KEYS[15]}\n"
+    "    for k = i, math.min(i + 99, #new) do\n"
+    "      a[#a + 1] = 0\n"
+    "      a[#a + 1] = new[k] .. '\\0' .. id\n"
+    "    end\n"
+    "    redis.call(unpack(a))\n"
     "  end\n"
     "end\n"
     "\n"
@@ -2123,13 +2126,20 @@ static const char  ngx_scim_lua_replace[] =
     "\n"
     "\n"
     "-- a user's e-mails in the e-mail index (User:idx:email): old ones out,\n"
-    "-- new ones in\n"
+    "-- new ones in; one ZREM and one ZADD (of at most 100 each)\n"
     "local function emails(id, old, new)\n"
-    "  for _, e in ipairs(old) do\n"
-    "    redis.call('ZREM', KEYS[15], e .. '\\0' .. id)\n"
+    "  for i = 1, #old, 100 do\n"
+    "    local a = {'ZREM', KEYS[15]}\n"
+    "    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\\0' .. id end\n"
+    "    redis.call(unpack(a))\n"
     "  end\n"
-    "  for _, e in ipairs(new) do\n"
-    "    redis.call('ZADD', KEYS[15], 0, e .. '\\0' .. id)\n"
+    "  for i = 1, #new, 100 do\n"
+    "    local a = {'ZADD', KEYS[15]}\n"
+    "    for k = i, math.min(i + 99, #new) do\n"
+    "      a[#a + 1] = 0\n"
+    "      a[#a + 1] = new[k] .. '\\0' .. id\n"
+    "    end\n"
+    "    redis.call(unpack(a))\n"
     "  end\n"
     "end\n"
     "\n"
@@ -2627,7 +2637,7 @@ static const char  ngx_scim_lua_slice[] =
 
 
 static const char  ngx_scim_lua_lib[] =
-    "#!lua name=scim_a2e1b79c469c\n"
+    "#!lua name=scim_67cd3899b1de\n"
     "-- Generated by store/lua/gen.pl from the scripts in store/lua: do not edit.\n"
     "-- The scripts' KEYS and ARGV, set first by each function\n"
     "local KEYS, ARGV\n"
@@ -2887,13 +2897,20 @@ static const char  ngx_scim_lua_lib[] =
     "end\n"
     "\n"
     "-- a user's e-mails in the e-mail index (User:idx:email): old ones out,\n"
-    "-- new ones in\n"
+    "-- new ones in; one ZREM and one ZADD (of at most 100 each)\n"
     "local function emails(id, old, new)\n"
-    "  for _, e in ipairs(old) do\n"
-    "    redis.call('ZREM', KEYS[15], e .. '\\0' .. id)\n"
+    "  for i = 1, #old, 100 do\n"
+    "    local a = {'ZREM', KEYS[15]}\n"
+    "    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\\0' .. id end\n"
+    "    redis.call(unpack(a))\n"
     "  end\n"
-    "  for _, e in ipairs(new) do\n"
-    "    redis.call('ZADD', KEYS[15], 0, e .. '\\0' .. id)\n"
+    "  for i = 1, #new, 100 do\n"
+    "    local a = {'ZADD', KEYS[15]}\n"
+    "    for k = i, math.min(i + 99, #new) do\n"
+    "      a[#a + 1] = 0\n"
+    "      a[#a + 1] = new[k] .. '\\0' .. id\n"
+    "    end\n"
+    "    redis.call(unpack(a))\n"
     "  end\n"
     "end\n"
     "\n"
@@ -2969,7 +2986,7 @@ static const char  ngx_scim_lua_lib[] =
     "-- (end of the library)\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_create',\n"
+    "function_name = 'scim_67cd3899b1de_create',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -2993,37 +3010,55 @@ static const char  ngx_scim_lua_lib[] =
     "\n"
     "local id, t = ARGV[1], ARGV[6]\n"
     "local docs, ids, iname, iext = typed(t)\n"
+    "local m = t == 'User' and ARGV[7] or ''\n"
     "\n"
+    "-- User:manager has no entry of an id without a document (delete and\n"
+    "-- manager() keep it so): a new user has no manager yet, so that\n"
+    "-- manager_ok(), manager() and mdisplay() need not read it.  The name\n"
+    "-- index entry is written by the check of its name, and taken back when a\n"
+    "-- later check fails (the script is atomic): one command less.\n"
     "if redis.call('HEXISTS', docs, id) == 1 then return {-3} end\n"
-    "if redis.call('HEXISTS', iname, ARGV[3]) == 1 then\n"
+    "if redis.call('HSETNX', iname, ARGV[3], id) == 0 then\n"
     "  return {-2, 1}\n"
     "end\n"
     "local add, j = list(8)\n"
     "local em, u = list(j)\n"
+    "local r\n"
     "if ARGV[4] ~= '' and ARGV[u] == '1' and #extids(iext, ARGV[4], 1) > 0 then\n"
-    "  return {-2, 2}\n"
+    "  r = {-2, 2}\n"
+    "else\n"
+    "  local bad, why = check(id, add)\n"
+    "  if bad then\n"
+    "    r = {-4, bad, why}\n"
+    "  elseif m ~= '' and (m == id or redis.call('HEXISTS', KEYS[2], m) == 0) then\n"
+    "    r = {-4, m, 'manager'}\n"
+    "  end\n"
     "end\n"
-    "local bad, why = check(id, add)\n"
-    "if bad then return {-4, bad, why} end\n"
-    "if not manager_ok(t, id, ARGV[7]) then return {-4, ARGV[7], 'manager'} end\n"
+    "if r then\n"
+    "  redis.call('HDEL', iname, ARGV[3])\n"
+    "  return r\n"
+    "end\n"
     "local n = redis.call('INCR', KEYS[14])                       -- seq\n"
     "redis.call('HSET', docs, id, with_version(ARGV[2], n))\n"
     "redis.call('ZADD', ids, n, id)\n"
-    "redis.call('HSET', iname, ARGV[3], id)\n"
     "if ARGV[4] ~= '' then redis.call('ZADD', iext, 0, ARGV[4] .. '\\0' .. id) end\n"
     "redis.call('HSET', t == 'User' and KEYS[2] or KEYS[3], id, ARGV[5]) -- display\n"
     "local inn, out\n"
     "if t == 'Group' then\n"
     "  inn, out = members(id, false, {}, add, (ARGV[u + 1] or '') ~= '')\n"
     "end\n"
-    "manager(t, id, ARGV[7])\n"
+    "if m ~= '' then                                              -- manager()\n"
+    "  redis.call('HSET', KEYS[4], id, m)\n"
+    "  redis.call('ZADD', KEYS[16], 0, m .. '\\0' .. id)\n"
+    "end\n"
     "if t == 'User' then emails(id, {}, em) end\n"
     "event(u + 1, nil, t, id, n, inn, out)\n"
-    "return {1, n, mdisplay(t, id)}\n"
+    "-- mdisplay()\n"
+    "return {1, n, t == 'User' and m ~= '' and redis.call('HGET', KEYS[2], m)}\n"
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_delete',\n"
+    "function_name = 'scim_67cd3899b1de_delete',\n"
     "flags = {'allow-oom'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3089,7 +3124,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_feed',\n"
+    "function_name = 'scim_67cd3899b1de_feed',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3202,7 +3237,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_fetch',\n"
+    "function_name = 'scim_67cd3899b1de_fetch',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3224,7 +3259,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_find',\n"
+    "function_name = 'scim_67cd3899b1de_find',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3244,7 +3279,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_find_email',\n"
+    "function_name = 'scim_67cd3899b1de_find_email',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3268,7 +3303,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_find_ext',\n"
+    "function_name = 'scim_67cd3899b1de_find_ext',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3288,7 +3323,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_get',\n"
+    "function_name = 'scim_67cd3899b1de_get',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3305,7 +3340,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_page',\n"
+    "function_name = 'scim_67cd3899b1de_page',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3371,7 +3406,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_related',\n"
+    "function_name = 'scim_67cd3899b1de_related',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3433,7 +3468,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_replace',\n"
+    "function_name = 'scim_67cd3899b1de_replace',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3518,7 +3553,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_scan',\n"
+    "function_name = 'scim_67cd3899b1de_scan',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3627,7 +3662,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_a2e1b79c469c_slice',\n"
+    "function_name = 'scim_67cd3899b1de_slice',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3684,68 +3719,68 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
     [NGX_SCIM_LUA_CREATE] = {
         "create", ngx_scim_lua_create,
         sizeof(ngx_scim_lua_create) - 1,
-        "bd3f443ce4582f8bcffc3c7aed77c771519ccb9c",
-        "scim_a2e1b79c469c_create", 17 },
+        "ee4c003cdd1a4e356b010c88a7ab30988997e4d5",
+        "scim_67cd3899b1de_create", 17 },
     [NGX_SCIM_LUA_DELETE] = {
         "delete", ngx_scim_lua_delete,
         sizeof(ngx_scim_lua_delete) - 1,
-        "471d26785dd8d63c1acad24db1db6b246222d66a",
-        "scim_a2e1b79c469c_delete", 17 },
+        "f1d30eac142016953c3a93334f1c7ab938acd55c",
+        "scim_67cd3899b1de_delete", 17 },
     [NGX_SCIM_LUA_FEED] = {
         "feed", ngx_scim_lua_feed,
         sizeof(ngx_scim_lua_feed) - 1,
         "0972310991b4097388a96cda2943b03907480307",
-        "scim_a2e1b79c469c_feed", 17 },
+        "scim_67cd3899b1de_feed", 17 },
     [NGX_SCIM_LUA_FETCH] = {
         "fetch", ngx_scim_lua_fetch,
         sizeof(ngx_scim_lua_fetch) - 1,
         "66e5948016cbf1c1d2a1440221d386f566d915ce",
-        "scim_a2e1b79c469c_fetch", 9 },
+        "scim_67cd3899b1de_fetch", 9 },
     [NGX_SCIM_LUA_FIND] = {
         "find", ngx_scim_lua_find,
         sizeof(ngx_scim_lua_find) - 1,
         "895dc1c3421eaa18f0f2b9590783ac447f8354fe",
-        "scim_a2e1b79c469c_find", 10 },
+        "scim_67cd3899b1de_find", 10 },
     [NGX_SCIM_LUA_FIND_EMAIL] = {
         "find_email", ngx_scim_lua_find_email,
         sizeof(ngx_scim_lua_find_email) - 1,
         "2f69a6086e37e9dc99556677a0f8bca97d29c481",
-        "scim_a2e1b79c469c_find_email", 15 },
+        "scim_67cd3899b1de_find_email", 15 },
     [NGX_SCIM_LUA_FIND_EXT] = {
         "find_ext", ngx_scim_lua_find_ext,
         sizeof(ngx_scim_lua_find_ext) - 1,
         "8b3c2abc32537b00adb7ead8f28729ea78ebcaba",
-        "scim_a2e1b79c469c_find_ext", 11 },
+        "scim_67cd3899b1de_find_ext", 11 },
     [NGX_SCIM_LUA_GET] = {
         "get", ngx_scim_lua_get,
         sizeof(ngx_scim_lua_get) - 1,
         "0bd9282a02899121f6c2b313e4da33aca359a5e1",
-        "scim_a2e1b79c469c_get", 9 },
+        "scim_67cd3899b1de_get", 9 },
     [NGX_SCIM_LUA_PAGE] = {
         "page", ngx_scim_lua_page,
         sizeof(ngx_scim_lua_page) - 1,
         "2efd4a92d84e8ac2184c3ee7d60af1acdb7e1b7f",
-        "scim_a2e1b79c469c_page", 13 },
+        "scim_67cd3899b1de_page", 13 },
     [NGX_SCIM_LUA_RELATED] = {
         "related", ngx_scim_lua_related,
         sizeof(ngx_scim_lua_related) - 1,
         "437a55a0f252dc7ade27160a71dce2681041be39",
-        "scim_a2e1b79c469c_related", 9 },
+        "scim_67cd3899b1de_related", 9 },
     [NGX_SCIM_LUA_REPLACE] = {
         "replace", ngx_scim_lua_replace,
         sizeof(ngx_scim_lua_replace) - 1,
-        "d7fe3e016336772c5581aa5f56411c6c76bbc2a0",
-        "scim_a2e1b79c469c_replace", 17 },
+        "f7a0e167cc9ac2593ebc4be7e9529bcb26da77cf",
+        "scim_67cd3899b1de_replace", 17 },
     [NGX_SCIM_LUA_SCAN] = {
         "scan", ngx_scim_lua_scan,
         sizeof(ngx_scim_lua_scan) - 1,
         "cdee38a9ada62d3bf7ee9506ef2010604c25e2d4",
-        "scim_a2e1b79c469c_scan", 13 },
+        "scim_67cd3899b1de_scan", 13 },
     [NGX_SCIM_LUA_SLICE] = {
         "slice", ngx_scim_lua_slice,
         sizeof(ngx_scim_lua_slice) - 1,
         "670d6a658cdd74dbc16cd4da097c9338d73cebbc",
-        "scim_a2e1b79c469c_slice", 9 },
+        "scim_67cd3899b1de_slice", 9 },
 };
 
 

@@ -253,13 +253,20 @@ local function unmanaged(doc, m, now, n)
 end
 
 -- a user's e-mails in the e-mail index (User:idx:email): old ones out,
--- new ones in
+-- new ones in; one ZREM and one ZADD (of at most 100 each)
 local function emails(id, old, new)
-  for _, e in ipairs(old) do
-    redis.call('ZREM', KEYS[15], e .. '\0' .. id)
+  for i = 1, #old, 100 do
+    local a = {'ZREM', KEYS[15]}
+    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\0' .. id end
+    redis.call(unpack(a))
   end
-  for _, e in ipairs(new) do
-    redis.call('ZADD', KEYS[15], 0, e .. '\0' .. id)
+  for i = 1, #new, 100 do
+    local a = {'ZADD', KEYS[15]}
+    for k = i, math.min(i + 99, #new) do
+      a[#a + 1] = 0
+      a[#a + 1] = new[k] .. '\0' .. id
+    end
+    redis.call(unpack(a))
   end
 end
 
