@@ -14,11 +14,13 @@ static const char  ngx_scim_lua_create[] =
     "if #KEYS < 17 or #KEYS > 17 then\n"
     "  error('scim: create takes the first 17 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -331,11 +333,13 @@ static const char  ngx_scim_lua_delete[] =
     "if #KEYS < 17 or #KEYS > 17 then\n"
     "  error('scim: delete takes the first 17 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -626,11 +630,13 @@ static const char  ngx_scim_lua_feed[] =
     "if #KEYS < 17 or #KEYS > 17 then\n"
     "  error('scim: feed takes the first 17 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -827,11 +833,13 @@ static const char  ngx_scim_lua_fetch[] =
     "if #KEYS < 9 or #KEYS > 9 then\n"
     "  error('scim: fetch takes the first 9 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -988,11 +996,13 @@ static const char  ngx_scim_lua_find[] =
     "if #KEYS < 6 or #KEYS > 10 then\n"
     "  error('scim: find takes the first 6 to 10 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -1147,11 +1157,13 @@ static const char  ngx_scim_lua_find_email[] =
     "if #KEYS < 15 or #KEYS > 15 then\n"
     "  error('scim: find_email takes the first 15 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -1252,11 +1264,13 @@ static const char  ngx_scim_lua_find_ext[] =
     "if #KEYS < 7 or #KEYS > 11 then\n"
     "  error('scim: find_ext takes the first 7 to 11 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -1377,11 +1391,13 @@ static const char  ngx_scim_lua_get[] =
     "if #KEYS < 5 or #KEYS > 9 then\n"
     "  error('scim: get takes the first 5 to 9 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -1533,11 +1549,13 @@ static const char  ngx_scim_lua_page[] =
     "if #KEYS < 13 or #KEYS > 13 then\n"
     "  error('scim: page takes the first 13 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -1738,11 +1756,13 @@ static const char  ngx_scim_lua_related[] =
     "if #KEYS < 9 or #KEYS > 9 then\n"
     "  error('scim: related takes the first 9 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -1895,11 +1915,13 @@ static const char  ngx_scim_lua_replace[] =
     "if #KEYS < 17 or #KEYS > 17 then\n"
     "  error('scim: replace takes the first 17 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -2259,11 +2281,13 @@ static const char  ngx_scim_lua_scan[] =
     "if #KEYS < 13 or #KEYS > 13 then\n"
     "  error('scim: scan takes the first 13 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -2507,11 +2531,13 @@ static const char  ngx_scim_lua_slice[] =
     "if #KEYS < 9 or #KEYS > 9 then\n"
     "  error('scim: slice takes the first 9 of the tenant\\'s keys, got ' .. #KEYS)\n"
     "end\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -2637,16 +2663,18 @@ static const char  ngx_scim_lua_slice[] =
 
 
 static const char  ngx_scim_lua_lib[] =
-    "#!lua name=scim_67cd3899b1de\n"
+    "#!lua name=scim_b0e597f5c3d1\n"
     "-- Generated by store/lua/gen.pl from the scripts in store/lua: do not edit.\n"
     "-- The scripts' KEYS and ARGV, set first by each function\n"
     "local KEYS, ARGV\n"
     "\n"
-    "-- The shared library.  gen.pl puts before each script what the script\n"
-    "-- calls of it (its functions, by name, and the rest of this file), so a\n"
-    "-- call defines no closure it does not use; `gen.pl --body <script>`\n"
-    "-- prints the text Redis runs (its line numbers are those of a Redis\n"
-    "-- error).\n"
+    "-- The shared library.  In the Redis function library the module loads\n"
+    "-- (gen.pl), this file is the top level, made once when Redis loads it,\n"
+    "-- and each script a function.  For a Redis without functions, gen.pl\n"
+    "-- puts before each script what the script calls of it (its functions,\n"
+    "-- by name, and the rest of this file), so a call defines no closure it\n"
+    "-- does not use; `gen.pl --body <script>` prints that text, `gen.pl\n"
+    "-- --library` the library (the line numbers of a Redis error are its).\n"
     "--\n"
     "-- Keys (layout 3).  A tenant T has a fixed set of keys, all with the\n"
     "-- prefix \"scim:{T}:\" (the hash tag {T}: one Redis Cluster slot), in this\n"
@@ -2986,7 +3014,7 @@ static const char  ngx_scim_lua_lib[] =
     "-- (end of the library)\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_create',\n"
+    "function_name = 'scim_b0e597f5c3d1_create',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3058,7 +3086,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_delete',\n"
+    "function_name = 'scim_b0e597f5c3d1_delete',\n"
     "flags = {'allow-oom'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3124,7 +3152,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_feed',\n"
+    "function_name = 'scim_b0e597f5c3d1_feed',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3237,7 +3265,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_fetch',\n"
+    "function_name = 'scim_b0e597f5c3d1_fetch',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3259,7 +3287,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_find',\n"
+    "function_name = 'scim_b0e597f5c3d1_find',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3279,7 +3307,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_find_email',\n"
+    "function_name = 'scim_b0e597f5c3d1_find_email',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3303,7 +3331,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_find_ext',\n"
+    "function_name = 'scim_b0e597f5c3d1_find_ext',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3323,7 +3351,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_get',\n"
+    "function_name = 'scim_b0e597f5c3d1_get',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3340,7 +3368,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_page',\n"
+    "function_name = 'scim_b0e597f5c3d1_page',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3406,7 +3434,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_related',\n"
+    "function_name = 'scim_b0e597f5c3d1_related',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3468,7 +3496,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_replace',\n"
+    "function_name = 'scim_b0e597f5c3d1_replace',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3553,7 +3581,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_scan',\n"
+    "function_name = 'scim_b0e597f5c3d1_scan',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3662,7 +3690,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_67cd3899b1de_slice',\n"
+    "function_name = 'scim_b0e597f5c3d1_slice',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3719,68 +3747,68 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
     [NGX_SCIM_LUA_CREATE] = {
         "create", ngx_scim_lua_create,
         sizeof(ngx_scim_lua_create) - 1,
-        "ee4c003cdd1a4e356b010c88a7ab30988997e4d5",
-        "scim_67cd3899b1de_create", 17 },
+        "03776303ffc21b4d6c101b788ea72d783dde22c0",
+        "scim_b0e597f5c3d1_create", 17 },
     [NGX_SCIM_LUA_DELETE] = {
         "delete", ngx_scim_lua_delete,
         sizeof(ngx_scim_lua_delete) - 1,
-        "f1d30eac142016953c3a93334f1c7ab938acd55c",
-        "scim_67cd3899b1de_delete", 17 },
+        "e18a43c1cf5351d8cbbf6bd5e526f1612e114b84",
+        "scim_b0e597f5c3d1_delete", 17 },
     [NGX_SCIM_LUA_FEED] = {
         "feed", ngx_scim_lua_feed,
         sizeof(ngx_scim_lua_feed) - 1,
-        "0972310991b4097388a96cda2943b03907480307",
-        "scim_67cd3899b1de_feed", 17 },
+        "83df6009ae05e4603ca1bf2eefb521f65bcfee5b",
+        "scim_b0e597f5c3d1_feed", 17 },
     [NGX_SCIM_LUA_FETCH] = {
         "fetch", ngx_scim_lua_fetch,
         sizeof(ngx_scim_lua_fetch) - 1,
-        "66e5948016cbf1c1d2a1440221d386f566d915ce",
-        "scim_67cd3899b1de_fetch", 9 },
+        "4e74dd92c49f251ce5226e258612a86f70a21a2b",
+        "scim_b0e597f5c3d1_fetch", 9 },
     [NGX_SCIM_LUA_FIND] = {
         "find", ngx_scim_lua_find,
         sizeof(ngx_scim_lua_find) - 1,
-        "895dc1c3421eaa18f0f2b9590783ac447f8354fe",
-        "scim_67cd3899b1de_find", 10 },
+        "95ba94b5bcad17694c9111b65cc4d372ec9b0c3f",
+        "scim_b0e597f5c3d1_find", 10 },
     [NGX_SCIM_LUA_FIND_EMAIL] = {
         "find_email", ngx_scim_lua_find_email,
         sizeof(ngx_scim_lua_find_email) - 1,
-        "2f69a6086e37e9dc99556677a0f8bca97d29c481",
-        "scim_67cd3899b1de_find_email", 15 },
+        "4ad125bc78ace7a26ae8f261ee0fd283d45f9941",
+        "scim_b0e597f5c3d1_find_email", 15 },
     [NGX_SCIM_LUA_FIND_EXT] = {
         "find_ext", ngx_scim_lua_find_ext,
         sizeof(ngx_scim_lua_find_ext) - 1,
-        "8b3c2abc32537b00adb7ead8f28729ea78ebcaba",
-        "scim_67cd3899b1de_find_ext", 11 },
+        "0133cc926fa6d44f0a3352906bb9532254c35ac6",
+        "scim_b0e597f5c3d1_find_ext", 11 },
     [NGX_SCIM_LUA_GET] = {
         "get", ngx_scim_lua_get,
         sizeof(ngx_scim_lua_get) - 1,
-        "0bd9282a02899121f6c2b313e4da33aca359a5e1",
-        "scim_67cd3899b1de_get", 9 },
+        "aa106e13989a452f38ff45dc9a3e15ec59dfb317",
+        "scim_b0e597f5c3d1_get", 9 },
     [NGX_SCIM_LUA_PAGE] = {
         "page", ngx_scim_lua_page,
         sizeof(ngx_scim_lua_page) - 1,
-        "2efd4a92d84e8ac2184c3ee7d60af1acdb7e1b7f",
-        "scim_67cd3899b1de_page", 13 },
+        "4c2c64736c96ed1dccc0d2116ca0bb93eae5843e",
+        "scim_b0e597f5c3d1_page", 13 },
     [NGX_SCIM_LUA_RELATED] = {
         "related", ngx_scim_lua_related,
         sizeof(ngx_scim_lua_related) - 1,
-        "437a55a0f252dc7ade27160a71dce2681041be39",
-        "scim_67cd3899b1de_related", 9 },
+        "0f99156a90d6eae677d3bbf3934a35f8291a7619",
+        "scim_b0e597f5c3d1_related", 9 },
     [NGX_SCIM_LUA_REPLACE] = {
         "replace", ngx_scim_lua_replace,
         sizeof(ngx_scim_lua_replace) - 1,
-        "f7a0e167cc9ac2593ebc4be7e9529bcb26da77cf",
-        "scim_67cd3899b1de_replace", 17 },
+        "bc0bd047f45eec9ce00fd24e688af745522d1a0e",
+        "scim_b0e597f5c3d1_replace", 17 },
     [NGX_SCIM_LUA_SCAN] = {
         "scan", ngx_scim_lua_scan,
         sizeof(ngx_scim_lua_scan) - 1,
-        "cdee38a9ada62d3bf7ee9506ef2010604c25e2d4",
-        "scim_67cd3899b1de_scan", 13 },
+        "0deddd677ed5dfea33326113495485f665491d8d",
+        "scim_b0e597f5c3d1_scan", 13 },
     [NGX_SCIM_LUA_SLICE] = {
         "slice", ngx_scim_lua_slice,
         sizeof(ngx_scim_lua_slice) - 1,
-        "670d6a658cdd74dbc16cd4da097c9338d73cebbc",
-        "scim_67cd3899b1de_slice", 9 },
+        "35754f7b72afc8586489d2118ad2ccb908e0d84b",
+        "scim_b0e597f5c3d1_slice", 9 },
 };
 
 

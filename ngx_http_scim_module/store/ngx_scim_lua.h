@@ -49,7 +49,7 @@ extern const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N];
 /* the function library of them all (FUNCTION LOAD) */
 extern const ngx_str_t  ngx_scim_lua_library;
 
-#define NGX_SCIM_LUA_LIBRARY  "scim_67cd3899b1de"
+#define NGX_SCIM_LUA_LIBRARY  "scim_b0e597f5c3d1"
 
 
 #endif /* _NGX_SCIM_LUA_H_INCLUDED_ */

@@ -284,8 +284,7 @@ ngx_int_t ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc);
  * reply to it asks for: NGX_DECLINED: nothing, it is the answer; NGX_OK:
  * send cmd again (its argv rewritten); NGX_AGAIN: send the command in
  * argv/argvlen (4: FUNCTION LOAD REPLACE <library>) with the handler
- * ngx_scim_redis_fn_loaded (data: rc) on rc, then cmd again.  NGX_ERROR:
- * the reply is NULL (unavailable).
+ * ngx_scim_redis_fn_loaded (data: rc) on rc, then cmd again.
  */
 void ngx_scim_redis_fn_argv(ngx_scim_redis_conn_t *rc,
     ngx_scim_redis_cmd_t *cmd);

@@ -1,8 +1,10 @@
--- The shared library.  gen.pl puts before each script what the script
--- calls of it (its functions, by name, and the rest of this file), so a
--- call defines no closure it does not use; `gen.pl --body <script>`
--- prints the text Redis runs (its line numbers are those of a Redis
--- error).
+-- The shared library.  In the Redis function library the module loads
+-- (gen.pl), this file is the top level, made once when Redis loads it,
+-- and each script a function.  For a Redis without functions, gen.pl
+-- puts before each script what the script calls of it (its functions,
+-- by name, and the rest of this file), so a call defines no closure it
+-- does not use; `gen.pl --body <script>` prints that text, `gen.pl
+-- --library` the library (the line numbers of a Redis error are its).
 --
 -- Keys (layout 3).  A tenant T has a fixed set of keys, all with the
 -- prefix "scim:{T}:" (the hash tag {T}: one Redis Cluster slot), in this
