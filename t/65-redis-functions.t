@@ -166,7 +166,8 @@ SKIP: {
     is($res, join(' / ', ($OK) x 3), 'FCALL denied: every answer as expected');
     ok(grep({ $_->[0] eq 'EVALSHA' } @$seen), '... by EVALSHA');
     my $log = $t->log_since($mark);
-    my @notice = $log =~ /\[notice\] (\d+)#\d+: scim redis [^\n]*no Redis functions \(NOPERM[^\n]*EVALSHA/g;
+    my @notice = $log =~ /\[notice\]\ (\d+)\#\d+:\ scim\ redis\ [^\n]*
+                          no\ Redis\ functions\ \(NOPERM[^\n]*EVALSHA/xg;
     my %per;
     $per{$_}++ for @notice;
     ok(@notice >= 1 && !grep({ $_ > 1 } values %per),
@@ -192,7 +193,8 @@ SKIP: {
     unlike($log, qr/\[(?:error|alert|crit)\]/, '... no error logged')
         or diag $log;
 
-    @notice = $t->error_log =~ /\[notice\] (\d+)#\d+: scim redis [^\n]*no Redis functions/g;
+    @notice = $t->error_log
+              =~ /\[notice\] (\d+)#\d+: scim redis [^\n]*no Redis functions/g;
     %per = ();
     $per{$_}++ for @notice;
     ok(!grep({ $_ > 1 } values %per), 'no functions: said once by a worker')
