@@ -6,7 +6,8 @@
 # it (first call, after FUNCTION FLUSH, with requests in flight, on each
 # primary of a cluster), and runs the scripts by EVALSHA on a Redis
 # without functions: FUNCTION renamed away (rename-command) or FCALL
-# denied by an ACL, said once at notice.  Every answer is the same on
+# denied by an ACL, said once at notice; and for 10 s when Redis refuses
+# FUNCTION LOAD (out of memory).  Every answer is the same on
 # either path.  Cluster-capable (CLUSTER_TESTS); the parts that restart
 # or reconfigure the redis-server run on a single one only.
 
@@ -155,10 +156,37 @@ if ($t->cluster) {
 # ------------------------------------------------ no functions: EVALSHA
 
 SKIP: {
-    skip 'a cluster: its nodes are not restarted here', 13 if $t->cluster;
+    skip 'a cluster: its nodes are not restarted here', 22 if $t->cluster;
+
+    # out of memory: FUNCTION LOAD is refused (EVAL is not): the reads go
+    # on by EVALSHA, for a while, then by FCALL again
+    my $u = $t->post('Users', entra_user(userName => 'oom@example.com'));
+    is($u->{status}, 201, 'a user');
+    my $uid = $u->{json}{id} // 'none';
+    my $mark = $t->log_mark;
+    ok($t->redis_cmd('CONFIG', 'SET', 'maxmemory', '1'), 'maxmemory 1');
+    ok($t->redis_cmd('FUNCTION', 'FLUSH'), '... FUNCTION FLUSH');
+    my ($r, $e) = $t->redis_cmd('FUNCTION', 'LOAD', ScimLua->library);
+    like($e // '', qr/^OOM/, '... FUNCTION LOAD is refused');
+    $seen = $t->redis_monitor(sub {
+        $res = join(' ', map { $t->get("Users/$uid")->{status} } 1 .. 4);
+    });
+    is($res, '200 200 200 200', 'out of memory, no library: GET answered');
+    ok(grep({ $_->[0] =~ /^EVAL/ } @$seen), '... by EVALSHA or EVAL');
+    like($t->log_since($mark),
+         qr/\[error\][^\n]*FUNCTION\ LOAD\ of\ the\ scripts
+            \ failed:\ OOM[^\n]*EVALSHA/x,
+         '... the failed load logged');
+    ok($t->redis_cmd('CONFIG', 'SET', 'maxmemory', '0'), 'maxmemory 0');
+    is(cycle($TENANTS[0]), $OK, '... every answer as expected');
+    sleep 10.5;
+    $seen = $t->redis_monitor(sub { $res = cycle($TENANTS[0]) });
+    is($res, $OK, '10 s later: every answer as expected');
+    ok(grep({ $_->[0] eq 'FCALL' } @$seen)
+       && !grep({ $_->[0] =~ /^EVAL/ } @$seen), '... by FCALL again');
 
     # FCALL denied to the user (ACL): NOPERM
-    my $mark = $t->log_mark;
+    $mark = $t->log_mark;
     ok($t->redis_cmd('ACL', 'SETUSER', 'default', '-fcall'), 'ACL: -fcall');
     $seen = $t->redis_monitor(sub {
         $res = join(' / ', map { cycle($TENANTS[0]) } 1 .. 3);
@@ -180,7 +208,7 @@ SKIP: {
     $t->stop_redis;
     $t->{redis_opts} = ['--rename-command', 'FUNCTION', ''];
     ok($t->start_redis, 'redis with rename-command FUNCTION ""');
-    my ($r, $e) = $t->redis_cmd('FUNCTION', 'LIST');
+    ($r, $e) = $t->redis_cmd('FUNCTION', 'LIST');
     like($e // '', qr/unknown command/, '... FUNCTION is unknown');
     sleep 0.5;
     $mark = $t->log_mark;

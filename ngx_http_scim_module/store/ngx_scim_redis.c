@@ -154,6 +154,7 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
     rc->dropped = 0;
     rc->evalsha = 0;
     rc->loading = 0;
+    rc->load_failed = 0;
 
     /*
      * Commands wait in rc->waiting until the handshake is done, so that

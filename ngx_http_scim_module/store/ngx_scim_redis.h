@@ -155,6 +155,9 @@ struct ngx_scim_redis_conn_s {
     ngx_msec_t                  ready_at;
     ngx_uint_t                  short_lived;   /* lost soon after ready,
                                                   in a row */
+    ngx_msec_t                  load_failed;   /* FUNCTION LOAD failed
+                                                  (not refused): EVALSHA
+                                                  since */
 
     unsigned                    want_write:1;
     unsigned                    failed:1;      /* the last attempt */

@@ -11,6 +11,9 @@
  * <library> is then sent on that connection, and the call again after it
  * (once: a library gone again is the call's answer).  The calls sent
  * before the load and answered after it follow it without another load.
+ * A load that fails otherwise (out of memory: FUNCTION LOAD is refused,
+ * EVAL is not) is logged, and the connection runs the scripts by EVALSHA
+ * for NGX_SCIM_REDIS_FN_RELOAD ms, then tries the library again.
  *
  * A Redis without functions (older than 7.0, FUNCTION or FCALL renamed
  * away, or an ACL that does not allow FCALL or FUNCTION LOAD), and a
@@ -26,6 +29,10 @@
 #include <ngx_event.h>
 
 #include "ngx_scim_redis.h"
+
+
+#define NGX_SCIM_REDIS_FN_RELOAD  10000   /* ms of EVALSHA after a failed
+                                              load */
 
 
 #define ngx_scim_redis_fn_is(r, s)                                           \
@@ -44,6 +51,14 @@ ngx_scim_redis_fn_argv(ngx_scim_redis_conn_t *rc, ngx_scim_redis_cmd_t *cmd)
     ngx_scim_redis_script_t  *script;
 
     script = cmd->script;
+
+    if (rc->load_failed
+        && ngx_current_msec - rc->load_failed >= NGX_SCIM_REDIS_FN_RELOAD)
+    {
+        /* the library may be loaded now */
+        rc->evalsha = 0;
+        rc->load_failed = 0;
+    }
 
     if (rc->evalsha || rc->server->library.len == 0
         || script->fname.len == 0)
@@ -150,10 +165,16 @@ ngx_scim_redis_fn_loaded(void *data, redisReply *reply)
         return;
     }
 
+    /* EVALSHA for a while: at most one load, and one line, per period */
+
+    rc->evalsha = 1;
+    rc->load_failed = ngx_current_msec ? ngx_current_msec : 1;
+
     ngx_log_error(NGX_LOG_ERR, rc->server->log, 0,
-                  "scim redis %V: FUNCTION LOAD of the scripts failed: %*s",
-                  &rc->server->addr, (size_t) ngx_min(reply->len, 256),
-                  reply->str);
+                  "scim redis %V: FUNCTION LOAD of the scripts failed: %*s; "
+                  "EVALSHA on this connection for %M ms", &rc->server->addr,
+                  (size_t) ngx_min(reply->len, 256), reply->str,
+                  (ngx_msec_t) NGX_SCIM_REDIS_FN_RELOAD);
 }
 
 
@@ -178,6 +199,7 @@ ngx_scim_redis_fn_off(ngx_scim_redis_conn_t *rc, u_char *why, size_t len)
     ngx_scim_redis_server_t  *s;
 
     rc->evalsha = 1;
+    rc->load_failed = 0;
 
     s = rc->server;
 
