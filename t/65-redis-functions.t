@@ -156,15 +156,27 @@ if ($t->cluster) {
 # ------------------------------------------------ no functions: EVALSHA
 
 SKIP: {
-    skip 'a cluster: its nodes are not restarted here', 22 if $t->cluster;
+    skip 'a cluster: its nodes are not restarted here', 28 if $t->cluster;
 
     # out of memory: FUNCTION LOAD is refused (EVAL is not): the reads go
     # on by EVALSHA, for a while, then by FCALL again
     my $u = $t->post('Users', entra_user(userName => 'oom@example.com'));
     is($u->{status}, 201, 'a user');
     my $uid = $u->{json}{id} // 'none';
+    my $v = $t->post('Users', entra_user(userName => 'oom2@example.com'));
+    is($v->{status}, 201, 'another');
     my $mark = $t->log_mark;
     ok($t->redis_cmd('CONFIG', 'SET', 'maxmemory', '1'), 'maxmemory 1');
+
+    # the library there: reads (no-writes) and deletes (allow-oom) work,
+    # a create fails, as with EVALSHA (its first write was refused)
+    is($t->get("Users/$uid")->{status}, 200, 'out of memory: GET 200');
+    is($t->del('Users/' . ($v->{json}{id} // 'none'))->{status}, 204,
+       '... DELETE 204');
+    my $p = $t->post('Users', entra_user(userName => 'oom3@example.com'));
+    like($p->{status}, qr/^5/, "... POST: $p->{status}");
+    is(($p->{json} // {})->{schemas}[0], URN_ERROR, '... a SCIM error');
+
     ok($t->redis_cmd('FUNCTION', 'FLUSH'), '... FUNCTION FLUSH');
     my ($r, $e) = $t->redis_cmd('FUNCTION', 'LOAD', ScimLua->library);
     like($e // '', qr/^OOM/, '... FUNCTION LOAD is refused');
