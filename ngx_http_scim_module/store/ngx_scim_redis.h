@@ -177,8 +177,9 @@ struct ngx_scim_redis_cmd_s {
     void                       *data;
     unsigned                    sent:1;        /* hiredis has a copy */
     unsigned                    fcall:1;       /* argv: FCALL, not EVALSHA */
-    unsigned                    again:1;       /* FCALL sent again after
-                                                  the library was loaded */
+    unsigned                    again:2;       /* FCALL sent again after
+                                                  a load of the library:
+                                                  times */
 
     /* kept for the retries: FUNCTION LOAD, EVALSHA, EVAL after NOSCRIPT */
     ngx_scim_redis_script_t    *script;

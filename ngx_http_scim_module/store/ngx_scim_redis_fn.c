@@ -9,7 +9,7 @@
  * after FUNCTION FLUSH, a primary after a failover that did not
  * replicate it) answers "ERR Function not found"; FUNCTION LOAD REPLACE
  * <library> is then sent on that connection, and the call again after it
- * (once: a library gone again is the call's answer).  The calls sent
+ * (twice at most: a library gone again each time is the call's answer).  The calls sent
  * before the load and answered after it follow it without another load.
  * A load that fails otherwise (out of memory: FUNCTION LOAD is refused,
  * EVAL is not) is logged, and the connection runs the scripts by EVALSHA
@@ -33,6 +33,7 @@
 
 #define NGX_SCIM_REDIS_FN_RELOAD  10000   /* ms of EVALSHA after a failed
                                               load */
+#define NGX_SCIM_REDIS_FN_AGAIN   2       /* loads a call waits for */
 
 
 #define ngx_scim_redis_fn_is(r, s)                                           \
@@ -121,12 +122,12 @@ ngx_scim_redis_fn_error(ngx_scim_redis_conn_t *rc, ngx_scim_redis_cmd_t *cmd,
         return NGX_OK;
     }
 
-    if (cmd->again) {
-        /* loaded, and gone again (or the load failed): the answer */
+    if (cmd->again >= NGX_SCIM_REDIS_FN_AGAIN) {
+        /* loaded, and gone again each time: the answer */
         return NGX_DECLINED;
     }
 
-    cmd->again = 1;
+    cmd->again++;
 
     if (rc->loading) {
         /* sent before the load under way: after it now */
