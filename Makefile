@@ -67,7 +67,7 @@ UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 TESTS       ?= t/*.t t/lua/*.t       # make test TESTS=t/35-passwords.t
 # run again with SCIM_TEST_REDIS=cluster by make test (CLUSTER_TESTS= : none)
 CLUSTER_TESTS ?= t/2[457]-*.t t/30-*.t t/31-*.t t/32-*.t t/33-*.t t/3[89]-*.t \
-                 t/51-*.t \
+                 t/51-*.t t/65-*.t \
                  t/7[0-4]-*.t
 
 CC          ?= cc

@@ -82,7 +82,7 @@ sub rss {
 sub script_calls {
     my $info = $t->redis_cmd('INFO', 'commandstats') // '';
     my $n = 0;
-    $n += $1 while $info =~ /^cmdstat_eval(?:sha)?:calls=(\d+)/mg;
+    $n += $1 while $info =~ /^cmdstat_(?:eval(?:sha)?|fcall):calls=(\d+)/mg;
     return $n;
 }
 

@@ -37,6 +37,8 @@ typedef struct {
                                                 script */
     size_t                      len;
     const char                 *sha1;       /* of body, hex */
+    const char                 *fname;      /* its function in
+                                                the library */
     ngx_uint_t                  nkeys;      /* at most the first
                                                 nkeys of the
                                                 tenant's keys */
@@ -44,6 +46,11 @@ typedef struct {
 
 
 extern const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N];
+
+/* the function library of them all (FUNCTION LOAD) */
+extern const ngx_str_t  ngx_scim_lua_library;
+
+#define NGX_SCIM_LUA_LIBRARY  "scim_711017703791"
 
 
 #endif /* _NGX_SCIM_LUA_H_INCLUDED_ */

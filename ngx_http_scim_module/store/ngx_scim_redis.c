@@ -12,9 +12,10 @@
  * that a context being freed never touches the connection of the next
  * one, even when the next one is made from inside its callbacks.
  *
- * This file: a connection (connect, the handshake: AUTH, SELECT,
- * SCRIPT LOAD, ROLE; lost, dropped, made again with backoff) and the
- * commands on it (queued, sent, timed out, answered).  The server (its
+ * This file: a connection (connect, the handshake: AUTH, SELECT, PING,
+ * ROLE; lost, dropped, made again with backoff) and the commands on it
+ * (queued, sent, timed out, answered; a script's: FCALL, the library
+ * loaded on demand, see ngx_scim_redis_fn.c).  The server (its
  * configuration, its connections at worker start and exit, its address
  * from Sentinel) is ngx_scim_redis_server.c; failures are logged by
  * ngx_scim_redis_report.c; the socket is ngx_scim_redis_event.c.
@@ -74,9 +75,7 @@ static void ngx_scim_redis_readonly(ngx_scim_redis_conn_t *rc,
 void
 ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
 {
-    int                       argc;
     u_char                   *p;
-    ngx_uint_t                i;
     const char               *argv[3];
     size_t                    argvlen[3];
     u_char                    db[NGX_INT_T_LEN];
@@ -153,6 +152,9 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
     rc->state = NGX_SCIM_REDIS_CONNECTING;
     rc->handshake = 0;
     rc->dropped = 0;
+    rc->evalsha = 0;
+    rc->loading = 0;
+    rc->load_failed = 0;
 
     /*
      * Commands wait in rc->waiting until the handshake is done, so that
@@ -187,21 +189,17 @@ ngx_scim_redis_connect(ngx_scim_redis_conn_t *rc)
         }
     }
 
-    for (i = 0; i < s->nscripts; i++) {
-        argc = 3;
-        argv[0] = "SCRIPT";
-        argvlen[0] = 6;
-        argv[1] = "LOAD";
-        argvlen[1] = 4;
-        argv[2] = (const char *) s->scripts[i].body.data;
-        argvlen[2] = s->scripts[i].body.len;
+    /* Redis may run commands: not LOADING, no NOAUTH (ROLE may be run
+       while loading, and its error is not ours to judge) */
 
-        if (redisAsyncCommandArgv(ac, ngx_scim_redis_handshake_reply,
-                                  (void *) "SCRIPT LOAD", argc, argv, argvlen)
-            == REDIS_OK)
-        {
-            rc->handshake++;
-        }
+    argv[0] = "PING";
+    argvlen[0] = 4;
+
+    if (redisAsyncCommandArgv(ac, ngx_scim_redis_handshake_reply,
+                              (void *) "PING", 1, argv, argvlen)
+        == REDIS_OK)
+    {
+        rc->handshake++;
     }
 
     /* a primary, or a replica where writes fail (ngx_scim_redis_role) */
@@ -683,8 +681,6 @@ ngx_scim_redis_flush(ngx_scim_redis_conn_t *rc)
 }
 
 
-
-
 static ngx_scim_redis_conn_t *
 ngx_scim_redis_ready_conn(ngx_scim_redis_server_t *s)
 {
@@ -867,6 +863,8 @@ ngx_scim_redis_queue(ngx_scim_redis_server_t *server,
     cmd->handler = handler;
     cmd->data = data;
     cmd->sent = 0;
+    cmd->fcall = 0;
+    cmd->again = 0;
     cmd->script = script;
     cmd->argc = n;
     cmd->argv = (const char **) (cmd + 1);
@@ -875,10 +873,7 @@ ngx_scim_redis_queue(ngx_scim_redis_server_t *server,
     p = (u_char *) (cmd->argvlen + n);
 
     if (script) {
-        cmd->argv[0] = "EVALSHA";
-        cmd->argvlen[0] = 7;
-        cmd->argv[1] = (const char *) script->sha1;
-        cmd->argvlen[1] = 40;
+        ngx_scim_redis_fn_argv(rc, cmd);
         cmd->argv[2] = (const char *) p;
         cmd->argvlen[2] = ngx_sprintf(p, "%d", nkeys) - p;
     }
@@ -972,7 +967,10 @@ static void
 ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
     u_char                 *p;
+    ngx_int_t               rv;
     redisReply             *reply = r;
+    const char             *argv[4];
+    size_t                  argvlen[4];
     ngx_scim_redis_cmd_t   *cmd = privdata;
     ngx_scim_redis_conn_t  *rc;
     u_char                  why[NGX_SCIM_REDIS_REASON_LEN];
@@ -1035,23 +1033,30 @@ ngx_scim_redis_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
     if (reply != NULL
         && reply->type == REDIS_REPLY_ERROR
         && cmd->script != NULL
-        && cmd->handler != NULL
-        && reply->len >= 8
-        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+        && cmd->handler != NULL)
     {
-        /* the script cache was flushed: send the body once */
+        /* no library (FCALL), no functions, NOSCRIPT (EVALSHA) */
 
-        cmd->argv[0] = "EVAL";
-        cmd->argvlen[0] = 4;
-        cmd->argv[1] = (const char *) cmd->script->body.data;
-        cmd->argvlen[1] = cmd->script->body.len;
-        cmd->script = NULL;
+        rv = ngx_scim_redis_fn_error(rc, cmd, reply, argv, argvlen);
 
-        if (rc->ac == ac && ngx_scim_redis_send(rc, cmd) == NGX_OK) {
+        if (rv == NGX_AGAIN) {
+            /* FUNCTION LOAD REPLACE <library> first, on this connection */
+            rv = (rc->ac != ac) ? NGX_ERROR
+                 : ngx_scim_redis_queue(rc->server, rc, NULL, 0, 4, argv,
+                                        argvlen, ngx_scim_redis_fn_loaded,
+                                        rc, NULL);
+            rc->loading = (rv == NGX_OK);
+        }
+
+        if (rv == NGX_OK && rc->ac == ac
+            && ngx_scim_redis_send(rc, cmd) == NGX_OK)
+        {
             return;
         }
 
-        reply = NULL;
+        if (rv != NGX_DECLINED) {
+            reply = NULL;
+        }
     }
 
     if (cmd->handler) {

@@ -10,7 +10,7 @@
  *
  * A connection that was ready and is lost is made again at once.  A
  * connection attempt that fails (refused, timed out, or a handshake
- * error: AUTH, SELECT, SCRIPT LOAD, LOADING) is retried with backoff,
+ * error: AUTH, SELECT, PING: LOADING, NOAUTH) is retried with backoff,
  * 100 ms doubling up to 1 s; a command that finds no connection starts
  * one itself, but at most every 100 ms after a failed attempt.
  *
@@ -63,11 +63,15 @@ typedef void (*ngx_scim_redis_resolve_pt)(void *data);
 #define NGX_SCIM_REDIS_REASON_LEN  128
 
 
-/* a Lua script, loaded on every connection, run by EVALSHA (sha1: hex) */
+/*
+ * a Lua script: FCALL fname of the server's function library, else
+ * (a Redis without functions) EVALSHA sha1 (hex), EVAL body on NOSCRIPT
+ */
 typedef struct {
     ngx_str_t                   name;
     ngx_str_t                   body;
     u_char                      sha1[41];
+    ngx_str_t                   fname;
 } ngx_scim_redis_script_t;
 
 
@@ -83,8 +87,9 @@ struct ngx_scim_redis_server_s {
     ngx_msec_t                  connect_timeout;
     ngx_msec_t                  timeout;
 
-    ngx_scim_redis_script_t    *scripts;
-    ngx_uint_t                  nscripts;
+    ngx_str_t                   library;       /* FUNCTION LOAD text of
+                                                  the scripts' functions;
+                                                  empty: EVALSHA */
 
     /* scim_redis_sentinel: addr names the Sentinel set; per worker,
        host and port are the primary's as the Sentinels said, and a
@@ -115,6 +120,7 @@ struct ngx_scim_redis_server_s {
                                                   we know */
     unsigned                    replica:1;     /* ROLE said replica: said
                                                   once in error.log */
+    unsigned                    no_functions:1; /* said once: EVALSHA */
 };
 
 
@@ -149,10 +155,16 @@ struct ngx_scim_redis_conn_s {
     ngx_msec_t                  ready_at;
     ngx_uint_t                  short_lived;   /* lost soon after ready,
                                                   in a row */
+    ngx_msec_t                  load_failed;   /* FUNCTION LOAD failed
+                                                  (not refused): EVALSHA
+                                                  since */
 
     unsigned                    want_write:1;
     unsigned                    failed:1;      /* the last attempt */
     unsigned                    dropped:1;     /* a command got NULL */
+    unsigned                    evalsha:1;     /* no functions here */
+    unsigned                    loading:1;     /* FUNCTION LOAD sent, not
+                                                  answered */
 };
 
 
@@ -164,8 +176,12 @@ struct ngx_scim_redis_cmd_s {
     ngx_scim_redis_handler_pt   handler;       /* NULL: cancelled */
     void                       *data;
     unsigned                    sent:1;        /* hiredis has a copy */
+    unsigned                    fcall:1;       /* argv: FCALL, not EVALSHA */
+    unsigned                    again:2;       /* FCALL sent again after
+                                                  a load of the library:
+                                                  times */
 
-    /* kept for the EVAL retry after NOSCRIPT */
+    /* kept for the retries: FUNCTION LOAD, EVALSHA, EVAL after NOSCRIPT */
     ngx_scim_redis_script_t    *script;
     int                         argc;
     const char                **argv;
@@ -194,9 +210,11 @@ ngx_int_t ngx_scim_redis_command(ngx_scim_redis_server_t *server,
     ngx_scim_redis_cmd_t **cmdp);
 
 /*
- * EVALSHA script->sha1 numkeys keys... args...; falls back to EVAL on
- * NOSCRIPT.  argv/argvlen hold keys then args and must stay valid until
- * the handler runs or the command is cancelled.
+ * FCALL script->fname numkeys keys... args... (ngx_scim_redis_fn.c: the
+ * library loaded when Redis has not got it; EVALSHA, then EVAL on
+ * NOSCRIPT, on a connection to a Redis without functions).  argv/argvlen
+ * hold keys then args and must stay valid until the handler runs or the
+ * command is cancelled.
  */
 ngx_int_t ngx_scim_redis_eval(ngx_scim_redis_server_t *server,
     ngx_scim_redis_script_t *script, int nkeys, int argc, const char **argv,
@@ -236,7 +254,7 @@ void ngx_scim_redis_unresolved(ngx_scim_redis_server_t *server, u_char *why,
  * Between the files of the Redis client only (ngx_scim_redis*.c), which
  * call each other in this order, never back:
  * ngx_scim_redis_server.c -> ngx_scim_redis.c -> ngx_scim_redis_report.c,
- * ngx_scim_redis_event.c, ngx_scim_redis_resp.c.
+ * ngx_scim_redis_event.c, ngx_scim_redis_resp.c, ngx_scim_redis_fn.c.
  */
 
 /* ngx_scim_redis.c: a connection, started, failed, dropped; its timers */
@@ -263,6 +281,21 @@ int ngx_scim_redis_resp_send(redisAsyncContext *ac, redisCallbackFn *fn,
 
 /* ngx_scim_redis_event.c: the context's socket on nginx's events */
 ngx_int_t ngx_scim_redis_attach(ngx_scim_redis_conn_t *rc);
+
+/*
+ * ngx_scim_redis_fn.c: a script's command (argv[0] and argv[1]: FCALL
+ * fname, or EVALSHA sha1 where rc has no functions), and what an error
+ * reply to it asks for: NGX_DECLINED: nothing, it is the answer; NGX_OK:
+ * send cmd again (its argv rewritten); NGX_AGAIN: send the command in
+ * argv/argvlen (4: FUNCTION LOAD REPLACE <library>) with the handler
+ * ngx_scim_redis_fn_loaded (data: rc) on rc, then cmd again.
+ */
+void ngx_scim_redis_fn_argv(ngx_scim_redis_conn_t *rc,
+    ngx_scim_redis_cmd_t *cmd);
+ngx_int_t ngx_scim_redis_fn_error(ngx_scim_redis_conn_t *rc,
+    ngx_scim_redis_cmd_t *cmd, redisReply *reply, const char **argv,
+    size_t *argvlen);
+void ngx_scim_redis_fn_loaded(void *data, redisReply *reply);
 
 
 #endif /* _NGX_SCIM_REDIS_H_INCLUDED_ */

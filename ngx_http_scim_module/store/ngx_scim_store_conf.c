@@ -252,6 +252,8 @@ ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
         s[i].body.data = (u_char *) ngx_scim_lua[i].body;
         s[i].body.len = ngx_scim_lua[i].len;
         ngx_memcpy(s[i].sha1, ngx_scim_lua[i].sha1, 41);
+        s[i].fname.data = (u_char *) ngx_scim_lua[i].fname;
+        s[i].fname.len = ngx_strlen(ngx_scim_lua[i].fname);
     }
 
     store = ngx_pcalloc(cf->pool, sizeof(ngx_scim_store_t));
@@ -269,8 +271,7 @@ ngx_scim_store_add(ngx_conf_t *cf, ngx_array_t *stores,
     proto->nconns = conf->nconns;
     proto->connect_timeout = conf->connect_timeout;
     proto->timeout = conf->timeout;
-    proto->scripts = s;
-    proto->nscripts = NGX_SCIM_LUA_N;
+    proto->library = ngx_scim_lua_library;
     proto->sentinel_name = conf->sentinel_name;
     proto->sentinel_password = conf->sentinel_password;
 

@@ -396,7 +396,7 @@ sub node_cmd {
 
 my %KEYLESS = map { $_ => 1 } qw(PING INFO FLUSHALL FLUSHDB SCRIPT CONFIG
     CLIENT DBSIZE KEYS SCAN CLUSTER WAIT DEBUG SLOWLOG LATENCY MEMORY
-    COMMAND TIME LASTSAVE ECHO);
+    COMMAND TIME LASTSAVE ECHO FUNCTION);
 
 # the key of a command (first key), undef if it has none
 sub _key_of {

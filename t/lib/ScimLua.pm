@@ -1,9 +1,12 @@
 package ScimLua;
 
 # Runs the store's Lua scripts (ngx_http_scim_module/store/lua) alone,
-# by EVAL against the bare redis-server of a ScimTest (module => 0): no
-# nginx, no C.  A script runs as the module sends it: what it uses of
-# lib.lua, then the script.
+# against the bare redis-server of a ScimTest (module => 0): no nginx, no
+# C.  A script runs as the module calls it: FCALL of its function in the
+# library the module loads (gen.pl --library; loaded here by FUNCTION
+# LOAD REPLACE when Redis has not got it).  With SCIM_LUA_EVAL=1, by EVAL
+# of the text the module sends to a Redis without functions (gen.pl
+# --body: what the script uses of lib.lua, then the script).
 #
 #   my $t = ScimTest->new(module => 0);
 #   my $l = ScimLua->new($t, 't1');          # tenant t1
@@ -43,6 +46,19 @@ sub source {
         die "gen.pl --body $name failed\n" if $? != 0 || $text eq '';
         $text;
     };
+}
+
+# the function library: (text, name)
+my ($library, $libname);
+
+sub library {
+    unless (defined $library) {
+        $library = `perl $DIR/gen.pl --library`;
+        die "gen.pl --library failed\n" if $? != 0 || $library eq '';
+        ($libname) = $library =~ /^#!lua name=(\w+)\n/
+            or die "gen.pl --library: no name\n";
+    }
+    return wantarray ? ($library, $libname) : $library;
 }
 
 sub new {
@@ -128,8 +144,21 @@ sub run_err {
     if (@$keys == @KEYS && $keys->[0] eq $self->key($KEYS[0])) {
         $keys = [@$keys[0 .. ScimLua->nkeys_for($name, @argv) - 1]];
     }
-    my ($r, $e) = $self->{t}->redis_cmd('EVAL', ScimLua->source($name),
-                                        scalar(@$keys), @$keys, @argv);
+    my ($r, $e);
+    if ($ENV{SCIM_LUA_EVAL}) {
+        ($r, $e) = $self->{t}->redis_cmd('EVAL', ScimLua->source($name),
+                                         scalar(@$keys), @$keys, @argv);
+        return wantarray ? ($r, $e) : $r;
+    }
+    my ($text, $lib) = ScimLua->library;
+    for my $try (1, 2) {
+        ($r, $e) = $self->{t}->redis_cmd('FCALL', "${lib}_$name",
+                                         scalar(@$keys), @$keys, @argv);
+        last unless $try == 1 && ($e // '') =~ /^ERR Function not found/;
+        my (undef, $le) = $self->{t}->redis_cmd('FUNCTION', 'LOAD',
+                                                'REPLACE', $text);
+        die "FUNCTION LOAD: $le\n" if defined $le;
+    }
     return wantarray ? ($r, $e) : $r;
 }
 

@@ -1,5 +1,8 @@
 # The embedded scripts (store/ngx_scim_lua.[ch]) are those of
-# store/lua/*.lua, and Redis computes the SHA1 that EVALSHA uses.
+# store/lua/*.lua, and Redis computes the SHA1 that EVALSHA uses; the
+# function library holds every script, under the names the C table
+# says, with the flags that fit (no-writes: the scripts that write
+# nothing, and only those).
 
 use strict;
 use warnings;
@@ -36,6 +39,51 @@ for my $name (@names) {
     is($t->redis_cmd('SCRIPT', 'LOAD', $src), $sha{$name},
        "$name: Redis loads it under that SHA1");
 }
+
+# the function library
+my ($lib, $libname) = ScimLua->library;
+(my $zero = $lib) =~ s/\Q$libname\E/scim_000000000000/g;
+is($libname, 'scim_' . substr(sha1_hex($zero), 0, 12),
+   'library name: scim_ and the SHA1 of its text with the hash zeroed');
+like($c, qr/ngx_scim_lua_lib\[\] =\n    "#!lua name=$libname\\n"/,
+     'the library is embedded');
+my %fname = $c =~ /"(\w+)",\s ngx_scim_lua_\w+,\s+ sizeof\(\w+\)\s-\s1,
+                   \s+ "[0-9a-f]{40}",\s+ "(\w+)"/xg;
+is_deeply(\%fname, { map { $_ => "${libname}_$_" } @names },
+          'each script: its function name in the C table');
+is($t->redis_cmd('FUNCTION', 'LOAD', $lib), $libname, 'FUNCTION LOAD');
+my ($dup, $dupe) = $t->redis_cmd('FUNCTION', 'LOAD', $lib);
+like($dupe // '', qr/already exists/, 'a second LOAD without REPLACE fails');
+is($t->redis_cmd('FUNCTION', 'LOAD', 'REPLACE', $lib), $libname,
+   'FUNCTION LOAD REPLACE');
+my $list = $t->redis_cmd('FUNCTION', 'LIST', 'LIBRARYNAME', $libname);
+is(scalar @$list, 1, 'one library of that name');
+my %l = @{ $list->[0] };
+my %flags;
+for my $f (@{ $l{functions} }) {
+    my %f = @$f;
+    $flags{$f{name}} = join(',', sort @{ $f{flags} });
+}
+my %writes = map { $_ => 1 } qw(create replace delete feed);
+is_deeply(\%flags,
+          { map { ("${libname}_$_" => $writes{$_}
+                   ? ($_ eq 'delete' ? 'allow-oom' : '') : 'no-writes') }
+            @names },
+          'the functions and their flags') or diag explain \%flags;
+
+# a write in a no-writes function fails: the flags are enforced, so a
+# script that writes and is flagged no-writes fails its tests
+(my $bad = $lib) =~ s/\Q$libname\E/scim_badbadbadbad/g;
+my $get = "function_name = 'scim_badbadbadbad_get',\n"
+          . "flags = {'no-writes'},\ncallback = function(keys, args)\n";
+$bad =~ s/(\Q$get\E)/$1redis.call('SET', keys[1], 1)\n/
+    or die 'no get in the library';
+is($t->redis_cmd('FUNCTION', 'LOAD', $bad), 'scim_badbadbadbad', 'a copy');
+my ($r, $e) = $t->redis_cmd('FCALL', 'scim_badbadbadbad_get', 5,
+                            map({ "scim:{x}:$_" } 1 .. 5), 'User', 'u1', '0');
+like($e // '', qr/Write commands are not allowed from read-only scripts/,
+     '... whose get writes: refused') or diag $e;
+$t->redis_cmd('FUNCTION', 'DELETE', 'scim_badbadbadbad');
 
 # a stale file fails the check (on a copy: other tests read the scripts)
 my $copy = $t->dir . '/store';

@@ -110,10 +110,29 @@ is_deeply($l->members_of('g3'), [], 'no members');
 is($l->cmd('ZCARD', $l->key('members')), 2, 'members: as before');
 is($l->cmd('GET', $l->key('seq')), 4, 'no seq drawn');
 
+# a create refused after its name was checked leaves no index entry of
+# the name (create.lua writes it with the check, and takes it back)
+for my $bad (['a manager that is no user', 'User', manager => 'ghost'],
+             ['unique externalId taken', 'User', ext => 'e1', unique => 1],
+             ['an unknown member', 'Group', members => ['nope']]) {
+    my ($what, $type, @o) = @$bad;
+    my $r = $l->create($type, 'z1', 'Zed', @o);
+    is($r->[0], $type eq 'User' && $what =~ /unique/ ? -2 : -4,
+       "$what: refused");
+    is($l->cmd('HGET', $l->key("$type:idx:"
+                               . ($type eq 'User' ? 'userName'
+                                                  : 'displayName')), 'zed'),
+       undef, '... and its name is not in the index');
+}
+is_deeply($l->user('z1', 'Zed'), [1, 5, undef], 'the name is free');
+is_deeply($l->user('z2', 'Zed'), [-2, 1], '... and then taken');
+is($l->cmd('HGET', $l->key('User:idx:userName'), 'zed'), 'z1',
+   '... by the first');
+
 # tenants do not meet
 my $o = ScimLua->new($t, 't2');
 is_deeply($o->user('u1', 'Alice'), [1, 1, undef],
           'the same id and name in another tenant');
-is($l->cmd('GET', $l->key('seq')), 4, "the first tenant's seq unchanged");
+is($l->cmd('GET', $l->key('seq')), 5, "the first tenant's seq unchanged");
 
 $t->finish;

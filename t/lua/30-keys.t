@@ -36,7 +36,7 @@ my @K = $l->keys;
 
 # the commands the scripts send, each with its one key first; another
 # command fails the test (the parser below would not know its keys)
-my %ONE_KEY = map { $_ => 1 } qw(GET SET INCR HGET HSET HDEL HEXISTS HMGET
+my %ONE_KEY = map { $_ => 1 } qw(GET SET INCR HGET HSET HSETNX HDEL HEXISTS HMGET
     ZADD ZREM ZCARD ZRANGE ZRANGEBYLEX ZREMRANGEBYLEX ZSCORE XADD
     XGROUP XACK XREADGROUP XPENDING XINFO XREVRANGE);
 

@@ -15,30 +15,48 @@
 
 local id, t = ARGV[1], ARGV[6]
 local docs, ids, iname, iext = typed(t)
+local m = t == 'User' and ARGV[7] or ''
 
+-- User:manager has no entry of an id without a document (delete and
+-- manager() keep it so): a new user has no manager yet, so that
+-- manager_ok(), manager() and mdisplay() need not read it.  The name
+-- index entry is written by the check of its name, and taken back when a
+-- later check fails (the script is atomic): one command less.
 if redis.call('HEXISTS', docs, id) == 1 then return {-3} end
-if redis.call('HEXISTS', iname, ARGV[3]) == 1 then
+if redis.call('HSETNX', iname, ARGV[3], id) == 0 then
   return {-2, 1}
 end
 local add, j = list(8)
 local em, u = list(j)
+local r
 if ARGV[4] ~= '' and ARGV[u] == '1' and #extids(iext, ARGV[4], 1) > 0 then
-  return {-2, 2}
+  r = {-2, 2}
+else
+  local bad, why = check(id, add)
+  if bad then
+    r = {-4, bad, why}
+  elseif m ~= '' and (m == id or redis.call('HEXISTS', KEYS[2], m) == 0) then
+    r = {-4, m, 'manager'}
+  end
 end
-local bad, why = check(id, add)
-if bad then return {-4, bad, why} end
-if not manager_ok(t, id, ARGV[7]) then return {-4, ARGV[7], 'manager'} end
+if r then
+  redis.call('HDEL', iname, ARGV[3])
+  return r
+end
 local n = redis.call('INCR', KEYS[14])                       -- seq
 redis.call('HSET', docs, id, with_version(ARGV[2], n))
 redis.call('ZADD', ids, n, id)
-redis.call('HSET', iname, ARGV[3], id)
 if ARGV[4] ~= '' then redis.call('ZADD', iext, 0, ARGV[4] .. '\0' .. id) end
 redis.call('HSET', t == 'User' and KEYS[2] or KEYS[3], id, ARGV[5]) -- display
 local inn, out
 if t == 'Group' then
   inn, out = members(id, false, {}, add, (ARGV[u + 1] or '') ~= '')
 end
-manager(t, id, ARGV[7])
+if m ~= '' then                                              -- manager()
+  redis.call('HSET', KEYS[4], id, m)
+  redis.call('ZADD', KEYS[16], 0, m .. '\0' .. id)
+end
 if t == 'User' then emails(id, {}, em) end
 event(u + 1, nil, t, id, n, inn, out)
-return {1, n, mdisplay(t, id)}
+-- mdisplay()
+return {1, n, t == 'User' and m ~= '' and redis.call('HGET', KEYS[2], m)}

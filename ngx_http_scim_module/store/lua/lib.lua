@@ -1,8 +1,10 @@
--- The shared library.  gen.pl puts before each script what the script
--- calls of it (its functions, by name, and the rest of this file), so a
--- call defines no closure it does not use; `gen.pl --body <script>`
--- prints the text Redis runs (its line numbers are those of a Redis
--- error).
+-- The shared library.  In the Redis function library the module loads
+-- (gen.pl), this file is the top level, made once when Redis loads it,
+-- and each script a function.  For a Redis without functions, gen.pl
+-- puts before each script what the script calls of it (its functions,
+-- by name, and the rest of this file), so a call defines no closure it
+-- does not use; `gen.pl --body <script>` prints that text, `gen.pl
+-- --library` the library (the line numbers of a Redis error are its).
 --
 -- Keys (layout 3).  A tenant T has a fixed set of keys, all with the
 -- prefix "scim:{T}:" (the hash tag {T}: one Redis Cluster slot), in this
@@ -255,13 +257,20 @@ local function unmanaged(doc, m, now, n)
 end
 
 -- a user's e-mails in the e-mail index (User:idx:email): old ones out,
--- new ones in
+-- new ones in; one ZREM and one ZADD (of at most 100 each)
 local function emails(id, old, new)
-  for _, e in ipairs(old) do
-    redis.call('ZREM', KEYS[15], e .. '\0' .. id)
+  for i = 1, #old, 100 do
+    local a = {'ZREM', KEYS[15]}
+    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\0' .. id end
+    redis.call(unpack(a))
   end
-  for _, e in ipairs(new) do
-    redis.call('ZADD', KEYS[15], 0, e .. '\0' .. id)
+  for i = 1, #new, 100 do
+    local a = {'ZADD', KEYS[15]}
+    for k = i, math.min(i + 99, #new) do
+      a[#a + 1] = 0
+      a[#a + 1] = new[k] .. '\0' .. id
+    end
+    redis.call(unpack(a))
   end
 end
 
