@@ -86,8 +86,8 @@ is($res, $OK, 'a user\'s life: every answer as expected');
 my @fcall = grep { $_->[0] eq 'FCALL' } @$seen;
 my %called = map { $_->[1] => 1 } @fcall;
 ok($called{"${LIB}_create"} && $called{"${LIB}_replace"}
-   && $called{"${LIB}_delete"} && $called{"${LIB}_get"},
-   'create, replace, delete, get: FCALL of the library\'s functions')
+   && $called{"${LIB}_delete_id"} && $called{"${LIB}_get"},
+   'create, replace, delete_id, get: FCALL of the library\'s functions')
     or diag explain [keys %called];
 is_deeply([ grep { $_->[0] =~ /^EVAL/ } @$seen ], [],
           'no EVAL, no EVALSHA');
