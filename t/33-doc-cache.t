@@ -9,8 +9,9 @@
 # "groups" of the answer as a GET shows them; scim_doc_cache off; the
 # directive in nginx -t.
 #
-# Three nginx on one Redis, one worker each (one cache each): $t (the
-# cache on, by default), $t2 (on: "another client") and $t3 (off).
+# Four nginx on one Redis: $t (the cache on, by default), $t2 (on:
+# "another client") and $t3 (off), one worker each (one cache each); $t4
+# with two workers, which share a table of write generations.
 
 use strict;
 use warnings;
@@ -282,8 +283,60 @@ is(scalar @lost, 0, 'every value of the 2 x 200 PATCHes is there')
     or diag "lost: @lost[0 .. ($#lost < 9 ? $#lost : 9)]";
 is(scalar @roles, 2 * $N, '... once each');
 
+# ------------- two workers of one nginx: a text the other one wrote since
+
+# a worker's write bumps the generation of the resource's slot (shared
+# memory): the other worker's entry is not used, and its PATCH reads
+# first, instead of changing the stale text in C for the script to refuse
+my $t4 = ScimTest->new(workers => 2, redis => 0);
+$t4->token($t->token);
+$t4->write_file('tokens', "# test tokens\n" . $t->token . "\n");
+(my $c4 = $t4->standard_conf(extra => '        add_header X-Pid $pid always;'))
+    =~ s/%%REDIS%%/$REDIS/g;
+$c4 =~ s/(listen 127\.0\.0\.1:%%PORT%%);/$1 reuseport;/ or die 'no listen line';
+$t4->write_config($c4);
+$t4->start_nginx_ok;
+$r = $t4->post('Users', entra_user(), keepalive => 0);
+is($r->{status}, 201, 'a user created through a 2-worker nginx');
+my $wid = $r->{json}{id} // 'none';
+my %wrote = (($r->{headers}{'x-pid'} // '') => 1);
+my $last = $r->{headers}{'x-pid'} // '';
+my (%seen, @bad, %cases);
+for my $n (1 .. 40) {
+    my $q;
+    my $mon = $t->redis_monitor(sub { $q = title($t4, $wid, "W$n", keepalive => 0) });
+    my @s = grep { $_->[0] =~ /^(?:EVALSHA|EVAL|FCALL|FCALL_RO)$/ } @$mon;
+    my $pid = $q->{headers}{'x-pid'} // '?';
+    push @bad, "PATCH $n: $q->{status}" if $q->{status} != 200;
+    $seen{$pid}++;
+    if ($wrote{$pid}) {
+        # the first call: the get script (5 keys, 3 arguments) or replace
+        my $read = @s && @{ $s[0] } < 15 ? 1 : 0;
+        if ($last eq $pid) {
+            $cases{own}++;
+            push @bad, "PATCH $n: its own last write, " . scalar(@s)
+                . " calls, read first: $read" if @s != 1;
+        } else {
+            $cases{other}++;
+            push @bad, "PATCH $n: the other worker wrote last, " . scalar(@s)
+                . " calls, read first: $read" if @s != 2 || !$read;
+        }
+    }
+    $wrote{$pid} = 1;
+    $last = $pid;
+}
+is(scalar keys %seen, 2, 'both workers served the PATCHes')
+    or diag explain \%seen;
+ok($cases{own} && $cases{other}, 'PATCHes after a worker\'s own write and '
+   . 'after the other\'s: ' . join(', ', map { "$_ $cases{$_}" } sort keys %cases));
+is_deeply(\@bad, [], 'after its own write one call; after the other '
+          . 'worker\'s a read, then the write (no refused write)');
+is($t4->get("Users/$wid")->{json}{title}, 'W40', 'the last PATCH is there');
+
+$t4->stop_nginx;
 $t2->stop_nginx;
 $t3->stop_nginx;
+$t4->no_alerts_since(0, 'fourth nginx: no alert');
 $t2->no_alerts_since(0, 'second nginx: no alert');
 $t3->no_alerts_since(0, 'third nginx: no alert');
 $t->finish;

@@ -17,6 +17,14 @@
  * NGX_HTTP_SCIM_DOCCACHE_MAX bytes), in malloc'd memory (never a
  * request's pool), freed at worker exit; a hash of chains and an LRU
  * list: a full cache gives its least recently used entry to a new one.
+ *
+ * The workers of one nginx share a table of write generations, a
+ * counter a slot of the key's hash (shared memory, the zone
+ * "scim_doc_cache"): a worker's write bumps its slot, and an entry made
+ * at another generation is not used.  So a resource that another worker
+ * wrote meanwhile is read, not changed in C from a text that the script
+ * would refuse and then changed again (the SHA1 still decides; the table
+ * only spares that work).
  */
 
 
@@ -31,6 +39,7 @@
 
 #define NGX_HTTP_SCIM_DOCCACHE_DEFAULT  1024
 #define NGX_HTTP_SCIM_DOCCACHE_MAX      16384
+#define NGX_HTTP_SCIM_DOCCACHE_SLOTS    16384   /* generations */
 
 
 typedef struct ngx_http_scim_doc_s  ngx_http_scim_doc_t;
@@ -40,6 +49,7 @@ struct ngx_http_scim_doc_s {
     ngx_queue_t                 lru;
     ngx_scim_store_t           *store;
     uint32_t                    hash;
+    ngx_atomic_uint_t           gen;           /* its slot's, when made */
     ngx_uint_t                  type;          /* ngx_http_scim_resource_e */
     u_char                     *data;          /* tenant, id, text */
     size_t                      size;          /* of data */
@@ -59,13 +69,21 @@ typedef struct {
 } ngx_http_scim_doccache_t;
 
 
+static uint32_t ngx_http_scim_doccache_hash(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *id);
 static ngx_http_scim_doc_t *ngx_http_scim_doccache_find(
     ngx_http_scim_ctx_t *ctx, ngx_str_t *id, uint32_t *hash);
 static void ngx_http_scim_doccache_unlink(ngx_http_scim_doc_t *e);
 static ngx_int_t ngx_http_scim_doccache_id(ngx_str_t *text, ngx_str_t *id);
+static ngx_int_t ngx_http_scim_doccache_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
 
 
 static ngx_http_scim_doccache_t  *ngx_http_scim_doccache;
+static ngx_atomic_t              *ngx_http_scim_doccache_gens;
+
+#define ngx_http_scim_doccache_gen(hash)                                      \
+    ngx_http_scim_doccache_gens[(hash) & (NGX_HTTP_SCIM_DOCCACHE_SLOTS - 1)]
 
 
 /* scim_doc_cache <entries> | off */
@@ -105,21 +123,84 @@ ngx_http_scim_doc_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* the generations' zone, with the first store (the cache is on) */
+
+ngx_int_t
+ngx_http_scim_doccache_zone(ngx_conf_t *cf, ngx_http_scim_main_conf_t *smcf)
+{
+    size_t     size;
+    ngx_str_t  name = ngx_string("scim_doc_cache");
+
+    if (smcf->doc_cache == 0 || smcf->doc_zone != NULL) {
+        return NGX_OK;
+    }
+
+    /* the table and the slab pool's own pages */
+
+    size = NGX_HTTP_SCIM_DOCCACHE_SLOTS * sizeof(ngx_atomic_t);
+    size = 2 * size + 8 * ngx_pagesize;
+
+    smcf->doc_zone = ngx_shared_memory_add(cf, &name, size,
+                                           &ngx_http_scim_module);
+    if (smcf->doc_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    smcf->doc_zone->init = ngx_http_scim_doccache_init_zone;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_scim_doccache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t  *shpool;
+
+    if (data) {
+        shm_zone->data = data;          /* a reload: the same table */
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    shpool->data = ngx_slab_calloc(shpool, NGX_HTTP_SCIM_DOCCACHE_SLOTS
+                                           * sizeof(ngx_atomic_t));
+    if (shpool->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    shm_zone->data = shpool->data;
+
+    return NGX_OK;
+}
+
+
 /* at worker start: the entries and the buckets (a power of two) */
 
 ngx_int_t
-ngx_http_scim_doccache_init(ngx_cycle_t *cycle, ngx_uint_t n)
+ngx_http_scim_doccache_init(ngx_cycle_t *cycle,
+    ngx_http_scim_main_conf_t *smcf)
 {
-    ngx_uint_t                 nb;
+    ngx_uint_t                 n, nb;
     ngx_http_scim_doccache_t  *c;
+
+    n = smcf->doc_cache;
 
     if (n == NGX_CONF_UNSET_UINT) {
         n = NGX_HTTP_SCIM_DOCCACHE_DEFAULT;
     }
 
-    if (n == 0) {
+    if (n == 0 || smcf->doc_zone == NULL || smcf->doc_zone->data == NULL) {
         return NGX_OK;
     }
+
+    ngx_http_scim_doccache_gens = smcf->doc_zone->data;
 
     for (nb = 1; nb < n; nb <<= 1) { /* void */ }
 
@@ -172,6 +253,15 @@ ngx_http_scim_doccache_exit(void)
 }
 
 
+static uint32_t
+ngx_http_scim_doccache_hash(ngx_http_scim_ctx_t *ctx, ngx_str_t *id)
+{
+    return ngx_murmur_hash2(id->data, id->len)
+           ^ (ngx_murmur_hash2(ctx->tenant.data, ctx->tenant.len) * 31)
+           ^ (uint32_t) ctx->resource;
+}
+
+
 /* the entry of (ctx's store, tenant and type, id), or NULL */
 
 static ngx_http_scim_doc_t *
@@ -181,9 +271,7 @@ ngx_http_scim_doccache_find(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
     uint32_t              h;
     ngx_http_scim_doc_t  *e;
 
-    h = ngx_murmur_hash2(id->data, id->len)
-        ^ (ngx_murmur_hash2(ctx->tenant.data, ctx->tenant.len) * 31)
-        ^ (uint32_t) ctx->resource;
+    h = ngx_http_scim_doccache_hash(ctx, id);
 
     *hash = h;
 
@@ -305,6 +393,8 @@ ngx_http_scim_doccache_put(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
 
     ngx_queue_insert_head(&c->lru, &e->lru);
 
+    e->gen = ngx_http_scim_doccache_gen(hash);
+
     size = e->tenant_len + e->id_len + text->len;
 
     if (size > e->size) {
@@ -373,6 +463,12 @@ ngx_http_scim_doccache_get(ngx_http_scim_ctx_t *ctx, ngx_str_t *text)
         return NGX_DECLINED;
     }
 
+    if (e->gen != ngx_http_scim_doccache_gen(hash)) {
+        /* another worker wrote it since */
+        ngx_http_scim_doccache_drop(ctx);
+        return NGX_DECLINED;
+    }
+
     text->data = ngx_pnalloc(ctx->request->pool, e->text_len);
     if (text->data == NULL) {
         return NGX_ERROR;
@@ -411,6 +507,25 @@ ngx_http_scim_doccache_drop(ngx_http_scim_ctx_t *ctx)
     ngx_http_scim_doccache_unlink(e);
     ngx_queue_insert_tail(&ngx_http_scim_doccache->lru, &e->lru);
     e->store = NULL;
+}
+
+
+/*
+ * ctx->id was written by this worker: a new generation, which the
+ * entries of the other workers do not have
+ */
+
+void
+ngx_http_scim_doccache_written(ngx_http_scim_ctx_t *ctx)
+{
+    if (ngx_http_scim_doccache == NULL) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(
+               &ngx_http_scim_doccache_gen(
+                   ngx_http_scim_doccache_hash(ctx, &ctx->id)),
+               1);
 }
 
 

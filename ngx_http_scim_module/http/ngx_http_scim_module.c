@@ -579,7 +579,9 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     conf->redis = ngx_scim_store_add(cf, &smcf->servers, &sconf);
-    if (conf->redis == NULL) {
+    if (conf->redis == NULL
+        || ngx_http_scim_doccache_zone(cf, smcf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -1029,8 +1031,7 @@ ngx_http_scim_init_process(ngx_cycle_t *cycle)
 
     if (ngx_http_scim_jwks_init_process(cycle) != NGX_OK
         || (smcf->servers.nelts
-            && ngx_http_scim_doccache_init(cycle, smcf->doc_cache)
-               != NGX_OK))
+            && ngx_http_scim_doccache_init(cycle, smcf) != NGX_OK))
     {
         return NGX_ERROR;
     }

@@ -74,6 +74,7 @@ typedef struct ngx_http_scim_jwks_s  ngx_http_scim_jwks_t;
 typedef struct {
     ngx_array_t                 servers;       /* ngx_scim_store_t * */
     ngx_uint_t                  doc_cache;     /* scim_doc_cache; 0: off */
+    ngx_shm_zone_t             *doc_zone;      /* its writes' generations */
 } ngx_http_scim_main_conf_t;
 
 
@@ -420,7 +421,10 @@ ngx_int_t ngx_http_scim_rcred_client(ngx_http_request_t *r,
  */
 char *ngx_http_scim_doc_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_int_t ngx_http_scim_doccache_init(ngx_cycle_t *cycle, ngx_uint_t n);
+ngx_int_t ngx_http_scim_doccache_zone(ngx_conf_t *cf,
+    ngx_http_scim_main_conf_t *smcf);
+ngx_int_t ngx_http_scim_doccache_init(ngx_cycle_t *cycle,
+    ngx_http_scim_main_conf_t *smcf);
 void ngx_http_scim_doccache_exit(void);
 void ngx_http_scim_doccache_put(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
     ngx_str_t *text);
@@ -429,6 +433,7 @@ void ngx_http_scim_doccache_put_head(ngx_http_scim_ctx_t *ctx,
 ngx_int_t ngx_http_scim_doccache_get(ngx_http_scim_ctx_t *ctx,
     ngx_str_t *text);
 void ngx_http_scim_doccache_drop(ngx_http_scim_ctx_t *ctx);
+void ngx_http_scim_doccache_written(ngx_http_scim_ctx_t *ctx);
 ngx_int_t ngx_http_scim_doccache_sha1(ngx_http_scim_ctx_t *ctx,
     ngx_str_t *text, ngx_str_t *hex);
 

@@ -757,6 +757,8 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 
     case NGX_SCIM_STORE_OK:
 
+        ngx_http_scim_doccache_written(ctx);
+
         if (ctx->members_only) {
             ngx_http_scim_doccache_drop(ctx);
 
@@ -916,6 +918,10 @@ ngx_http_scim_retry_handler(ngx_event_t *ev)
 static void
 ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
+    if (res->status == NGX_SCIM_STORE_OK) {
+        ngx_http_scim_doccache_written(ctx);
+    }
+
     if (res->status == NGX_SCIM_STORE_OK
         || res->status == NGX_SCIM_STORE_NOT_FOUND)
     {
