@@ -325,7 +325,7 @@ ngx_http_scim_doccache_put(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
     ngx_str_t *text)
 {
     u_char                    *p;
-    size_t                     size;
+    size_t                     size, need;
     uint32_t                   hash;
     ngx_str_t                  own;
     ngx_http_scim_doc_t       *e;
@@ -395,9 +395,18 @@ ngx_http_scim_doccache_put(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
 
     e->gen = ngx_http_scim_doccache_gen(hash);
 
-    size = e->tenant_len + e->id_len + text->len;
+    need = e->tenant_len + e->id_len + text->len;
 
-    if (size > e->size) {
+    if (need > e->size) {
+        /*
+         * a power of two: a text that grows by a few bytes, or a new
+         * entry in a reused one, rarely needs another buffer (a malloc()
+         * of this size consolidates glibc's fast bins: every request's
+         * allocations paid for it)
+         */
+
+        for (size = 512; size < need; size <<= 1) { /* void */ }
+
         p = ngx_alloc(size, ngx_cycle->log);
         if (p == NULL) {
             ngx_http_scim_doccache_unlink(e);
