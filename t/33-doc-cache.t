@@ -21,7 +21,8 @@ use Test::More;
 use ScimTest;
 
 my $t = ScimTest->new(workers => 1);
-my $REDIS = '127.0.0.1:' . $t->redis_port;
+# the other nginx use the same Redis (the seeds of a cluster)
+my $REDIS = $t->cluster ? $t->cluster->seeds : '127.0.0.1:' . $t->redis_port;
 my $P = 'scim:{acme}:';
 
 sub conf {
