@@ -2289,13 +2289,21 @@ static const char  ngx_scim_lua_replace[] =
     "             with_version(head .. ARGV[9] .. '\",\"version\":\"', n))\n"
     "end\n"
     "event(u + 2, nil, t, id, n, inn, out)\n"
+    "local r = {1, n, mdisplay(t, id)}\n"
     "if sha ~= '' and t == 'User' then\n"
-    "  local r = expand(t, id, '0')\n"
-    "  r[1] = n\n"
-    "  table.insert(r, 1, 1)\n"
-    "  return r\n"
+    "  -- the user's groups, as get.lua reads them (lib.lua expand())\n"
+    "  local ids = related(KEYS[5], id)\n"
+    "  for i = 1, #ids, 1000 do\n"
+    "    local chunk = {unpack(ids, i, math.min(i + 999, #ids))}\n"
+    "    local gn = redis.call('HMGET', KEYS[3], unpack(chunk))\n"
+    "    for j = 1, #chunk do\n"
+    "      if gn[j] then\n"
+    "        r[#r + 1] = chunk[j]; r[#r + 1] = 'Group'; r[#r + 1] = gn[j]\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
     "end\n"
-    "return {1, n, mdisplay(t, id)}\n"
+    "return r\n"
     ;
 
 
@@ -2724,7 +2732,7 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
     [NGX_SCIM_LUA_REPLACE] = {
         "replace", ngx_scim_lua_replace,
         sizeof(ngx_scim_lua_replace) - 1,
-        "b6de612accfd38d4c867a06bf3fd036ba9005e64", 17 },
+        "a7e4a380f28b4a4e4bf9b5ad9dd1a8fb9869d785", 17 },
     [NGX_SCIM_LUA_SCAN] = {
         "scan", ngx_scim_lua_scan,
         sizeof(ngx_scim_lua_scan) - 1,

@@ -84,10 +84,18 @@ else
              with_version(head .. ARGV[9] .. '","version":"', n))
 end
 event(u + 2, nil, t, id, n, inn, out)
+local r = {1, n, mdisplay(t, id)}
 if sha ~= '' and t == 'User' then
-  local r = expand(t, id, '0')
-  r[1] = n
-  table.insert(r, 1, 1)
-  return r
+  -- the user's groups, as get.lua reads them (lib.lua expand())
+  local ids = related(KEYS[5], id)
+  for i = 1, #ids, 1000 do
+    local chunk = {unpack(ids, i, math.min(i + 999, #ids))}
+    local gn = redis.call('HMGET', KEYS[3], unpack(chunk))
+    for j = 1, #chunk do
+      if gn[j] then
+        r[#r + 1] = chunk[j]; r[#r + 1] = 'Group'; r[#r + 1] = gn[j]
+      end
+    end
+  end
 end
-return {1, n, mdisplay(t, id)}
+return r
