@@ -350,6 +350,11 @@ ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
     json_t     *doc;
     ngx_int_t   rc;
 
+    if (res->status == NGX_SCIM_STORE_OK) {
+        /* Entra reads a user by userName before it PATCHes it */
+        ngx_http_scim_doccache_put(ctx, NULL, &res->docs[0].text);
+    }
+
     if (res->status == NGX_SCIM_STORE_OK
         && ctx->start_index == 1 && ctx->count > 0 && !ctx->cursor_mode
         && scim_filter_is_simple_eq(ctx->filter_ast))

@@ -57,6 +57,13 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       offsetof(ngx_http_scim_loc_conf_t, redis_addr),
       NULL },
 
+    { ngx_string("scim_doc_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_doc_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("scim_redis_sentinel"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
       ngx_http_scim_redis_sentinel,
@@ -336,6 +343,8 @@ ngx_http_scim_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    smcf->doc_cache = NGX_CONF_UNSET_UINT;
+
     return smcf;
 }
 
@@ -573,7 +582,9 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     conf->redis = ngx_scim_store_add(cf, &smcf->servers, &sconf);
-    if (conf->redis == NULL) {
+    if (conf->redis == NULL
+        || ngx_http_scim_doccache_zone(cf, smcf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -1021,7 +1032,10 @@ ngx_http_scim_init_process(ngx_cycle_t *cycle)
         }
     }
 
-    if (ngx_http_scim_jwks_init_process(cycle) != NGX_OK) {
+    if (ngx_http_scim_jwks_init_process(cycle) != NGX_OK
+        || (smcf->servers.nelts
+            && ngx_http_scim_doccache_init(cycle, smcf) != NGX_OK))
+    {
         return NGX_ERROR;
     }
 
@@ -1046,4 +1060,6 @@ ngx_http_scim_exit_process(ngx_cycle_t *cycle)
     for (i = 0; i < smcf->servers.nelts; i++) {
         ngx_scim_store_exit_worker(s[i]);
     }
+
+    ngx_http_scim_doccache_exit();
 }

@@ -73,6 +73,8 @@ typedef struct ngx_http_scim_jwks_s  ngx_http_scim_jwks_t;
 
 typedef struct {
     ngx_array_t                 servers;       /* ngx_scim_store_t * */
+    ngx_uint_t                  doc_cache;     /* scim_doc_cache; 0: off */
+    ngx_shm_zone_t             *doc_zone;      /* its writes' generations */
 } ngx_http_scim_main_conf_t;
 
 
@@ -270,6 +272,10 @@ struct ngx_http_scim_ctx_s {
                                                   without its version */
     json_t                     *related;       /* a user's groups as read
                                                   with the document */
+    ngx_str_t                   doc_sha1;      /* ctx->doc is a worker's
+                                                  cached text of this SHA1
+                                                  (doccache.c), not read;
+                                                  empty: read */
     scim_members_delta_t        delta;         /* a group's member changes */
     ngx_uint_t                  final_status;  /* for a read after write */
     unsigned                    want_members:1;
@@ -423,6 +429,29 @@ ngx_int_t ngx_http_scim_rcred_access(ngx_http_scim_ctx_t *ctx,
 ngx_int_t ngx_http_scim_rcred_client(ngx_http_request_t *r,
     ngx_str_t *tenant, ngx_str_t *id, ngx_str_t *secret,
     ngx_http_scim_rcred_client_pt done);
+
+/*
+ * ngx_http_scim_doccache.c: a worker's cache of known stored texts
+ * (scim_doc_cache), by the store, tenant, type (ctx's) and id; put: id
+ * NULL for the id the text holds; get: a copy in the request's pool
+ */
+char *ngx_http_scim_doc_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_scim_doccache_zone(ngx_conf_t *cf,
+    ngx_http_scim_main_conf_t *smcf);
+ngx_int_t ngx_http_scim_doccache_init(ngx_cycle_t *cycle,
+    ngx_http_scim_main_conf_t *smcf);
+void ngx_http_scim_doccache_exit(void);
+void ngx_http_scim_doccache_put(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
+    ngx_str_t *text);
+void ngx_http_scim_doccache_put_head(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *head, ngx_int_t version);
+ngx_int_t ngx_http_scim_doccache_get(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *text);
+void ngx_http_scim_doccache_drop(ngx_http_scim_ctx_t *ctx);
+void ngx_http_scim_doccache_written(ngx_http_scim_ctx_t *ctx);
+ngx_int_t ngx_http_scim_doccache_sha1(ngx_http_scim_ctx_t *ctx,
+    ngx_str_t *text, ngx_str_t *hex);
 
 /* ngx_http_scim_variables.c: $scim_tenant, $scim_resource, ... */
 ngx_int_t ngx_http_scim_add_variables(ngx_conf_t *cf);

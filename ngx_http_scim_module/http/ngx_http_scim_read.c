@@ -67,6 +67,8 @@ ngx_http_scim_get_slice(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
         return;
     }
 
+    ngx_http_scim_doccache_put(ctx, &ctx->id, &res->docs[0].text);
+
     doc = ngx_http_scim_expand(ctx, &res->docs[0], 0);
     if (doc == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -375,10 +377,14 @@ ngx_http_scim_get_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
     ngx_int_t   rc;
 
     if (res->status == NGX_SCIM_STORE_NOT_FOUND) {
+        ngx_http_scim_doccache_drop(ctx);
         ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
                            "%s \"%V\" not found", ctx->rt->name, &ctx->id);
         return;
     }
+
+    /* the text as stored: a PATCH or PUT that follows need not read it */
+    ngx_http_scim_doccache_put(ctx, &ctx->id, &res->docs[0].text);
 
     if (ctx->final_status == NGX_HTTP_OK) {
         rc = ngx_http_scim_fast(ctx, &res->docs[0], 0);

@@ -9,6 +9,9 @@
  * document's ASCII index values itself), unless its name or an e-mail is
  * not ASCII: then the store gives the document back, and it is deleted
  * as a change is, at the version read.
+ * A PATCH or PUT of a text the worker knows (doccache.c) skips the read:
+ * the write goes only if the stored text is still that one, and
+ * otherwise brings back the current one, which it goes on from.
  * Group member changes never rewrite a member list: they travel as a
  * delta (clear, remove, add) applied to Redis sets, and a PATCH that only
  * touches members does not read the group at all.
@@ -35,6 +38,7 @@ static void ngx_http_scim_written(ngx_http_scim_ctx_t *ctx,
 static ngx_int_t ngx_http_scim_is_members(const char *path);
 static ngx_int_t ngx_http_scim_members_only(json_t *body);
 static void ngx_http_scim_members_patch(ngx_http_scim_ctx_t *ctx);
+static ngx_int_t ngx_http_scim_modify_cached(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
 static void ngx_http_scim_delete_id(ngx_http_scim_ctx_t *ctx);
@@ -47,6 +51,8 @@ static ngx_int_t ngx_http_scim_delete_args(ngx_http_scim_ctx_t *ctx,
 static void ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *unused);
 static void ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
+static ngx_int_t ngx_http_scim_written_groups(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
 static void ngx_http_scim_retry(ngx_http_scim_ctx_t *ctx);
 static void ngx_http_scim_retry_handler(ngx_event_t *ev);
@@ -162,6 +168,8 @@ ngx_http_scim_create_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
     switch (res->status) {
 
     case NGX_SCIM_STORE_OK:
+
+        ngx_http_scim_doccache_put_head(ctx, &ctx->prefix, res->version);
 
         if (json_array_size(ctx->delta.add) > 0) {
             /* the members' display names are in the store */
@@ -302,10 +310,58 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
         return;
     }
 
+    if (ctx->method != NGX_HTTP_DELETE && ngx_http_scim_modify_cached(ctx)) {
+        return;
+    }
+
     ngx_http_scim_issued(ctx, ngx_scim_store_get(
                                   ngx_http_scim_call(ctx,
                                                      ngx_http_scim_modify_read),
                                   &ctx->id, 0));
+}
+
+
+/*
+ * A PATCH or PUT from the worker's copy of the stored text, when it has
+ * one: 1 when it went on so (or failed), 0 when the document must be read
+ */
+
+static ngx_int_t
+ngx_http_scim_modify_cached(ngx_http_scim_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_scim_store_res_t   res;
+    ngx_scim_store_doc_t   doc;
+
+    ngx_str_null(&ctx->doc_sha1);
+    ngx_memzero(&doc, sizeof(ngx_scim_store_doc_t));
+
+    rc = ngx_http_scim_doccache_get(ctx, &doc.text);
+
+    if (rc == NGX_DECLINED) {
+        return 0;
+    }
+
+    if (rc != NGX_OK
+        || ngx_http_scim_doccache_sha1(ctx, &doc.text, &ctx->doc_sha1)
+           != NGX_OK)
+    {
+        ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return 1;
+    }
+
+    doc.found = 1;
+    doc.bare = 1;
+
+    ngx_memzero(&res, sizeof(ngx_scim_store_res_t));
+
+    res.status = NGX_SCIM_STORE_OK;
+    res.docs = &doc;
+    res.ndocs = 1;
+
+    ngx_http_scim_modify_read(ctx, &res);
+
+    return 1;
 }
 
 
@@ -445,6 +501,23 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
     }
 
     ctx->doc = ngx_http_scim_expand(ctx, &res->docs[0], 0);
+    version = ngx_http_scim_doc_version(ctx->doc);
+
+    if (ctx->doc_sha1.len
+        && (version == NGX_ERROR || !ngx_http_scim_if_match_ok(ctx, version)))
+    {
+        /* the cached version may be a stale one: If-Match on the stored */
+
+        ngx_http_scim_doccache_drop(ctx);
+        ngx_str_null(&ctx->doc_sha1);
+
+        ngx_http_scim_issued(ctx, ngx_scim_store_get(
+                                      ngx_http_scim_call(ctx,
+                                                    ngx_http_scim_modify_read),
+                                      &ctx->id, 0));
+        return;
+    }
+
     if (ctx->doc == NULL) {
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -458,8 +531,6 @@ ngx_http_scim_modify_read(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
         ngx_http_scim_track(r, ctx->related);
         json_object_del(ctx->doc, "groups");
     }
-
-    version = ngx_http_scim_doc_version(ctx->doc);
 
     if (!ngx_http_scim_if_match_ok(ctx, version)) {
         ngx_http_scim_fail(ctx, NGX_HTTP_PRECONDITION_FAILED, NULL,
@@ -747,6 +818,7 @@ ngx_http_scim_modify_write(ngx_http_scim_ctx_t *ctx,
     w.now = v[5];
     w.manager = v[6];
     w.unique_external_id = ctx->slcf->unique_external_id ? 1 : 0;
+    w.sha1 = ctx->doc_sha1;
     w.clear = ctx->delta.clear;
     ngx_http_scim_argv_list(&rem, &w.remove, &w.nremove);
     ngx_http_scim_argv_list(&add, &w.add, &w.nadd);
@@ -775,6 +847,22 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 
     case NGX_SCIM_STORE_OK:
 
+        ngx_http_scim_doccache_written(ctx);
+
+        if (ctx->members_only) {
+            ngx_http_scim_doccache_drop(ctx);
+
+        } else {
+            ngx_http_scim_doccache_put_head(ctx, &ctx->prefix, res->version);
+        }
+
+        if (ctx->doc_sha1.len
+            && ngx_http_scim_written_groups(ctx, res) != NGX_OK)
+        {
+            ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
         if (ctx->resource == NGX_HTTP_SCIM_R_GROUPS) {
             /*
              * Group PATCH: 204 (Entra expects it, and never loads the
@@ -796,7 +884,19 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
         ngx_http_scim_written(ctx, NGX_HTTP_OK, res);
         return;
 
+    case NGX_SCIM_STORE_CHANGED:
+
+        /* the cached text was not the stored one: go on from this one */
+
+        ngx_http_scim_doccache_drop(ctx);
+        ngx_str_null(&ctx->doc_sha1);
+
+        res->status = NGX_SCIM_STORE_OK;
+        ngx_http_scim_modify_read(ctx, res);
+        return;
+
     case NGX_SCIM_STORE_NOT_FOUND:
+        ngx_http_scim_doccache_drop(ctx);
         ngx_http_scim_fail(ctx, NGX_HTTP_NOT_FOUND, NULL,
                            "%s \"%V\" not found", ctx->rt->name, &ctx->id);
         return;
@@ -807,9 +907,56 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
         return;
 
     default:
+        ngx_http_scim_doccache_drop(ctx);
         ngx_http_scim_retry(ctx);
         return;
     }
+}
+
+
+/*
+ * A user's groups as the write of a cached text read them (a read
+ * brings them with the document): "groups" as ngx_http_scim_expand()
+ * makes them
+ */
+
+static ngx_int_t
+ngx_http_scim_written_groups(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res)
+{
+    json_t                *list, *item;
+    ngx_uint_t             i;
+    ngx_scim_store_ref_t  *ref;
+
+    ctx->related = NULL;
+
+    if (ctx->resource != NGX_HTTP_SCIM_R_USERS || res->ndocs == 0
+        || res->docs[0].nrefs == 0)
+    {
+        return NGX_OK;
+    }
+
+    list = ngx_http_scim_track(ctx->request, json_array());
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < res->docs[0].nrefs; i++) {
+        ref = &res->docs[0].refs[i];
+
+        item = json_pack("{s:s%,s:s%,s:s}",
+                         "value", ref->id.data, ref->id.len,
+                         "display", ref->display.data, ref->display.len,
+                         "type", "direct");
+
+        if (item == NULL || json_array_append_new(list, item) != 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    ctx->related = list;
+
+    return NGX_OK;
 }
 
 
@@ -872,6 +1019,16 @@ ngx_http_scim_retry_handler(ngx_event_t *ev)
 static void
 ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
+    if (res->status == NGX_SCIM_STORE_OK) {
+        ngx_http_scim_doccache_written(ctx);
+    }
+
+    if (res->status == NGX_SCIM_STORE_OK
+        || res->status == NGX_SCIM_STORE_NOT_FOUND)
+    {
+        ngx_http_scim_doccache_drop(ctx);
+    }
+
     switch (res->status) {
 
     case NGX_SCIM_STORE_OK:

@@ -2513,6 +2513,42 @@ static const char  ngx_scim_lua_replace[] =
     "  end\n"
     "end\n"
     "\n"
+    "-- {doc, manager display, id, type, display, ...}: a document of type t\n"
+    "-- with its user's groups or (want == '1') its group's members, or false\n"
+    "-- if there is no document; the displays and types of the groups or\n"
+    "-- members from Group:display and User:display\n"
+    "local function expand(t, id, want)\n"
+    "  local doc = redis.call('HGET', (typed(t)), id)\n"
+    "  if not doc then return false end\n"
+    "  local r = {doc, mdisplay(t, id)}\n"
+    "  local ids\n"
+    "  if t == 'User' then\n"
+    "    ids = related(KEYS[5], id)\n"
+    "  elseif want == '1' then\n"
+    "    ids = related(KEYS[9], id)\n"
+    "  else\n"
+    "    return r\n"
+    "  end\n"
+    "  for i = 1, #ids, 1000 do\n"
+    "    local chunk = ids\n"
+    "    if #ids > 1000 then\n"
+    "      chunk = {unpack(ids, i, math.min(i + 999, #ids))}\n"
+    "    end\n"
+    "    local gn = redis.call('HMGET', KEYS[3], unpack(chunk))\n"
+    "    local un = {}\n"
+    "    if t == 'Group' then\n"
+    "      un = redis.call('HMGET', KEYS[2], unpack(chunk))\n"
+    "    end\n"
+    "    for j = 1, #chunk do\n"
+    "      if un[j] then\n"
+    "        r[#r + 1] = chunk[j]; r[#r + 1] = 'User'; r[#r + 1] = un[j]\n"
+    "      elseif gn[j] then\n"
+    "        r[#r + 1] = chunk[j]; r[#r + 1] = 'Group'; r[#r + 1] = gn[j]\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  return r\n"
+    "end\n"
     "\n"
     "-- The change event of a write (issue 11), appended to the tenant's\n"
     "-- stream (KEYS[17]) in the script that writes, so that it exists exactly\n"
@@ -2557,13 +2593,21 @@ static const char  ngx_scim_lua_replace[] =
     "--         name, old externalId, new externalId, display ('' = keep), now,\n"
     "--         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,\n"
     "--         nadd, ids..., nold, old folded e-mails..., nnew, new ones...,\n"
-    "--         unique externalId ('1'|'0'; none: '0'),\n"
+    "--         unique externalId ('1'|'0'; none: '0'), the SHA1 (hex) of\n"
+    "--         the text the document was changed from ('' or none: no check),\n"
     "--         then the event's (lib.lua event()): maxlen ('' or none: no\n"
     "--         event), type, time, active, paths\n"
     "--   -> {1, seq, manager display} | {0} (no document)\n"
     "--      | {-1, current version} | {-2, 1|2} | {-4, bad member id}\n"
     "--      | {-4, id, 'cycle'} (a group that holds this one)\n"
     "--      | {-4, manager id, 'manager'} (a new manager that is no user)\n"
+    "--      | {-6, {doc, manager display}} (with a SHA1: the stored text is\n"
+    "--        another; nothing changed; what get.lua reads, a user's groups\n"
+    "--        too)\n"
+    "-- With a SHA1 the caller has not read the document (a worker's cache of\n"
+    "-- known texts): the text must be the one it changed, not merely of the\n"
+    "-- same version (a tenant's seq rewinds when a backup is restored), and a\n"
+    "-- user's {1, ...} ends with its groups as get.lua gives them.\n"
     "--! keys 17\n"
     "\n"
     "local id, t = ARGV[1], ARGV[10]\n"
@@ -2571,12 +2615,16 @@ static const char  ngx_scim_lua_replace[] =
     "\n"
     "local cur = redis.call('HGET', doc, id)\n"
     "if not cur then return {0} end\n"
-    "local v = version_of(cur)\n"
-    "if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end\n"
     "local rem, i = list(13)\n"
     "local add, j = list(i)\n"
     "local oldem, k = list(j)\n"
     "local newem, u = list(k)\n"
+    "local sha = ARGV[u + 1] or ''\n"
+    "if sha ~= '' and redis.sha1hex(cur) ~= sha then\n"
+    "  return {-6, expand(t, id, '0')}\n"
+    "end\n"
+    "local v = version_of(cur)\n"
+    "if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end\n"
     "local bad, why = check(id, add)\n"
     "if bad then return {-4, bad, why} end\n"
     "if ARGV[3] ~= '' and not manager_ok(t, id, ARGV[11]) then\n"
@@ -2608,7 +2656,7 @@ static const char  ngx_scim_lua_replace[] =
     "local inn, out\n"
     "if t == 'Group' then\n"
     "  inn, out = members(id, ARGV[12] == '1', rem, add,\n"
-    "                     (ARGV[u + 1] or '') ~= '')\n"
+    "                     (ARGV[u + 2] or '') ~= '')\n"
     "end\n"
     "if ARGV[3] ~= '' then\n"
     "  manager(t, id, ARGV[11])\n"
@@ -2621,8 +2669,22 @@ static const char  ngx_scim_lua_replace[] =
     "  redis.call('HSET', doc, id,\n"
     "             with_version(head .. ARGV[9] .. '\",\"version\":\"', n))\n"
     "end\n"
-    "event(u + 1, nil, t, id, n, inn, out)\n"
-    "return {1, n, mdisplay(t, id)}\n"
+    "event(u + 2, nil, t, id, n, inn, out)\n"
+    "local r = {1, n, mdisplay(t, id)}\n"
+    "if sha ~= '' and t == 'User' then\n"
+    "  -- the user's groups, as get.lua reads them (lib.lua expand())\n"
+    "  local ids = related(KEYS[5], id)\n"
+    "  for i = 1, #ids, 1000 do\n"
+    "    local chunk = {unpack(ids, i, math.min(i + 999, #ids))}\n"
+    "    local gn = redis.call('HMGET', KEYS[3], unpack(chunk))\n"
+    "    for j = 1, #chunk do\n"
+    "      if gn[j] then\n"
+    "        r[#r + 1] = chunk[j]; r[#r + 1] = 'Group'; r[#r + 1] = gn[j]\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return r\n"
     ;
 
 
@@ -3014,7 +3076,7 @@ static const char  ngx_scim_lua_slice[] =
 
 
 static const char  ngx_scim_lua_lib[] =
-    "#!lua name=scim_711017703791\n"
+    "#!lua name=scim_d1532a00772b\n"
     "-- Generated by store/lua/gen.pl from the scripts in store/lua: do not edit.\n"
     "-- The scripts' KEYS and ARGV, set first by each function\n"
     "local KEYS, ARGV\n"
@@ -3411,7 +3473,7 @@ static const char  ngx_scim_lua_lib[] =
     "-- (end of the library)\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_create',\n"
+    "function_name = 'scim_d1532a00772b_create',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3483,7 +3545,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_delete',\n"
+    "function_name = 'scim_d1532a00772b_delete',\n"
     "flags = {'allow-oom'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3514,7 +3576,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_delete_id',\n"
+    "function_name = 'scim_d1532a00772b_delete_id',\n"
     "flags = {'allow-oom'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3570,7 +3632,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_feed',\n"
+    "function_name = 'scim_d1532a00772b_feed',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3683,7 +3745,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_fetch',\n"
+    "function_name = 'scim_d1532a00772b_fetch',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3705,7 +3767,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_find',\n"
+    "function_name = 'scim_d1532a00772b_find',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3725,7 +3787,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_find_email',\n"
+    "function_name = 'scim_d1532a00772b_find_email',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3749,7 +3811,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_find_ext',\n"
+    "function_name = 'scim_d1532a00772b_find_ext',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3769,7 +3831,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_get',\n"
+    "function_name = 'scim_d1532a00772b_get',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3786,7 +3848,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_page',\n"
+    "function_name = 'scim_d1532a00772b_page',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3852,7 +3914,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_related',\n"
+    "function_name = 'scim_d1532a00772b_related',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3914,7 +3976,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_replace',\n"
+    "function_name = 'scim_d1532a00772b_replace',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3930,13 +3992,21 @@ static const char  ngx_scim_lua_lib[] =
     "--         name, old externalId, new externalId, display ('' = keep), now,\n"
     "--         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,\n"
     "--         nadd, ids..., nold, old folded e-mails..., nnew, new ones...,\n"
-    "--         unique externalId ('1'|'0'; none: '0'),\n"
+    "--         unique externalId ('1'|'0'; none: '0'), the SHA1 (hex) of\n"
+    "--         the text the document was changed from ('' or none: no check),\n"
     "--         then the event's (lib.lua event()): maxlen ('' or none: no\n"
     "--         event), type, time, active, paths\n"
     "--   -> {1, seq, manager display} | {0} (no document)\n"
     "--      | {-1, current version} | {-2, 1|2} | {-4, bad member id}\n"
     "--      | {-4, id, 'cycle'} (a group that holds this one)\n"
     "--      | {-4, manager id, 'manager'} (a new manager that is no user)\n"
+    "--      | {-6, {doc, manager display}} (with a SHA1: the stored text is\n"
+    "--        another; nothing changed; what get.lua reads, a user's groups\n"
+    "--        too)\n"
+    "-- With a SHA1 the caller has not read the document (a worker's cache of\n"
+    "-- known texts): the text must be the one it changed, not merely of the\n"
+    "-- same version (a tenant's seq rewinds when a backup is restored), and a\n"
+    "-- user's {1, ...} ends with its groups as get.lua gives them.\n"
     "--! keys 17\n"
     "\n"
     "local id, t = ARGV[1], ARGV[10]\n"
@@ -3944,12 +4014,16 @@ static const char  ngx_scim_lua_lib[] =
     "\n"
     "local cur = redis.call('HGET', doc, id)\n"
     "if not cur then return {0} end\n"
-    "local v = version_of(cur)\n"
-    "if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end\n"
     "local rem, i = list(13)\n"
     "local add, j = list(i)\n"
     "local oldem, k = list(j)\n"
     "local newem, u = list(k)\n"
+    "local sha = ARGV[u + 1] or ''\n"
+    "if sha ~= '' and redis.sha1hex(cur) ~= sha then\n"
+    "  return {-6, expand(t, id, '0')}\n"
+    "end\n"
+    "local v = version_of(cur)\n"
+    "if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end\n"
     "local bad, why = check(id, add)\n"
     "if bad then return {-4, bad, why} end\n"
     "if ARGV[3] ~= '' and not manager_ok(t, id, ARGV[11]) then\n"
@@ -3981,7 +4055,7 @@ static const char  ngx_scim_lua_lib[] =
     "local inn, out\n"
     "if t == 'Group' then\n"
     "  inn, out = members(id, ARGV[12] == '1', rem, add,\n"
-    "                     (ARGV[u + 1] or '') ~= '')\n"
+    "                     (ARGV[u + 2] or '') ~= '')\n"
     "end\n"
     "if ARGV[3] ~= '' then\n"
     "  manager(t, id, ARGV[11])\n"
@@ -3994,12 +4068,26 @@ static const char  ngx_scim_lua_lib[] =
     "  redis.call('HSET', doc, id,\n"
     "             with_version(head .. ARGV[9] .. '\",\"version\":\"', n))\n"
     "end\n"
-    "event(u + 1, nil, t, id, n, inn, out)\n"
-    "return {1, n, mdisplay(t, id)}\n"
+    "event(u + 2, nil, t, id, n, inn, out)\n"
+    "local r = {1, n, mdisplay(t, id)}\n"
+    "if sha ~= '' and t == 'User' then\n"
+    "  -- the user's groups, as get.lua reads them (lib.lua expand())\n"
+    "  local ids = related(KEYS[5], id)\n"
+    "  for i = 1, #ids, 1000 do\n"
+    "    local chunk = {unpack(ids, i, math.min(i + 999, #ids))}\n"
+    "    local gn = redis.call('HMGET', KEYS[3], unpack(chunk))\n"
+    "    for j = 1, #chunk do\n"
+    "      if gn[j] then\n"
+    "        r[#r + 1] = chunk[j]; r[#r + 1] = 'Group'; r[#r + 1] = gn[j]\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return r\n"
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_scan',\n"
+    "function_name = 'scim_d1532a00772b_scan',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -4108,7 +4196,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_711017703791_slice',\n"
+    "function_name = 'scim_d1532a00772b_slice',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -4166,72 +4254,72 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
         "create", ngx_scim_lua_create,
         sizeof(ngx_scim_lua_create) - 1,
         "bb80c7e19191a4b1b33d17ea4e7ad6904e9c0b39",
-        "scim_711017703791_create", 17 },
+        "scim_d1532a00772b_create", 17 },
     [NGX_SCIM_LUA_DELETE] = {
         "delete", ngx_scim_lua_delete,
         sizeof(ngx_scim_lua_delete) - 1,
         "c6a2715ff8d02b6523f13f525b5e952513d2301a",
-        "scim_711017703791_delete", 17 },
+        "scim_d1532a00772b_delete", 17 },
     [NGX_SCIM_LUA_DELETE_ID] = {
         "delete_id", ngx_scim_lua_delete_id,
         sizeof(ngx_scim_lua_delete_id) - 1,
         "d912e0bd2c0645600d41dfb4cc98e25eac7add4f",
-        "scim_711017703791_delete_id", 17 },
+        "scim_d1532a00772b_delete_id", 17 },
     [NGX_SCIM_LUA_FEED] = {
         "feed", ngx_scim_lua_feed,
         sizeof(ngx_scim_lua_feed) - 1,
         "af8d1487f0aab9d11244941967e1ac7ffb6b44f1",
-        "scim_711017703791_feed", 17 },
+        "scim_d1532a00772b_feed", 17 },
     [NGX_SCIM_LUA_FETCH] = {
         "fetch", ngx_scim_lua_fetch,
         sizeof(ngx_scim_lua_fetch) - 1,
         "cceb77c7f8d18390676faf194f47a47b7903def1",
-        "scim_711017703791_fetch", 9 },
+        "scim_d1532a00772b_fetch", 9 },
     [NGX_SCIM_LUA_FIND] = {
         "find", ngx_scim_lua_find,
         sizeof(ngx_scim_lua_find) - 1,
         "965155ffe5481cd934d2d96b23a1f4c34f827a97",
-        "scim_711017703791_find", 10 },
+        "scim_d1532a00772b_find", 10 },
     [NGX_SCIM_LUA_FIND_EMAIL] = {
         "find_email", ngx_scim_lua_find_email,
         sizeof(ngx_scim_lua_find_email) - 1,
         "09949d80c41b331f1a3b87e7006b5311b6e12e1c",
-        "scim_711017703791_find_email", 15 },
+        "scim_d1532a00772b_find_email", 15 },
     [NGX_SCIM_LUA_FIND_EXT] = {
         "find_ext", ngx_scim_lua_find_ext,
         sizeof(ngx_scim_lua_find_ext) - 1,
         "715e44306c0b52084746a089836778ff48c6248a",
-        "scim_711017703791_find_ext", 11 },
+        "scim_d1532a00772b_find_ext", 11 },
     [NGX_SCIM_LUA_GET] = {
         "get", ngx_scim_lua_get,
         sizeof(ngx_scim_lua_get) - 1,
         "2509db8d7792a696632d8eb545f71a9db39ea828",
-        "scim_711017703791_get", 9 },
+        "scim_d1532a00772b_get", 9 },
     [NGX_SCIM_LUA_PAGE] = {
         "page", ngx_scim_lua_page,
         sizeof(ngx_scim_lua_page) - 1,
         "e6a07e685a375370651438f95c5237afcd58dfc5",
-        "scim_711017703791_page", 13 },
+        "scim_d1532a00772b_page", 13 },
     [NGX_SCIM_LUA_RELATED] = {
         "related", ngx_scim_lua_related,
         sizeof(ngx_scim_lua_related) - 1,
         "006e8778b06dcb00ae46814c34dd6b4f7ed0147e",
-        "scim_711017703791_related", 9 },
+        "scim_d1532a00772b_related", 9 },
     [NGX_SCIM_LUA_REPLACE] = {
         "replace", ngx_scim_lua_replace,
         sizeof(ngx_scim_lua_replace) - 1,
-        "280bc71621eb0c28dd58dccd64b8ce106bd83cb1",
-        "scim_711017703791_replace", 17 },
+        "0c56ec442237fd2a3fa7858df3fab318d36e775c",
+        "scim_d1532a00772b_replace", 17 },
     [NGX_SCIM_LUA_SCAN] = {
         "scan", ngx_scim_lua_scan,
         sizeof(ngx_scim_lua_scan) - 1,
         "b33398371b9169818f72709a8923631c76f8784c",
-        "scim_711017703791_scan", 13 },
+        "scim_d1532a00772b_scan", 13 },
     [NGX_SCIM_LUA_SLICE] = {
         "slice", ngx_scim_lua_slice,
         sizeof(ngx_scim_lua_slice) - 1,
         "268fb1783fc2cf2e242032aeacc4dbf954ab7e5a",
-        "scim_711017703791_slice", 9 },
+        "scim_d1532a00772b_slice", 9 },
 };
 
 

@@ -622,7 +622,7 @@ ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
     ngx_scim_store_ctx_t  *sc;
 
     sc = ngx_scim_store_ctx(call, NGX_SCIM_LUA_REPLACE, NGX_SCIM_STORE_R_WRITE,
-                            22 + w->nremove + w->nadd + w->nemails
+                            23 + w->nremove + w->nadd + w->nemails
                             + w->nold_emails);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, &w->id) != NGX_OK
@@ -646,6 +646,7 @@ ngx_scim_store_replace(ngx_scim_store_call_t *call, ngx_scim_store_write_t *w)
         || ngx_scim_store_arg_list(sc, w->emails, w->nemails) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, w->unique_external_id ? "1" : "0")
            != NGX_OK
+        || ngx_scim_store_arg_str(sc, &w->sha1) != NGX_OK
         || ngx_scim_store_arg_event(sc, &w->event) != NGX_OK)
     {
         return NGX_ERROR;

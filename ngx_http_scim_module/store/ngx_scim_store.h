@@ -81,10 +81,14 @@ typedef enum {
                                       Redis loading or busy */
     NGX_SCIM_STORE_FAILED,         /* Redis refused it (logged) */
     NGX_SCIM_STORE_BAD_REPLY,      /* an answer of an unexpected shape */
-    NGX_SCIM_STORE_FOLD            /* delete_id: nothing changed; docs[0]
+    NGX_SCIM_STORE_FOLD,           /* delete_id: nothing changed; docs[0]
                                       is the stored document (bare), whose
                                       index values the caller folds for
                                       ngx_scim_store_delete */
+    NGX_SCIM_STORE_CHANGED         /* replace with sha1: the stored text
+                                      is another, nothing was written;
+                                      docs[0] is the document as get
+                                      reads it */
 } ngx_scim_store_status_e;
 
 
@@ -149,7 +153,10 @@ typedef struct {
 
     /* reads */
     ngx_scim_store_doc_t       *docs;          /* get, find: 0 or 1;
-                                                  page, fetch, scan */
+                                                  page, fetch, scan;
+                                                  replace with sha1: OK,
+                                                  a user's groups (refs,
+                                                  no text); CHANGED */
     ngx_uint_t                  ndocs;
     ngx_str_t                  *ids;           /* scan (docs[i] is ids[i]'s
                                                   when it read documents),
@@ -232,6 +239,11 @@ typedef struct {
     ngx_uint_t                  nemails;
     ngx_str_t                  *old_emails;
     ngx_uint_t                  nold_emails;
+    ngx_str_t                   sha1;          /* replace: the SHA1
+                                                  (hex) of the text the
+                                                  document was changed
+                                                  from, not read but
+                                                  known; empty: none */
     ngx_scim_store_event_t      event;
     unsigned                    any_version:1; /* replace: not expect */
     unsigned                    unique_external_id:1;  /* create, replace:

@@ -20,7 +20,7 @@ static void ngx_scim_store_decode_write(redisReply *reply,
 static ngx_int_t ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
     ngx_scim_store_doc_t *doc);
 static ngx_int_t ngx_scim_store_decode_refs(ngx_pool_t **pool,
-    redisReply *e, ngx_scim_store_doc_t *doc);
+    redisReply *e, size_t first, ngx_scim_store_doc_t *doc);
 static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
 static ngx_int_t ngx_scim_store_decode_after(redisReply *reply,
     ngx_scim_store_res_t *res);
@@ -45,7 +45,40 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
 
         ngx_scim_store_decode_write(reply, res, one);
 
-        return res->status == NGX_SCIM_STORE_BAD_REPLY ? NGX_ERROR : NGX_OK;
+        if (res->status == NGX_SCIM_STORE_BAD_REPLY) {
+            return NGX_ERROR;
+        }
+
+        /*
+         * a replace with a SHA1: {1, seq, manager display, a user's
+         * groups...} | {-6, {doc, ...}}
+         */
+
+        if (res->status == NGX_SCIM_STORE_CHANGED) {
+            if (reply->elements < 2
+                || reply->element[1]->type != REDIS_REPLY_ARRAY)
+            {
+                return NGX_ERROR;
+            }
+
+            ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
+
+            res->docs = one;
+            res->ndocs = 1;
+
+            return ngx_scim_store_decode_doc(pool, reply->element[1], one);
+        }
+
+        if (res->status == NGX_SCIM_STORE_OK && reply->elements > 3) {
+            ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
+
+            res->docs = one;
+            res->ndocs = 1;
+
+            return ngx_scim_store_decode_refs(pool, reply, 3, one);
+        }
+
+        return NGX_OK;
 
     case NGX_SCIM_STORE_R_DOC:
 
@@ -80,7 +113,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
         one->found = 1;
         ngx_scim_store_str(reply->element[0], &one->text);
 
-        if (ngx_scim_store_decode_refs(pool, reply, one) != NGX_OK) {
+        if (ngx_scim_store_decode_refs(pool, reply, 2, one) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -298,8 +331,9 @@ ngx_scim_store_decode_after(redisReply *reply, ngx_scim_store_res_t *res)
 
 /*
  * {1, seq, manager display} | {0} | {-1, current version}
- * | {-2, 1|2} | {-3} | {-4, bad member id}: see store/lua/create.lua;
- * {-5, doc}: store/lua/delete_id.lua (the document in one)
+ * | {-2, 1|2} | {-3} | {-4, bad member id} | {-6, ...}: see
+ * store/lua/create.lua and replace.lua; {-5, doc}: store/lua/delete_id.lua
+ * (the document in one)
  */
 
 static void
@@ -351,6 +385,10 @@ ngx_scim_store_decode_write(redisReply *reply, ngx_scim_store_res_t *res,
 
     case -3:
         res->status = NGX_SCIM_STORE_EXISTS;
+        return;
+
+    case -6:
+        res->status = NGX_SCIM_STORE_CHANGED;
         return;
 
     case -4:
@@ -431,20 +469,20 @@ ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
 
     ngx_scim_store_str(e->element[1], &doc->manager);
 
-    return ngx_scim_store_decode_refs(pool, e, doc);
+    return ngx_scim_store_decode_refs(pool, e, 2, doc);
 }
 
 
-/* the {id, type, display} triples from e's third element on */
+/* the {id, type, display} triples from e's element first on */
 
 static ngx_int_t
-ngx_scim_store_decode_refs(ngx_pool_t **pool, redisReply *e,
+ngx_scim_store_decode_refs(ngx_pool_t **pool, redisReply *e, size_t first,
     ngx_scim_store_doc_t *doc)
 {
     size_t                 i, n;
     ngx_scim_store_ref_t  *ref;
 
-    n = (e->elements - 2) / 3;
+    n = e->elements > first ? (e->elements - first) / 3 : 0;
 
     if (n == 0) {
         return NGX_OK;
@@ -455,7 +493,7 @@ ngx_scim_store_decode_refs(ngx_pool_t **pool, redisReply *e,
         return NGX_ERROR;
     }
 
-    for (i = 2; i + 2 < e->elements; i += 3) {
+    for (i = first; i + 2 < e->elements; i += 3) {
         if (!ngx_scim_store_is_str(e->element[i])
             || !ngx_scim_store_is_str(e->element[i + 1])
             || !ngx_scim_store_is_str(e->element[i + 2]))

@@ -64,10 +64,10 @@ for my $f (@{ $l{functions} }) {
     my %f = @$f;
     $flags{$f{name}} = join(',', sort @{ $f{flags} });
 }
-my %writes = map { $_ => 1 } qw(create replace delete feed);
+my %writes = map { $_ => 1 } qw(create replace delete delete_id feed);
 is_deeply(\%flags,
           { map { ("${libname}_$_" => $writes{$_}
-                   ? ($_ eq 'delete' ? 'allow-oom' : '') : 'no-writes') }
+                   ? ($_ =~ /^delete/ ? 'allow-oom' : '') : 'no-writes') }
             @names },
           'the functions and their flags') or diag explain \%flags;
 

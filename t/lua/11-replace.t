@@ -7,6 +7,7 @@ use lib 't/lib';
 use Test::More;
 use ScimTest;
 use ScimLua;
+use Digest::SHA ();
 
 my $t = ScimTest->new(module => 0);
 my $l = ScimLua->new($t, 't1');
@@ -211,6 +212,53 @@ is_deeply(add_to('gb', 'cu'), [1, 7, undef], 'a user member: fine');
 is_deeply(add_to('ga', 'cu'), [1, 8, undef], 'a user in two levels: fine');
 $c->group('ge', 'E', members => ['ga', 'gd']);
 is_deeply(add_to('gc', 'ge'), [-4, 'ge', 'cycle'], 'a diamond above: cycle');
+
+# a write from a cached text (the SHA1 of the text changed, issue 13):
+# written only if the stored text is that one; a user's groups come back
+my $h = ScimLua->new($t, 'th');
+$h->user('h1', 'Hana');                                          # seq 1
+$h->user('h2', 'Boss');                                          # 2
+$h->group('hg1', 'Team A', members => ['h1']);                   # 3
+$h->group('hg2', 'Team B', members => ['h1']);                   # 4
+$h->cmd('HSET', $h->key('User:manager'), 'h1', 'h2');
+sub hrep {
+    my ($id, $type, $sha, $head, @ev) = @_;
+    return scalar $h->run('replace', [$h->keys], $id, '', $head,
+                          lc $id, lc $id, '', '', '', '2026-06-06T00:00:00.000Z',
+                          $type, $type eq 'User' ? 'h2' : '', '0',
+                          0, 0, 0, 0, '0', $sha, @ev);
+}
+my $h1 = $h->stored('User', 'h1');
+is_deeply(hrep('h1', 'User', Digest::SHA::sha1_hex($h1), $h->head('h1', 'Hana2')),
+          [1, 5, 'Boss', 'hg1', 'Group', 'Team A', 'hg2', 'Group', 'Team B'],
+          'the cached text is stored: written, {1, seq, manager display, '
+          . 'the groups}');
+is($h->stored('User', 'h1'), $h->doc('h1', 'Hana2', 5), '... the new text');
+
+# the same version, another text (a restored backup): nothing written
+my $other = $h->doc('h1', 'Restored', 5);
+$h->cmd('HSET', $h->key('User:docs'), 'h1', $other);
+is_deeply(hrep('h1', 'User', Digest::SHA::sha1_hex($h->doc('h1', 'Hana2', 5)),
+               $h->head('h1', 'Lost'), '100', 'patch', 'now', '', ''),
+          [-6, [$other, 'Boss', 'hg1', 'Group', 'Team A', 'hg2', 'Group',
+                'Team B']],
+          'another text of the same version: {-6, what get reads}');
+is($h->stored('User', 'h1'), $other, '... nothing written');
+is($h->cmd('GET', $h->key('seq')), 5, '... no seq drawn');
+is($h->cmd('XLEN', $h->key('events')), 0, '... no event');
+is_deeply(hrep('h1', 'User', Digest::SHA::sha1_hex($other),
+               $h->head('h1', 'Kept'), '100', 'patch', 'now', '', ''),
+          [1, 6, 'Boss', 'hg1', 'Group', 'Team A', 'hg2', 'Group', 'Team B'],
+          'from that text: written');
+is($h->cmd('XLEN', $h->key('events')), 1, '... its event (after the SHA1)');
+is_deeply(hrep('hg1', 'Group', Digest::SHA::sha1_hex('x'), $h->head('hg1', 'T')),
+          [-6, [$h->doc('hg1', 'Team A', 3), undef]],
+          'a group: {-6, {doc}}, no members');
+is_deeply(hrep('hg1', 'Group', Digest::SHA::sha1_hex($h->doc('hg1', 'Team A', 3)),
+               $h->head('hg1', 'Team A2')), [1, 7, undef],
+          'a group written: {1, seq, nil}');
+is_deeply(hrep('nope', 'User', Digest::SHA::sha1_hex('x'), $h->head('nope', 'N')),
+          [0], 'no document: {0}');
 
 # a stored document without the expected tail
 $l->cmd('HSET', $l->key('Group:docs'), 'g9', '{"broken":1}');

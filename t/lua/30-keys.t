@@ -106,7 +106,7 @@ create('Group', 'g4', 'Ext', members => ['u2'], ext => 'ge1', unique => 1);
 my @EV = ('100', 'replace', '2026-02-02T00:00:00.000Z', 'true', '["x"]');
 is_deeply(scalar check('replace a group with an event', 'replace',
       'g4', '', '', '', '', '', '', '', '2026-02-02T00:00:00.000Z',
-      'Group', '', '1', 0, 1, 'u3', 0, 0, '0', @EV), [1, 10, undef],
+      'Group', '', '1', 0, 1, 'u3', 0, 0, '0', '', @EV), [1, 10, undef],
       '... it wrote');
 is_deeply(scalar check('create with an event', 'create',
       'u9', $l->head('u9', 'Zed'), 'zed', '', 'Zed', 'User', 'u2', 0, 0,

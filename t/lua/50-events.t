@@ -45,7 +45,7 @@ sub replace {
     return $l->run('replace', [$l->keys], $id, $o{expect} // '', $text,
                    $o{old} // '', $o{new} // '', '', '', '', $NOW, $type,
                    $o{manager} // '', $o{clear} ? '1' : '0', scalar(@rem),
-                   @rem, scalar(@add), @add, 0, 0, '0', @$ev);
+                   @rem, scalar(@add), @add, 0, 0, '0', '', @$ev);
 }
 
 # events off: no XADD, no key

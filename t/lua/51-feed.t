@@ -84,14 +84,14 @@ is($l->cmd('XPENDING', $S, 'scim-feed')->[0], 0, '... nothing pending');
 
 # the other event types
 $l->run('replace', [$l->keys], 'u1', '', $l->head('u1', 'U1'), 'u1', 'u1',
-        '', '', '', $NOW, 'User', '', '0', 0, 0, 0, 0, '0',
+        '', '', '', $NOW, 'User', '', '0', 0, 0, 0, 0, '0', '',
         ev('patch', active => 'false', paths => '["active"]'));
 $l->run('replace', [$l->keys], 'u2', '', $l->head('u2', 'U2'), 'u2', 'u2',
-        '', '', '', $NOW, 'User', '', '0', 0, 0, 0, 0, '0',
+        '', '', '', $NOW, 'User', '', '0', 0, 0, 0, 0, '0', '',
         ev('replace', active => 'true', paths => '["userName","active"]'));
 create('Group', 'g1', 'G1', members => ['u3'], paths => '');
 $l->run('replace', [$l->keys], 'g1', '', '', '', '', '', '', '', $NOW,
-        'Group', '', '0', 1, 'u3', 0, 0, 0, '0', ev('members'));
+        'Group', '', '0', 1, 'u3', 0, 0, 0, '0', '', ev('members'));
 $l->run('delete', [$l->keys], 'u3', '3', 'u3', '', 'User', 0, $NOW,
         ev('delete'));
 my $P = 'urn:ietf:params:scim:event:prov:';

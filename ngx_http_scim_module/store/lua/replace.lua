@@ -7,13 +7,21 @@
 --         name, old externalId, new externalId, display ('' = keep), now,
 --         type, manager id ('' = none), clear ('1'|'0'), nrem, ids...,
 --         nadd, ids..., nold, old folded e-mails..., nnew, new ones...,
---         unique externalId ('1'|'0'; none: '0'),
+--         unique externalId ('1'|'0'; none: '0'), the SHA1 (hex) of
+--         the text the document was changed from ('' or none: no check),
 --         then the event's (lib.lua event()): maxlen ('' or none: no
 --         event), type, time, active, paths
 --   -> {1, seq, manager display} | {0} (no document)
 --      | {-1, current version} | {-2, 1|2} | {-4, bad member id}
 --      | {-4, id, 'cycle'} (a group that holds this one)
 --      | {-4, manager id, 'manager'} (a new manager that is no user)
+--      | {-6, {doc, manager display}} (with a SHA1: the stored text is
+--        another; nothing changed; what get.lua reads, a user's groups
+--        too)
+-- With a SHA1 the caller has not read the document (a worker's cache of
+-- known texts): the text must be the one it changed, not merely of the
+-- same version (a tenant's seq rewinds when a backup is restored), and a
+-- user's {1, ...} ends with its groups as get.lua gives them.
 --! keys 17
 
 local id, t = ARGV[1], ARGV[10]
@@ -21,12 +29,16 @@ local doc, _, iname, iext = typed(t)
 
 local cur = redis.call('HGET', doc, id)
 if not cur then return {0} end
-local v = version_of(cur)
-if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end
 local rem, i = list(13)
 local add, j = list(i)
 local oldem, k = list(j)
 local newem, u = list(k)
+local sha = ARGV[u + 1] or ''
+if sha ~= '' and redis.sha1hex(cur) ~= sha then
+  return {-6, expand(t, id, '0')}
+end
+local v = version_of(cur)
+if ARGV[2] ~= '' and v ~= ARGV[2] then return {-1, v or ''} end
 local bad, why = check(id, add)
 if bad then return {-4, bad, why} end
 if ARGV[3] ~= '' and not manager_ok(t, id, ARGV[11]) then
@@ -58,7 +70,7 @@ end
 local inn, out
 if t == 'Group' then
   inn, out = members(id, ARGV[12] == '1', rem, add,
-                     (ARGV[u + 1] or '') ~= '')
+                     (ARGV[u + 2] or '') ~= '')
 end
 if ARGV[3] ~= '' then
   manager(t, id, ARGV[11])
@@ -71,5 +83,19 @@ else
   redis.call('HSET', doc, id,
              with_version(head .. ARGV[9] .. '","version":"', n))
 end
-event(u + 1, nil, t, id, n, inn, out)
-return {1, n, mdisplay(t, id)}
+event(u + 2, nil, t, id, n, inn, out)
+local r = {1, n, mdisplay(t, id)}
+if sha ~= '' and t == 'User' then
+  -- the user's groups, as get.lua reads them (lib.lua expand())
+  local ids = related(KEYS[5], id)
+  for i = 1, #ids, 1000 do
+    local chunk = {unpack(ids, i, math.min(i + 999, #ids))}
+    local gn = redis.call('HMGET', KEYS[3], unpack(chunk))
+    for j = 1, #chunk do
+      if gn[j] then
+        r[#r + 1] = chunk[j]; r[#r + 1] = 'Group'; r[#r + 1] = gn[j]
+      end
+    end
+  end
+end
+return r
