@@ -17,8 +17,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Encode qw(encode_utf8);
-use IO::Select;
-use IO::Socket::INET;
 use ScimTest;
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)')
@@ -33,47 +31,7 @@ $t->start_nginx_ok;
 
 # the commands Redis ran while the sub ran, each as [source, COMMAND,
 # args...]: source "lua" for a script's own commands, else the client
-sub monitor {
-    my ($code) = @_;
-    my @ports = $t->cluster ? $t->cluster->primaries : ($t->redis_port);
-    my (@m, %buf);
-    for my $p (@ports) {
-        my $m = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                      PeerPort => $p, Timeout => 5)
-            or die "monitor: $!";
-        my $sel = IO::Select->new($m);
-        my $buf = '';
-        print $m "MONITOR\r\n";
-        while ($buf !~ /\+OK\r\n/) {
-            $sel->can_read(5) or die 'MONITOR: no answer';
-            sysread($m, $buf, 65536, length $buf) or die 'MONITOR: EOF';
-        }
-        push @m, $m;
-        $buf{$m} = '';
-    }
-    $code->();
-    my $mark = 'end-of-monitor-' . rand();
-    $t->redis_cmd('ECHO', $mark);
-    my @cmds;
-    for my $m (@m) {
-        my $sel = IO::Select->new($m);
-        while (index($buf{$m}, $mark) < 0) {
-            $sel->can_read(10) or die 'MONITOR: no end mark';
-            sysread($m, $buf{$m}, 65536, length $buf{$m})
-                or die 'MONITOR: EOF';
-        }
-        close($m);
-        for my $line (split /\r\n/, $buf{$m}) {
-            next unless $line =~ /^\+?[\d.]+ \[\d+ ([^\]]*)\] (.*)$/;
-            my ($src, $rest) = ($1, $2);
-            my @a = $rest =~ /"((?:[^"\\]|\\.)*)"/g;
-            next if !@a || (uc $a[0] eq 'ECHO' && ($a[1] // '') eq $mark);
-            push @cmds, [$src eq 'lua' ? 'lua' : 'client', uc $a[0],
-                         @a[1 .. $#a]];
-        }
-    }
-    return \@cmds;
-}
+sub monitor { $t->redis_monitor($_[0], source => 1) }
 
 my %SCRIPT = map { $_ => 1 } qw(EVALSHA EVAL EVALSHA_RO EVAL_RO FCALL
                                 FCALL_RO);

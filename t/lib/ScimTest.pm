@@ -60,7 +60,8 @@ package ScimTest;
 #   redis_mentions(P, id) -> the keys, hash fields and zset members of
 #       the tenant that hold id ("key" or "key field")
 #   redis_monitor(sub { ... }) -> the commands Redis ran (scripts' too)
-#       while the sub ran, as MONITOR shows them: [[COMMAND, arg, ...]]
+#       while the sub ran, as MONITOR shows them: [[COMMAND, arg, ...]];
+#       with source => 1 each starts with "lua" (a script's) or "client"
 #   request(method, path, body, token, headers, host, port, ctype,
 #       chunked, keepalive, timeout) -> {status, reason, headers,
 #       content, json, elapsed, error}; get del/delete post put patch
@@ -1276,7 +1277,7 @@ sub redis_mentions {
 }
 
 sub redis_monitor {
-    my ($self, $code) = @_;
+    my ($self, $code, %o) = @_;
     # on a cluster: every primary (the mark is echoed on each)
     my @ports = $self->{cluster} ? $self->{cluster}->primaries
                                  : ($self->redis_port);
@@ -1308,10 +1309,13 @@ sub redis_monitor {
         }
         close($m);
         for my $line (split /\r\n/, $buf{$m}) {
-            next unless $line =~ /^\+?[\d.]+ \[[^\]]*\] (.*)$/;
-            my @a = $1 =~ /"((?:[^"\\]|\\.)*)"/g;
+            next unless $line =~ /^\+?[\d.]+ \[\d+ ([^\]]*)\] (.*)$/;
+            my ($src, $rest) = ($1, $2);
+            my @a = $rest =~ /"((?:[^"\\]|\\.)*)"/g;
             next if !@a || (uc $a[0] eq 'ECHO' && ($a[1] // '') eq $mark);
             $a[0] = uc $a[0];
+            # source => 1: "lua" (a script's own command) or "client" first
+            unshift @a, $src eq 'lua' ? 'lua' : 'client' if $o{source};
             push @cmds, \@a;
         }
     }
