@@ -22,6 +22,8 @@ static ngx_int_t ngx_scim_store_decode_doc(ngx_pool_t **pool, redisReply *e,
 static ngx_int_t ngx_scim_store_decode_refs(ngx_pool_t **pool,
     redisReply *e, size_t first, ngx_scim_store_doc_t *doc);
 static void ngx_scim_store_str(redisReply *e, ngx_str_t *s);
+static void ngx_scim_store_bare(ngx_scim_store_res_t *res,
+    ngx_scim_store_doc_t *one, redisReply *e);
 static ngx_int_t ngx_scim_store_decode_after(redisReply *reply,
     ngx_scim_store_res_t *res);
 
@@ -261,14 +263,7 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
             return NGX_ERROR;
         }
 
-        ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
-
-        one->found = 1;
-        one->bare = 1;
-        ngx_scim_store_str(reply, &one->text);
-
-        res->docs = one;
-        res->ndocs = 1;
+        ngx_scim_store_bare(res, one, reply);
 
         return NGX_OK;
 
@@ -423,14 +418,7 @@ ngx_scim_store_decode_write(redisReply *reply, ngx_scim_store_res_t *res,
 
         res->status = NGX_SCIM_STORE_FOLD;
 
-        ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
-
-        one->found = 1;
-        one->bare = 1;
-        ngx_scim_store_str(e, &one->text);
-
-        res->docs = one;
-        res->ndocs = 1;
+        ngx_scim_store_bare(res, one, e);
 
         return;
 
@@ -541,4 +529,21 @@ ngx_scim_store_str(redisReply *e, ngx_str_t *s)
 
     s->data = NULL;
     s->len = 0;
+}
+
+
+/* the answer is one stored document, its text alone (bare) */
+
+static void
+ngx_scim_store_bare(ngx_scim_store_res_t *res, ngx_scim_store_doc_t *one,
+    redisReply *e)
+{
+    ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
+
+    one->found = 1;
+    one->bare = 1;
+    ngx_scim_store_str(e, &one->text);
+
+    res->docs = one;
+    res->ndocs = 1;
 }
