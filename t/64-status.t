@@ -137,8 +137,12 @@ $r = $t->get("Users/$id", token => undef);
 is($r->{status}, 401, 'no token: 401');
 $r = $t->get("Users/$id", token => 'not-a-token-of-ours');
 is($r->{status}, 401, 'an unknown token: 401');
+# (a refusal's reason is counted when it is refused, its request in the
+# log phase after the answer: wait for both)
 $s1 = wait_for(sub { auth($_[0], 'unknown_token')
-                     == auth($s, 'unknown_token') + 1 });
+                     == auth($s, 'unknown_token') + 1
+                     && req($_[0], 'other', '4xx')
+                        == req($s, 'other', '4xx') + 2 });
 is(auth($s1, 'no_token'), auth($s, 'no_token') + 1, 'auth no_token +1');
 is(auth($s1, 'unknown_token'), auth($s, 'unknown_token') + 1,
    'auth unknown_token +1');
@@ -172,7 +176,9 @@ is($r->{status}, 401, 'a forged access token: 401');
 $s1 = wait_for(sub { auth($_[0], 'invalid_access_token')
                      + auth($_[0], 'unknown_token')
                      == auth($s, 'invalid_access_token')
-                        + auth($s, 'unknown_token') + 1 });
+                        + auth($s, 'unknown_token') + 1
+                     && req($_[0], 'other', '4xx')
+                        == req($s, 'other', '4xx') + 1 });
 is(auth($s1, 'invalid_access_token') + auth($s1, 'unknown_token'),
    auth($s, 'invalid_access_token') + auth($s, 'unknown_token') + 1,
    'counted as an invalid access token or an unknown token');
