@@ -356,6 +356,9 @@ size_t scim_json_dumpb(const json_t *j, char *buf, size_t size);
  * gives jansson an allocator of its own (json_set_alloc_funcs).
  */
 void scim_json_free(void *p);
+/* obj[name], the exact key first, else one equal but for ASCII case: how
+ * the core reads a request's keys (scim_json.h) */
+json_t *scim_json_get_ci(json_t *obj, const char *name);
 /* memory that scim_json_free() frees */
 void *scim_json_alloc(size_t n);
 

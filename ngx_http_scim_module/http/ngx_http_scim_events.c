@@ -165,7 +165,7 @@ ngx_http_scim_event_paths(ngx_http_scim_ctx_t *ctx, ngx_str_t *out)
         return NGX_ERROR;
     }
 
-    ops = json_object_get(ctx->body, "Operations");
+    ops = scim_json_get_ci(ctx->body, "Operations");
 
     if (ctx->method != NGX_HTTP_PATCH) {
         ops = NULL;
@@ -187,19 +187,9 @@ ngx_http_scim_event_paths(ngx_http_scim_ctx_t *ctx, ngx_str_t *out)
     }
 
     json_array_foreach(ops, i, op) {
-        path = NULL;
-        value = NULL;
-
-        json_object_foreach(op, key, v) {
-            if (ngx_strcasecmp((u_char *) key, (u_char *) "path") == 0) {
-                path = v;
-
-            } else if (ngx_strcasecmp((u_char *) key, (u_char *) "value")
-                       == 0)
-            {
-                value = v;
-            }
-        }
+        /* the keys in any case, as scim_patch_apply() reads them */
+        path = scim_json_get_ci(op, "path");
+        value = scim_json_get_ci(op, "value");
 
         if (json_is_string(path)) {
             if (json_array_size(list) < NGX_HTTP_SCIM_EVENT_PATHS

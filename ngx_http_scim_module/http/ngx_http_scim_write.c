@@ -392,26 +392,16 @@ ngx_http_scim_members_only(json_t *body)
     json_t      *ops, *op, *path, *value, *v;
     const char  *key;
 
-    ops = json_object_get(body, "Operations");
+    ops = scim_json_get_ci(body, "Operations");
 
     if (!json_is_array(ops) || json_array_size(ops) == 0) {
         return 0;
     }
 
     json_array_foreach(ops, i, op) {
-        path = NULL;
-        value = NULL;
-
-        json_object_foreach(op, key, v) {
-            if (ngx_strcasecmp((u_char *) key, (u_char *) "path") == 0) {
-                path = v;
-
-            } else if (ngx_strcasecmp((u_char *) key, (u_char *) "value")
-                       == 0)
-            {
-                value = v;
-            }
-        }
+        /* the keys in any case, as scim_patch_apply() reads them */
+        path = scim_json_get_ci(op, "path");
+        value = scim_json_get_ci(op, "value");
 
         if (path != NULL && !json_is_null(path)) {
             if (!ngx_http_scim_is_members(json_string_value(path))) {
