@@ -1,8 +1,8 @@
 
 /*
  * ngx_http_scim_module: the digests that the bearer tokens (auth.c), the
- * OAuth client secrets and access tokens (oauth.c) and the cursors
- * (cursor.c) share.
+ * OAuth client secrets and access tokens (oauth.c), the cursors
+ * (cursor.c) and the document cache (doccache.c) share.
  */
 
 
@@ -42,38 +42,69 @@ ngx_http_scim_hex_decode(u_char *dst, u_char *src, size_t len)
 
 
 /*
- * SHA-256 with the digest fetched once per worker and one context
- * reused: OpenSSL 3's SHA256() fetches the algorithm from the provider
- * (under a lock) and allocates a context on every call, which cost a
- * request about as much as the hash itself
+ * SHA-256 and SHA-1 with the algorithm fetched once per worker and one
+ * context reused each: OpenSSL 3's SHA256() and SHA1() fetch the
+ * algorithm from the provider (under a lock) and allocate a context on
+ * every call, which cost a request about as much as the hash itself
  */
+
+typedef struct {
+    const char                 *name;
+    EVP_MD                     *md;
+    EVP_MD_CTX                 *ctx;
+    ngx_uint_t                  failed;
+} ngx_http_scim_md_t;
+
+
+static ngx_int_t
+ngx_http_scim_md(ngx_http_scim_md_t *m, u_char *p, size_t len,
+    u_char *digest)
+{
+    if (m->ctx == NULL && !m->failed) {
+        m->md = EVP_MD_fetch(NULL, m->name, NULL);
+        m->ctx = EVP_MD_CTX_new();
+
+        if (m->md == NULL || m->ctx == NULL) {
+            EVP_MD_free(m->md);
+            EVP_MD_CTX_free(m->ctx);
+            m->md = NULL;
+            m->ctx = NULL;
+            m->failed = 1;
+        }
+    }
+
+    if (m->ctx == NULL
+        || EVP_DigestInit_ex2(m->ctx, m->md, NULL) != 1
+        || EVP_DigestUpdate(m->ctx, p, len) != 1
+        || EVP_DigestFinal_ex(m->ctx, digest, NULL) != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
 
 void
 ngx_http_scim_sha256(u_char *p, size_t len, u_char *digest)
 {
-    static EVP_MD      *md;
-    static EVP_MD_CTX  *ctx;
-    static ngx_uint_t   failed;
+    static ngx_http_scim_md_t  m = { "SHA256", NULL, NULL, 0 };
 
-    if (ctx == NULL && !failed) {
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        ctx = EVP_MD_CTX_new();
-
-        if (md == NULL || ctx == NULL) {
-            EVP_MD_free(md);
-            EVP_MD_CTX_free(ctx);
-            md = NULL;
-            ctx = NULL;
-            failed = 1;
-        }
-    }
-
-    if (ctx == NULL
-        || EVP_DigestInit_ex2(ctx, md, NULL) != 1
-        || EVP_DigestUpdate(ctx, p, len) != 1
-        || EVP_DigestFinal_ex(ctx, digest, NULL) != 1)
-    {
+    if (ngx_http_scim_md(&m, p, len, digest) != NGX_OK) {
         SHA256(p, len, digest);
+    }
+}
+
+
+/* SHA-1: what a script's redis.sha1hex() gives (the document cache) */
+
+void
+ngx_http_scim_sha1(u_char *p, size_t len, u_char *digest)
+{
+    static ngx_http_scim_md_t  m = { "SHA1", NULL, NULL, 0 };
+
+    if (ngx_http_scim_md(&m, p, len, digest) != NGX_OK) {
+        SHA1(p, len, digest);
     }
 }
 

@@ -32,7 +32,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "ngx_http_scim_module.h"
@@ -539,11 +538,7 @@ ngx_http_scim_doccache_written(ngx_http_scim_ctx_t *ctx)
 }
 
 
-/*
- * the SHA1 of text, as 40 lower-case hex digits (redis.sha1hex); the
- * digest fetched once per worker, one context reused (OpenSSL 3's SHA1()
- * fetches it and allocates a context on every call)
- */
+/* the SHA1 of text, as 40 lower-case hex digits (redis.sha1hex) */
 
 ngx_int_t
 ngx_http_scim_doccache_sha1(ngx_http_scim_ctx_t *ctx, ngx_str_t *text,
@@ -551,35 +546,12 @@ ngx_http_scim_doccache_sha1(ngx_http_scim_ctx_t *ctx, ngx_str_t *text,
 {
     u_char  md[SHA_DIGEST_LENGTH];
 
-    static EVP_MD      *sha1;
-    static EVP_MD_CTX  *mdctx;
-    static ngx_uint_t   failed;
-
     hex->data = ngx_pnalloc(ctx->request->pool, 2 * SHA_DIGEST_LENGTH);
     if (hex->data == NULL) {
         return NGX_ERROR;
     }
 
-    if (mdctx == NULL && !failed) {
-        sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-        mdctx = EVP_MD_CTX_new();
-
-        if (sha1 == NULL || mdctx == NULL) {
-            EVP_MD_free(sha1);
-            EVP_MD_CTX_free(mdctx);
-            sha1 = NULL;
-            mdctx = NULL;
-            failed = 1;
-        }
-    }
-
-    if (mdctx == NULL
-        || EVP_DigestInit_ex2(mdctx, sha1, NULL) != 1
-        || EVP_DigestUpdate(mdctx, text->data, text->len) != 1
-        || EVP_DigestFinal_ex(mdctx, md, NULL) != 1)
-    {
-        SHA1(text->data, text->len, md);
-    }
+    ngx_http_scim_sha1(text->data, text->len, md);
 
     hex->len = ngx_hex_dump(hex->data, md, SHA_DIGEST_LENGTH) - hex->data;
 

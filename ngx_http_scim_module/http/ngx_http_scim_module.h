@@ -325,6 +325,7 @@ void ngx_http_scim_random_id(u_char *buf);  /* 36 bytes, UUID v4 */
 
 /* ngx_http_scim_digest.c */
 void ngx_http_scim_sha256(u_char *p, size_t len, u_char *digest);
+void ngx_http_scim_sha1(u_char *p, size_t len, u_char *digest);
 void ngx_http_scim_token_digest(u_char *p, size_t len, u_char *digest);
 ngx_int_t ngx_http_scim_hex_decode(u_char *dst, u_char *src, size_t len);
 
