@@ -137,7 +137,7 @@ is_scim_json($t->patch_ops($bid, { op => 'Replace', path => 'title', value => 'x
 # ------------------------------------------- token file re-read
 
 my $old = $t->token;
-my $new = 'rotated-' . int(rand(1e9));
+my $new = sprintf('rotated-%012d', int(rand(1e12)));   # always 20 characters: the module refuses tokens under 16
 $t->write_file('tokens', "$new\n");
 ok($t->reload(wait_old => 1, cmd => 1), '`nginx -s reload` after rotating the token file');
 is_scim_error($t->get('Users?count=0', token => $old), 401, undef, 'old token refused after reload');

@@ -15,7 +15,7 @@ use ScimTest;
 my $t = ScimTest->new(workers => 2);
 my $port = $t->port;
 
-my ($ta, $tb, $th) = map { "tok-$_-" . int(rand(1e12)) } qw(alpha beta host);
+my ($ta, $tb, $th) = map { sprintf("tok-%s-%012d", $_, int(rand(1e12))) } qw(alpha beta host);
 $t->write_tokens('tokens-a', '# alpha', $ta);
 $t->write_tokens('tokens-b', '# beta', $tb);
 $t->write_tokens('tokens-h', $th);
