@@ -78,7 +78,9 @@ ok($new, 'a new primary: ' . ($new // 'none'));
 
 # the workers learn it from the Sentinels (+switch-master), or when the
 # old primary, now a replica, says READONLY to a write
-$t->create_user(entra_user(userName => 'after@example.com')) for 1 .. 4;
+# (each a new userName, so that every one is a real write; a 503 or
+# READONLY answer is what nudges a worker, hence quiet)
+$t->create_user(entra_user(userName => "after$_\@example.com"), quiet => 1) for 1 .. 4;
 ($ok, $r) = names_primary($new // 0, 40);
 ok($ok, "after the failover: 200, naming the new primary 127.0.0.1:"
         . ($new // 'none')) or diag explain $r;
