@@ -1,17 +1,18 @@
 #!/usr/bin/perl
 
-# The per-worker cache of known stored documents (scim_doc_cache, issue
-# 13): a PATCH or PUT of a document the worker has just read or written
+# The cache of known stored documents that the workers of one nginx
+# share (scim_doc_cache, issue 13): a PATCH or PUT of a document a worker
+# has just read or written
 # is one script call (no read first); a text changed behind the cache
 # (another nginx, a restored backup with the same version tail) is never
 # written over: the write goes on from the current text; If-Match against
 # a stale cached version; two nginx patching one user lose no change;
 # "groups" of the answer as a GET shows them; scim_doc_cache off; the
-# directive in nginx -t.
+# directive in nginx -t; two workers, one cache; a reload; a full cache.
 #
-# Four nginx on one Redis: $t (the cache on, by default), $t2 (on:
-# "another client") and $t3 (off), one worker each (one cache each); $t4
-# with two workers, which share a table of write generations.
+# Five nginx on one Redis: $t (the cache on, by default), $t2 (on:
+# "another client") and $t3 (off), one worker each; $t4 with two workers
+# (one cache); $t5 with a cache of two entries.
 
 use strict;
 use warnings;
@@ -46,6 +47,7 @@ sub instance {
 
 for my $c (['scim_doc_cache 0;', 0], ['scim_doc_cache abc;', 0],
            ['scim_doc_cache 10 20;', 0], ['scim_doc_cache 2048;', 1],
+           ['scim_doc_cache 262144;', 1], ['scim_doc_cache 262145;', 0],
            ['scim_doc_cache off;', 1],
            ["scim_doc_cache 10;\nscim_doc_cache 20;", 0])
 {
@@ -284,11 +286,11 @@ is(scalar @lost, 0, 'every value of the 2 x 200 PATCHes is there')
     or diag "lost: @lost[0 .. ($#lost < 9 ? $#lost : 9)]";
 is(scalar @roles, 2 * $N, '... once each');
 
-# ------------- two workers of one nginx: a text the other one wrote since
+# ------------- two workers of one nginx: one cache (shared memory)
 
-# a worker's write bumps the generation of the resource's slot (shared
-# memory): the other worker's entry is not used, and its PATCH reads
-# first, instead of changing the stale text in C for the script to refuse
+# a text either worker read or wrote is the other's too: every PATCH is
+# one call, whichever worker wrote last; a GET on one worker and a PATCH
+# on the other (Entra's check, then its change, on two connections) too
 my $t4 = ScimTest->new(workers => 2, redis => 0);
 $t4->token($t->token);
 $t4->write_file('tokens', "# test tokens\n" . $t->token . "\n");
@@ -300,7 +302,6 @@ $t4->start_nginx_ok;
 $r = $t4->post('Users', entra_user(), keepalive => 0);
 is($r->{status}, 201, 'a user created through a 2-worker nginx');
 my $wid = $r->{json}{id} // 'none';
-my %wrote = (($r->{headers}{'x-pid'} // '') => 1);
 my $last = $r->{headers}{'x-pid'} // '';
 my (%seen, @bad, %cases);
 for my $n (1 .. 40) {
@@ -310,33 +311,68 @@ for my $n (1 .. 40) {
     my $pid = $q->{headers}{'x-pid'} // '?';
     push @bad, "PATCH $n: $q->{status}" if $q->{status} != 200;
     $seen{$pid}++;
-    if ($wrote{$pid}) {
-        # the first call: the get script (5 keys, 3 arguments) or replace
-        my $read = @s && @{ $s[0] } < 15 ? 1 : 0;
-        if ($last eq $pid) {
-            $cases{own}++;
-            push @bad, "PATCH $n: its own last write, " . scalar(@s)
-                . " calls, read first: $read" if @s != 1;
-        } else {
-            $cases{other}++;
-            push @bad, "PATCH $n: the other worker wrote last, " . scalar(@s)
-                . " calls, read first: $read" if @s != 2 || !$read;
-        }
-    }
-    $wrote{$pid} = 1;
+    $cases{$last eq $pid ? 'own' : 'other'}++;
+    push @bad, "PATCH $n: " . ($last eq $pid ? 'its own' : 'the other worker\'s')
+        . " last write, " . scalar(@s) . " calls" if @s != 1;
     $last = $pid;
 }
 is(scalar keys %seen, 2, 'both workers served the PATCHes')
     or diag explain \%seen;
 ok($cases{own} && $cases{other}, 'PATCHes after a worker\'s own write and '
    . 'after the other\'s: ' . join(', ', map { "$_ $cases{$_}" } sort keys %cases));
-is_deeply(\@bad, [], 'after its own write one call; after the other '
-          . 'worker\'s a read, then the write (no refused write)');
+is_deeply(\@bad, [], 'every PATCH one call, whichever worker wrote last');
 is($t4->get("Users/$wid")->{json}{title}, 'W40', 'the last PATCH is there');
 
+# a user created by another nginx: read by a GET on one worker, then
+# PATCHed on whichever worker takes the next connection
+my (@reads, %readers);
+for my $n (1 .. 12) {
+    my $uid = user($t2, userName => "shared-$n\@example.com");
+    my $g = $t4->get("Users/$uid", keepalive => 0);
+    my $q;
+    my $calls = scripts(sub { $q = title($t4, $uid, "S$n", keepalive => 0) });
+    $readers{($g->{headers}{'x-pid'} // '') eq ($q->{headers}{'x-pid'} // '')
+             ? 'same' : 'other'}++;
+    push @reads, "user $n: $q->{status}, $calls calls"
+        if $q->{status} != 200 || $calls != 1;
+}
+is_deeply(\@reads, [], 'a GET on one worker, a PATCH on either: one call '
+          . '(' . join(', ', map { "$_ worker $readers{$_}" } sort keys %readers) . ')');
+
+# a reload keeps the zone but not its entries (a new configuration's
+# stores): the first PATCH after it reads, the next one does not
+ok($t4->reload(wait_old => 1), 'reload');
+is(scripts(sub { title($t4, $wid, 'After reload', keepalive => 0) }), 2,
+   'after a reload: read, then write');
+is(scripts(sub { title($t4, $wid, 'After reload 2', keepalive => 0) }), 1,
+   '... then one call');
+is($t4->get("Users/$wid")->{json}{title}, 'After reload 2', '... and written');
+
+# ------------------- a full cache: the least recently used make room
+
+my $t5 = instance('scim_doc_cache 2;');
+my @ids = map { user($t2, userName => "lru-$_\@example.com") } 1 .. 3;
+$t5->get("Users/$_") for @ids;               # the first one is pushed out
+is(scripts(sub { title($t5, $ids[0], 'L0') }), 2,
+   'scim_doc_cache 2: the least recently read of three users is read again');
+is(scripts(sub { title($t5, $ids[2], 'L2') }), 1, '... the most recent not');
+my $big = user($t2, userName => 'lru-big@example.com',
+               roles => [map { { value => "role-$_-" . ('x' x 200) } } 1 .. 60]);
+$t5->get("Users/$big");
+is(scripts(sub { title($t5, $big, 'Big') }), 1,
+   'a text of 13 KB is cached (it makes room)');
+my $huge = user($t2, userName => 'lru-huge@example.com',
+                roles => [map { { value => "role-$_-" . ('x' x 200) } } 1 .. 90]);
+$t5->get("Users/$huge");
+is(scripts(sub { title($t5, $huge, 'Huge') }), 2,
+   'a text over 16 KB is not cached');
+is($t5->get("Users/$huge")->{json}{title}, 'Huge', '... and written all the same');
+
+$t5->stop_nginx;
 $t4->stop_nginx;
 $t2->stop_nginx;
 $t3->stop_nginx;
+$t5->no_alerts_since(0, 'fifth nginx: no alert');
 $t4->no_alerts_since(0, 'fourth nginx: no alert');
 $t2->no_alerts_since(0, 'second nginx: no alert');
 $t3->no_alerts_since(0, 'third nginx: no alert');

@@ -1,30 +1,30 @@
 
 /*
- * ngx_http_scim_module: a worker's cache of known stored documents
- * (scim_doc_cache), so that a PATCH or PUT usually skips the read.
+ * ngx_http_scim_module: the cache of known stored documents
+ * (scim_doc_cache) that the workers of one nginx share, so that a PATCH
+ * or PUT usually skips the read.
  *
  * An entry is the exact text a resource is stored as (its version tail
- * included), as this worker last read or wrote it, keyed by the store,
- * the tenant, the resource type and the id.  It is only a guess: a PATCH
- * or PUT that uses it sends the SHA1 of the text to replace.lua, which
+ * included), as a worker last read or wrote it, keyed by the store, the
+ * tenant, the resource type and the id.  It is only a guess: a PATCH or
+ * PUT that uses it sends the SHA1 of the text to replace.lua, which
  * writes only if the stored text is that one, and otherwise answers the
  * current document, which the write then goes on from as if it had read
- * it.  So an entry that another worker, another nginx or a restored
- * backup made stale costs what the read would have cost, never a lost
- * update; nothing needs to invalidate entries for correctness.
+ * it.  So an entry that another nginx, a restored backup or a late reply
+ * made stale costs what the read would have cost, never a lost update;
+ * nothing needs to invalidate entries for correctness.  A write puts its
+ * new text, so a PATCH on any worker after a read or a write on any
+ * other is one call (Entra reads a user by its userName, then PATCHes
+ * it, on connections that nginx may give to different workers).
  *
- * At most scim_doc_cache entries a worker (texts up to
- * NGX_HTTP_SCIM_DOCCACHE_MAX bytes), in malloc'd memory (never a
- * request's pool), freed at worker exit; a hash of chains and an LRU
- * list: a full cache gives its least recently used entry to a new one.
- *
- * The workers of one nginx share a table of write generations, a
- * counter a slot of the key's hash (shared memory, the zone
- * "scim_doc_cache"): a worker's write bumps its slot, and an entry made
- * at another generation is not used.  So a resource that another worker
- * wrote meanwhile is read, not changed in C from a text that the script
- * would refuse and then changed again (the SHA1 still decides; the table
- * only spares that work).
+ * The entries live in the shared zone "scim_doc_cache": at most
+ * scim_doc_cache of them (texts up to NGX_HTTP_SCIM_DOCCACHE_MAX bytes),
+ * each one slab block, in a hash of chains and an LRU list, under the
+ * zone's mutex; a full zone gives its least recently used entries to a
+ * new one.  The store of an entry is its address in the configuration
+ * that made the entry: a reload keeps the zone (the same size) and
+ * starts a new epoch, and the entries of an older epoch, whose stores
+ * are gone, are never used (they age out of the LRU list).
  */
 
 
@@ -38,8 +38,10 @@
 
 
 #define NGX_HTTP_SCIM_DOCCACHE_DEFAULT  1024
+#define NGX_HTTP_SCIM_DOCCACHE_LIMIT    262144
 #define NGX_HTTP_SCIM_DOCCACHE_MAX      16384
-#define NGX_HTTP_SCIM_DOCCACHE_SLOTS    16384   /* generations */
+#define NGX_HTTP_SCIM_DOCCACHE_SLOT     2048    /* a typical entry's block */
+#define NGX_HTTP_SCIM_DOCCACHE_EVICT    16      /* at most, for one entry */
 
 
 typedef struct ngx_http_scim_doc_s  ngx_http_scim_doc_t;
@@ -47,43 +49,44 @@ typedef struct ngx_http_scim_doc_s  ngx_http_scim_doc_t;
 struct ngx_http_scim_doc_s {
     ngx_http_scim_doc_t        *next;          /* in its bucket */
     ngx_queue_t                 lru;
-    ngx_scim_store_t           *store;
+    void                       *store;         /* of its epoch's cycle */
+    ngx_uint_t                  epoch;
     uint32_t                    hash;
-    ngx_atomic_uint_t           gen;           /* its slot's, when made */
     ngx_uint_t                  type;          /* ngx_http_scim_resource_e */
-    u_char                     *data;          /* tenant, id, text */
-    size_t                      size;          /* of data */
+    size_t                      size;          /* of the block */
     size_t                      tenant_len;
     size_t                      id_len;
     size_t                      text_len;
+    u_char                      data[1];       /* tenant, id, text */
 };
 
 
 typedef struct {
-    ngx_http_scim_doc_t       **buckets;
-    ngx_uint_t                  mask;          /* buckets - 1 */
-    ngx_http_scim_doc_t        *entries;
-    ngx_uint_t                  n;
-    ngx_uint_t                  used;
     ngx_queue_t                 lru;           /* the most recent first */
+    ngx_uint_t                  used;
+    ngx_uint_t                  max;
+    ngx_uint_t                  epoch;
+    ngx_uint_t                  mask;          /* buckets - 1 */
+    ngx_http_scim_doc_t        *buckets[1];
 } ngx_http_scim_doccache_t;
 
 
+static ngx_int_t ngx_http_scim_doccache_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
 static uint32_t ngx_http_scim_doccache_hash(ngx_http_scim_ctx_t *ctx,
     ngx_str_t *id);
 static ngx_http_scim_doc_t *ngx_http_scim_doccache_find(
-    ngx_http_scim_ctx_t *ctx, ngx_str_t *id, uint32_t *hash);
-static void ngx_http_scim_doccache_unlink(ngx_http_scim_doc_t *e);
+    ngx_http_scim_ctx_t *ctx, ngx_str_t *id, uint32_t hash);
+static void ngx_http_scim_doccache_free(ngx_http_scim_doc_t *e);
+static ngx_http_scim_doc_t *ngx_http_scim_doccache_alloc(size_t need);
 static ngx_int_t ngx_http_scim_doccache_id(ngx_str_t *text, ngx_str_t *id);
-static ngx_int_t ngx_http_scim_doccache_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 
+
+/* this worker's: the zone's table and slab pool, its cycle's epoch */
 
 static ngx_http_scim_doccache_t  *ngx_http_scim_doccache;
-static ngx_atomic_t              *ngx_http_scim_doccache_gens;
-
-#define ngx_http_scim_doccache_gen(hash)                                      \
-    ngx_http_scim_doccache_gens[(hash) & (NGX_HTTP_SCIM_DOCCACHE_SLOTS - 1)]
+static ngx_slab_pool_t           *ngx_http_scim_doccache_pool;
+static ngx_uint_t                 ngx_http_scim_doccache_epoch;
 
 
 /* scim_doc_cache <entries> | off */
@@ -109,11 +112,11 @@ ngx_http_scim_doc_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     n = ngx_atoi(value[1].data, value[1].len);
 
-    if (n <= 0 || n > 1048576) {
+    if (n <= 0 || n > NGX_HTTP_SCIM_DOCCACHE_LIMIT) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"scim_doc_cache\" takes a number of entries, "
-                           "1 to 1048576, or \"off\", not \"%V\"",
-                           &value[1]);
+                           "1 to %d, or \"off\", not \"%V\"",
+                           NGX_HTTP_SCIM_DOCCACHE_LIMIT, &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -123,22 +126,34 @@ ngx_http_scim_doc_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the generations' zone, with the first store (the cache is on) */
+/*
+ * the zone, with the first store (the cache is on): a typical entry's
+ * block an entry, the buckets, and the slab pool's own pages
+ */
 
 ngx_int_t
 ngx_http_scim_doccache_zone(ngx_conf_t *cf, ngx_http_scim_main_conf_t *smcf)
 {
-    size_t     size;
-    ngx_str_t  name = ngx_string("scim_doc_cache");
+    size_t      size;
+    ngx_uint_t  n, nb;
+    ngx_str_t   name = ngx_string("scim_doc_cache");
 
-    if (smcf->doc_cache == 0 || smcf->doc_zone != NULL) {
+    if (smcf->doc_cache == NGX_CONF_UNSET_UINT) {
+        smcf->doc_cache = NGX_HTTP_SCIM_DOCCACHE_DEFAULT;
+    }
+
+    n = smcf->doc_cache;
+
+    if (n == 0 || smcf->doc_zone != NULL) {
         return NGX_OK;
     }
 
-    /* the table and the slab pool's own pages */
+    for (nb = 1; nb < n; nb <<= 1) { /* void */ }
 
-    size = NGX_HTTP_SCIM_DOCCACHE_SLOTS * sizeof(ngx_atomic_t);
-    size = 2 * size + 8 * ngx_pagesize;
+    size = n * NGX_HTTP_SCIM_DOCCACHE_SLOT
+           + sizeof(ngx_http_scim_doccache_t)
+           + nb * sizeof(ngx_http_scim_doc_t *)
+           + 2 * NGX_HTTP_SCIM_DOCCACHE_MAX + 16 * ngx_pagesize;
 
     smcf->doc_zone = ngx_shared_memory_add(cf, &name, size,
                                            &ngx_http_scim_module);
@@ -146,7 +161,15 @@ ngx_http_scim_doccache_zone(ngx_conf_t *cf, ngx_http_scim_main_conf_t *smcf)
         return NGX_ERROR;
     }
 
+    if (smcf->doc_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shared memory zone \"scim_doc_cache\" is "
+                           "already used");
+        return NGX_ERROR;
+    }
+
     smcf->doc_zone->init = ngx_http_scim_doccache_init_zone;
+    smcf->doc_zone->data = smcf;
 
     return NGX_OK;
 }
@@ -155,74 +178,81 @@ ngx_http_scim_doccache_zone(ngx_conf_t *cf, ngx_http_scim_main_conf_t *smcf)
 static ngx_int_t
 ngx_http_scim_doccache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_slab_pool_t  *shpool;
+    ngx_uint_t                  nb;
+    ngx_slab_pool_t            *shpool;
+    ngx_http_scim_doccache_t   *c;
+    ngx_http_scim_main_conf_t  *smcf;
+
+    smcf = shm_zone->data;
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (data) {
-        shm_zone->data = data;          /* a reload: the same table */
+        /*
+         * a reload, with the zone of the same size: the same entries, in
+         * a new epoch (the old workers still use theirs meanwhile)
+         */
+
+        c = data;
+
+        ngx_shmtx_lock(&shpool->mutex);
+        c->epoch++;
+        ngx_shmtx_unlock(&shpool->mutex);
+
+        shm_zone->data = c;
         return NGX_OK;
     }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
         shm_zone->data = shpool->data;
         return NGX_OK;
     }
 
-    shpool->data = ngx_slab_calloc(shpool, NGX_HTTP_SCIM_DOCCACHE_SLOTS
-                                           * sizeof(ngx_atomic_t));
-    if (shpool->data == NULL) {
+    for (nb = 1; nb < smcf->doc_cache; nb <<= 1) { /* void */ }
+
+    c = ngx_slab_calloc(shpool, sizeof(ngx_http_scim_doccache_t)
+                                + (nb - 1) * sizeof(ngx_http_scim_doc_t *));
+    if (c == NULL) {
         return NGX_ERROR;
     }
 
-    shm_zone->data = shpool->data;
+    ngx_queue_init(&c->lru);
+    c->max = smcf->doc_cache;
+    c->mask = nb - 1;
+    c->epoch = 1;
+
+    /* a full zone is the normal state: entries make room, no [crit] */
+    shpool->log_nomem = 0;
+
+    shpool->data = c;
+    shm_zone->data = c;
 
     return NGX_OK;
 }
 
 
-/* at worker start: the entries and the buckets (a power of two) */
+/* at worker start */
 
 ngx_int_t
 ngx_http_scim_doccache_init(ngx_cycle_t *cycle,
     ngx_http_scim_main_conf_t *smcf)
 {
-    ngx_uint_t                 n, nb;
+    ngx_slab_pool_t           *shpool;
     ngx_http_scim_doccache_t  *c;
 
-    n = smcf->doc_cache;
-
-    if (n == NGX_CONF_UNSET_UINT) {
-        n = NGX_HTTP_SCIM_DOCCACHE_DEFAULT;
-    }
-
-    if (n == 0 || smcf->doc_zone == NULL || smcf->doc_zone->data == NULL) {
+    if (smcf->doc_cache == 0 || smcf->doc_zone == NULL
+        || smcf->doc_zone->data == NULL)
+    {
         return NGX_OK;
     }
 
-    ngx_http_scim_doccache_gens = smcf->doc_zone->data;
+    c = smcf->doc_zone->data;
+    shpool = (ngx_slab_pool_t *) smcf->doc_zone->shm.addr;
 
-    for (nb = 1; nb < n; nb <<= 1) { /* void */ }
+    ngx_shmtx_lock(&shpool->mutex);
+    ngx_http_scim_doccache_epoch = c->epoch;
+    ngx_shmtx_unlock(&shpool->mutex);
 
-    c = ngx_calloc(sizeof(ngx_http_scim_doccache_t), cycle->log);
-    if (c == NULL) {
-        return NGX_ERROR;
-    }
-
-    c->buckets = ngx_calloc(nb * sizeof(ngx_http_scim_doc_t *), cycle->log);
-    c->entries = ngx_calloc(n * sizeof(ngx_http_scim_doc_t), cycle->log);
-
-    if (c->buckets == NULL || c->entries == NULL) {
-        ngx_free(c->buckets);
-        ngx_free(c->entries);
-        ngx_free(c);
-        return NGX_ERROR;
-    }
-
-    c->mask = nb - 1;
-    c->n = n;
-    ngx_queue_init(&c->lru);
-
+    ngx_http_scim_doccache_pool = shpool;
     ngx_http_scim_doccache = c;
 
     return NGX_OK;
@@ -232,24 +262,8 @@ ngx_http_scim_doccache_init(ngx_cycle_t *cycle,
 void
 ngx_http_scim_doccache_exit(void)
 {
-    ngx_uint_t                 i;
-    ngx_http_scim_doccache_t  *c;
-
-    c = ngx_http_scim_doccache;
-
-    if (c == NULL) {
-        return;
-    }
-
     ngx_http_scim_doccache = NULL;
-
-    for (i = 0; i < c->used; i++) {
-        ngx_free(c->entries[i].data);
-    }
-
-    ngx_free(c->entries);
-    ngx_free(c->buckets);
-    ngx_free(c);
+    ngx_http_scim_doccache_pool = NULL;
 }
 
 
@@ -262,24 +276,21 @@ ngx_http_scim_doccache_hash(ngx_http_scim_ctx_t *ctx, ngx_str_t *id)
 }
 
 
-/* the entry of (ctx's store, tenant and type, id), or NULL */
+/* the entry of (ctx's store, tenant and type, id), or NULL; locked */
 
 static ngx_http_scim_doc_t *
 ngx_http_scim_doccache_find(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
-    uint32_t *hash)
+    uint32_t hash)
 {
-    uint32_t              h;
     ngx_http_scim_doc_t  *e;
 
-    h = ngx_http_scim_doccache_hash(ctx, id);
-
-    *hash = h;
-
-    for (e = ngx_http_scim_doccache->buckets[h & ngx_http_scim_doccache->mask];
+    for (e = ngx_http_scim_doccache->buckets[hash
+                                             & ngx_http_scim_doccache->mask];
          e;
          e = e->next)
     {
-        if (e->hash == h && e->store == ctx->slcf->redis
+        if (e->hash == hash && e->store == ctx->slcf->redis
+            && e->epoch == ngx_http_scim_doccache_epoch
             && e->type == (ngx_uint_t) ctx->resource
             && e->id_len == id->len && e->tenant_len == ctx->tenant.len
             && ngx_memcmp(e->data + e->tenant_len, id->data, id->len) == 0
@@ -293,24 +304,61 @@ ngx_http_scim_doccache_find(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
 }
 
 
-/* out of its bucket and of the LRU list */
+/* out of its bucket and the LRU list, and freed; locked */
 
 static void
-ngx_http_scim_doccache_unlink(ngx_http_scim_doc_t *e)
+ngx_http_scim_doccache_free(ngx_http_scim_doc_t *e)
 {
-    ngx_http_scim_doc_t  **pe;
+    ngx_http_scim_doc_t       **pe;
+    ngx_http_scim_doccache_t   *c;
 
-    pe = &ngx_http_scim_doccache->buckets[e->hash
-                                          & ngx_http_scim_doccache->mask];
+    c = ngx_http_scim_doccache;
 
-    while (*pe != e) {
-        pe = &(*pe)->next;
+    for (pe = &c->buckets[e->hash & c->mask]; *pe != e; pe = &(*pe)->next) {
+        /* void */
     }
 
     *pe = e->next;
-    e->next = NULL;
 
     ngx_queue_remove(&e->lru);
+    c->used--;
+
+    ngx_slab_free_locked(ngx_http_scim_doccache_pool, e);
+}
+
+
+/*
+ * a block of need bytes for a new entry, the least recently used ones
+ * making room (at most a few: a long text that finds no run of free
+ * pages is not cached, rather than emptying the cache); locked
+ */
+
+static ngx_http_scim_doc_t *
+ngx_http_scim_doccache_alloc(size_t need)
+{
+    ngx_uint_t                 i;
+    ngx_queue_t               *q;
+    ngx_http_scim_doc_t       *e;
+    ngx_http_scim_doccache_t  *c;
+
+    c = ngx_http_scim_doccache;
+
+    for (i = 0; /* void */; i++) {
+        if (c->used < c->max) {
+            e = ngx_slab_alloc_locked(ngx_http_scim_doccache_pool, need);
+            if (e != NULL) {
+                return e;
+            }
+        }
+
+        if (i == NGX_HTTP_SCIM_DOCCACHE_EVICT || ngx_queue_empty(&c->lru)) {
+            return NULL;
+        }
+
+        q = ngx_queue_last(&c->lru);
+        ngx_http_scim_doccache_free(ngx_queue_data(q, ngx_http_scim_doc_t,
+                                                   lru));
+    }
 }
 
 
@@ -325,7 +373,7 @@ ngx_http_scim_doccache_put(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
     ngx_str_t *text)
 {
     u_char                    *p;
-    size_t                     size, need;
+    size_t                     need, size;
     uint32_t                   hash;
     ngx_str_t                  own;
     ngx_http_scim_doc_t       *e;
@@ -348,44 +396,57 @@ ngx_http_scim_doccache_put(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
         id = &own;
     }
 
-    e = ngx_http_scim_doccache_find(ctx, id, &hash);
+    hash = ngx_http_scim_doccache_hash(ctx, id);
+
+    need = offsetof(ngx_http_scim_doc_t, data) + ctx->tenant.len + id->len
+           + text->len;
+
+    /* the size the slab allocator gives anyway: room to grow in place */
+
+    if (need <= ngx_pagesize / 2) {
+        for (size = 64; size < need; size <<= 1) { /* void */ }
+
+    } else {
+        size = ngx_align(need, ngx_pagesize);
+    }
+
+    ngx_shmtx_lock(&ngx_http_scim_doccache_pool->mutex);
+
+    e = ngx_http_scim_doccache_find(ctx, id, hash);
+
+    if (e != NULL && (text->len > NGX_HTTP_SCIM_DOCCACHE_MAX
+                      || e->size < need))
+    {
+        ngx_http_scim_doccache_free(e);
+        e = NULL;
+    }
 
     if (text->len > NGX_HTTP_SCIM_DOCCACHE_MAX) {
-        if (e) {
-            ngx_http_scim_doccache_unlink(e);
-            ngx_queue_insert_tail(&c->lru, &e->lru);
-            e->text_len = 0;
-            e->id_len = 0;
-            e->store = NULL;
-        }
-
+        ngx_shmtx_unlock(&ngx_http_scim_doccache_pool->mutex);
         return;
     }
 
     if (e == NULL) {
-        if (c->used < c->n) {
-            e = &c->entries[c->used++];
-
-        } else {
-            e = ngx_queue_data(ngx_queue_last(&c->lru), ngx_http_scim_doc_t,
-                               lru);
-
-            if (e->store != NULL) {
-                ngx_http_scim_doccache_unlink(e);
-
-            } else {
-                ngx_queue_remove(&e->lru);   /* dropped: in no bucket */
-            }
+        e = ngx_http_scim_doccache_alloc(size);
+        if (e == NULL) {
+            ngx_shmtx_unlock(&ngx_http_scim_doccache_pool->mutex);
+            return;
         }
 
         e->store = ctx->slcf->redis;
+        e->epoch = ngx_http_scim_doccache_epoch;
         e->hash = hash;
         e->type = (ngx_uint_t) ctx->resource;
+        e->size = size;
         e->tenant_len = ctx->tenant.len;
         e->id_len = id->len;
 
+        p = ngx_cpymem(e->data, ctx->tenant.data, ctx->tenant.len);
+        ngx_memcpy(p, id->data, id->len);
+
         e->next = c->buckets[hash & c->mask];
         c->buckets[hash & c->mask] = e;
+        c->used++;
 
     } else {
         ngx_queue_remove(&e->lru);
@@ -393,38 +454,10 @@ ngx_http_scim_doccache_put(ngx_http_scim_ctx_t *ctx, ngx_str_t *id,
 
     ngx_queue_insert_head(&c->lru, &e->lru);
 
-    e->gen = ngx_http_scim_doccache_gen(hash);
-
-    need = e->tenant_len + e->id_len + text->len;
-
-    if (need > e->size) {
-        /*
-         * a power of two: a text that grows by a few bytes, or a new
-         * entry in a reused one, rarely needs another buffer (a malloc()
-         * of this size consolidates glibc's fast bins: every request's
-         * allocations paid for it)
-         */
-
-        for (size = 512; size < need; size <<= 1) { /* void */ }
-
-        p = ngx_alloc(size, ngx_cycle->log);
-        if (p == NULL) {
-            ngx_http_scim_doccache_unlink(e);
-            ngx_queue_insert_tail(&c->lru, &e->lru);
-            e->store = NULL;
-            return;
-        }
-
-        ngx_free(e->data);
-        e->data = p;
-        e->size = size;
-    }
-
-    p = ngx_cpymem(e->data, ctx->tenant.data, ctx->tenant.len);
-    p = ngx_cpymem(p, id->data, id->len);
-    ngx_memcpy(p, text->data, text->len);
-
+    ngx_memcpy(e->data + e->tenant_len + e->id_len, text->data, text->len);
     e->text_len = text->len;
+
+    ngx_shmtx_unlock(&ngx_http_scim_doccache_pool->mutex);
 }
 
 
@@ -460,37 +493,42 @@ ngx_http_scim_doccache_put_head(ngx_http_scim_ctx_t *ctx, ngx_str_t *head,
 ngx_int_t
 ngx_http_scim_doccache_get(ngx_http_scim_ctx_t *ctx, ngx_str_t *text)
 {
-    uint32_t              hash;
+    ngx_int_t             rc;
     ngx_http_scim_doc_t  *e;
 
     if (ngx_http_scim_doccache == NULL) {
         return NGX_DECLINED;
     }
 
-    e = ngx_http_scim_doccache_find(ctx, &ctx->id, &hash);
-    if (e == NULL) {
-        return NGX_DECLINED;
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&ngx_http_scim_doccache_pool->mutex);
+
+    e = ngx_http_scim_doccache_find(ctx, &ctx->id,
+                                    ngx_http_scim_doccache_hash(ctx,
+                                                                &ctx->id));
+
+    if (e != NULL) {
+        text->data = ngx_pnalloc(ctx->request->pool, e->text_len);
+
+        if (text->data == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            ngx_memcpy(text->data, e->data + e->tenant_len + e->id_len,
+                       e->text_len);
+            text->len = e->text_len;
+
+            ngx_queue_remove(&e->lru);
+            ngx_queue_insert_head(&ngx_http_scim_doccache->lru, &e->lru);
+
+            rc = NGX_OK;
+        }
     }
 
-    if (e->gen != ngx_http_scim_doccache_gen(hash)) {
-        /* another worker wrote it since */
-        ngx_http_scim_doccache_drop(ctx);
-        return NGX_DECLINED;
-    }
+    ngx_shmtx_unlock(&ngx_http_scim_doccache_pool->mutex);
 
-    text->data = ngx_pnalloc(ctx->request->pool, e->text_len);
-    if (text->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(text->data, e->data + e->tenant_len + e->id_len,
-               e->text_len);
-    text->len = e->text_len;
-
-    ngx_queue_remove(&e->lru);
-    ngx_queue_insert_head(&ngx_http_scim_doccache->lru, &e->lru);
-
-    return NGX_OK;
+    return rc;
 }
 
 
@@ -499,42 +537,22 @@ ngx_http_scim_doccache_get(ngx_http_scim_ctx_t *ctx, ngx_str_t *text)
 void
 ngx_http_scim_doccache_drop(ngx_http_scim_ctx_t *ctx)
 {
-    uint32_t              hash;
     ngx_http_scim_doc_t  *e;
 
     if (ngx_http_scim_doccache == NULL) {
         return;
     }
 
-    e = ngx_http_scim_doccache_find(ctx, &ctx->id, &hash);
-    if (e == NULL) {
-        return;
+    ngx_shmtx_lock(&ngx_http_scim_doccache_pool->mutex);
+
+    e = ngx_http_scim_doccache_find(ctx, &ctx->id,
+                                    ngx_http_scim_doccache_hash(ctx,
+                                                                &ctx->id));
+    if (e != NULL) {
+        ngx_http_scim_doccache_free(e);
     }
 
-    /* the least recent: the next to be given to a new entry */
-
-    ngx_http_scim_doccache_unlink(e);
-    ngx_queue_insert_tail(&ngx_http_scim_doccache->lru, &e->lru);
-    e->store = NULL;
-}
-
-
-/*
- * ctx->id was written by this worker: a new generation, which the
- * entries of the other workers do not have
- */
-
-void
-ngx_http_scim_doccache_written(ngx_http_scim_ctx_t *ctx)
-{
-    if (ngx_http_scim_doccache == NULL) {
-        return;
-    }
-
-    (void) ngx_atomic_fetch_add(
-               &ngx_http_scim_doccache_gen(
-                   ngx_http_scim_doccache_hash(ctx, &ctx->id)),
-               1);
+    ngx_shmtx_unlock(&ngx_http_scim_doccache_pool->mutex);
 }
 
 

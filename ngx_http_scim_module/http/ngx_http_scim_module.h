@@ -74,7 +74,7 @@ typedef struct ngx_http_scim_jwks_s  ngx_http_scim_jwks_t;
 typedef struct {
     ngx_array_t                 servers;       /* ngx_scim_store_t * */
     ngx_uint_t                  doc_cache;     /* scim_doc_cache; 0: off */
-    ngx_shm_zone_t             *doc_zone;      /* its writes' generations */
+    ngx_shm_zone_t             *doc_zone;      /* its entries */
 } ngx_http_scim_main_conf_t;
 
 
@@ -432,9 +432,10 @@ ngx_int_t ngx_http_scim_rcred_client(ngx_http_request_t *r,
     ngx_http_scim_rcred_client_pt done);
 
 /*
- * ngx_http_scim_doccache.c: a worker's cache of known stored texts
- * (scim_doc_cache), by the store, tenant, type (ctx's) and id; put: id
- * NULL for the id the text holds; get: a copy in the request's pool
+ * ngx_http_scim_doccache.c: the workers' shared cache of known stored
+ * texts (scim_doc_cache), by the store, tenant, type (ctx's) and id;
+ * put: id NULL for the id the text holds; get: a copy in the request's
+ * pool
  */
 char *ngx_http_scim_doc_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -450,7 +451,6 @@ void ngx_http_scim_doccache_put_head(ngx_http_scim_ctx_t *ctx,
 ngx_int_t ngx_http_scim_doccache_get(ngx_http_scim_ctx_t *ctx,
     ngx_str_t *text);
 void ngx_http_scim_doccache_drop(ngx_http_scim_ctx_t *ctx);
-void ngx_http_scim_doccache_written(ngx_http_scim_ctx_t *ctx);
 ngx_int_t ngx_http_scim_doccache_sha1(ngx_http_scim_ctx_t *ctx,
     ngx_str_t *text, ngx_str_t *hex);
 

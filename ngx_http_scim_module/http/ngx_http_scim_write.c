@@ -9,7 +9,7 @@
  * document's ASCII index values itself), unless its name or an e-mail is
  * not ASCII: then the store gives the document back, and it is deleted
  * as a change is, at the version read.
- * A PATCH or PUT of a text the worker knows (doccache.c) skips the read:
+ * A PATCH or PUT of a text the workers know (doccache.c) skips the read:
  * the write goes only if the stored text is still that one, and
  * otherwise brings back the current one, which it goes on from.
  * Group member changes never rewrite a member list: they travel as a
@@ -837,8 +837,6 @@ ngx_http_scim_modify_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 
     case NGX_SCIM_STORE_OK:
 
-        ngx_http_scim_doccache_written(ctx);
-
         if (ctx->members_only) {
             ngx_http_scim_doccache_drop(ctx);
 
@@ -1009,10 +1007,6 @@ ngx_http_scim_retry_handler(ngx_event_t *ev)
 static void
 ngx_http_scim_delete_done(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
 {
-    if (res->status == NGX_SCIM_STORE_OK) {
-        ngx_http_scim_doccache_written(ctx);
-    }
-
     if (res->status == NGX_SCIM_STORE_OK
         || res->status == NGX_SCIM_STORE_NOT_FOUND)
     {
