@@ -228,6 +228,18 @@ my $w = user(userName => 'versioned 2');
 is($r->{status}, 204, 'If-Match of its version -> 204');
 is_deeply($c, ['call'], '... in one call');
 
+# a user in no group who manages nobody: the script's own commands
+# remove no empty range (ZREMRANGEBYLEX), and change no e-mail entry
+# but its own
+my $lone = user(userName => 'lone', emails => [{ value => 'lone@x.org' }]);
+my $lm = monitor(sub { $r = $t->del("Users/$lone->{id}") });
+is($r->{status}, 204, 'DELETE of a user in no group, manager of nobody');
+is_deeply([map { $_->[1] } grep { $_->[0] eq 'lua' && $_->[1] =~ /^ZREM/ } @$lm],
+          ['ZREM', 'ZREM'], '... its script removes its ids and e-mail '
+          . 'entries, and no empty range');
+gone_ok($lone->{id}, 'that user', index => 'User:idx:userName',
+        names => ['lone'], emails => ['lone@x.org']);
+
 my $x = user(userName => 'versioned ünï');
 ($r, $c) = delete_watched("Users/$x->{id}",
                           'If-Match' => $x->{meta}{version});

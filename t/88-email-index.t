@@ -67,6 +67,43 @@ $r = $t->put("Users/$b", { schemas => [URN_USER], userName => 'bob' });
 is($r->{status}, 200, 'PUT without e-mails');
 found('emails.value eq "robert@example.com"', [], '... no entry left');
 
+# only the addresses that change move: a PATCH of anything else sends no
+# command to the index, a PATCH of one of two addresses one ZREM and one
+# ZADD (MONITOR shows a script's commands, \0 as "\x00")
+my $c = mk('carl', { value => 'carl@one.test', type => 'work' },
+                   { value => 'carl@two.test', type => 'home' });
+my $idx = sub {
+    [ sort map { (split /\0/)[0] } grep { (split /\0/)[1] eq $c }
+           @{ $t->redis_cmd('ZRANGE', "${P}User:idx:email", 0, -1) // [] } ];
+};
+my $on_idx = sub {
+    [ map { join ' ', $_->[0], map { (split /\\x00/)[0] } @$_[2 .. $#$_] }
+      grep { $_->[0] =~ /^(?:ZADD|ZREM)$/ && ($_->[1] // '') eq "${P}User:idx:email" }
+      @{ $_[0] } ];
+};
+my $mon = $t->redis_monitor(sub {
+    $r = $t->patch_ops($c, { op => 'Replace', path => 'title', value => 'T' });
+});
+is($r->{status}, 200, 'PATCH a title');
+is_deeply($on_idx->($mon), [], '... no command on the e-mail index');
+$mon = $t->redis_monitor(sub {
+    $r = $t->patch_ops($c, { op => 'Replace', path => 'emails[type eq "home"].value',
+                             value => 'carl@three.test' });
+});
+is($r->{status}, 200, 'PATCH one of two addresses');
+is_deeply($idx->(), ['carl@one.test', 'carl@three.test'], '... the index holds the new pair');
+is_deeply($on_idx->($mon), ['ZREM carl@two.test', 'ZADD 0 carl@three.test'],
+          '... by one ZREM of the old and one ZADD of the new');
+$mon = $t->redis_monitor(sub {
+    $r = $t->patch_ops($c, { op => 'Add', path => 'emails',
+                             value => [{ value => 'CARL@one.test', type => 'other' }] });
+});
+is($r->{status}, 200, 'PATCH adding an address the user holds already (other case)');
+is_deeply($idx->(), ['carl@one.test', 'carl@three.test'], '... one entry for it still');
+is_deeply($on_idx->($mon), [], '... no command on the index');
+is($t->del("Users/$c")->{status}, 204, 'DELETE carl');
+is_deeply($idx->(), [], '... his entries are gone');
+
 # a delete cleans its entries
 
 is($t->del("Users/$a")->{status}, 204, 'DELETE alice');

@@ -212,19 +212,31 @@ static const char  ngx_scim_lua_create[] =
     "\n"
     "\n"
     "\n"
-    "-- a user's e-mails in the e-mail index (User:idx:email): old ones out,\n"
-    "-- new ones in; one ZREM and one ZADD (of at most 100 each)\n"
+    "-- a user's e-mails in the e-mail index (User:idx:email): the old ones\n"
+    "-- that are not new out, the new ones that were not there in (an entry is\n"
+    "-- \"<e-mail>\\0<id>\": one a value, however many times the user holds it);\n"
+    "-- one ZREM and one ZADD (of at most 100 each), none when they are the\n"
+    "-- same (a write that leaves the e-mails alone)\n"
     "local function emails(id, old, new)\n"
-    "  for i = 1, #old, 100 do\n"
+    "  local was, keep, out, inn = {}, {}, {}, {}\n"
+    "  for _, e in ipairs(new) do keep[e] = true end\n"
+    "  for _, e in ipairs(old) do\n"
+    "    if not was[e] and not keep[e] then out[#out + 1] = e end\n"
+    "    was[e] = true\n"
+    "  end\n"
+    "  for _, e in ipairs(new) do\n"
+    "    if not was[e] then inn[#inn + 1] = e; was[e] = true end\n"
+    "  end\n"
+    "  for i = 1, #out, 100 do\n"
     "    local a = {'ZREM', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\\0' .. id end\n"
+    "    for k = i, math.min(i + 99, #out) do a[#a + 1] = out[k] .. '\\0' .. id end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
-    "  for i = 1, #new, 100 do\n"
+    "  for i = 1, #inn, 100 do\n"
     "    local a = {'ZADD', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #new) do\n"
+    "    for k = i, math.min(i + 99, #inn) do\n"
     "      a[#a + 1] = 0\n"
-    "      a[#a + 1] = new[k] .. '\\0' .. id\n"
+    "      a[#a + 1] = inn[k] .. '\\0' .. id\n"
     "    end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
@@ -518,19 +530,31 @@ static const char  ngx_scim_lua_delete[] =
     "  return with_version(head .. now .. '\",\"version\":\"', n)\n"
     "end\n"
     "\n"
-    "-- a user's e-mails in the e-mail index (User:idx:email): old ones out,\n"
-    "-- new ones in; one ZREM and one ZADD (of at most 100 each)\n"
+    "-- a user's e-mails in the e-mail index (User:idx:email): the old ones\n"
+    "-- that are not new out, the new ones that were not there in (an entry is\n"
+    "-- \"<e-mail>\\0<id>\": one a value, however many times the user holds it);\n"
+    "-- one ZREM and one ZADD (of at most 100 each), none when they are the\n"
+    "-- same (a write that leaves the e-mails alone)\n"
     "local function emails(id, old, new)\n"
-    "  for i = 1, #old, 100 do\n"
+    "  local was, keep, out, inn = {}, {}, {}, {}\n"
+    "  for _, e in ipairs(new) do keep[e] = true end\n"
+    "  for _, e in ipairs(old) do\n"
+    "    if not was[e] and not keep[e] then out[#out + 1] = e end\n"
+    "    was[e] = true\n"
+    "  end\n"
+    "  for _, e in ipairs(new) do\n"
+    "    if not was[e] then inn[#inn + 1] = e; was[e] = true end\n"
+    "  end\n"
+    "  for i = 1, #out, 100 do\n"
     "    local a = {'ZREM', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\\0' .. id end\n"
+    "    for k = i, math.min(i + 99, #out) do a[#a + 1] = out[k] .. '\\0' .. id end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
-    "  for i = 1, #new, 100 do\n"
+    "  for i = 1, #inn, 100 do\n"
     "    local a = {'ZADD', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #new) do\n"
+    "    for k = i, math.min(i + 99, #inn) do\n"
     "      a[#a + 1] = 0\n"
-    "      a[#a + 1] = new[k] .. '\\0' .. id\n"
+    "      a[#a + 1] = inn[k] .. '\\0' .. id\n"
     "    end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
@@ -586,17 +610,23 @@ static const char  ngx_scim_lua_delete[] =
     "  if ext ~= '' then redis.call('ZREM', iext, ext .. '\\0' .. id) end\n"
     "  redis.call('HDEL', t == 'User' and KEYS[2] or KEYS[3], id)  -- display\n"
     "  -- out of every group: members entries of the groups memberof lists\n"
-    "  for _, g in ipairs(related(KEYS[5], id)) do\n"
+    "  -- (an empty range needs no ZREMRANGEBYLEX: most users are in no\n"
+    "  -- group and manage nobody)\n"
+    "  local gs = related(KEYS[5], id)\n"
+    "  for _, g in ipairs(gs) do\n"
     "    redis.call('ZREM', KEYS[9], g .. '\\0' .. id)\n"
     "  end\n"
-    "  redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\\0',\n"
-    "             '(' .. id .. '\\1')\n"
+    "  if #gs > 0 then\n"
+    "    redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\\0',\n"
+    "               '(' .. id .. '\\1')\n"
+    "  end\n"
     "  if t == 'Group' then members(id, true, {}, {}) end\n"
     "  manager(t, id, '')\n"
     "  event(e, nil, t, id, v)\n"
     "  if t ~= 'User' then return end\n"
     "  emails(id, em, {})\n"
-    "  for _, r in ipairs(related(KEYS[16], id)) do\n"
+    "  local rs = related(KEYS[16], id)\n"
+    "  for _, r in ipairs(rs) do\n"
     "    local d = redis.call('HGET', KEYS[1], r)\n"
     "    if d then\n"
     "      local rn = redis.call('INCR', KEYS[14])\n"
@@ -609,8 +639,10 @@ static const char  ngx_scim_lua_delete[] =
     "    end\n"
     "    redis.call('HDEL', KEYS[4], r)\n"
     "  end\n"
-    "  redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\\0',\n"
-    "             '(' .. id .. '\\1')\n"
+    "  if #rs > 0 then\n"
+    "    redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\\0',\n"
+    "               '(' .. id .. '\\1')\n"
+    "  end\n"
     "end\n"
     "\n"
     "-- (end of the library)\n"
@@ -819,19 +851,31 @@ static const char  ngx_scim_lua_delete_id[] =
     "  return with_version(head .. now .. '\",\"version\":\"', n)\n"
     "end\n"
     "\n"
-    "-- a user's e-mails in the e-mail index (User:idx:email): old ones out,\n"
-    "-- new ones in; one ZREM and one ZADD (of at most 100 each)\n"
+    "-- a user's e-mails in the e-mail index (User:idx:email): the old ones\n"
+    "-- that are not new out, the new ones that were not there in (an entry is\n"
+    "-- \"<e-mail>\\0<id>\": one a value, however many times the user holds it);\n"
+    "-- one ZREM and one ZADD (of at most 100 each), none when they are the\n"
+    "-- same (a write that leaves the e-mails alone)\n"
     "local function emails(id, old, new)\n"
-    "  for i = 1, #old, 100 do\n"
+    "  local was, keep, out, inn = {}, {}, {}, {}\n"
+    "  for _, e in ipairs(new) do keep[e] = true end\n"
+    "  for _, e in ipairs(old) do\n"
+    "    if not was[e] and not keep[e] then out[#out + 1] = e end\n"
+    "    was[e] = true\n"
+    "  end\n"
+    "  for _, e in ipairs(new) do\n"
+    "    if not was[e] then inn[#inn + 1] = e; was[e] = true end\n"
+    "  end\n"
+    "  for i = 1, #out, 100 do\n"
     "    local a = {'ZREM', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\\0' .. id end\n"
+    "    for k = i, math.min(i + 99, #out) do a[#a + 1] = out[k] .. '\\0' .. id end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
-    "  for i = 1, #new, 100 do\n"
+    "  for i = 1, #inn, 100 do\n"
     "    local a = {'ZADD', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #new) do\n"
+    "    for k = i, math.min(i + 99, #inn) do\n"
     "      a[#a + 1] = 0\n"
-    "      a[#a + 1] = new[k] .. '\\0' .. id\n"
+    "      a[#a + 1] = inn[k] .. '\\0' .. id\n"
     "    end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
@@ -887,17 +931,23 @@ static const char  ngx_scim_lua_delete_id[] =
     "  if ext ~= '' then redis.call('ZREM', iext, ext .. '\\0' .. id) end\n"
     "  redis.call('HDEL', t == 'User' and KEYS[2] or KEYS[3], id)  -- display\n"
     "  -- out of every group: members entries of the groups memberof lists\n"
-    "  for _, g in ipairs(related(KEYS[5], id)) do\n"
+    "  -- (an empty range needs no ZREMRANGEBYLEX: most users are in no\n"
+    "  -- group and manage nobody)\n"
+    "  local gs = related(KEYS[5], id)\n"
+    "  for _, g in ipairs(gs) do\n"
     "    redis.call('ZREM', KEYS[9], g .. '\\0' .. id)\n"
     "  end\n"
-    "  redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\\0',\n"
-    "             '(' .. id .. '\\1')\n"
+    "  if #gs > 0 then\n"
+    "    redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\\0',\n"
+    "               '(' .. id .. '\\1')\n"
+    "  end\n"
     "  if t == 'Group' then members(id, true, {}, {}) end\n"
     "  manager(t, id, '')\n"
     "  event(e, nil, t, id, v)\n"
     "  if t ~= 'User' then return end\n"
     "  emails(id, em, {})\n"
-    "  for _, r in ipairs(related(KEYS[16], id)) do\n"
+    "  local rs = related(KEYS[16], id)\n"
+    "  for _, r in ipairs(rs) do\n"
     "    local d = redis.call('HGET', KEYS[1], r)\n"
     "    if d then\n"
     "      local rn = redis.call('INCR', KEYS[14])\n"
@@ -910,8 +960,10 @@ static const char  ngx_scim_lua_delete_id[] =
     "    end\n"
     "    redis.call('HDEL', KEYS[4], r)\n"
     "  end\n"
-    "  redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\\0',\n"
-    "             '(' .. id .. '\\1')\n"
+    "  if #rs > 0 then\n"
+    "    redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\\0',\n"
+    "               '(' .. id .. '\\1')\n"
+    "  end\n"
     "end\n"
     "\n"
     "-- (end of the library)\n"
@@ -2495,19 +2547,31 @@ static const char  ngx_scim_lua_replace[] =
     "end\n"
     "\n"
     "\n"
-    "-- a user's e-mails in the e-mail index (User:idx:email): old ones out,\n"
-    "-- new ones in; one ZREM and one ZADD (of at most 100 each)\n"
+    "-- a user's e-mails in the e-mail index (User:idx:email): the old ones\n"
+    "-- that are not new out, the new ones that were not there in (an entry is\n"
+    "-- \"<e-mail>\\0<id>\": one a value, however many times the user holds it);\n"
+    "-- one ZREM and one ZADD (of at most 100 each), none when they are the\n"
+    "-- same (a write that leaves the e-mails alone)\n"
     "local function emails(id, old, new)\n"
-    "  for i = 1, #old, 100 do\n"
+    "  local was, keep, out, inn = {}, {}, {}, {}\n"
+    "  for _, e in ipairs(new) do keep[e] = true end\n"
+    "  for _, e in ipairs(old) do\n"
+    "    if not was[e] and not keep[e] then out[#out + 1] = e end\n"
+    "    was[e] = true\n"
+    "  end\n"
+    "  for _, e in ipairs(new) do\n"
+    "    if not was[e] then inn[#inn + 1] = e; was[e] = true end\n"
+    "  end\n"
+    "  for i = 1, #out, 100 do\n"
     "    local a = {'ZREM', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\\0' .. id end\n"
+    "    for k = i, math.min(i + 99, #out) do a[#a + 1] = out[k] .. '\\0' .. id end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
-    "  for i = 1, #new, 100 do\n"
+    "  for i = 1, #inn, 100 do\n"
     "    local a = {'ZADD', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #new) do\n"
+    "    for k = i, math.min(i + 99, #inn) do\n"
     "      a[#a + 1] = 0\n"
-    "      a[#a + 1] = new[k] .. '\\0' .. id\n"
+    "      a[#a + 1] = inn[k] .. '\\0' .. id\n"
     "    end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
@@ -3076,7 +3140,7 @@ static const char  ngx_scim_lua_slice[] =
 
 
 static const char  ngx_scim_lua_lib[] =
-    "#!lua name=scim_d1532a00772b\n"
+    "#!lua name=scim_d6c11cdfbe67\n"
     "-- Generated by store/lua/gen.pl from the scripts in store/lua: do not edit.\n"
     "-- The scripts' KEYS and ARGV, set first by each function\n"
     "local KEYS, ARGV\n"
@@ -3339,19 +3403,31 @@ static const char  ngx_scim_lua_lib[] =
     "  return with_version(head .. now .. '\",\"version\":\"', n)\n"
     "end\n"
     "\n"
-    "-- a user's e-mails in the e-mail index (User:idx:email): old ones out,\n"
-    "-- new ones in; one ZREM and one ZADD (of at most 100 each)\n"
+    "-- a user's e-mails in the e-mail index (User:idx:email): the old ones\n"
+    "-- that are not new out, the new ones that were not there in (an entry is\n"
+    "-- \"<e-mail>\\0<id>\": one a value, however many times the user holds it);\n"
+    "-- one ZREM and one ZADD (of at most 100 each), none when they are the\n"
+    "-- same (a write that leaves the e-mails alone)\n"
     "local function emails(id, old, new)\n"
-    "  for i = 1, #old, 100 do\n"
+    "  local was, keep, out, inn = {}, {}, {}, {}\n"
+    "  for _, e in ipairs(new) do keep[e] = true end\n"
+    "  for _, e in ipairs(old) do\n"
+    "    if not was[e] and not keep[e] then out[#out + 1] = e end\n"
+    "    was[e] = true\n"
+    "  end\n"
+    "  for _, e in ipairs(new) do\n"
+    "    if not was[e] then inn[#inn + 1] = e; was[e] = true end\n"
+    "  end\n"
+    "  for i = 1, #out, 100 do\n"
     "    local a = {'ZREM', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\\0' .. id end\n"
+    "    for k = i, math.min(i + 99, #out) do a[#a + 1] = out[k] .. '\\0' .. id end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
-    "  for i = 1, #new, 100 do\n"
+    "  for i = 1, #inn, 100 do\n"
     "    local a = {'ZADD', KEYS[15]}\n"
-    "    for k = i, math.min(i + 99, #new) do\n"
+    "    for k = i, math.min(i + 99, #inn) do\n"
     "      a[#a + 1] = 0\n"
-    "      a[#a + 1] = new[k] .. '\\0' .. id\n"
+    "      a[#a + 1] = inn[k] .. '\\0' .. id\n"
     "    end\n"
     "    redis.call(unpack(a))\n"
     "  end\n"
@@ -3443,17 +3519,23 @@ static const char  ngx_scim_lua_lib[] =
     "  if ext ~= '' then redis.call('ZREM', iext, ext .. '\\0' .. id) end\n"
     "  redis.call('HDEL', t == 'User' and KEYS[2] or KEYS[3], id)  -- display\n"
     "  -- out of every group: members entries of the groups memberof lists\n"
-    "  for _, g in ipairs(related(KEYS[5], id)) do\n"
+    "  -- (an empty range needs no ZREMRANGEBYLEX: most users are in no\n"
+    "  -- group and manage nobody)\n"
+    "  local gs = related(KEYS[5], id)\n"
+    "  for _, g in ipairs(gs) do\n"
     "    redis.call('ZREM', KEYS[9], g .. '\\0' .. id)\n"
     "  end\n"
-    "  redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\\0',\n"
-    "             '(' .. id .. '\\1')\n"
+    "  if #gs > 0 then\n"
+    "    redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\\0',\n"
+    "               '(' .. id .. '\\1')\n"
+    "  end\n"
     "  if t == 'Group' then members(id, true, {}, {}) end\n"
     "  manager(t, id, '')\n"
     "  event(e, nil, t, id, v)\n"
     "  if t ~= 'User' then return end\n"
     "  emails(id, em, {})\n"
-    "  for _, r in ipairs(related(KEYS[16], id)) do\n"
+    "  local rs = related(KEYS[16], id)\n"
+    "  for _, r in ipairs(rs) do\n"
     "    local d = redis.call('HGET', KEYS[1], r)\n"
     "    if d then\n"
     "      local rn = redis.call('INCR', KEYS[14])\n"
@@ -3466,14 +3548,16 @@ static const char  ngx_scim_lua_lib[] =
     "    end\n"
     "    redis.call('HDEL', KEYS[4], r)\n"
     "  end\n"
-    "  redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\\0',\n"
-    "             '(' .. id .. '\\1')\n"
+    "  if #rs > 0 then\n"
+    "    redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\\0',\n"
+    "               '(' .. id .. '\\1')\n"
+    "  end\n"
     "end\n"
     "\n"
     "-- (end of the library)\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_create',\n"
+    "function_name = 'scim_d6c11cdfbe67_create',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3545,7 +3629,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_delete',\n"
+    "function_name = 'scim_d6c11cdfbe67_delete',\n"
     "flags = {'allow-oom'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3576,7 +3660,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_delete_id',\n"
+    "function_name = 'scim_d6c11cdfbe67_delete_id',\n"
     "flags = {'allow-oom'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3632,7 +3716,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_feed',\n"
+    "function_name = 'scim_d6c11cdfbe67_feed',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3745,7 +3829,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_fetch',\n"
+    "function_name = 'scim_d6c11cdfbe67_fetch',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3767,7 +3851,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_find',\n"
+    "function_name = 'scim_d6c11cdfbe67_find',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3787,7 +3871,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_find_email',\n"
+    "function_name = 'scim_d6c11cdfbe67_find_email',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3811,7 +3895,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_find_ext',\n"
+    "function_name = 'scim_d6c11cdfbe67_find_ext',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3831,7 +3915,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_get',\n"
+    "function_name = 'scim_d6c11cdfbe67_get',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3848,7 +3932,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_page',\n"
+    "function_name = 'scim_d6c11cdfbe67_page',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3914,7 +3998,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_related',\n"
+    "function_name = 'scim_d6c11cdfbe67_related',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -3976,7 +4060,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_replace',\n"
+    "function_name = 'scim_d6c11cdfbe67_replace',\n"
     "flags = {},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -4087,7 +4171,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_scan',\n"
+    "function_name = 'scim_d6c11cdfbe67_scan',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -4196,7 +4280,7 @@ static const char  ngx_scim_lua_lib[] =
     "end}\n"
     "\n"
     "redis.register_function{\n"
-    "function_name = 'scim_d1532a00772b_slice',\n"
+    "function_name = 'scim_d6c11cdfbe67_slice',\n"
     "flags = {'no-writes'},\n"
     "callback = function(keys, args)\n"
     "KEYS, ARGV = keys, args\n"
@@ -4253,73 +4337,73 @@ const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N] = {
     [NGX_SCIM_LUA_CREATE] = {
         "create", ngx_scim_lua_create,
         sizeof(ngx_scim_lua_create) - 1,
-        "bb80c7e19191a4b1b33d17ea4e7ad6904e9c0b39",
-        "scim_d1532a00772b_create", 17 },
+        "ff57d70544fbfbafd50a001d2f9447fd3b018651",
+        "scim_d6c11cdfbe67_create", 17 },
     [NGX_SCIM_LUA_DELETE] = {
         "delete", ngx_scim_lua_delete,
         sizeof(ngx_scim_lua_delete) - 1,
-        "c6a2715ff8d02b6523f13f525b5e952513d2301a",
-        "scim_d1532a00772b_delete", 17 },
+        "b975df7d9ccabe3d9b2b41adde3c9aa0c1a7f75a",
+        "scim_d6c11cdfbe67_delete", 17 },
     [NGX_SCIM_LUA_DELETE_ID] = {
         "delete_id", ngx_scim_lua_delete_id,
         sizeof(ngx_scim_lua_delete_id) - 1,
-        "d912e0bd2c0645600d41dfb4cc98e25eac7add4f",
-        "scim_d1532a00772b_delete_id", 17 },
+        "849a8cffeb6adad91fa24383c9201e468e81a31e",
+        "scim_d6c11cdfbe67_delete_id", 17 },
     [NGX_SCIM_LUA_FEED] = {
         "feed", ngx_scim_lua_feed,
         sizeof(ngx_scim_lua_feed) - 1,
         "af8d1487f0aab9d11244941967e1ac7ffb6b44f1",
-        "scim_d1532a00772b_feed", 17 },
+        "scim_d6c11cdfbe67_feed", 17 },
     [NGX_SCIM_LUA_FETCH] = {
         "fetch", ngx_scim_lua_fetch,
         sizeof(ngx_scim_lua_fetch) - 1,
         "cceb77c7f8d18390676faf194f47a47b7903def1",
-        "scim_d1532a00772b_fetch", 9 },
+        "scim_d6c11cdfbe67_fetch", 9 },
     [NGX_SCIM_LUA_FIND] = {
         "find", ngx_scim_lua_find,
         sizeof(ngx_scim_lua_find) - 1,
         "965155ffe5481cd934d2d96b23a1f4c34f827a97",
-        "scim_d1532a00772b_find", 10 },
+        "scim_d6c11cdfbe67_find", 10 },
     [NGX_SCIM_LUA_FIND_EMAIL] = {
         "find_email", ngx_scim_lua_find_email,
         sizeof(ngx_scim_lua_find_email) - 1,
         "09949d80c41b331f1a3b87e7006b5311b6e12e1c",
-        "scim_d1532a00772b_find_email", 15 },
+        "scim_d6c11cdfbe67_find_email", 15 },
     [NGX_SCIM_LUA_FIND_EXT] = {
         "find_ext", ngx_scim_lua_find_ext,
         sizeof(ngx_scim_lua_find_ext) - 1,
         "715e44306c0b52084746a089836778ff48c6248a",
-        "scim_d1532a00772b_find_ext", 11 },
+        "scim_d6c11cdfbe67_find_ext", 11 },
     [NGX_SCIM_LUA_GET] = {
         "get", ngx_scim_lua_get,
         sizeof(ngx_scim_lua_get) - 1,
         "2509db8d7792a696632d8eb545f71a9db39ea828",
-        "scim_d1532a00772b_get", 9 },
+        "scim_d6c11cdfbe67_get", 9 },
     [NGX_SCIM_LUA_PAGE] = {
         "page", ngx_scim_lua_page,
         sizeof(ngx_scim_lua_page) - 1,
         "e6a07e685a375370651438f95c5237afcd58dfc5",
-        "scim_d1532a00772b_page", 13 },
+        "scim_d6c11cdfbe67_page", 13 },
     [NGX_SCIM_LUA_RELATED] = {
         "related", ngx_scim_lua_related,
         sizeof(ngx_scim_lua_related) - 1,
         "006e8778b06dcb00ae46814c34dd6b4f7ed0147e",
-        "scim_d1532a00772b_related", 9 },
+        "scim_d6c11cdfbe67_related", 9 },
     [NGX_SCIM_LUA_REPLACE] = {
         "replace", ngx_scim_lua_replace,
         sizeof(ngx_scim_lua_replace) - 1,
-        "0c56ec442237fd2a3fa7858df3fab318d36e775c",
-        "scim_d1532a00772b_replace", 17 },
+        "c8fbf7e65bc31eff94c069fc5c7219c1e0a68f95",
+        "scim_d6c11cdfbe67_replace", 17 },
     [NGX_SCIM_LUA_SCAN] = {
         "scan", ngx_scim_lua_scan,
         sizeof(ngx_scim_lua_scan) - 1,
         "b33398371b9169818f72709a8923631c76f8784c",
-        "scim_d1532a00772b_scan", 13 },
+        "scim_d6c11cdfbe67_scan", 13 },
     [NGX_SCIM_LUA_SLICE] = {
         "slice", ngx_scim_lua_slice,
         sizeof(ngx_scim_lua_slice) - 1,
         "268fb1783fc2cf2e242032aeacc4dbf954ab7e5a",
-        "scim_d1532a00772b_slice", 9 },
+        "scim_d6c11cdfbe67_slice", 9 },
 };
 
 

@@ -256,19 +256,31 @@ local function unmanaged(doc, m, now, n)
   return with_version(head .. now .. '","version":"', n)
 end
 
--- a user's e-mails in the e-mail index (User:idx:email): old ones out,
--- new ones in; one ZREM and one ZADD (of at most 100 each)
+-- a user's e-mails in the e-mail index (User:idx:email): the old ones
+-- that are not new out, the new ones that were not there in (an entry is
+-- "<e-mail>\0<id>": one a value, however many times the user holds it);
+-- one ZREM and one ZADD (of at most 100 each), none when they are the
+-- same (a write that leaves the e-mails alone)
 local function emails(id, old, new)
-  for i = 1, #old, 100 do
+  local was, keep, out, inn = {}, {}, {}, {}
+  for _, e in ipairs(new) do keep[e] = true end
+  for _, e in ipairs(old) do
+    if not was[e] and not keep[e] then out[#out + 1] = e end
+    was[e] = true
+  end
+  for _, e in ipairs(new) do
+    if not was[e] then inn[#inn + 1] = e; was[e] = true end
+  end
+  for i = 1, #out, 100 do
     local a = {'ZREM', KEYS[15]}
-    for k = i, math.min(i + 99, #old) do a[#a + 1] = old[k] .. '\0' .. id end
+    for k = i, math.min(i + 99, #out) do a[#a + 1] = out[k] .. '\0' .. id end
     redis.call(unpack(a))
   end
-  for i = 1, #new, 100 do
+  for i = 1, #inn, 100 do
     local a = {'ZADD', KEYS[15]}
-    for k = i, math.min(i + 99, #new) do
+    for k = i, math.min(i + 99, #inn) do
       a[#a + 1] = 0
-      a[#a + 1] = new[k] .. '\0' .. id
+      a[#a + 1] = inn[k] .. '\0' .. id
     end
     redis.call(unpack(a))
   end
@@ -360,17 +372,23 @@ local function drop(t, id, v, name, ext, em, now, e)
   if ext ~= '' then redis.call('ZREM', iext, ext .. '\0' .. id) end
   redis.call('HDEL', t == 'User' and KEYS[2] or KEYS[3], id)  -- display
   -- out of every group: members entries of the groups memberof lists
-  for _, g in ipairs(related(KEYS[5], id)) do
+  -- (an empty range needs no ZREMRANGEBYLEX: most users are in no
+  -- group and manage nobody)
+  local gs = related(KEYS[5], id)
+  for _, g in ipairs(gs) do
     redis.call('ZREM', KEYS[9], g .. '\0' .. id)
   end
-  redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\0',
-             '(' .. id .. '\1')
+  if #gs > 0 then
+    redis.call('ZREMRANGEBYLEX', KEYS[5], '[' .. id .. '\0',
+               '(' .. id .. '\1')
+  end
   if t == 'Group' then members(id, true, {}, {}) end
   manager(t, id, '')
   event(e, nil, t, id, v)
   if t ~= 'User' then return end
   emails(id, em, {})
-  for _, r in ipairs(related(KEYS[16], id)) do
+  local rs = related(KEYS[16], id)
+  for _, r in ipairs(rs) do
     local d = redis.call('HGET', KEYS[1], r)
     if d then
       local rn = redis.call('INCR', KEYS[14])
@@ -383,8 +401,10 @@ local function drop(t, id, v, name, ext, em, now, e)
     end
     redis.call('HDEL', KEYS[4], r)
   end
-  redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\0',
-             '(' .. id .. '\1')
+  if #rs > 0 then
+    redis.call('ZREMRANGEBYLEX', KEYS[16], '[' .. id .. '\0',
+               '(' .. id .. '\1')
+  end
 end
 
 -- (end of the library)
