@@ -18,7 +18,7 @@
 --      | {-6, {doc, manager display}} (with a SHA1: the stored text is
 --        another; nothing changed; what get.lua reads, a user's groups
 --        too)
--- With a SHA1 the caller has not read the document (a worker's cache of
+-- With a SHA1 the caller has not read the document (the workers' cache of
 -- known texts): the text must be the one it changed, not merely of the
 -- same version (a tenant's seq rewinds when a backup is restored), and a
 -- user's {1, ...} ends with its groups as get.lua gives them.
