@@ -328,4 +328,28 @@ is_list_response($t->list(filter => qq(userName eq "$uni")), 1, 1,
 is_scim_error($t->post('Users', entra_user(userName => 'ZOË.ÑÚÑEZ@例え.JP')), 409,
               'uniqueness', 'non-ASCII userName in upper case -> 409 (case folding)');
 
+# ids: version 4 UUIDs, never the same twice, from both workers (their
+# random bytes come from OpenSSL 1 KB at a time: 64 ids a batch, so 240
+# creates cross several batches in each worker); a repeated id would be
+# a 503 "id collision"
+my $ids = $t->parallel(4, sub {
+    my $i = shift;
+    my @got;
+    for my $k (1 .. 60) {
+        my $r = $t->post('Users', { schemas => [URN_USER],
+                                    userName => "idbatch-$i-$k\@example.com" },
+                         keepalive => 0);
+        push @got, $r->{status} == 201 ? ($r->{json}{id} // 'none')
+                                        : "HTTP $r->{status}";
+    }
+    return \@got;
+});
+my @ids = map { @{ $_ // [] } } @$ids;
+is(scalar @ids, 240, '240 creates from 4 clients');
+is_deeply([grep { !/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/ } @ids],
+          [], '... each answered 201 with a version 4 UUID');
+my %n;
+$n{$_}++ for @ids;
+is(scalar(grep { $n{$_} > 1 } keys %n), 0, '... no id twice');
+
 $t->finish;
