@@ -65,7 +65,7 @@ typedef struct {
     ngx_queue_t                 lru;           /* the most recent first */
     ngx_uint_t                  used;
     ngx_uint_t                  max;
-    ngx_uint_t                  epoch;
+    ngx_atomic_t                epoch;         /* of the newest cycle */
     ngx_uint_t                  mask;          /* buckets - 1 */
     ngx_http_scim_doc_t        *buckets[1];
 } ngx_http_scim_doccache_t;
@@ -189,14 +189,13 @@ ngx_http_scim_doccache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     if (data) {
         /*
          * a reload, with the zone of the same size: the same entries, in
-         * a new epoch (the old workers still use theirs meanwhile)
+         * a new epoch (the old workers still use theirs meanwhile); no
+         * lock in the master, which must not wait on a worker
          */
 
         c = data;
 
-        ngx_shmtx_lock(&shpool->mutex);
-        c->epoch++;
-        ngx_shmtx_unlock(&shpool->mutex);
+        (void) ngx_atomic_fetch_add(&c->epoch, 1);
 
         shm_zone->data = c;
         return NGX_OK;
@@ -248,9 +247,7 @@ ngx_http_scim_doccache_init(ngx_cycle_t *cycle,
     c = smcf->doc_zone->data;
     shpool = (ngx_slab_pool_t *) smcf->doc_zone->shm.addr;
 
-    ngx_shmtx_lock(&shpool->mutex);
-    ngx_http_scim_doccache_epoch = c->epoch;
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_http_scim_doccache_epoch = (ngx_uint_t) c->epoch;
 
     ngx_http_scim_doccache_pool = shpool;
     ngx_http_scim_doccache = c;
