@@ -72,6 +72,33 @@ is_deeply($t->redis_ext_ids($P, 'User', 'shared'), [sort $aid, $bid],
 is_deeply(ids_of(filter_ext('SHARED')), [$cid], 'externalId eq "SHARED": the third');
 is_list_response(filter_ext('nobody'), 0, 0, 'an externalId nobody has: empty');
 
+# one match (the usual case): one script call, the answer that of a GET;
+# more than one: the ids, then their documents (as any index's candidates)
+sub ext_calls {
+    my ($code) = @_;
+    my $seen = $t->redis_monitor($code);
+    return scalar grep { $_->[0] =~ /^(?:EVALSHA|EVAL|FCALL|FCALL_RO)$/ } @$seen;
+}
+my $one;
+is(ext_calls(sub { $one = filter_ext('SHARED') }), 1,
+   'externalId eq with one match: one script call');
+is_list_response($one, 1, 1, '... a ListResponse of one');
+my $cdoc = $t->get("Users/$cid")->{json} // {};
+is_deeply($one->{json}{Resources}[0], $cdoc, '... the user as a GET answers it');
+cmp_ok(ext_calls(sub { $r = filter_ext('shared') }), '>=', 2,
+       'with two matches: more calls (the ids, then the documents)');
+is_list_response($r, 2, 2, '... both');
+is_list_response(filter_ext('SHARED', undef, count => 0), 1, 0,
+                 'one match, count=0: totalResults 1, no resource');
+$r = filter_ext('SHARED', undef, startIndex => 2);
+is($r->{json}{totalResults}, 1, 'one match, startIndex=2: totalResults 1');
+is(scalar @{ $r->{json}{Resources} // [] }, 0, '... no resource');
+$r = filter_ext('SHARED', undef, attributes => 'userName');
+is_deeply([ sort keys %{ $r->{json}{Resources}[0] // {} } ], [qw(id schemas userName)],
+          'one match, attributes=userName: that projection');
+$r = $t->get('Users?' . qs(filter => 'externalId eq "SHARED" and userName eq "ann@example.com"'));
+is_list_response($r, 0, 0, 'one index match that fails the rest of the filter: none');
+
 $r = filter_ext('shared', undef, count => 1);
 is($r->{json}{totalResults}, 2, 'count=1: totalResults 2');
 is(scalar @{ $r->{json}{Resources} // [] }, 1, '... one resource');
@@ -101,6 +128,19 @@ is_deeply(ids_of(filter_ext('gshared', 'Groups')), [sort $g1id, $g2id],
           'Groups: externalId eq returns both');
 is_deeply(ids_of(filter_ext('gshared', 'Groups', excludedAttributes => 'members')),
           [sort $g1id, $g2id], '... with excludedAttributes=members too');
+my $g3 = $t->post('Groups', { schemas => [URN_GROUP], displayName => 'G three',
+                              externalId => 'gsolo', members => [ { value => $aid } ] });
+is($g3->{status}, 201, 'a group with externalId "gsolo" and a member');
+my $g3id = $g3->{json}{id} // 'none';
+is(ext_calls(sub { $r = filter_ext('gsolo', 'Groups') }), 1,
+   'Groups: externalId eq with one match: one script call');
+is_deeply([ map { $_->{value} } @{ $r->{json}{Resources}[0]{members} // [] } ], [$aid],
+          '... with its members');
+$r = filter_ext('gsolo', 'Groups', excludedAttributes => 'members');
+is_list_response($r, 1, 1, '... excludedAttributes=members: the group');
+ok(!exists $r->{json}{Resources}[0]{members}, '... without members');
+is($t->del("Groups/$g3id")->{status}, 204, 'that group deleted');
+
 consistent('creates with shared externalIds');
 
 # PUT, PATCH, DELETE keep the index exact

@@ -14,6 +14,8 @@
 #include "ngx_http_scim_resource.h"
 
 
+static void ngx_http_scim_list_ext(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_res_t *res);
 static void ngx_http_scim_list_one(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res);
 static void ngx_http_scim_list_page(ngx_http_scim_ctx_t *ctx,
@@ -290,8 +292,8 @@ ngx_http_scim_list(ngx_http_scim_ctx_t *ctx)
 
         ngx_http_scim_issued(ctx, ngx_scim_store_find_external_id(
                                       ngx_http_scim_call(ctx,
-                                                     ngx_http_scim_list_cands),
-                                      &v));
+                                                       ngx_http_scim_list_ext),
+                                      &v, ctx->want_members));
         return;
 
     default:    /* userName / displayName eq (folded) */
@@ -339,6 +341,25 @@ scan:
         ngx_http_scim_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+}
+
+
+/*
+ * externalId eq: the one resource there usually is came with the answer
+ * (as find's does); more than one are candidates, read and checked as
+ * an index's are
+ */
+
+static void
+ngx_http_scim_list_ext(ngx_http_scim_ctx_t *ctx, ngx_scim_store_res_t *res)
+{
+    if (res->status == NGX_SCIM_STORE_MANY) {
+        res->status = NGX_SCIM_STORE_OK;
+        ngx_http_scim_list_cands(ctx, res);
+        return;
+    }
+
+    ngx_http_scim_list_one(ctx, res);
 }
 
 

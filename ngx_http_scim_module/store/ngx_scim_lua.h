@@ -50,7 +50,7 @@ extern const ngx_scim_lua_t  ngx_scim_lua[NGX_SCIM_LUA_N];
 /* the function library of them all (FUNCTION LOAD) */
 extern const ngx_str_t  ngx_scim_lua_library;
 
-#define NGX_SCIM_LUA_LIBRARY  "scim_2943a7c1e6f3"
+#define NGX_SCIM_LUA_LIBRARY  "scim_c929b7a43998"
 
 
 #endif /* _NGX_SCIM_LUA_H_INCLUDED_ */

@@ -393,20 +393,23 @@ ngx_scim_store_find(ngx_scim_store_call_t *call, ngx_str_t *name,
 
 ngx_int_t
 ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
-    ngx_str_t *external_id)
+    ngx_str_t *external_id, ngx_uint_t members)
 {
     ngx_uint_t             k;
     ngx_scim_store_ctx_t  *sc;
+
+    /* up to the index it reads, which is after what a read needs */
 
     k = (call->type == NGX_SCIM_STORE_USER)
         ? NGX_SCIM_STORE_K_USER_EXTERNAL_ID
         : NGX_SCIM_STORE_K_GROUP_EXTERNAL_ID;
 
-    sc = ngx_scim_store_ctx_keys(call, k + 1, NGX_SCIM_STORE_R_IDS, 2);
+    sc = ngx_scim_store_ctx_keys(call, k + 1, NGX_SCIM_STORE_R_DOC, 3);
     if (sc == NULL
         || ngx_scim_store_arg_str(sc, external_id) != NGX_OK
         || ngx_scim_store_arg_cstr(sc, ngx_scim_store_type(call->type))
-           != NGX_OK)
+           != NGX_OK
+        || ngx_scim_store_arg_cstr(sc, members ? "1" : "0") != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -85,10 +85,12 @@ typedef enum {
                                       is the stored document (bare), whose
                                       index values the caller folds for
                                       ngx_scim_store_delete */
-    NGX_SCIM_STORE_CHANGED         /* replace with sha1: the stored text
+    NGX_SCIM_STORE_CHANGED,        /* replace with sha1: the stored text
                                       is another, nothing was written;
                                       docs[0] is the document as get
                                       reads it */
+    NGX_SCIM_STORE_MANY            /* find_external_id: more than one;
+                                      ids are theirs */
 } ngx_scim_store_status_e;
 
 
@@ -319,9 +321,12 @@ ngx_int_t ngx_scim_store_scan(ngx_scim_store_call_t *call,
 ngx_int_t ngx_scim_store_fetch(ngx_scim_store_call_t *call,
     ngx_scim_store_item_t *items, ngx_uint_t n, ngx_uint_t members);
 
-/* ids: the resources (of call->type) with that externalId, exactly */
+/*
+ * the resource (of call->type) with that externalId, exactly, as get
+ * reads it (NOT_FOUND: none); MANY: more than one, their ids
+ */
 ngx_int_t ngx_scim_store_find_external_id(ngx_scim_store_call_t *call,
-    ngx_str_t *external_id);
+    ngx_str_t *external_id, ngx_uint_t members);
 /* ids: the users with an e-mail (folded) */
 ngx_int_t ngx_scim_store_find_email(ngx_scim_store_call_t *call,
     ngx_str_t *email);

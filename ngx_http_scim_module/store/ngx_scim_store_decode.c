@@ -89,6 +89,31 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
             return NGX_OK;
         }
 
+        if (reply->elements > 0
+            && reply->element[0]->type == REDIS_REPLY_INTEGER)
+        {
+            /* find_ext: {-7, id, ...}, more than one */
+
+            if (reply->element[0]->integer != -7) {
+                return NGX_ERROR;
+            }
+
+            res->status = NGX_SCIM_STORE_MANY;
+            res->nids = reply->elements - 1;
+
+            res->ids = ngx_scim_store_alloc(pool,
+                                          res->nids * sizeof(ngx_str_t));
+            if (res->ids == NULL) {
+                return NGX_ERROR;
+            }
+
+            for (i = 0; i < res->nids; i++) {
+                ngx_scim_store_str(reply->element[1 + i], &res->ids[i]);
+            }
+
+            return NGX_OK;
+        }
+
         ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
 
         res->docs = one;

@@ -71,8 +71,11 @@ sub find {
 }
 is_deeply(find('name', 'bob', 'User'),
           [$u2, 'Alice', 'g2', 'Group', 'Outer'], 'find by name');
-is_deeply($l->run('find_ext', [$l->keys], 'e1', 'User'), ['u1'],
-          'find_ext: the ids with that externalId');
+is_deeply(sorted_triples(scalar $l->run('find_ext', [$l->keys], 'e1', 'User', '0')),
+          sorted_triples(get('User', 'u1')),
+          'find_ext: the one user with that externalId, as get reads it');
+is($l->run('find_ext', [$l->keys], 'e2', 'User', '0'), undef,
+   'find_ext: none, nil');
 is_deeply(find('name', 'inner', 'Group', '1'),
           [$g1, undef, 'u1', 'User', 'Alice'], 'find group with members');
 is(find('name', 'nobody', 'User'), undef, 'find: none, nil');

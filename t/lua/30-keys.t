@@ -132,8 +132,9 @@ check('feed: an ack and a poll', 'feed', 'g', 'c', 5, 'iss', 'aud', 1,
 check('slice: the first, with the group', 'slice', 'g2', '', 2, '1');
 check('slice: after a member', 'slice', 'g2', 'g1', 1, '0');
 check('slice: no such group', 'slice', 'gone', '', 10, '1');
-check('find_ext of a group', 'find_ext', 'ge1', 'Group');
-check('find_ext of users', 'find_ext', 'e2', 'User');
+check('find_ext of a group', 'find_ext', 'ge1', 'Group', '0');
+check('find_ext of a group, with its members', 'find_ext', 'ge1', 'Group', '1');
+check('find_ext of users', 'find_ext', 'e2', 'User', '0');
 check('find_email', 'find_email', 'a@x.org');
 check('related: members', 'related', 'User', 'g2');
 check('related: groups', 'related', 'Group', 'g1');

@@ -124,16 +124,21 @@ is_deeply(content($other->key('User:idx:externalId')), ['hash', 'keep', 'x1'],
           'another tenant untouched');
 
 # through the scripts
-is_deeply($old->run('find_ext', [$old->keys], "nul\0" . 7, 'User'), ['u7'],
+# (one match: the document, read; more: -7 and the ids)
+sub ext_found {
+    my ($v, $type) = @_;
+    my $r = $old->run('find_ext', [$old->keys], $v, $type, '0');
+    return [] unless ref $r eq 'ARRAY';
+    return [sort @$r[1 .. $#$r]] if ($r->[0] // '') eq '-7';
+    return [($r->[0] // '') =~ /"id":"([^"]+)"/];
+}
+is_deeply(ext_found("nul\0" . 7, 'User'), ['u7'],
           'find_ext of the value holding NUL');
-is_deeply($old->run('find_ext', [$old->keys], '0', 'User'), ['u9'],
-          'find_ext "0"');
-is_deeply($old->run('find_ext', [$old->keys], "gx\0three", 'Group'), ['g3'],
-          'find_ext of a group');
+is_deeply(ext_found('0', 'User'), ['u9'], 'find_ext "0"');
+is_deeply(ext_found("gx\0three", 'Group'), ['g3'], 'find_ext of a group');
 is_deeply($old->user('u999', 'New', ext => 'ext-1'), [1, 234, undef],
           'a create with a taken externalId after it (not unique)');
-is_deeply([sort @{ $old->run('find_ext', [$old->keys], 'ext-1', 'User') }],
-          ['u1', 'u999'], '... both found');
+is_deeply(ext_found('ext-1', 'User'), ['u1', 'u999'], '... both found');
 
 # again: nothing to do
 my %before = map { $_ => content($_) } $old->keys;
