@@ -302,9 +302,7 @@ json_t *
 ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx, ngx_scim_store_doc_t *d,
     ngx_uint_t members)
 {
-    json_t                *doc, *list, *item;
-    ngx_uint_t             i;
-    ngx_scim_store_ref_t  *ref;
+    json_t  *doc, *list;
 
     if (d->text.data == NULL) {
         return NULL;
@@ -336,9 +334,40 @@ ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx, ngx_scim_store_doc_t *d,
         return doc;
     }
 
-    list = json_array();
+    list = ngx_http_scim_refs(ctx, d);
     if (list == NULL) {
         json_decref(doc);
+        return NULL;
+    }
+
+    if (json_object_set_new(doc,
+                            ctx->resource == NGX_HTTP_SCIM_R_USERS
+                            ? "groups" : "members", list)
+        != 0)
+    {
+        json_decref(doc);
+        return NULL;
+    }
+
+    return doc;
+}
+
+
+/*
+ * A read script's references of d as a new array: a user's groups
+ * [{value, display, type: "direct"}], a group's members [{value,
+ * display, type}]; NULL on failure
+ */
+
+json_t *
+ngx_http_scim_refs(ngx_http_scim_ctx_t *ctx, ngx_scim_store_doc_t *d)
+{
+    json_t                *list, *item;
+    ngx_uint_t             i;
+    ngx_scim_store_ref_t  *ref;
+
+    list = json_array();
+    if (list == NULL) {
         return NULL;
     }
 
@@ -360,21 +389,11 @@ ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx, ngx_scim_store_doc_t *d,
 
         if (item == NULL || json_array_append_new(list, item) != 0) {
             json_decref(list);
-            json_decref(doc);
             return NULL;
         }
     }
 
-    if (json_object_set_new(doc,
-                            ctx->resource == NGX_HTTP_SCIM_R_USERS
-                            ? "groups" : "members", list)
-        != 0)
-    {
-        json_decref(doc);
-        return NULL;
-    }
-
-    return doc;
+    return list;
 }
 
 

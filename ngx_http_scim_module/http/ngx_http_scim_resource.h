@@ -45,6 +45,8 @@ json_t *ngx_http_scim_expand_raw(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_doc_t *d, ngx_uint_t members);
 json_t *ngx_http_scim_expand(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_doc_t *d, ngx_uint_t members);
+json_t *ngx_http_scim_refs(ngx_http_scim_ctx_t *ctx,
+    ngx_scim_store_doc_t *d);
 ngx_int_t ngx_http_scim_manager_display(json_t *doc,
     ngx_str_t *display);
 ngx_int_t ngx_http_scim_location(ngx_http_scim_ctx_t *ctx,

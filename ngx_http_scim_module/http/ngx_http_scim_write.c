@@ -322,7 +322,7 @@ ngx_http_scim_modify(ngx_http_scim_ctx_t *ctx)
 
 
 /*
- * A PATCH or PUT from the worker's copy of the stored text, when it has
+ * A PATCH or PUT from the workers' cache of the stored text, when it has
  * one: 1 when it went on so (or failed), 0 when the document must be read
  */
 
@@ -912,10 +912,6 @@ static ngx_int_t
 ngx_http_scim_written_groups(ngx_http_scim_ctx_t *ctx,
     ngx_scim_store_res_t *res)
 {
-    json_t                *list, *item;
-    ngx_uint_t             i;
-    ngx_scim_store_ref_t  *ref;
-
     ctx->related = NULL;
 
     if (ctx->resource != NGX_HTTP_SCIM_R_USERS || res->ndocs == 0
@@ -924,27 +920,10 @@ ngx_http_scim_written_groups(ngx_http_scim_ctx_t *ctx,
         return NGX_OK;
     }
 
-    list = ngx_http_scim_track(ctx->request, json_array());
-    if (list == NULL) {
-        return NGX_ERROR;
-    }
+    ctx->related = ngx_http_scim_track(ctx->request,
+                                       ngx_http_scim_refs(ctx, &res->docs[0]));
 
-    for (i = 0; i < res->docs[0].nrefs; i++) {
-        ref = &res->docs[0].refs[i];
-
-        item = json_pack("{s:s%,s:s%,s:s}",
-                         "value", ref->id.data, ref->id.len,
-                         "display", ref->display.data, ref->display.len,
-                         "type", "direct");
-
-        if (item == NULL || json_array_append_new(list, item) != 0) {
-            return NGX_ERROR;
-        }
-    }
-
-    ctx->related = list;
-
-    return NGX_OK;
+    return ctx->related ? NGX_OK : NGX_ERROR;
 }
 
 
