@@ -9,8 +9,9 @@
  * after FUNCTION FLUSH, a primary after a failover that did not
  * replicate it) answers "ERR Function not found"; FUNCTION LOAD REPLACE
  * <library> is then sent on that connection, and the call again after it
- * (twice at most: a library gone again each time is the call's answer).  The calls sent
- * before the load and answered after it follow it without another load.
+ * (twice at most: a library gone again each time is the call's answer).
+ * The calls sent before the load and answered after it follow it without
+ * another load.
  * A load that fails otherwise (out of memory: FUNCTION LOAD is refused,
  * EVAL is not) is logged, and the connection runs the scripts by EVALSHA
  * for NGX_SCIM_REDIS_FN_RELOAD ms, then tries the library again.

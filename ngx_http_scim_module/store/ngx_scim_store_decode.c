@@ -26,6 +26,8 @@ static void ngx_scim_store_bare(ngx_scim_store_res_t *res,
     ngx_scim_store_doc_t *one, redisReply *e);
 static ngx_int_t ngx_scim_store_decode_after(redisReply *reply,
     ngx_scim_store_res_t *res);
+static ngx_int_t ngx_scim_store_decode_ids(ngx_pool_t **pool,
+    redisReply *reply, size_t first, ngx_scim_store_res_t *res);
 
 
 ngx_int_t
@@ -99,19 +101,8 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
             }
 
             res->status = NGX_SCIM_STORE_MANY;
-            res->nids = reply->elements - 1;
 
-            res->ids = ngx_scim_store_alloc(pool,
-                                          res->nids * sizeof(ngx_str_t));
-            if (res->ids == NULL) {
-                return NGX_ERROR;
-            }
-
-            for (i = 0; i < res->nids; i++) {
-                ngx_scim_store_str(reply->element[1 + i], &res->ids[i]);
-            }
-
-            return NGX_OK;
+            return ngx_scim_store_decode_ids(pool, reply, 1, res);
         }
 
         ngx_memzero(one, sizeof(ngx_scim_store_doc_t));
@@ -308,23 +299,35 @@ ngx_scim_store_decode(ngx_scim_store_ctx_t *sc, ngx_pool_t **pool,
             first = 3;
         }
 
-        res->nids = reply->elements - first;
+        return ngx_scim_store_decode_ids(pool, reply, first, res);
+    }
+}
 
-        if (res->nids == 0) {
-            return NGX_OK;
-        }
 
-        res->ids = ngx_scim_store_alloc(pool, res->nids * sizeof(ngx_str_t));
-        if (res->ids == NULL) {
-            return NGX_ERROR;
-        }
+/* the strings of reply from its element first on, as res->ids */
 
-        for (i = 0; i < res->nids; i++) {
-            ngx_scim_store_str(reply->element[first + i], &res->ids[i]);
-        }
+static ngx_int_t
+ngx_scim_store_decode_ids(ngx_pool_t **pool, redisReply *reply,
+    size_t first, ngx_scim_store_res_t *res)
+{
+    size_t  i;
 
+    res->nids = reply->elements - first;
+
+    if (res->nids == 0) {
         return NGX_OK;
     }
+
+    res->ids = ngx_scim_store_alloc(pool, res->nids * sizeof(ngx_str_t));
+    if (res->ids == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < res->nids; i++) {
+        ngx_scim_store_str(reply->element[first + i], &res->ids[i]);
+    }
+
+    return NGX_OK;
 }
 
 
